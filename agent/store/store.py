@@ -1,0 +1,202 @@
+"""The agent's state: runs, results, latest states and the audit log (SQLite by default).
+
+SQLite runs in WAL mode with ``synchronous=NORMAL``: a killed process loses at most the
+transaction it was in, never what was committed before, and readers (the exporter, the
+report builder) never block the writer. Each run is written in one transaction, so a
+result is stored together with the latest-state row it produced or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from agent.store import core
+from agent.store.migrations import Component, migrate
+from agent.store.types import upsert
+from collectors.base import CheckResult, CheckRun, Metric, State, utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class LatestState:
+    site: str
+    collector: str
+    result: CheckResult
+    duration_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    at: datetime
+    site: str
+    actor: str
+    action: str
+    subject: str
+    detail: Mapping[str, Any]
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def create_engine(url: str) -> sa.Engine:
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+class Store:
+    """Patrol's persistent state. Components (core, ticketing, ...) share one engine."""
+
+    def __init__(self, engine: sa.Engine, site: str):
+        self.engine = engine
+        self.site = site
+
+    @classmethod
+    def open(cls, url: str, site: str, components: Sequence[Component] = ()) -> Store:
+        engine = create_engine(url)
+        migrate(engine, [core.CORE, *components])
+        return cls(engine, site)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- results -------------------------------------------------------------------------
+
+    def record_run(self, run: CheckRun) -> int:
+        """Store a run, its results and the latest state per item, in one transaction."""
+        with self.engine.begin() as conn:
+            run_id = conn.execute(core.runs.insert().values(
+                site=self.site, collector=run.collector, target=run.target, started_at=run.started_at,
+                duration_s=run.duration_s, error=run.error)).inserted_primary_key[0]
+            rows = [self._result_row(r) | {"run_id": run_id} for r in run.results]
+            if rows:
+                conn.execute(core.results.insert(), rows)
+                upsert(conn, core.latest,
+                       [{k: v for k, v in row.items()} | {"collector": run.collector, "duration_s": run.duration_s}
+                        for row in rows],
+                       keys=["site", "target", "check", "item"])
+        return run_id
+
+    def record_runs(self, runs: Iterable[CheckRun]) -> None:
+        for run in runs:
+            self.record_run(run)
+
+    def _result_row(self, result: CheckResult) -> dict[str, Any]:
+        return {
+            "site": self.site, "target": result.target, "check": result.check, "item": result.item,
+            "state": result.state.value, "summary": result.summary, "details": result.details,
+            "metrics": [_metric_json(m) for m in result.metrics], "observed_at": result.observed_at,
+        }
+
+    def latest(self, *, target: str | None = None) -> list[LatestState]:
+        query = sa.select(core.latest).where(core.latest.c.site == self.site)
+        if target is not None:
+            query = query.where(core.latest.c.target == target)
+        query = query.order_by(core.latest.c.target, core.latest.c.check, core.latest.c.item)
+        with self.engine.connect() as conn:
+            return [LatestState(row.site, row.collector, _result_from_row(row), row.duration_s)
+                    for row in conn.execute(query)]
+
+    def forget_latest(self, *, target: str, collector: str, keep: Iterable[tuple[str, str]]) -> int:
+        """Drop latest rows of ``collector`` on ``target`` that its last run no longer reported
+        (a disk unmounted, a port removed), so /metrics does not show them forever."""
+        keep = set(keep)
+        with self.engine.begin() as conn:
+            rows = conn.execute(sa.select(core.latest.c.check, core.latest.c.item).where(
+                core.latest.c.site == self.site, core.latest.c.target == target,
+                core.latest.c.collector == collector)).all()
+            gone = [(c, i) for c, i in rows if (c, i) not in keep]
+            for check, item in gone:
+                conn.execute(core.latest.delete().where(
+                    core.latest.c.site == self.site, core.latest.c.target == target,
+                    core.latest.c.check == check, core.latest.c.item == item))
+        return len(gone)
+
+    def results_between(self, start: datetime, end: datetime, *, target: str | None = None) -> Iterator[CheckResult]:
+        """Results observed in [start, end), oldest first, streamed (reports read quarters of them)."""
+        query = (sa.select(core.results).where(core.results.c.site == self.site,
+                                                core.results.c.observed_at >= start,
+                                                core.results.c.observed_at < end)
+                 .order_by(core.results.c.observed_at, core.results.c.id))
+        if target is not None:
+            query = query.where(core.results.c.target == target)
+        with self.engine.connect() as conn:
+            for row in conn.execution_options(stream_results=True, yield_per=2000).execute(query):
+                yield _result_from_row(row)
+
+    def count_results(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(core.results)).scalar_one()
+
+    # --- audit ---------------------------------------------------------------------------
+
+    def audit(self, action: str, subject: str, detail: Mapping[str, Any] | None = None, *,
+              actor: str = "patrol", at: datetime | None = None) -> None:
+        """Record something the agent (or an engineer through the CLI) did."""
+        with self.engine.begin() as conn:
+            conn.execute(core.audit.insert().values(
+                at=at or utcnow(), site=self.site, actor=actor, action=action, subject=subject,
+                detail=dict(detail or {})))
+
+    def audit_entries(self, *, since: datetime | None = None, action: str | None = None,
+                      limit: int = 1000) -> list[AuditEntry]:
+        query = sa.select(core.audit).where(core.audit.c.site == self.site)
+        if since is not None:
+            query = query.where(core.audit.c.at >= since)
+        if action is not None:
+            query = query.where(core.audit.c.action == action)
+        query = query.order_by(core.audit.c.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [AuditEntry(r.at, r.site, r.actor, r.action, r.subject, r.detail) for r in conn.execute(query)]
+
+    # --- retention -----------------------------------------------------------------------
+
+    def prune(self, now: datetime, *, retention_days: int, audit_retention_days: int) -> dict[str, int]:
+        """Delete raw results and runs past retention; latest states are kept."""
+        cutoff = now - timedelta(days=retention_days)
+        audit_cutoff = now - timedelta(days=audit_retention_days)
+        with self.engine.begin() as conn:
+            removed = {
+                "results": conn.execute(core.results.delete().where(core.results.c.observed_at < cutoff)).rowcount,
+                "runs": conn.execute(core.runs.delete().where(core.runs.c.started_at < cutoff)).rowcount,
+                "audit": conn.execute(core.audit.delete().where(core.audit.c.at < audit_cutoff)).rowcount,
+            }
+        if any(removed.values()):
+            self.audit("store.prune", "results", removed, at=now)
+        return removed
+
+
+def _metric_json(metric: Metric) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": metric.name, "value": metric.value}
+    if metric.unit:
+        out["unit"] = metric.unit
+    if metric.labels:
+        out["labels"] = dict(metric.labels)
+    return out
+
+
+def _metrics_from_json(data: Any) -> tuple[Metric, ...]:
+    if isinstance(data, str):  # some drivers hand JSON back as text
+        data = json.loads(data)
+    return tuple(Metric(m["name"], float(m["value"]), m.get("unit", ""), tuple(sorted(m.get("labels", {}).items())))
+                 for m in data or ())
+
+
+def _result_from_row(row: Any) -> CheckResult:
+    return CheckResult(check=row.check, target=row.target, item=row.item, state=State(row.state),
+                       summary=row.summary, details=row.details, metrics=_metrics_from_json(row.metrics),
+                       observed_at=row.observed_at)

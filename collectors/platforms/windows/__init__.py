@@ -1,0 +1,1 @@
+"""Windows data sources: thin PowerShell/WMI fetchers; parsers tested on recorded outputs."""

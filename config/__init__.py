@@ -1,0 +1,1 @@
+"""Patrol's settings: one declared schema (pydantic), loaded from YAML with precise errors."""

@@ -1,0 +1,1 @@
+"""Settings of each check family, one module per family (``checks.<name>`` in YAML)."""

@@ -1,0 +1,182 @@
+"""Load YAML into a settings model with errors that name the file, the line and the key path.
+
+PyYAML's composed node tree keeps each key's line, so the loader records a line for every
+key path and maps pydantic's error locations back onto it. An unknown key gets the
+closest known key as a suggestion ("did you mean 'interval_s'?").
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+Loc = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigProblem:
+    file: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class ConfigError(Exception):
+    """One or more problems in a config or inventory file; ``str()`` lists them all."""
+
+    def __init__(self, problems: Iterable[ConfigProblem]):
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """Parsed YAML data plus the line (1-based) of each key path."""
+
+    file: str
+    data: Any
+    lines: Mapping[Loc, int]
+
+    def line_of(self, loc: Loc) -> int | None:
+        # Walk up until a recorded path: errors on a missing key point at its parent.
+        while loc:
+            if loc in self.lines:
+                return self.lines[loc]
+            loc = loc[:-1]
+        return self.lines.get((), None)
+
+
+def parse_yaml(text: str, file: str) -> YamlDocument:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([ConfigProblem(file, line, "", f"not valid YAML: {reason}")]) from None
+    if node is None:
+        return YamlDocument(file, {}, {(): 1})
+    lines: dict[Loc, int] = {}
+    _record_lines(node, (), lines)
+    data = yaml.safe_load(text)
+    return YamlDocument(file, data, lines)
+
+
+def _record_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
+    lines.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            lines[loc + (key,)] = key_node.start_mark.line + 1
+            _record_lines(value_node, loc + (key,), lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, child in enumerate(node.value):
+            lines[loc + (index,)] = child.start_mark.line + 1
+            _record_lines(child, loc + (index,), lines)
+
+
+def read_yaml(path: Path) -> YamlDocument:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError([ConfigProblem(str(path), None, "", f"cannot read: {exc.strerror}")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError([ConfigProblem(str(path), line, "", "not UTF-8 text")]) from None
+    return parse_yaml(text, str(path))
+
+
+def validate(model: type[M], doc: YamlDocument, *, root: Loc = (), context: Mapping[str, Any] | None = None) -> M:
+    """Validate ``doc.data`` against ``model``; raise ``ConfigError`` naming lines and keys."""
+    data = doc.data if doc.data is not None else {}
+    if not isinstance(data, dict):
+        raise ConfigError([ConfigProblem(doc.file, doc.line_of(root), _dotted(root),
+                                         f"expected a mapping of settings, got {type(data).__name__}")])
+    try:
+        return model.model_validate(data, context=context)
+    except ValidationError as exc:
+        raise ConfigError(problems_from_validation(exc, model, doc, root)) from None
+
+
+def problems_from_validation(exc: ValidationError, model: type[BaseModel], doc: YamlDocument,
+                             root: Loc = ()) -> list[ConfigProblem]:
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False):
+        loc = root + tuple(error["loc"])
+        message = _message(error, model, error["loc"])
+        problems.append(ConfigProblem(doc.file, doc.line_of(loc), _dotted(loc), message))
+    return problems
+
+
+def _message(error: Mapping[str, Any], model: type[BaseModel], loc: Loc) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        known = _known_keys(model, loc[:-1])
+        key = str(loc[-1])
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else (f"; known keys: {', '.join(sorted(known))}" if known else "")
+        return f"unknown key '{key}'{hint}"
+    if kind == "missing":
+        return "required key is missing"
+    message = str(error["msg"])
+    # pydantic prefixes custom errors with "Value error, "; engineers do not need it.
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    return message
+
+
+def _known_keys(model: type[BaseModel], loc: Loc) -> list[str]:
+    """Field names (and aliases) of the model found by walking ``loc`` through ``model``."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or current is None:
+            continue
+        field = getattr(current, "model_fields", {}).get(part)
+        current = _model_in(field.annotation) if field is not None else None
+    if current is None or not hasattr(current, "model_fields"):
+        return []
+    names = []
+    for name, field in current.model_fields.items():
+        names.append(field.alias or name)
+    return names
+
+
+def _model_in(annotation: Any) -> Any:
+    """The BaseModel class inside an annotation (``X``, ``X | None``, ``tuple[X, ...]``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _dotted(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def load_settings(path: Path | None):
+    """The settings from ``path``, or the embedded defaults when ``path`` is None."""
+    from config.schema import Settings  # late: keeps `import config.loader` light
+
+    if path is None:
+        return Settings()
+    doc = read_yaml(path)
+    return validate(Settings, doc).with_base_dir(path.resolve().parent)

@@ -1,0 +1,239 @@
+"""Load an inventory from YAML or CSV, resolving groups and defaults once.
+
+YAML layout (see docs/inventory.md)::
+
+    site: {name: hq, customer: ACME}
+    defaults: {criticality: normal}
+    groups:
+      core: {criticality: critical, snmp: {community: env:SNMP_RO}}
+    hosts:
+      - {name: pc-001, address: 10.1.0.21, groups: [office], depends_on: [sw-core-1]}
+    network_devices:
+      - {name: sw-core-1, address: 10.1.0.1, groups: [core], platform: cisco_ios}
+    printers:
+      - {name: prn-2f, address: 10.1.0.50}
+
+A CSV file has one target a row with the columns ``kind,name,address,groups,platform,
+criticality,depends_on`` (lists separated by ``;``) plus optional ``asset.*`` columns;
+groups and defaults come from an optional YAML file beside it with the same stem.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import socket
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from config.checks.base import Strict
+from config.loader import ConfigError, ConfigProblem, YamlDocument, problems_from_validation, read_yaml
+from inventory.models import Host, Inventory, NetworkDevice, Printer, Site
+
+SECTIONS: Mapping[str, type[Strict]] = {"hosts": Host, "network_devices": NetworkDevice, "printers": Printer}
+_TOP_KEYS = {"site", "defaults", "groups", *SECTIONS}
+# Keys merged field by field (a group's snmp.community plus a host's snmp.port).
+_DEEP_KEYS = {"snmp", "cli", "asset", "tags"}
+_LIST_KEYS = {"depends_on", "uplinks"}
+
+
+def load_inventory(path: Path | None, *, local_name: str | None = None) -> Inventory:
+    """The resolved inventory from ``path`` (YAML or CSV), plus this computer as a local host."""
+    if path is None:
+        return with_local_host(Inventory(), local_name)
+    if path.suffix.lower() == ".csv":
+        doc = _csv_document(path)
+    else:
+        doc = read_yaml(path)
+    return with_local_host(resolve(doc), local_name)
+
+
+def resolve(doc: YamlDocument) -> Inventory:
+    data = doc.data or {}
+    problems: list[ConfigProblem] = []
+
+    def problem(loc: tuple, message: str) -> None:
+        problems.append(ConfigProblem(doc.file, doc.line_of(loc), ".".join(str(p) for p in loc), message))
+
+    if not isinstance(data, dict):
+        raise ConfigError([ConfigProblem(doc.file, 1, "", "expected a mapping with site, groups, hosts, ...")])
+    for key in data:
+        if key not in _TOP_KEYS:
+            problem((key,), f"unknown section '{key}'; expected one of {', '.join(sorted(_TOP_KEYS))}")
+
+    defaults = data.get("defaults") or {}
+    groups = data.get("groups") or {}
+    if not isinstance(defaults, dict):
+        problem(("defaults",), "expected a mapping of default fields")
+        defaults = {}
+    if not isinstance(groups, dict):
+        problem(("groups",), "expected a mapping of group name to fields")
+        groups = {}
+    for gname, gfields in groups.items():
+        if not isinstance(gfields, dict):
+            problem(("groups", gname), "expected a mapping of fields")
+        elif "groups" in gfields:
+            problem(("groups", gname, "groups"), "groups cannot contain groups")
+
+    resolved: dict[str, list[Any]] = {name: [] for name in SECTIONS}
+    seen: dict[str, tuple] = {}
+    for section, model in SECTIONS.items():
+        entries = data.get(section) or []
+        if not isinstance(entries, list):
+            problem((section,), "expected a list of targets")
+            continue
+        for index, entry in enumerate(entries):
+            loc = (section, index)
+            if not isinstance(entry, dict):
+                problem(loc, "expected a mapping with at least 'name'")
+                continue
+            name = entry.get("name")
+            if isinstance(name, str):
+                if name in seen:
+                    first = seen[name]
+                    problem(loc + ("name",), f"duplicate name '{name}' (first at line {doc.line_of(first)})")
+                    continue
+                seen[name] = loc + ("name",)
+            merged = dict(defaults) if isinstance(defaults, dict) else {}
+            for gname in entry.get("groups") or ():
+                if gname not in groups:
+                    close = [g for g in groups if g.lower() == str(gname).lower()]
+                    hint = f"; did you mean '{close[0]}'?" if close else f"; defined groups: {', '.join(sorted(groups)) or 'none'}"
+                    problem(loc + ("groups",), f"unknown group '{gname}'{hint}")
+                    continue
+                merged = _merge(merged, groups[gname] if isinstance(groups[gname], dict) else {})
+            merged = _merge(merged, entry)
+            merged.pop("kind", None)
+            try:
+                resolved[section].append(model.model_validate(merged))
+            except ValidationError as exc:
+                problems.extend(problems_from_validation(exc, model, doc, root=loc))
+
+    site_data = data.get("site") or {}
+    try:
+        site = Site.model_validate(site_data)
+    except ValidationError as exc:
+        problems.extend(problems_from_validation(exc, Site, doc, root=("site",)))
+        site = Site()
+
+    names = set(seen)
+    for section in SECTIONS:
+        for index, target in enumerate(resolved[section]):
+            for parent in target.depends_on:
+                if parent not in names:
+                    problem((section, index, "depends_on"), f"'{target.name}' depends on unknown target '{parent}'")
+    if problems:
+        raise ConfigError(problems)
+    inventory = Inventory(site=site, hosts=tuple(resolved["hosts"]),
+                          network_devices=tuple(resolved["network_devices"]), printers=tuple(resolved["printers"]))
+    cycle = _dependency_cycle(inventory)
+    if cycle:
+        raise ConfigError([ConfigProblem(doc.file, None, "depends_on", "dependency cycle: " + " -> ".join(cycle))])
+    return inventory
+
+
+def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        if key in _DEEP_KEYS and isinstance(out.get(key), dict) and isinstance(value, dict):
+            out[key] = {**out[key], **value}
+        elif key in _LIST_KEYS and isinstance(out.get(key), list) and isinstance(value, list):
+            out[key] = list(dict.fromkeys([*out[key], *value]))
+        else:
+            out[key] = value
+    return out
+
+
+def _dependency_cycle(inventory: Inventory) -> list[str] | None:
+    parents = {t.name: t.depends_on for t in inventory.targets}
+    for start in parents:
+        path = [start]
+        stack = [(start, iter(parents[start]))]
+        on_path = {start}
+        while stack:
+            node, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                stack.pop()
+                on_path.discard(node)
+                path.pop()
+                continue
+            if nxt in on_path:
+                return [*path[path.index(nxt):], nxt]
+            if nxt in parents:
+                on_path.add(nxt)
+                path.append(nxt)
+                stack.append((nxt, iter(parents[nxt])))
+    return None
+
+
+def with_local_host(inventory: Inventory, local_name: str | None) -> Inventory:
+    """Mark the inventory's entry for this computer as local, or add one."""
+    name = local_name or socket.gethostname()
+    hosts = list(inventory.hosts)
+    for index, host in enumerate(hosts):
+        if host.name == name:
+            hosts[index] = host.model_copy(update={"local": True})
+            return inventory.model_copy(update={"hosts": tuple(hosts)})
+    try:
+        local = Host(name=name, address="127.0.0.1", local=True)
+    except ValidationError:
+        # A host name that is not a valid target name (rare): keep its safe part.
+        safe = "".join(c if c.isalnum() or c in "._-" else "-" for c in name).strip("-.") or "localhost"
+        local = Host(name=safe, address="127.0.0.1", local=True)
+    return inventory.model_copy(update={"hosts": (local, *hosts)})
+
+
+_CSV_LISTS = {"groups", "depends_on", "uplinks"}
+_CSV_KIND_SECTION = {"host": "hosts", "network_device": "network_devices", "switch": "network_devices",
+                     "router": "network_devices", "printer": "printers"}
+
+
+def _csv_document(path: Path) -> YamlDocument:
+    """A CSV inventory as the same document shape the YAML loader reads, lines kept."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([ConfigProblem(str(path), None, "", f"cannot read as UTF-8 CSV: {exc}")]) from None
+    sidecar = path.with_suffix(".yaml")
+    base: dict[str, Any] = {}
+    if sidecar.exists():
+        side = read_yaml(sidecar).data or {}
+        base = {k: v for k, v in side.items() if k in ("site", "defaults", "groups")}
+    data: dict[str, Any] = {**base, **{s: [] for s in SECTIONS}}
+    lines: dict[tuple, int] = {(): 1}
+    reader = csv.DictReader(io.StringIO(text))
+    problems = []
+    if not reader.fieldnames or "name" not in reader.fieldnames:
+        raise ConfigError([ConfigProblem(str(path), 1, "", "the header needs at least the columns kind,name,address")])
+    for row in reader:
+        line = reader.line_num
+        kind = (row.get("kind") or "host").strip().lower()
+        section = _CSV_KIND_SECTION.get(kind)
+        if section is None:
+            problems.append(ConfigProblem(str(path), line, "kind", f"unknown kind {kind!r}; expected host, switch, router or printer"))
+            continue
+        entry: dict[str, Any] = {}
+        for column, value in row.items():
+            if column is None or column == "kind" or value is None or value.strip() == "":
+                continue
+            value = value.strip()
+            if column in _CSV_LISTS:
+                entry[column] = [v.strip() for v in value.split(";") if v.strip()]
+            elif "." in column:
+                outer, inner = column.split(".", 1)
+                entry.setdefault(outer, {})[inner] = value
+            else:
+                entry[column] = value
+        index = len(data[section])
+        data[section].append(entry)
+        lines[(section, index)] = line
+        for key in entry:
+            lines[(section, index, key)] = line
+    if problems:
+        raise ConfigError(problems)
+    return YamlDocument(str(path), data, lines)
+
