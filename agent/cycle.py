@@ -1,0 +1,78 @@
+"""One cycle: run jobs, stream each run into the store and the metrics snapshot, then tickets.
+
+Shared by `patrol inspect` (one cycle over everything) and `patrol run` (one cycle per
+scheduled family). Each run is stored as soon as it finishes, so a crash in the middle
+of a cycle loses nothing already measured.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from agent.context import AppContext
+from agent.exporter import Snapshot
+from agent.runner import CheckJob, Runner
+from collectors.base import CheckRun
+
+log = logging.getLogger(__name__)
+
+
+def ticketing_service(ctx: AppContext) -> Any | None:
+    """The ticket engine for this context, or None when ticketing is not part of this build."""
+    try:
+        from agent.ticketing.service import TicketingService
+    except ImportError:
+        return None
+    return TicketingService.from_context(ctx)
+
+
+@dataclass(frozen=True)
+class CycleOutcome:
+    runs: tuple[CheckRun, ...]
+    tickets: Any | None  # agent.ticketing.service.CycleSummary when ticketing ran
+    ticket_error: str | None = None
+
+
+class RunRecorder:
+    """Called by the runner for each finished run."""
+
+    def __init__(self, ctx: AppContext, snapshot: Snapshot | None = None,
+                 on_run: Callable[[CheckRun], None] | None = None):
+        self.ctx = ctx
+        self.snapshot = snapshot
+        self.on_run = on_run
+
+    def __call__(self, run: CheckRun) -> None:
+        store = self.ctx.store
+        try:
+            store.record_run(run)
+            if run.error is None:
+                store.forget_latest(target=run.target, collector=run.collector,
+                                    keep=[(r.check, r.item) for r in run.results])
+        except Exception:
+            # The results are still in memory, reported and exported; the store will catch up
+            # on the next run. Losing the database must not stop the checks.
+            log.exception("could not store the results of %s on %s", run.collector, run.target)
+        if self.snapshot is not None:
+            self.snapshot.update(run)
+        if self.on_run is not None:
+            self.on_run(run)
+
+
+async def run_cycle(ctx: AppContext, runner: Runner, jobs: Sequence[CheckJob], *, snapshot: Snapshot | None = None,
+                    tickets: Any | None = None, on_run: Callable[[CheckRun], None] | None = None) -> CycleOutcome:
+    runs = await runner.run(jobs, on_done=RunRecorder(ctx, snapshot, on_run))
+    summary, error = None, None
+    if tickets is not None and runs:
+        try:
+            summary = tickets.process(runs)
+        except Exception as exc:
+            # Ticketing must never cost us the results: they are stored; the engine retries
+            # from the findings on the next cycle.
+            error = f"{type(exc).__name__}: {exc}"
+            log.error("ticketing failed for this cycle: %s", error)
+            log.debug("ticketing failure", exc_info=True)
+    return CycleOutcome(tuple(runs), summary, error)

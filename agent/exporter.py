@@ -1,0 +1,126 @@
+"""Prometheus exposition of the latest results, built fresh from a snapshot at scrape time.
+
+The snapshot holds the latest run per (collector, target); a new run replaces its
+predecessor whole, so an item that disappears (a disk unmounted) leaves /metrics with it.
+Series:
+
+- ``patrol_check_state{site,target,check,item}``: 0 ok, 1 warn, 2 crit, 3 unknown
+- ``patrol_check_duration_seconds{site,target,check,item}``: duration of the run that produced the result
+- ``patrol_check_last_run_timestamp_seconds{site,target,check,item}``
+- ``patrol_<metric>{site,target,check,item,...}``: each result metric, in base units
+  (``days`` are exported as ``_seconds``, ``percent`` as ``_ratio``, so promtool's unit lint passes)
+- ``patrol_build_info{version,python}`` 1
+"""
+
+from __future__ import annotations
+
+import platform
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from prometheus_client.core import GaugeMetricFamily, Metric as PromMetric
+from prometheus_client.registry import CollectorRegistry
+
+from collectors.base import CheckResult, CheckRun
+
+BASE_LABELS = ("site", "target", "check", "item")
+# Units converted to Prometheus base units on the way out: (suffix, new suffix, factor).
+_UNIT_CONVERSIONS = {"days": ("seconds", 86400.0), "percent": ("ratio", 0.01)}
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotEntry:
+    result: CheckResult
+    duration_s: float
+    run_started_ts: float
+
+
+class Snapshot:
+    """The latest run per (collector, target); thread-safe (scrapes come from the HTTP thread)."""
+
+    def __init__(self, site: str):
+        self.site = site
+        self._lock = threading.Lock()
+        self._runs: dict[tuple[str, str], tuple[SnapshotEntry, ...]] = {}
+
+    def update(self, run: CheckRun) -> None:
+        entries = tuple(SnapshotEntry(r, run.duration_s, run.started_at.timestamp()) for r in run.results)
+        with self._lock:
+            self._runs[(run.collector, run.target)] = entries
+
+    def load(self, latest: Iterable[object]) -> None:
+        """Seed from the store's latest states (``agent.store.LatestState``) at start-up."""
+        grouped: dict[tuple[str, str], list[SnapshotEntry]] = {}
+        for state in latest:
+            result = state.result  # type: ignore[attr-defined]
+            grouped.setdefault((state.collector, result.target), []).append(  # type: ignore[attr-defined]
+                SnapshotEntry(result, state.duration_s, result.observed_at.timestamp()))  # type: ignore[attr-defined]
+        with self._lock:
+            for key, entries in grouped.items():
+                self._runs.setdefault(key, tuple(entries))
+
+    def entries(self) -> list[SnapshotEntry]:
+        with self._lock:
+            return [e for run in self._runs.values() for e in run]
+
+
+class PatrolCollector:
+    """A prometheus_client custom collector; register it on a registry you own."""
+
+    def __init__(self, snapshot: Snapshot, version: str):
+        self.snapshot = snapshot
+        self.version = version
+
+    def describe(self) -> list[PromMetric]:
+        return []  # dynamic families: tell the registry not to call collect() at registration
+
+    def collect(self) -> Iterator[PromMetric]:
+        site = self.snapshot.site
+        state = GaugeMetricFamily("patrol_check_state", "State of a checked item: 0 ok, 1 warn, 2 crit, 3 unknown",
+                                  labels=BASE_LABELS)
+        duration = GaugeMetricFamily("patrol_check_duration_seconds",
+                                     "Duration of the check run that produced the item's latest result", labels=BASE_LABELS)
+        last_run = GaugeMetricFamily("patrol_check_last_run_timestamp_seconds",
+                                     "Unix time when the check run that produced the item's latest result started",
+                                     labels=BASE_LABELS)
+        values: dict[str, dict[str, object]] = {}
+        for entry in self.snapshot.entries():
+            r = entry.result
+            labels = (site, r.target, r.check, r.item)
+            state.add_metric(labels, r.state.exporter_value)
+            duration.add_metric(labels, entry.duration_s)
+            last_run.add_metric(labels, entry.run_started_ts)
+            for metric in r.metrics:
+                name, value = metric.name, metric.value
+                if metric.unit in _UNIT_CONVERSIONS:
+                    new_unit, factor = _UNIT_CONVERSIONS[metric.unit]
+                    name = name[: -len(metric.unit)] + new_unit
+                    value = value * factor
+                family = values.setdefault("patrol_" + name, {"unit": metric.unit, "samples": []})
+                family["samples"].append((dict(zip(BASE_LABELS, labels)) | dict(metric.labels), value))  # type: ignore[union-attr]
+        yield from (state, duration, last_run)
+        for name in sorted(values):
+            samples = values[name]["samples"]
+            label_names = list(BASE_LABELS) + sorted({k for s, _ in samples for k in s} - set(BASE_LABELS))  # type: ignore[union-attr]
+            family = GaugeMetricFamily(name, f"Patrol result metric {name.removeprefix('patrol_')}", labels=label_names)
+            for sample_labels, value in samples:  # type: ignore[union-attr]
+                family.add_metric([sample_labels.get(k, "") for k in label_names], value)
+            yield family
+        info = GaugeMetricFamily("patrol_build_info", "Patrol version and Python runtime", labels=("version", "python"))
+        info.add_metric((self.version, platform.python_version()), 1)
+        yield info
+
+
+def build_registry(snapshot: Snapshot, version: str) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(PatrolCollector(snapshot, version))
+    return registry
+
+
+def serve(registry: CollectorRegistry, listen: str):
+    """Start the /metrics HTTP server in a daemon thread; returns (server, thread)."""
+    from prometheus_client import start_http_server
+
+    host, _, port = listen.rpartition(":")
+    return start_http_server(int(port), addr=host.strip("[]"), registry=registry)

@@ -1,0 +1,281 @@
+"""System health (checklist item 11): CPU, load, memory, swap, disks, uptime, services, clock.
+
+fetch reads psutil (and systemctl/PowerShell for services, chronyc for the clock) into a
+plain, JSON-able sample; parse turns that sample into a typed model; evaluate applies the
+thresholds. Tests feed recorded samples to parse/evaluate and run fetch on this machine.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from collectors.base import (CheckResult, CollectorIO, CommandOutput, FetchError, Metric, ParseError, State,
+                             threshold_state)
+from collectors.platforms.services import ServiceStatus, fetch_services, source_for
+from config.checks.system import SystemParams
+from inventory.models import Host, Inventory
+
+
+@dataclass(frozen=True, slots=True)
+class DiskUsage:
+    mountpoint: str
+    device: str
+    fstype: str
+    total_bytes: int
+    used_bytes: int
+    free_bytes: int
+
+    @property
+    def used_percent(self) -> float:
+        # psutil's percent ignores root-reserved blocks the same way df does: used / (used + free).
+        usable = self.used_bytes + self.free_bytes
+        return 100.0 * self.used_bytes / usable if usable else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SystemSample:
+    cpu_count: int
+    load_15m: float | None
+    cpu_percent: float | None
+    memory_total_bytes: int
+    memory_available_bytes: int
+    swap_total_bytes: int
+    swap_used_bytes: int
+    disks: tuple[DiskUsage, ...]
+    uptime_s: float
+    services: tuple[ServiceStatus, ...]
+    services_error: str | None
+    processes: Mapping[str, bool]
+    clock_offset_s: float | None
+    clock_synchronized: bool | None
+
+
+# --- fetch ---------------------------------------------------------------------------------
+
+def fetch_sample(params: SystemParams, io: CollectorIO) -> dict[str, Any]:
+    """Everything the system checks need, as plain values (the raw sample)."""
+    import psutil  # imported here: the daemon's idle footprint does not pay for it until a check runs
+
+    vm = psutil.virtual_memory()
+    sw = psutil.swap_memory()
+    disks = []
+    for part in psutil.disk_partitions(all=False):
+        if part.fstype in params.disk.ignore_fstypes or part.mountpoint in params.disk.ignore_mountpoints:
+            continue
+        try:
+            usage = psutil.disk_usage(part.mountpoint)
+        except OSError:  # a stale network mount or a removed USB stick: skip, do not hang the check
+            continue
+        disks.append({"mountpoint": part.mountpoint, "device": part.device, "fstype": part.fstype,
+                      "total": usage.total, "used": usage.used, "free": usage.free})
+    try:
+        load = psutil.getloadavg()[2]
+    except (AttributeError, OSError):
+        load = None
+    raw: dict[str, Any] = {
+        "cpu_count": psutil.cpu_count() or 1,
+        "load_15m": load,
+        "cpu_percent": psutil.cpu_percent(interval=0.5),
+        "memory": {"total": vm.total, "available": vm.available},
+        "swap": {"total": sw.total, "used": sw.used},
+        "disks": disks,
+        "boot_time": psutil.boot_time(),
+        "now": io.clock().timestamp(),
+        "platform": io.platform,
+        "services": list(params.required_services),
+        "processes": _running_processes(psutil, params.required_processes),
+    }
+    if params.required_services:
+        try:
+            raw["services_output"] = fetch_services(params.required_services, io)
+        except (FetchError, TimeoutError) as exc:
+            raw["services_error"] = str(exc)
+    raw["chrony"] = _try(io, ["chronyc", "-c", "tracking"])
+    if raw["chrony"] is None or raw["chrony"].returncode != 0:
+        raw["timedatectl"] = _try(io, ["timedatectl", "show", "--property=NTPSynchronized", "--value"])
+    return raw
+
+
+def _running_processes(psutil: Any, names: Sequence[str]) -> dict[str, bool]:
+    if not names:
+        return {}
+    wanted = {n.lower(): n for n in names}
+    seen = set()
+    for proc in psutil.process_iter(["name"]):
+        name = (proc.info.get("name") or "").lower()
+        if name in wanted:
+            seen.add(name)
+    return {original: low in seen for low, original in wanted.items()}
+
+
+def _try(io: CollectorIO, argv: list[str]) -> CommandOutput | None:
+    try:
+        return io.run(argv, timeout=5)
+    except (FileNotFoundError, PermissionError, TimeoutError):
+        return None
+
+
+# --- parse ---------------------------------------------------------------------------------
+
+def parse_sample(raw: Mapping[str, Any]) -> SystemSample:
+    try:
+        disks = tuple(DiskUsage(d["mountpoint"], d["device"], d["fstype"], int(d["total"]), int(d["used"]), int(d["free"]))
+                      for d in raw["disks"])
+        services: tuple[ServiceStatus, ...] = ()
+        services_error = raw.get("services_error")
+        if raw.get("services") and "services_output" in raw:
+            try:
+                services = source_for(raw["platform"]).parse(raw["services"], raw["services_output"])
+            except (ParseError, FetchError) as exc:
+                services_error = str(exc)
+        offset, synced = parse_clock(raw.get("chrony"), raw.get("timedatectl"))
+        return SystemSample(
+            cpu_count=int(raw["cpu_count"]),
+            load_15m=None if raw.get("load_15m") is None else float(raw["load_15m"]),
+            cpu_percent=None if raw.get("cpu_percent") is None else float(raw["cpu_percent"]),
+            memory_total_bytes=int(raw["memory"]["total"]),
+            memory_available_bytes=int(raw["memory"]["available"]),
+            swap_total_bytes=int(raw["swap"]["total"]),
+            swap_used_bytes=int(raw["swap"]["used"]),
+            disks=disks,
+            uptime_s=max(0.0, float(raw["now"]) - float(raw["boot_time"])),
+            services=services,
+            services_error=services_error,
+            processes=dict(raw.get("processes", {})),
+            clock_offset_s=offset,
+            clock_synchronized=synced,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ParseError(f"system sample is incomplete: {type(exc).__name__} {exc}") from None
+
+
+def parse_clock(chrony: CommandOutput | None, timedatectl: CommandOutput | None) -> tuple[float | None, bool | None]:
+    """Offset and sync state.
+
+    ``chronyc -c tracking`` prints one CSV line; field 5 is the system time offset in seconds
+    (sample: ``A9FEA97B,169.254.169.123,4,1732249000.123,0.000012345,-0.000001,...,Normal``).
+    The last field is the leap status; "Not synchronised" means no usable source.
+    ``timedatectl show --property=NTPSynchronized --value`` prints ``yes`` or ``no``.
+    """
+    if chrony is not None and chrony.returncode == 0:
+        fields = chrony.stdout.decode("ascii", "replace").strip().split(",")
+        if len(fields) >= 5:
+            try:
+                offset = abs(float(fields[4]))
+            except ValueError:
+                offset = None
+            if offset is not None and math.isfinite(offset):
+                return offset, fields[-1].strip() != "Not synchronised"
+    if timedatectl is not None and timedatectl.returncode == 0:
+        value = timedatectl.stdout.decode("ascii", "replace").strip()
+        if value in ("yes", "no"):
+            return None, value == "yes"
+    return None, None
+
+
+# --- evaluate ------------------------------------------------------------------------------
+
+def _gib(n: float) -> str:
+    return f"{n / 1024**3:.1f} GiB"
+
+
+def _duration(seconds: float) -> str:
+    days, rest = divmod(int(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    return f"{days}d {hours}h" if days else f"{hours}h {rest // 60}m"
+
+
+def evaluate_sample(sample: SystemSample, params: SystemParams, target: str, now: datetime) -> Iterable[CheckResult]:
+    def result(check: str, item: str, state: State, summary: str, *metrics: Metric, details: str = "") -> CheckResult:
+        return CheckResult(check, target, item, state, summary, details, tuple(metrics), now)
+
+    if sample.load_15m is not None:
+        per_core = sample.load_15m / max(1, sample.cpu_count)
+        state = threshold_state(per_core, params.cpu_load_per_core.warn, params.cpu_load_per_core.crit)
+        yield result("system.load", "", state, f"load {sample.load_15m:.2f} over 15 min on {sample.cpu_count} cores "
+                     f"({per_core:.2f} per core)", Metric("load15_per_core_ratio", per_core, "ratio"))
+    if sample.cpu_percent is not None:
+        state = threshold_state(sample.cpu_percent, params.cpu_percent.warn, params.cpu_percent.crit)
+        yield result("system.cpu", "", state, f"CPU {sample.cpu_percent:.0f}% busy",
+                     Metric("cpu_busy_ratio", sample.cpu_percent / 100, "ratio"))
+
+    total, avail = sample.memory_total_bytes, sample.memory_available_bytes
+    used_pct = 100.0 * (total - avail) / total if total else 0.0
+    yield result("system.memory", "", threshold_state(used_pct, params.memory_used_percent.warn, params.memory_used_percent.crit),
+                 f"memory {used_pct:.0f}% used ({_gib(avail)} available of {_gib(total)})",
+                 Metric("memory_used_ratio", used_pct / 100, "ratio"),
+                 Metric("memory_available_bytes", avail, "bytes"))
+
+    if sample.swap_total_bytes:
+        swap_pct = 100.0 * sample.swap_used_bytes / sample.swap_total_bytes
+        yield result("system.swap", "", threshold_state(swap_pct, params.swap_used_percent.warn, params.swap_used_percent.crit),
+                     f"swap {swap_pct:.0f}% used of {_gib(sample.swap_total_bytes)}",
+                     Metric("swap_used_ratio", swap_pct / 100, "ratio"))
+
+    for disk in sample.disks:
+        pct = disk.used_percent
+        by_pct = threshold_state(pct, params.disk.used_percent.warn, params.disk.used_percent.crit)
+        by_free = threshold_state(disk.free_bytes, params.disk.free_bytes_min.warn, params.disk.free_bytes_min.crit,
+                                  higher_is_worse=False)
+        # Both limits must be crossed: 96% of a 4 TB volume still leaves 160 GB, which is fine,
+        # and 1 GB free on a 2 GB /boot is normal. A limit switched off (None) does not veto.
+        has_pct = params.disk.used_percent.warn is not None or params.disk.used_percent.crit is not None
+        has_free = params.disk.free_bytes_min.warn is not None or params.disk.free_bytes_min.crit is not None
+        if has_pct and has_free:
+            state = by_free if State.worst(by_pct, by_free) is by_pct else by_pct  # the milder of the two
+        else:
+            state = by_pct if has_pct else by_free
+        yield result("system.disk", disk.mountpoint, state,
+                     f"{disk.mountpoint} {pct:.0f}% used, {_gib(disk.free_bytes)} free of {_gib(disk.total_bytes)}",
+                     Metric("disk_used_ratio", pct / 100, "ratio"), Metric("disk_free_bytes", disk.free_bytes, "bytes"),
+                     details=f"device {disk.device}, {disk.fstype}")
+
+    recent = sample.uptime_s < params.recent_reboot_s
+    yield result("system.uptime", "", State.WARN if recent else State.OK,
+                 f"up {_duration(sample.uptime_s)}" + (" (rebooted recently)" if recent else ""),
+                 Metric("uptime_seconds", sample.uptime_s, "seconds"))
+
+    if params.required_services:
+        if sample.services_error:
+            yield result("system.service", "", State.UNKNOWN, f"services cannot be read: {sample.services_error}")
+        for svc in sample.services:
+            state = State.OK if svc.running else State.CRIT
+            what = "running" if svc.running else ("not installed" if not svc.exists else f"not running ({svc.detail})")
+            yield result("system.service", svc.name, state, f"service {svc.name} {what}")
+
+    for name, running in sample.processes.items():
+        yield result("system.process", name, State.OK if running else State.CRIT,
+                     f"process {name} {'running' if running else 'not running'}")
+
+    if sample.clock_offset_s is not None:
+        state = threshold_state(sample.clock_offset_s, params.clock_offset_s.warn, params.clock_offset_s.crit)
+        if sample.clock_synchronized is False:
+            state = State.worst(state, State.WARN)
+        yield result("system.clock", "", state,
+                     f"clock offset {sample.clock_offset_s * 1000:.1f} ms" + ("" if sample.clock_synchronized else ", not synchronised"),
+                     Metric("clock_offset_seconds", sample.clock_offset_s, "seconds"))
+    elif sample.clock_synchronized is not None:
+        yield result("system.clock", "", State.OK if sample.clock_synchronized else State.WARN,
+                     "clock synchronised by NTP" if sample.clock_synchronized else "clock not synchronised by NTP")
+
+
+class SystemCollector:
+    name: ClassVar[str] = "system"
+    params_model: ClassVar[type[SystemParams]] = SystemParams
+
+    def targets(self, params: SystemParams, inventory: Inventory) -> Sequence[Host]:
+        return [inventory.local]
+
+    def fetch(self, target: Host, params: SystemParams, io: CollectorIO) -> dict[str, Any]:
+        return fetch_sample(params, io)
+
+    def parse(self, raw: Mapping[str, Any]) -> SystemSample:
+        return parse_sample(raw)
+
+    def evaluate(self, model: SystemSample, params: SystemParams, target: Host, now: datetime) -> Iterable[CheckResult]:
+        return evaluate_sample(model, params, target.name, now)
+
