@@ -8,6 +8,7 @@ thresholds. Tests feed recorded samples to parse/evaluate and run fetch on this 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -63,13 +64,18 @@ def fetch_sample(params: SystemParams, io: CollectorIO) -> dict[str, Any]:
     vm = psutil.virtual_memory()
     sw = psutil.swap_memory()
     disks = []
+    seen_devices: set[int] = set()
     for part in psutil.disk_partitions(all=False):
         if part.fstype in params.disk.ignore_fstypes or part.mountpoint in params.disk.ignore_mountpoints:
             continue
         try:
+            device_id = os.stat(part.mountpoint).st_dev
             usage = psutil.disk_usage(part.mountpoint)
         except OSError:  # a stale network mount or a removed USB stick: skip, do not hang the check
             continue
+        if device_id in seen_devices:  # a bind mount of a filesystem already listed (/run/netns on /)
+            continue
+        seen_devices.add(device_id)
         disks.append({"mountpoint": part.mountpoint, "device": part.device, "fstype": part.fstype,
                       "total": usage.total, "used": usage.used, "free": usage.free})
     try:

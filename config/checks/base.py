@@ -47,7 +47,7 @@ class CheckParams(Strict):
 
 
 class WarnCrit(Strict):
-    """A pair of thresholds; ``None`` switches that level off."""
+    """A pair of thresholds; null switches that level off."""
 
     warn: float | None = None
     crit: float | None = None

@@ -1,0 +1,175 @@
+"""The `patrol` command.
+
+Exit codes: 0 success; 1 `--fail-on` threshold reached (or a command's own failure);
+2 bad usage, config or inventory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from config.loader import ConfigError
+
+DEFAULT_CONFIG = Path("/etc/patrol/patrol.yaml")
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError, version as pkg_version
+
+    try:
+        return pkg_version("patrol")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="patrol", description="Inspection agent for IT managed-service teams.")
+    parser.add_argument("-c", "--config", type=Path, default=None,
+                        help="config file (default: $PATROL_CONFIG, then /etc/patrol/patrol.yaml if present, "
+                             "else the embedded defaults)")
+    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], default=None)
+    parser.add_argument("--log-format", choices=["text", "json"], default=None, help="json: one object per line")
+    parser.add_argument("--version", action="version", version=f"patrol {version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("inspect", help="run every enabled check once and write an inspection summary")
+    p.add_argument("--only", default=None, help="comma-separated check families (default: all enabled)")
+    p.add_argument("--target", default=None, help="only this inventory target")
+    p.add_argument("--json", action="store_true", help="print results as JSON instead of a table")
+    p.add_argument("--fail-on", choices=["warn", "crit"], default=None,
+                   help="exit 1 when any result is at least this bad (UNKNOWN counts as crit)")
+    p.add_argument("--out", type=Path, default=None, help="folder for results.json and summary.md "
+                                                          "(default: <reports_dir>/inspections/<site>-<time>)")
+    p.add_argument("--no-tickets", action="store_true", help="do not drive the ticket engine for this run")
+
+    p = sub.add_parser("check", help="run one check family and show its results and timing")
+    p.add_argument("name", help="check family, e.g. system, antivirus, switch")
+    p.add_argument("--target", default=None, help="only this inventory target")
+    p.add_argument("--json", action="store_true")
+
+    sub.add_parser("run", help="run the scheduled checks, /metrics and tickets until stopped (SIGTERM/SIGINT)")
+
+    p = sub.add_parser("config", help="validate or generate configuration")
+    csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    v = csub.add_parser("validate", help="check a config file; errors name the line and key")
+    v.add_argument("file", type=Path)
+    csub.add_parser("example", help="print the example config generated from the schema")
+    csub.add_parser("show", help="print the effective config (defaults filled in)")
+
+    p = sub.add_parser("inventory", help="show the resolved inventory")
+    isub = p.add_subparsers(dest="inventory_command", metavar="ACTION", required=True)
+    s = isub.add_parser("show", help="targets with groups and defaults applied, secrets masked")
+    s.add_argument("file", type=Path, nargs="?", default=None, help="inventory file (default: paths.inventory)")
+    s.add_argument("--json", action="store_true")
+
+    sub.add_parser("collectors", help="list the check families found (built-in and plugins)")
+
+    for module in ("agent.ticketing.cli", "agent.reports.cli"):
+        _add_optional_parser(module, sub)
+    return parser
+
+
+def _add_optional_parser(module_name: str, sub: Any) -> None:
+    import importlib
+
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return
+    module.add_parser(sub)
+
+
+def config_path(args: argparse.Namespace) -> Path | None:
+    if args.config is not None:
+        return args.config
+    if os.environ.get("PATROL_CONFIG"):
+        return Path(os.environ["PATROL_CONFIG"])
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return dispatch(args)
+    except ConfigError as exc:
+        print(f"patrol: configuration error\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    from agent.context import AppContext
+    from agent.logsetup import setup_logging
+    from config.loader import load_settings
+
+    if args.command == "config" and args.config_command == "example":
+        from config.example import example_yaml
+
+        sys.stdout.write(example_yaml())
+        return EXIT_OK
+    if args.command == "config" and args.config_command == "validate":
+        settings = load_settings(args.file)
+        print(f"{args.file}: valid")
+        if settings.paths.inventory is not None:
+            from inventory.loader import load_inventory
+
+            inv = load_inventory(settings.resolve(settings.paths.inventory), local_name=settings.agent.name)
+            print(f"{settings.resolve(settings.paths.inventory)}: valid, {len(inv.targets)} targets")
+        return EXIT_OK
+
+    path = config_path(args)
+    settings = load_settings(path)
+    setup_logging(args.log_level or settings.log.level, args.log_format or settings.log.format.value)
+    ctx = AppContext(settings, path)
+    try:
+        if args.command == "inspect":
+            from agent.commands import inspect_command
+
+            return inspect_command(ctx, args)
+        if args.command == "check":
+            from agent.commands import check_command
+
+            return check_command(ctx, args)
+        if args.command == "run":
+            from agent.daemon import run_daemon
+
+            setup_logging(args.log_level or settings.log.level, args.log_format or settings.log.format.value,
+                          settings.resolve(settings.log.file) if settings.log.file else settings.state_dir / "patrol.log",
+                          settings.log.max_bytes, settings.log.backups)
+            return asyncio.run(run_daemon(ctx))
+        if args.command == "config" and args.config_command == "show":
+            print(json.dumps(settings.model_dump(mode="json"), indent=2, ensure_ascii=False))
+            return EXIT_OK
+        if args.command == "inventory":
+            from agent.commands import inventory_show
+
+            return inventory_show(ctx, args)
+        if args.command == "collectors":
+            from agent.commands import collectors_command
+
+            return collectors_command(ctx)
+        if args.command == "tickets":
+            from agent.ticketing.cli import main as tickets_main
+
+            return tickets_main(args, ctx)
+        if args.command == "report":
+            from agent.reports.cli import main as report_main
+
+            return report_main(args, ctx)
+    finally:
+        ctx.close()
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""The one-shot commands: inspect, check, inventory show, collectors."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any
+
+from agent.context import AppContext
+from agent.cycle import CycleOutcome, run_cycle, ticketing_service
+from agent.inspection import inspection_json, render_table, write_inspection
+from agent.runner import Runner, plan
+from collectors.base import CheckRun, State
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+_FAIL_STATES = {"warn": {State.WARN, State.CRIT, State.UNKNOWN}, "crit": {State.CRIT, State.UNKNOWN}}
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def _families(value: str | None) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+async def _run_with_progress(ctx: AppContext, jobs: list, *, tickets: Any, show_progress: bool) -> CycleOutcome:
+    runner = Runner(ctx.collector_io(), concurrency=ctx.settings.runner.concurrency)
+    try:
+        if not show_progress:
+            return await run_cycle(ctx, runner, jobs, tickets=tickets)
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=_console(stderr=True), transient=True) as progress:
+            task = progress.add_task("inspecting", total=len(jobs))
+
+            def advance(run: CheckRun) -> None:
+                progress.update(task, advance=1, description=f"{run.collector} on {run.target}")
+
+            return await run_cycle(ctx, runner, jobs, tickets=tickets, on_run=advance)
+    finally:
+        runner.close()
+
+
+def inspect_command(ctx: AppContext, args: argparse.Namespace) -> int:
+    ctx.registry  # loads plugins now: a broken one is logged before the progress bar starts
+    families = _families(args.only)
+    if families:
+        unknown = [f for f in families if f not in ctx.registry.collectors]
+        if unknown:
+            print(f"patrol: unknown check families: {', '.join(unknown)}; known: "
+                  f"{', '.join(ctx.registry.collectors)}", file=sys.stderr)
+            return EXIT_USAGE
+    jobs = plan(ctx.registry, ctx.settings, ctx.inventory, only=families, target=args.target)
+    if not jobs:
+        print("patrol: nothing to inspect (no enabled check family has a target)", file=sys.stderr)
+        return EXIT_USAGE
+    tickets = None if args.no_tickets else ticketing_service(ctx)
+    started = ctx.clock()
+    outcome = asyncio.run(_run_with_progress(ctx, jobs, tickets=tickets,
+                                             show_progress=not args.json and sys.stderr.isatty()))
+    finished = ctx.clock()
+    ticket_line = _ticket_line(outcome)
+    data = inspection_json(ctx.settings.agent.site, ctx.settings.agent.name, started, finished, outcome.runs, ticket_line)
+    folder = args.out or ctx.settings.reports_dir / "inspections" / f"{ctx.settings.agent.site}-{started:%Y%m%dT%H%M%SZ}"
+    json_path, md_path = write_inspection(folder, data)
+    ctx.store.audit("inspect", ctx.settings.agent.site, {"jobs": len(jobs), "counts": data["counts"],
+                                                          "folder": str(folder)})
+    if args.json:
+        json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        console = _console()
+        render_table(console, outcome.runs, f"Patrol inspection: {ctx.settings.agent.name} (site {ctx.settings.agent.site})")
+        if ticket_line:
+            console.print(f"tickets: {ticket_line}")
+        console.print(f"written: {json_path}  {md_path}")
+    return _exit_for(outcome.runs, args.fail_on)
+
+
+def _ticket_line(outcome: CycleOutcome) -> str | None:
+    if outcome.ticket_error:
+        return f"ticketing failed: {outcome.ticket_error}"
+    if outcome.tickets is None:
+        return None
+    describe = getattr(outcome.tickets, "describe", None)
+    return describe() if callable(describe) else str(outcome.tickets)
+
+
+def _exit_for(runs: tuple[CheckRun, ...], fail_on: str | None) -> int:
+    if fail_on is None:
+        return EXIT_OK
+    bad = _FAIL_STATES[fail_on]
+    return EXIT_FAIL if any(r.state in bad for run in runs for r in run.results) else EXIT_OK
+
+
+def check_command(ctx: AppContext, args: argparse.Namespace) -> int:
+    try:
+        collector = ctx.registry.get(args.name)
+    except KeyError as exc:
+        print(f"patrol: {exc.args[0]}", file=sys.stderr)
+        return EXIT_USAGE
+    jobs = plan(ctx.registry, ctx.settings, ctx.inventory, only=[collector.name], target=args.target,
+                include_disabled=True)
+    if not jobs:
+        where = f" named {args.target}" if args.target else ""
+        print(f"patrol: {args.name} has no target{where} (is it configured? see `patrol config example`)", file=sys.stderr)
+        return EXIT_USAGE
+    runner = Runner(ctx.collector_io(), concurrency=ctx.settings.runner.concurrency)
+    try:
+        outcome = asyncio.run(run_cycle(ctx, runner, jobs))
+    finally:
+        runner.close()
+    if args.json:
+        from agent.inspection import result_json
+
+        out = [{"collector": r.collector, "target": r.target, "duration_s": round(r.duration_s, 4), "error": r.error,
+                "results": [result_json(x) for x in r.results]} for r in outcome.runs]
+        json.dump(out, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        console = _console()
+        render_table(console, outcome.runs, f"patrol check {args.name}")
+        for run in outcome.runs:
+            console.print(f"{run.collector} on {run.target}: {run.duration_s * 1000:.0f} ms"
+                          + (f" (failed: {run.error})" if run.error else ""))
+    return EXIT_OK
+
+
+def inventory_show(ctx: AppContext, args: argparse.Namespace) -> int:
+    from inventory.loader import load_inventory
+
+    inventory = load_inventory(args.file, local_name=ctx.settings.agent.name) if args.file else ctx.inventory
+    # Secret fields serialize as their references (env:NAME), never as values.
+    data = inventory.model_dump(mode="json")
+    if args.json:
+        json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    from rich.table import Table
+
+    site = inventory.site
+    console = _console()
+    console.print(f"site [bold]{site.name}[/]" + (f" ({site.customer})" if site.customer else ""))
+    table = Table()
+    for column in ("name", "kind", "address", "groups", "criticality", "depends on", "access"):
+        table.add_column(column)
+    for target in inventory.targets:
+        access = []
+        snmp = getattr(target, "snmp", None)
+        if snmp is not None:
+            access.append(f"snmp v{snmp.version} ({snmp.community or snmp.user})")
+        cli = getattr(target, "cli", None)
+        if cli is not None:
+            access.append(f"ssh {cli.username} (password {cli.password})")
+        kind = target.kind + (" (this computer)" if getattr(target, "local", False) else "")
+        table.add_row(target.name, kind, target.address, ",".join(target.groups), target.criticality,
+                      ",".join(target.depends_on), "; ".join(access))
+    console.print(table)
+    return EXIT_OK
+
+
+def collectors_command(ctx: AppContext) -> int:
+    console = _console()
+    for name, collector in ctx.registry.collectors.items():
+        params = ctx.settings.checks.for_family(name)
+        enabled = getattr(params, "enabled", True)
+        console.print(f"{name:14} {'enabled ' if enabled else 'disabled'} {type(collector).__module__}")
+    for broken in ctx.registry.broken:
+        console.print(f"{broken.name:14} [red]broken[/]   {broken.target}: {broken.error}")
+    return EXIT_OK if not ctx.registry.broken else EXIT_FAIL
