@@ -1,0 +1,319 @@
+"""The SNMP client every SNMP check uses: ``get`` and multi-column ``walk``, v2c and v3.
+
+Usage (inside an ``async def fetch``)::
+
+    from collectors.snmp.client import open_client
+
+    async with open_client(device.address, device.snmp, io.resolve_secret) as snmp:
+        scalars = await snmp.get(["1.3.6.1.2.1.1.3.0"])            # {"1.3.6.1.2.1.1.3.0": 12345}
+        table = await snmp.walk(["1.3.6.1.2.1.2.2.1.8",             # ifOperStatus
+                                 "1.3.6.1.2.1.31.1.1.1.1"])         # ifName
+        # {"1.3.6.1.2.1.2.2.1.8": {"1": 1, "2": 2}, "1.3.6.1.2.1.31.1.1.1.1": {"1": b"Gi0/1", ...}}
+
+Values are plain Python (see collectors/snmp/ber.py): int for INTEGER/Counter/Gauge/
+TimeTicks, bytes for OCTET STRING, dotted str for OBJECT IDENTIFIER and IpAddress, None
+for NULL. ``get`` leaves out OIDs the agent does not have (noSuchObject/noSuchInstance);
+``walk`` returns every column asked for, empty when the agent has no rows. Only the
+columns asked for are walked (GETBULK, never past the column: no lexicographic mode),
+OIDs stay numeric (no MIB lookups).
+
+Failures raise ``SnmpError`` (a ``FetchError``: the runner turns it into UNKNOWN with the
+message): no answer within timeout x (retries + 1), a malformed reply, an agent error,
+a walk whose OIDs do not increase (a looping agent) or that never ends (more than
+``max_rows`` rows in a column). No secret ever appears in a message.
+
+Requests in flight are capped site-wide by one semaphore per event loop
+(``set_site_limit``), so a site poll of a thousand devices does not flood the network.
+v2c uses the lean codec in ber.py; v3 (USM auth/priv) goes through pysnmp.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
+
+from collectors.base import FetchError
+from collectors.snmp import ber
+
+Value = int | bytes | str | None
+DEFAULT_MAX_REPETITIONS = 25
+DEFAULT_MAX_ROWS = 20_000
+DEFAULT_SITE_LIMIT = 64
+# Varbinds per GETBULK response we aim for; agents truncate bigger ones to fit their PDU size.
+DEFAULT_BULK_VARBINDS = 60
+
+
+class SnmpError(FetchError):
+    """An SNMP exchange that failed; the message is one line and safe to show."""
+
+
+class SnmpTimeout(SnmpError):
+    pass
+
+
+class SnmpWalkError(SnmpError):
+    """A walk that could not finish sanely (non-increasing OIDs, endless column)."""
+
+
+# ---------------------------------------------------------------- site-wide limit
+
+_site_limits: dict[int, asyncio.Semaphore] = {}
+_site_limit_size = DEFAULT_SITE_LIMIT
+
+
+def set_site_limit(size: int) -> None:
+    """How many SNMP requests may be in flight at once across the site (per event loop)."""
+    global _site_limit_size
+    _site_limit_size = max(1, int(size))
+    _site_limits.clear()
+
+
+def site_limiter() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    sem = _site_limits.get(id(loop))
+    if sem is None or getattr(sem, "_patrol_loop", None) is not loop:
+        sem = asyncio.Semaphore(_site_limit_size)
+        sem._patrol_loop = loop  # type: ignore[attr-defined]
+        _site_limits[id(loop)] = sem
+    return sem
+
+
+# ---------------------------------------------------------------- transports
+
+class Transport(Protocol):
+    """One request/response exchange; OIDs are BER content bytes, values plain Python."""
+
+    async def request(self, pdu: int, oids: list[bytes], non_repeaters: int = 0,
+                      max_repetitions: int = 0) -> tuple[int, int, list[tuple[bytes, Any]]]:
+        """(error_status, error_index, varbinds)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class _Datagram(asyncio.DatagramProtocol):
+    def __init__(self) -> None:
+        self.pending: dict[int, asyncio.Future[bytes]] = {}
+        self.garbage: str | None = None
+        self.error: str | None = None
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        rid = ber.peek_request_id(data)
+        if rid is None:
+            self.garbage = f"a reply that is not an SNMPv2c message ({len(data)} bytes)"
+            return
+        fut = self.pending.get(rid)
+        if fut is not None and not fut.done():
+            fut.set_result(data)
+
+    def error_received(self, exc: Exception) -> None:  # ICMP port unreachable and friends
+        self.error = exc.strerror or type(exc).__name__ if isinstance(exc, OSError) else str(exc)
+
+
+class V2cTransport:
+    """SNMPv2c over a connected UDP socket, encoded and decoded by collectors/snmp/ber.py."""
+
+    def __init__(self, host: str, port: int, community: str, *, timeout: float, retries: int):
+        self.host, self.port = host, port
+        self._community = community.encode()
+        self.timeout, self.retries = timeout, retries
+        self._proto: _Datagram | None = None
+        self._transport: asyncio.DatagramTransport | None = None
+
+    async def _open(self) -> _Datagram:
+        if self._proto is None:
+            loop = asyncio.get_running_loop()
+            try:
+                self._transport, self._proto = await loop.create_datagram_endpoint(
+                    _Datagram, remote_addr=(self.host, self.port))
+            except OSError as exc:
+                raise SnmpError(f"cannot open UDP to {self.host}:{self.port}: {exc.strerror or exc}") from None
+        return self._proto
+
+    async def request(self, pdu: int, oids: list[bytes], non_repeaters: int = 0,
+                      max_repetitions: int = 0) -> tuple[int, int, list[tuple[bytes, Any]]]:
+        proto = await self._open()
+        rid = random.randrange(1, 2**31 - 1)
+        message = ber.encode_request(pdu, rid, self._community, oids, non_repeaters, max_repetitions)
+        fut: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        proto.pending[rid] = fut
+        try:
+            async with site_limiter():
+                for _ in range(self.retries + 1):
+                    assert self._transport is not None
+                    self._transport.sendto(message)
+                    # The same request-id on every try: a late answer to an earlier try counts.
+                    done, _ = await asyncio.wait((fut,), timeout=self.timeout)
+                    if done:
+                        break
+        finally:
+            proto.pending.pop(rid, None)
+        if not fut.done():
+            fut.cancel()
+            tries = self.retries + 1
+            if proto.garbage:
+                raise SnmpError(f"{self.host}:{self.port} sent {proto.garbage}")
+            why = f" ({proto.error})" if proto.error else ": host down, wrong community or ACL?"
+            raise SnmpTimeout(f"no SNMP answer from {self.host}:{self.port} within {self.timeout:g} s "
+                              f"x {tries} tries{why}")
+        try:
+            _, status, index, varbinds = ber.decode_response(fut.result())
+        except ber.BerError as exc:
+            raise SnmpError(f"malformed SNMP reply from {self.host}:{self.port}: {exc}") from None
+        return status, index, varbinds
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+            self._proto = None
+
+
+# ---------------------------------------------------------------- the client
+
+class SnmpClient:
+    """``get`` and ``walk`` over a transport; see the module doc for the contract."""
+
+    def __init__(self, transport: Transport, *, name: str, max_repetitions: int = DEFAULT_MAX_REPETITIONS,
+                 max_rows: int = DEFAULT_MAX_ROWS, bulk_varbinds: int = DEFAULT_BULK_VARBINDS):
+        self.transport = transport
+        self.bulk_varbinds = max(1, bulk_varbinds)
+        self.name = name
+        self.max_repetitions = max_repetitions
+        self.max_rows = max_rows
+        self.requests = 0  # exchanges made (for benchmarks and debugging)
+        self.varbinds = 0  # varbinds received
+
+    async def __aenter__(self) -> SnmpClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.transport.close()
+
+    async def _request(self, pdu: int, oids: list[bytes], non_rep: int = 0,
+                       max_rep: int = 0) -> tuple[int, int, list[tuple[bytes, Any]]]:
+        self.requests += 1
+        status, index, varbinds = await self.transport.request(pdu, oids, non_rep, max_rep)
+        self.varbinds += len(varbinds)
+        return status, index, varbinds
+
+    async def get(self, oids: Sequence[str]) -> dict[str, Value]:
+        """Values of the given instance OIDs; absent ones are left out."""
+        wanted = {ber.encode_oid(oid): oid.strip().lstrip(".") for oid in oids}
+        out: dict[str, Value] = {}
+        keys = list(wanted)
+        chunk = 32
+        i = 0
+        while i < len(keys):
+            part = keys[i:i + chunk]
+            status, index, varbinds = await self._request(ber.GET, part)
+            if status == 1 and chunk > 1:  # tooBig: ask for fewer at a time
+                chunk = max(1, chunk // 2)
+                continue
+            if status != 0:
+                raise SnmpError(f"{self.name}: agent answered GET with "
+                                f"{ber.ERROR_STATUS.get(status, status)} (index {index})")
+            for oid, value in varbinds:
+                if value in ber.EXCEPTIONS:
+                    continue
+                out[wanted.get(oid) or ber.decode_oid(oid)] = value
+            i += len(part)
+        return out
+
+    async def walk(self, columns: Sequence[str], *, max_rows: int | None = None) -> dict[str, dict[str, Value]]:
+        """Rows of each column: ``{column: {index_suffix: value}}``, walked together by GETBULK."""
+        limit = max_rows or self.max_rows
+        cols = [c.strip().lstrip(".") for c in columns]
+        prefixes = [ber.encode_oid(c) for c in cols]
+        rows: list[dict[str, Value]] = [{} for _ in cols]
+        last = list(prefixes)
+        active = list(range(len(cols)))
+        budget = self.bulk_varbinds
+        suffix_cache: dict[bytes, str] = {}
+        decode_suffix = ber.decode_suffix
+        eom = ber.END_OF_MIB_VIEW
+        while active:
+            # About ``budget`` varbinds per exchange: all columns together, fewer rows each.
+            group = active[:budget]
+            n = len(group)
+            r = max(1, min(self.max_repetitions, budget // n))
+            status, index, varbinds = await self._request(ber.GETBULK, [last[j] for j in group], 0, r)
+            if status == 1 and budget > 1:  # tooBig
+                budget = max(1, budget // 2)
+                continue
+            if status != 0:
+                raise SnmpError(f"{self.name}: agent answered GETBULK with "
+                                f"{ber.ERROR_STATUS.get(status, status)} (index {index})")
+            if not varbinds:
+                raise SnmpWalkError(f"{self.name}: empty GETBULK response while walking {cols[group[0]]}")
+            finished: set[int] = set()
+            progressed = False
+            total = len(varbinds)
+            for pos, j in enumerate(group):
+                prefix, plen, table = prefixes[j], len(prefixes[j]), rows[j]
+                prev = last[j]
+                for k in range(pos, total, n):
+                    oid, value = varbinds[k]
+                    if value is eom or not oid.startswith(prefix):
+                        finished.add(j)
+                        break
+                    if oid <= prev:
+                        raise SnmpWalkError(f"{self.name}: agent returned a non-increasing OID in "
+                                            f"{cols[j]} (looping walk)")
+                    prev = oid
+                    suffix = oid[plen:]
+                    key = suffix_cache.get(suffix)
+                    if key is None:
+                        try:
+                            key = suffix_cache[suffix] = decode_suffix(suffix)
+                        except ber.BerError as exc:
+                            raise SnmpError(f"{self.name}: malformed OID in {cols[j]}: {exc}") from None
+                    if isinstance(value, ber._Marker):  # noSuch* inside a walk: no value for this row
+                        continue
+                    table[key] = value
+                if prev != last[j]:
+                    progressed = True
+                    last[j] = prev
+                if len(table) > limit:
+                    raise SnmpWalkError(f"{self.name}: column {cols[j]} has more than {limit} rows "
+                                        f"(endless walk?)")
+            if not progressed and not finished:
+                raise SnmpWalkError(f"{self.name}: GETBULK made no progress walking {cols[group[0]]}")
+            active = [j for j in active if j not in finished]
+        return {col: rows[j] for j, col in enumerate(cols)}
+
+
+def open_client(address: str, creds: Any, resolve_secret: Callable[[Any], str] | None, *,
+                max_repetitions: int = DEFAULT_MAX_REPETITIONS, max_rows: int = DEFAULT_MAX_ROWS,
+                bulk_varbinds: int = DEFAULT_BULK_VARBINDS, backend: str = "lean") -> SnmpClient:
+    """A client for ``address`` with inventory ``SnmpCredentials`` (secrets resolved now).
+
+    ``backend="pysnmp"`` forces pysnmp for v2c too (benchmarks compare the two); v3 always
+    uses pysnmp. Nothing is sent until the first request.
+    """
+    if resolve_secret is None:
+        from config.secrets import resolve_secret as default_resolve
+
+        resolve_secret = default_resolve
+    name = f"{address}:{creds.port}"
+    try:
+        if creds.version == "2c" and backend == "lean":
+            transport: Transport = V2cTransport(address, creds.port, resolve_secret(creds.community),
+                                                timeout=creds.timeout_s, retries=creds.retries)
+        else:
+            from collectors.snmp.pysnmp_backend import PysnmpTransport
+
+            transport = PysnmpTransport(address, creds, resolve_secret)
+    except FetchError:
+        raise
+    except Exception as exc:  # SecretUnavailable names the reference, never the value
+        raise SnmpError(f"{name}: SNMP credentials unavailable: {exc}") from None
+    return SnmpClient(transport, name=name, max_repetitions=max_repetitions, max_rows=max_rows,
+                      bulk_varbinds=bulk_varbinds)
+
+
