@@ -1,0 +1,208 @@
+"""Real mail servers for the mail tests: Debian's dovecot (IMAP + LMTP) as a plain process,
+and an aiosmtpd submission server that checks AUTH itself and relays to dovecot's LMTP.
+
+Two dovecot instances: after a failed login from 127.0.0.1 dovecot slows later logins
+from that address (anvil's auth penalty), so wrong-password tests get their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pwd
+import shutil
+import tempfile
+import smtplib
+import socket
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.proc import ServerProcess, free_port, require_program, tcp_listening, wait_until
+
+USER = "probe@example.test"
+OTHER = "other@example.test"
+# The test password: the secret-leak test greps every result and log line for it.
+PASSWORD = "Sm7p-Secret-Fox42"
+BLACKHOLE_DOMAIN = "blackhole.test"
+
+
+@dataclass(frozen=True)
+class Dovecot:
+    imap_port: int
+    lmtp_port: int
+    root: Path
+    proc: ServerProcess
+
+
+def _dovecot_conf(root: Path, imap_port: int, lmtp_port: int, uid: int, gid: int) -> str:
+    return f"""
+instance_name = patrol-test-{imap_port}
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+info_log_path = {root}/dovecot.log
+protocols = imap lmtp
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_failure_delay = 0
+first_valid_uid = {uid}
+mail_location = maildir:{root}/mail/%n/Maildir
+mail_uid = {uid}
+mail_gid = {gid}
+default_internal_user = dovecot
+default_login_user = dovenull
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {root}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={root}/mail/%n allow_all_users=yes
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {imap_port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service lmtp {{
+  inet_listener lmtp {{
+    address = 127.0.0.1
+    port = {lmtp_port}
+  }}
+}}
+protocol lmtp {{
+  auth_username_format = %u
+}}
+"""
+
+
+def start_dovecot(prefix: str) -> Dovecot:
+    binary = require_program("/usr/sbin/dovecot", "dovecot-imapd")
+    require_program("/usr/lib/dovecot/lmtp", "dovecot-lmtpd")
+    # Dovecot's auth and mail processes drop root: they need to traverse the folder (0711,
+    # not pytest's 0700 tree) and mail is stored as the Debian 'mail' user.
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    root.chmod(0o711)
+    mail_user = pwd.getpwnam("mail")
+    for sub in ("run", "state", "mail"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    os.chown(root / "mail", mail_user.pw_uid, mail_user.pw_gid)
+    passwd = root / "passwd"
+    passwd.write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n{OTHER}:{{PLAIN}}{PASSWORD}\n")
+    passwd.chmod(0o644)
+    imap_port, lmtp_port = free_port(), free_port()
+    conf = root / "dovecot.conf"
+    conf.write_text(_dovecot_conf(root, imap_port, lmtp_port, mail_user.pw_uid, mail_user.pw_gid))
+    proc = ServerProcess([binary, "-F", "-c", str(conf)], log_path=root / "stdout.log")
+    wait_until(lambda: tcp_listening(imap_port) and tcp_listening(lmtp_port), 15, "dovecot", proc)
+    return Dovecot(imap_port, lmtp_port, root, proc)
+
+
+class RelayToLmtp:
+    """aiosmtpd handler: mail for the blackhole domain is accepted and dropped (a message
+    that never arrives); everything else goes to dovecot over LMTP."""
+
+    def __init__(self, lmtp_port: int):
+        self.lmtp_port = lmtp_port
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        wanted = [r for r in envelope.rcpt_tos if not r.endswith("@" + BLACKHOLE_DOMAIN)]
+        if wanted:
+            await asyncio.get_running_loop().run_in_executor(None, self._deliver, envelope, wanted)
+        return "250 OK"
+
+    def _deliver(self, envelope, recipients) -> None:
+        with smtplib.LMTP("127.0.0.1", self.lmtp_port, timeout=10) as lmtp:
+            lmtp.sendmail(envelope.mail_from, recipients, envelope.original_content)
+
+
+def _authenticator(server, session, envelope, mechanism, auth_data):
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() in (USER, OTHER) \
+        and auth_data.password.decode() == PASSWORD
+    return AuthResult(success=ok, handled=False)
+
+
+@dataclass(frozen=True)
+class Smtp:
+    port: int
+    controller: object
+
+
+def start_smtp(lmtp_port: int) -> Smtp:
+    from aiosmtpd.controller import Controller
+
+    port = free_port()
+    controller = Controller(RelayToLmtp(lmtp_port), hostname="127.0.0.1", port=port, authenticator=_authenticator,
+                            auth_require_tls=False, auth_exclude_mechanism=["CRAM-MD5"], ready_timeout=10)
+    controller.start()
+    return Smtp(port, controller)
+
+
+def _running_dovecot(prefix: str):
+    server = start_dovecot(prefix)
+    yield server
+    server.proc.stop()
+    shutil.rmtree(server.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Dovecot:
+    yield from _running_dovecot("patrol-dovecot-")
+
+
+@pytest.fixture(scope="session")
+def dovecot_for_failures() -> Dovecot:
+    yield from _running_dovecot("patrol-dovecot-fail-")
+
+
+@pytest.fixture(scope="session")
+def smtp(dovecot) -> Smtp:
+    server = start_smtp(dovecot.lmtp_port)
+    yield server
+    server.controller.stop()
+
+
+class SilentServer:
+    """Accepts TCP connections and never says a word (a hung mail server)."""
+
+    def __init__(self):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.conns: list[socket.socket] = []
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        self.sock.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+                self.conns.append(conn)
+            except OSError:
+                continue
+
+    def close(self) -> None:
+        self._stop.set()
+        self.thread.join(2)
+        for conn in self.conns:
+            conn.close()
+        self.sock.close()
+
+
+@pytest.fixture()
+def silent_server():
+    server = SilentServer()
+    yield server
+    server.close()

@@ -1,0 +1,199 @@
+"""The mail family against real servers (dovecot IMAP/LMTP, aiosmtpd submission) and as
+pure tables of fetched exchanges -> results."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+
+import pytest
+
+from agent.runner import CheckJob, Runner
+from collectors.base import CollectorIO, State
+from collectors.commands import run_command
+from collectors.mail import Exchange, MailCollector, MailRaw, evaluate, parse
+from config.checks.mail import MailParams
+from config.secrets import resolve_secret
+from inventory.models import Host, Inventory
+from tests.mail.conftest import BLACKHOLE_DOMAIN, OTHER, PASSWORD, USER, start_smtp
+
+NOW = datetime(2026, 11, 22, 4, 0, tzinfo=timezone.utc)
+LOCAL = Host(name="pc-01", local=True)
+COLLECTOR = MailCollector()
+
+
+def make_params(**overrides) -> MailParams:
+    raw = {"account": {"username": USER, "password": "env:PATROL_TEST_MAIL_PW"}, "connect_timeout_s": 3}
+    raw.update(overrides)
+    return MailParams.model_validate(raw)
+
+
+def plain(port: int) -> dict:
+    return {"host": "127.0.0.1", "port": port, "security": "plain"}
+
+
+def run_check(params: MailParams, monkeypatch) -> list:
+    """The whole check through the real runner, with the password from an env: reference."""
+    monkeypatch.setenv("PATROL_TEST_MAIL_PW", PASSWORD)
+    io = CollectorIO(run=run_command, resolve_secret=resolve_secret)
+    runner = Runner(io, concurrency=1)
+    try:
+        run = asyncio.run(runner.run_job(CheckJob(COLLECTOR, LOCAL, params)))
+    finally:
+        runner.close()
+    return list(run.results)
+
+
+def by_check(results) -> dict[str, object]:
+    return {r.check: r for r in results}
+
+
+# ---------------------------------------------------------------- pure: exchanges -> results
+
+CASES = [
+    pytest.param(Exchange("smtp", "mx:587", "done", elapsed_s=0.2), State.OK, "ok in 0.20 s", id="smtp-ok"),
+    pytest.param(Exchange("smtp", "mx:587", "login", "SMTPAuthenticationError", 535, "5.7.8 Authentication credentials invalid"),
+                 State.CRIT, "login refused for probe@example.test", id="smtp-wrong-password"),
+    pytest.param(Exchange("imap", "mx:143", "login", "error", None, "b'[AUTHENTICATIONFAILED] Authentication failed.'"),
+                 State.CRIT, "login refused for probe@example.test (wrong password, locked or disabled account): "
+                             "[AUTHENTICATIONFAILED] Authentication failed.", id="imap-wrong-password"),
+    pytest.param(Exchange("smtp", "mx:587", "greeting", "TimeoutError", None, "timed out", timeout_s=3),
+                 State.UNKNOWN, "no answer within 3 s while waiting for the greeting reply", id="smtp-silent"),
+    pytest.param(Exchange("imap", "mx:143", "connect", "ConnectionRefusedError", None, "[Errno 111] Connection refused"),
+                 State.CRIT, "cannot connect ([Errno 111] Connection refused)", id="imap-refused"),
+    pytest.param(Exchange("smtp", "mx:587", "tls", "SSLCertVerificationError", None, "self-signed certificate"),
+                 State.CRIT, "TLS failed during tls (self-signed certificate)", id="smtp-untrusted-cert"),
+    pytest.param(Exchange("smtp", "mx:25", "login", "NoAuth", None, "no AUTH in the EHLO reply"),
+                 State.CRIT, "offers no login (AUTH)", id="smtp-no-auth"),
+    pytest.param(Exchange("round_trip", "mx:587", "send", "SMTPRecipientsRefused", 550, "5.1.1 unknown user"),
+                 State.CRIT, "refused the probe message: 550 5.1.1 unknown user", id="probe-refused"),
+    pytest.param(Exchange("round_trip", "mx:143", "wait", "NotDelivered", None, "no message", 30.2, 30),
+                 State.CRIT, "did not arrive within 30 s", id="probe-lost"),
+    pytest.param(Exchange("round_trip", "mx:143", "done", elapsed_s=25.0), State.WARN, "slower than 20 s", id="probe-slow"),
+    pytest.param(Exchange("round_trip", "mx:143", "done", elapsed_s=0.4), State.OK, "ok in 0.40 s", id="probe-fast"),
+    pytest.param(Exchange("imap", "mx:143", "select", "abort", None, "socket error: EOF"),
+                 State.UNKNOWN, "unexpected reply during select: abort: socket error: EOF", id="imap-dropped"),
+    pytest.param(Exchange("round_trip", "probe@example.test", "send", "Skipped", None, "the SMTP or IMAP login above failed"),
+                 State.UNKNOWN, "not attempted", id="probe-skipped"),
+]
+
+
+@pytest.mark.parametrize(("exchange", "state", "text"), CASES)
+def test_exchange_to_result(exchange: Exchange, state: State, text: str) -> None:
+    model = parse(MailRaw((exchange,), USER, USER))
+    [result] = evaluate(model, make_params(round_trip={"warn_s": 20}), LOCAL, NOW)
+    assert (result.state, result.target) == (state, "pc-01")
+    assert text in result.summary
+
+
+def test_item_is_the_server_or_the_probe_mailbox() -> None:
+    raw = MailRaw((Exchange("smtp", "mx:587", "done", elapsed_s=0.1), Exchange("round_trip", "mx:143", "done", elapsed_s=1)),
+                  USER, "box@example.test")
+    results = list(evaluate(parse(raw), make_params(), LOCAL, NOW))
+    assert [(r.check, r.item) for r in results] == [("mail.submission", "mx:587"), ("mail.round_trip", "box@example.test")]
+    assert [m.name for m in results[1].metrics] == ["round_trip_seconds"]
+
+
+# ---------------------------------------------------------------- settings
+
+def test_unconfigured_family_has_no_targets() -> None:
+    inventory = Inventory(hosts=(LOCAL,))
+    assert COLLECTOR.targets(MailParams(), inventory) == []
+    assert COLLECTOR.targets(make_params(imap=plain(143)), inventory) == [LOCAL]
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    pytest.param({"smtp": {"host": "mail.example.com", "security": "plain"}}, "allowed only for a loopback",
+                 id="plain-to-remote-refused"),
+    pytest.param({"smtp": plain(25), "round_trip": {"enabled": True}}, "needs both 'smtp' and 'imap'", id="round-trip-needs-imap"),
+    pytest.param({"account": {"username": USER, "password": "hunter2"}, "smtp": plain(25)}, "plain-text secrets are refused",
+                 id="password-in-clear-refused"),
+])
+def test_bad_settings_are_refused(overrides: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        make_params(**overrides)
+
+
+def test_default_ports_follow_security() -> None:
+    params = make_params(smtp={"host": "mx.example.com"}, imap={"host": "mx.example.com", "security": "tls"})
+    assert (params.smtp.port_for("smtp"), params.imap.port_for("imap")) == (587, 993)
+
+
+# ---------------------------------------------------------------- real servers
+
+def test_login_and_round_trip_succeed(dovecot, smtp, monkeypatch) -> None:
+    params = make_params(smtp=plain(smtp.port), imap=plain(dovecot.imap_port),
+                         round_trip={"enabled": True, "wait_s": 10, "poll_s": 0.2})
+    results = by_check(run_check(params, monkeypatch))
+    assert {c: r.state for c, r in results.items()} == {
+        "mail.submission": State.OK, "mail.imap": State.OK, "mail.round_trip": State.OK}, results
+    assert results["mail.round_trip"].metrics[0].name == "round_trip_seconds"
+    # The probe was deleted after it was found: the mailbox holds no probe afterwards.
+    maildir = dovecot.root / "mail" / USER.split("@")[0] / "Maildir"
+    leftovers = [p for sub in ("new", "cur") for p in (maildir / sub).glob("*")
+                 if "X-Patrol-Probe" in p.read_text(errors="replace")]
+    assert leftovers == []
+
+
+def test_message_that_never_arrives_is_crit(dovecot, smtp, monkeypatch) -> None:
+    params = make_params(smtp=plain(smtp.port), imap=plain(dovecot.imap_port),
+                         round_trip={"enabled": True, "recipient": f"void@{BLACKHOLE_DOMAIN}", "wait_s": 1.5,
+                                     "warn_s": 1, "poll_s": 0.3})
+    results = by_check(run_check(params, monkeypatch))
+    assert results["mail.submission"].state is State.OK
+    rt = results["mail.round_trip"]
+    assert (rt.state, rt.item) == (State.CRIT, f"void@{BLACKHOLE_DOMAIN}")
+    assert "did not arrive within 1.5 s" in rt.summary
+
+
+@pytest.mark.parametrize("step", ["smtp", "imap"])
+def test_silent_server_is_unknown_after_the_timeout(silent_server, monkeypatch, step) -> None:
+    params = make_params(**{step: plain(silent_server.port)}, connect_timeout_s=1, timeout_s=20)
+    [result] = run_check(params, monkeypatch)
+    assert result.state is State.UNKNOWN
+    assert "no answer within 1 s while waiting for the greeting reply" in result.summary
+
+
+def test_nothing_listening_is_crit(monkeypatch) -> None:
+    from tests.support.proc import free_port
+
+    params = make_params(smtp=plain(free_port()), imap=plain(free_port()), round_trip={"enabled": True, "wait_s": 2})
+    results = by_check(run_check(params, monkeypatch))
+    assert results["mail.submission"].state is State.CRIT and "cannot connect" in results["mail.submission"].summary
+    assert results["mail.imap"].state is State.CRIT
+    assert results["mail.round_trip"].state is State.UNKNOWN and "not attempted" in results["mail.round_trip"].summary
+
+
+@pytest.fixture(scope="module")
+def smtp_for_failures(dovecot_for_failures):
+    server = start_smtp(dovecot_for_failures.lmtp_port)
+    yield server
+    server.controller.stop()
+
+
+def test_wrong_password_is_crit_and_the_password_never_leaks(dovecot_for_failures, smtp_for_failures, monkeypatch,
+                                                             caplog, capfd) -> None:
+    caplog.set_level(logging.DEBUG)
+    params = make_params(account={"username": OTHER, "password": "env:PATROL_TEST_MAIL_PW"},
+                         smtp=plain(smtp_for_failures.port), imap=plain(dovecot_for_failures.imap_port))
+    monkeypatch.setenv("PATROL_TEST_MAIL_PW", PASSWORD + "-wrong")
+    io = CollectorIO(run=run_command, resolve_secret=resolve_secret)
+    raw = COLLECTOR.fetch(LOCAL, params, io)
+    results = by_check(COLLECTOR.evaluate(COLLECTOR.parse(raw), params, LOCAL, NOW))
+    assert results["mail.submission"].state is State.CRIT
+    assert "login refused for other@example.test" in results["mail.submission"].summary
+    assert results["mail.imap"].state is State.CRIT
+    assert "AUTHENTICATIONFAILED" in results["mail.imap"].summary
+    out, err = capfd.readouterr()
+    for text in [repr(raw), repr(list(results.values())), caplog.text, out, err]:
+        assert PASSWORD not in text
+
+
+def test_good_login_never_leaks_the_password(dovecot, smtp, monkeypatch, caplog, capfd) -> None:
+    caplog.set_level(logging.DEBUG)
+    params = make_params(smtp=plain(smtp.port), imap=plain(dovecot.imap_port), round_trip={"enabled": True, "wait_s": 10})
+    results = run_check(params, monkeypatch)
+    assert {r.state for r in results} == {State.OK}
+    out, err = capfd.readouterr()
+    assert PASSWORD not in repr(results) + caplog.text + out + err
