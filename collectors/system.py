@@ -225,16 +225,12 @@ def evaluate_sample(sample: SystemSample, params: SystemParams, target: str, now
     for disk in sample.disks:
         pct = disk.used_percent
         by_pct = threshold_state(pct, params.disk.used_percent.warn, params.disk.used_percent.crit)
+        roomy = params.disk.percent_ignored_above_free_bytes
+        if roomy is not None and disk.free_bytes >= roomy:
+            by_pct = State.OK
         by_free = threshold_state(disk.free_bytes, params.disk.free_bytes_min.warn, params.disk.free_bytes_min.crit,
                                   higher_is_worse=False)
-        # Both limits must be crossed: 96% of a 4 TB volume still leaves 160 GB, which is fine,
-        # and 1 GB free on a 2 GB /boot is normal. A limit switched off (None) does not veto.
-        has_pct = params.disk.used_percent.warn is not None or params.disk.used_percent.crit is not None
-        has_free = params.disk.free_bytes_min.warn is not None or params.disk.free_bytes_min.crit is not None
-        if has_pct and has_free:
-            state = by_free if State.worst(by_pct, by_free) is by_pct else by_pct  # the milder of the two
-        else:
-            state = by_pct if has_pct else by_free
+        state = State.worst(by_pct, by_free)
         yield result("system.disk", disk.mountpoint, state,
                      f"{disk.mountpoint} {pct:.0f}% used, {_gib(disk.free_bytes)} free of {_gib(disk.total_bytes)}",
                      Metric("disk_used_ratio", pct / 100, "ratio"), Metric("disk_free_bytes", disk.free_bytes, "bytes"),

@@ -21,6 +21,7 @@ groups and defaults come from an optional YAML file beside it with the same stem
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import socket
 from collections.abc import Mapping
@@ -77,6 +78,9 @@ def resolve(doc: YamlDocument) -> Inventory:
             problem(("groups", gname), "expected a mapping of fields")
         elif "groups" in gfields:
             problem(("groups", gname, "groups"), "groups cannot contain groups")
+        else:
+            _check_inherited_keys(gfields, ("groups", gname), problem)
+    _check_inherited_keys(defaults, ("defaults",), problem)
 
     resolved: dict[str, list[Any]] = {name: [] for name in SECTIONS}
     seen: dict[str, tuple] = {}
@@ -105,6 +109,9 @@ def resolve(doc: YamlDocument) -> Inventory:
                     problem(loc + ("groups",), f"unknown group '{gname}'{hint}")
                     continue
                 merged = _merge(merged, groups[gname] if isinstance(groups[gname], dict) else {})
+            # Inherited fields apply where this kind of target has them (snmp is for devices and
+            # printers, not hosts); the target's own keys are validated strictly.
+            merged = {k: v for k, v in merged.items() if k in model.model_fields}
             merged = _merge(merged, entry)
             merged.pop("kind", None)
             try:
@@ -133,6 +140,15 @@ def resolve(doc: YamlDocument) -> Inventory:
     if cycle:
         raise ConfigError([ConfigProblem(doc.file, None, "depends_on", "dependency cycle: " + " -> ".join(cycle))])
     return inventory
+
+
+def _check_inherited_keys(fields: Mapping[str, Any], loc: tuple, problem: Any) -> None:
+    known = {name for model in SECTIONS.values() for name in model.model_fields} - {"name", "kind", "local"}
+    for key in fields:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            problem(loc + (key,), f"unknown key '{key}' (not a field of any target kind){hint}")
 
 
 def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

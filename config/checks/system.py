@@ -11,8 +11,10 @@ from config.checks.base import CheckParams, Schedule, Strict, WarnCrit
 
 class DiskParams(Strict):
     used_percent: WarnCrit = WarnCrit(warn=85, crit=95)
-    free_bytes_min: Annotated[WarnCrit, Field(description="alert when free space falls to these many bytes")] = WarnCrit(
+    free_bytes_min: Annotated[WarnCrit, Field(description="alert when free space falls to these many bytes, whatever the percentage")] = WarnCrit(
         warn=2 * 1024**3, crit=512 * 1024**2)
+    percent_ignored_above_free_bytes: Annotated[float | None, Field(
+        description="a volume with at least this much free space is not alerted on by percentage (96% of 4 TB is fine)")] = 50 * 1024**3
     # Pseudo and read-only image filesystems are never "full" in a way an engineer can fix.
     ignore_fstypes: tuple[str, ...] = ("squashfs", "tmpfs", "devtmpfs", "overlay", "iso9660", "udf", "nsfs", "ramfs")
     ignore_mountpoints: tuple[str, ...] = ()

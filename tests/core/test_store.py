@@ -1,0 +1,108 @@
+"""The store: results, latest state, audit, retention, migrations, and surviving a kill -9."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from agent.store import Store
+from agent.store.migrations import Component, Migration, SchemaTooNew, create_tables, migrate
+from collectors.base import CheckResult, CheckRun, Metric, State
+from tests.core.store_writer import RESULTS_PER_RUN
+
+T0 = datetime(2026, 11, 1, 8, 0, tzinfo=timezone.utc)
+
+
+def run(at, state=State.OK, items=("/",), collector="system", target="pc-1"):
+    return CheckRun(collector, target, at, 0.2, tuple(
+        CheckResult("system.disk", target, item, state, f"{item} {state.value}",
+                    metrics=(Metric("disk_free_bytes", 1e9, "bytes"),), observed_at=at) for item in items))
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store.open(f"sqlite:///{tmp_path / 'p.sqlite'}", "hq")
+    yield s
+    s.close()
+
+
+def test_results_latest_and_history(store):
+    store.record_run(run(T0, State.OK))
+    store.record_run(run(T0 + timedelta(minutes=5), State.CRIT))
+    latest = store.latest()
+    assert len(latest) == 1 and latest[0].result.state is State.CRIT and latest[0].collector == "system"
+    assert latest[0].result.metrics == (Metric("disk_free_bytes", 1e9, "bytes"),)
+    assert latest[0].result.observed_at == T0 + timedelta(minutes=5)  # tz-aware round trip
+    history = list(store.results_between(T0, T0 + timedelta(hours=1)))
+    assert [r.state for r in history] == [State.OK, State.CRIT]
+
+
+def test_forget_latest_drops_vanished_items(store):
+    store.record_run(run(T0, items=("/", "/mnt/usb")))
+    store.forget_latest(target="pc-1", collector="system", keep=[("system.disk", "/")])
+    assert [l.result.item for l in store.latest()] == ["/"]
+
+
+def test_audit_and_retention(store):
+    store.record_run(run(T0 - timedelta(days=100)))
+    store.record_run(run(T0))
+    store.audit("inspect", "hq", {"jobs": 3}, actor="engineer:wang", at=T0)
+    removed = store.prune(T0 + timedelta(days=1), retention_days=90, audit_retention_days=365)
+    assert removed["results"] == 1 and removed["runs"] == 1
+    assert store.count_results() == 1
+    actions = [e.action for e in store.audit_entries()]
+    assert actions == ["store.prune", "inspect"]
+    assert store.audit_entries(action="inspect")[0].actor == "engineer:wang"
+
+
+def test_migrations_are_versioned_and_forward_only(tmp_path):
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'm.sqlite'}")
+    meta = sa.MetaData()
+    t1 = sa.Table("extra", meta, sa.Column("id", sa.Integer, primary_key=True))
+
+    def add_column(conn):
+        conn.execute(sa.text("ALTER TABLE extra ADD COLUMN note TEXT"))
+
+    v1 = Component("extra", [Migration(1, "create", create_tables(t1))])
+    v2 = Component("extra", [*v1.migrations, Migration(2, "add note", add_column)])
+    assert migrate(engine, [v1]) == {"extra": 1}
+    assert migrate(engine, [v2]) == {"extra": 2}
+    assert migrate(engine, [v2]) == {"extra": 2}  # idempotent
+    with engine.connect() as conn:
+        cols = [r[1] for r in conn.execute(sa.text("PRAGMA table_info(extra)"))]
+    assert cols == ["id", "note"]
+    with pytest.raises(SchemaTooNew, match="newer than this Patrol knows"):
+        migrate(engine, [v1])
+
+
+def test_store_survives_kill_9_mid_write(tmp_path):
+    """A writer killed with SIGKILL loses at most its open transaction: every stored run is whole."""
+    url = f"sqlite:///{tmp_path / 'crash.sqlite'}"
+    proc = subprocess.Popen([sys.executable, "-m", "tests.core.store_writer", url], stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout.readline().strip() == b"ready"
+        time.sleep(1.5)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    con = sqlite3.connect(tmp_path / "crash.sqlite")
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    runs = con.execute("SELECT count(*) FROM runs").fetchone()[0]
+    results = con.execute("SELECT count(*) FROM results").fetchone()[0]
+    assert runs > 10, "the writer did not get going"
+    assert results == runs * RESULTS_PER_RUN, "a run was stored partly"
+    # the latest rows describe the last whole run
+    last_run = con.execute("SELECT max(id) FROM runs").fetchone()[0]
+    assert {r[0] for r in con.execute("SELECT run_id FROM latest")} == {last_run}
+    con.close()
+    store = Store.open(url, "hq")  # and Patrol opens it again and carries on
+    store.record_run(run(T0))
+    store.close()

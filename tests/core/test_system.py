@@ -1,0 +1,149 @@
+"""System checks: parse/evaluate tables on samples, the service parsers, and fetch on this machine."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from collectors.base import CollectorIO, CommandOutput, ParseError, State
+from collectors.commands import run_command
+from collectors.platforms.linux import services as linux_services
+from collectors.platforms.windows import services as windows_services
+from collectors.system import SystemCollector, evaluate_sample, parse_clock, parse_sample
+from config.checks.system import SystemParams
+from inventory.loader import load_inventory
+
+NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
+GIB = 1024**3
+SAMPLES = Path(__file__).parent / "samples"
+
+
+def raw(**over):
+    base = {
+        "cpu_count": 4, "load_15m": 1.0, "cpu_percent": 12.0,
+        "memory": {"total": 16 * GIB, "available": 8 * GIB}, "swap": {"total": 0, "used": 0},
+        "disks": [{"mountpoint": "/", "device": "/dev/sda1", "fstype": "ext4", "total": 100 * GIB, "used": 40 * GIB, "free": 60 * GIB}],
+        "boot_time": NOW.timestamp() - 10 * 86400, "now": NOW.timestamp(), "platform": "linux",
+        "services": [], "processes": {},
+    }
+    base.update(over)
+    return base
+
+
+def states(sample, params=SystemParams()):
+    return {(r.check, r.item): r for r in evaluate_sample(parse_sample(sample), params, "pc-1", NOW)}
+
+
+@pytest.mark.parametrize("sample, key, state, summary_part", [
+    pytest.param(raw(), ("system.memory", ""), State.OK, "50% used", id="memory-ok"),
+    pytest.param(raw(memory={"total": 16 * GIB, "available": GIB}), ("system.memory", ""), State.WARN, "94% used", id="memory-warn"),
+    pytest.param(raw(memory={"total": 16 * GIB, "available": GIB // 4}), ("system.memory", ""), State.CRIT, "98% used", id="memory-crit"),
+    pytest.param(raw(load_15m=12.0), ("system.load", ""), State.WARN, "3.00 per core", id="load-warn"),
+    pytest.param(raw(load_15m=20.0), ("system.load", ""), State.CRIT, "5.00 per core", id="load-crit"),
+    pytest.param(raw(cpu_percent=97.0), ("system.cpu", ""), State.WARN, "97%", id="cpu-busy"),
+    pytest.param(raw(swap={"total": 4 * GIB, "used": 3 * GIB}), ("system.swap", ""), State.WARN, "75% used", id="swap-warn"),
+    pytest.param(raw(disks=[{"mountpoint": "/", "device": "d", "fstype": "ext4", "total": 100 * GIB, "used": 96 * GIB, "free": 4 * GIB}]),
+                 ("system.disk", "/"), State.CRIT, "96% used", id="disk-96pct-4gib-free-crit-by-percent"),
+    pytest.param(raw(disks=[{"mountpoint": "/", "device": "d", "fstype": "ext4", "total": 100 * GIB, "used": 99.7 * GIB, "free": 0.3 * GIB}]),
+                 ("system.disk", "/"), State.CRIT, "100% used", id="disk-full-crit"),
+    pytest.param(raw(disks=[{"mountpoint": "/data", "device": "d", "fstype": "xfs", "total": 4000 * GIB, "used": 3840 * GIB, "free": 160 * GIB}]),
+                 ("system.disk", "/data"), State.OK, "96% used", id="big-volume-96pct-but-160gib-free-ok"),
+    pytest.param(raw(disks=[{"mountpoint": "/boot", "device": "d", "fstype": "ext4", "total": 2 * GIB, "used": 1.7 * GIB, "free": 0.3 * GIB}]),
+                 ("system.disk", "/boot"), State.CRIT, "0.3 GiB free", id="small-volume-below-free-floor-crit"),
+    pytest.param(raw(disks=[{"mountpoint": "/", "device": "d", "fstype": "ext4", "total": 100 * GIB, "used": 88 * GIB, "free": 12 * GIB}]),
+                 ("system.disk", "/"), State.WARN, "88% used", id="disk-88pct-warn"),
+    pytest.param(raw(boot_time=NOW.timestamp() - 600), ("system.uptime", ""), State.WARN, "rebooted recently", id="recent-reboot"),
+    pytest.param(raw(), ("system.uptime", ""), State.OK, "up 10d 0h", id="uptime-ok"),
+    pytest.param(raw(processes={"sshd": False}), ("system.process", "sshd"), State.CRIT, "not running", id="process-missing"),
+])
+def test_evaluate(sample, key, state, summary_part):
+    result = states(sample)[key]
+    assert result.state is state and summary_part in result.summary, result.summary
+
+
+def test_no_swap_gives_no_swap_result():
+    assert ("system.swap", "") not in states(raw())
+
+
+def test_metrics_are_in_base_units():
+    result = states(raw())[("system.disk", "/")]
+    assert {m.name: m.value for m in result.metrics} == {"disk_used_ratio": 0.4, "disk_free_bytes": 60 * GIB}
+
+
+@pytest.mark.parametrize("bad", [
+    pytest.param({"cpu_count": 2}, id="missing-keys"),
+    pytest.param(raw(memory={"total": "lots", "available": 1}), id="wrong-type"),
+    pytest.param(raw(disks=[{"mountpoint": "/"}]), id="disk-without-sizes"),
+])
+def test_broken_sample_is_a_parse_error(bad):
+    with pytest.raises(ParseError, match="system sample is incomplete"):
+        parse_sample(bad)
+
+
+def out(stdout: bytes, rc: int = 0, stderr: bytes = b"") -> CommandOutput:
+    return CommandOutput(("x",), rc, stdout, stderr)
+
+
+SYSTEMCTL = (SAMPLES / "systemctl_show.txt").read_bytes()
+
+
+def test_systemd_units_parse():
+    statuses = linux_services.parse(["ssh", "cron", "nope"], out(SYSTEMCTL))
+    assert [(s.name, s.exists, s.running) for s in statuses] == [("ssh", True, True), ("cron", True, False), ("nope", False, False)]
+    result = states(raw(services=["ssh", "cron", "nope"], services_output=out(SYSTEMCTL)),
+                    SystemParams(required_services=("ssh", "cron", "nope")))
+    assert result[("system.service", "ssh")].state is State.OK
+    assert result[("system.service", "cron")].summary == "service cron not running (failed/failed)"
+    assert result[("system.service", "nope")].summary == "service nope not installed"
+
+
+def test_systemd_absent_is_unknown_not_crit():
+    result = states(raw(services=["ssh"], services_output=out(b"", 1, b"System has not been booted with systemd as init system (PID 1). Can't operate.")),
+                    SystemParams(required_services=("ssh",)))
+    assert result[("system.service", "")].state is State.UNKNOWN
+    assert "systemd is not running" in result[("system.service", "")].summary
+
+
+@pytest.mark.parametrize("stdout, expected", [
+    pytest.param((SAMPLES / "get_service_ps51.json").read_bytes(), [("Spooler", True, True), ("WinDefend", True, False), ("Missing", False, False)],
+                 id="ps51-numeric-enums"),
+    pytest.param(b'{"Name":"Spooler","Status":"Running","StartType":"Automatic"}', [("Spooler", True, True), ("WinDefend", False, False), ("Missing", False, False)],
+                 id="ps7-single-object-names"),
+    pytest.param(b"\xef\xbb\xbf", [("Spooler", False, False), ("WinDefend", False, False), ("Missing", False, False)], id="bom-only-none-found"),
+])
+def test_windows_services_parse(stdout, expected):
+    statuses = windows_services.parse(["Spooler", "WinDefend", "Missing"], out(stdout))
+    assert [(s.name, s.exists, s.running) for s in statuses] == expected
+
+
+@pytest.mark.parametrize("stdout, message", [
+    (b'[{"Name": "Spooler", "Stat', "not JSON"), (b'"Running"', "JSON str"), (b"\xff\xfe{", "not UTF-8"), (b"[{}]", "without a Name"),
+])
+def test_windows_services_bad_output(stdout, message):
+    with pytest.raises(ParseError, match=message):
+        windows_services.parse(["Spooler"], out(stdout))
+
+
+@pytest.mark.parametrize("chrony, timedatectl, expected", [
+    (out(b"A9FEA97B,169.254.169.123,4,1732262400.1,-0.000123456,0.0,0.0,1.0,0.0,0.0,0.0,0.0,64.0,Normal\n"), None, (0.000123456, True)),
+    (out(b"00000000,,0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,Not synchronised\n"), None, (0.0, False)),
+    (out(b"", 1), out(b"no\n"), (None, False)),
+    (None, out(b"yes\n"), (None, True)),
+    (None, None, (None, None)),
+    (out(b"garbage"), None, (None, None)),
+])
+def test_clock(chrony, timedatectl, expected):
+    assert parse_clock(chrony, timedatectl) == expected
+
+
+def test_fetch_on_this_machine():
+    collector, params = SystemCollector(), SystemParams()
+    inventory = load_inventory(None, local_name="pc-1")
+    io = CollectorIO(run=run_command)
+    results = list(collector.evaluate(collector.parse(collector.fetch(inventory.local, params, io)), params, inventory.local, NOW))
+    checks = {r.check for r in results}
+    assert {"system.memory", "system.disk", "system.uptime", "system.cpu"} <= checks
+    root = next(r for r in results if r.check == "system.disk" and r.item == "/")
+    assert 0 < dict((m.name, m.value) for m in root.metrics)["disk_used_ratio"] < 1
