@@ -1,0 +1,139 @@
+"""Printers this computer uses (checklist item 5, 打印机是否正常使用).
+
+Each local print queue must be ready: not paused, accepting jobs, no error condition
+(paper, toner, jam, door, offline) and no job waiting longer than N minutes. The data
+source is chosen by platform: CUPS over IPP on Linux, the spooler through WMI on Windows
+(collectors/platforms/<platform>/printers.py); both give a ``PrintSystem``.
+
+Checks: ``printers.spooler`` (the print system answers), ``printers.queue`` and
+``printers.jobs`` with the queue name as item.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from collectors.base import CheckResult, CollectorIO, Metric, State, threshold_state
+from collectors.printing import reasons as reason_table
+from collectors.printing.model import PrintJob, PrintQueue, PrintSystem
+from config.checks.printers import PrintersParams
+from inventory.models import Host, Inventory
+
+
+@dataclass(frozen=True, slots=True)
+class PrintersRaw:
+    platform: str  # which source's parse reads ``payload``
+    payload: Any
+
+
+def _source(platform: str):
+    if platform == "windows":
+        from collectors.platforms.windows import printers
+    else:
+        from collectors.platforms.linux import printers
+    return printers
+
+
+def _state(text: str) -> State:
+    return State.parse(text)
+
+
+def wanted(name: str, params: PrintersParams) -> bool:
+    if any(fnmatch.fnmatchcase(name, pattern) for pattern in params.ignore_queues):
+        return False
+    return not params.queues or any(fnmatch.fnmatchcase(name, pattern) for pattern in params.queues)
+
+
+def evaluate_queue(queue: PrintQueue, params: PrintersParams, target: str, now: datetime) -> CheckResult:
+    overrides = {key: _state(value) for key, value in params.reason_states.items()}
+    states, problems = [State.OK], []
+    if queue.state == "stopped":
+        states.append(_state(params.stopped_state))
+        problems.append("queue stopped (paused)")
+    elif queue.state == "unknown":
+        states.append(State.UNKNOWN)
+        problems.append("queue state not reported")
+    if not queue.accepting:
+        states.append(_state(params.not_accepting_state))
+        problems.append("not accepting jobs")
+    for keyword in queue.reasons:
+        state, phrase = reason_table.classify(keyword, overrides)
+        if keyword == "paused" and queue.state == "stopped":
+            continue  # already said
+        states.append(state)
+        if state is not State.OK:
+            problems.append(f"{phrase} ({keyword})")
+    worst = State.worst(states)
+    summary = f"{queue.name}: " + ("; ".join(problems) if problems else f"ready ({queue.state})")
+    if queue.message and worst is not State.OK:
+        summary += f" - {queue.message}"
+    details = "\n".join(filter(None, [f"state: {queue.state}", f"accepting jobs: {'yes' if queue.accepting else 'no'}",
+                                      f"reasons: {', '.join(queue.reasons) or 'none'}",
+                                      f"message: {queue.message}" if queue.message else "",
+                                      f"device: {queue.device}" if queue.device else ""]))
+    return CheckResult("printers.queue", target, queue.name, worst, summary, details, observed_at=now)
+
+
+def evaluate_jobs(queue: str, jobs: Sequence[PrintJob], params: PrintersParams, target: str,
+                  now: datetime) -> CheckResult:
+    waiting = [j for j in jobs if params.count_held_jobs or j.state != "held"]
+    ages = [(now - j.created_at).total_seconds() for j in waiting if j.created_at is not None]
+    oldest_s = max(ages, default=0.0)
+    limits = params.stuck_job_minutes
+    state = threshold_state(oldest_s / 60, limits.warn, limits.crit)
+    stuck = [j for j, age in zip((j for j in waiting if j.created_at is not None), ages)
+             if limits.warn is not None and age / 60 >= limits.warn]
+    metrics = (Metric("queued_jobs_count", len(jobs), "count"), Metric("stuck_jobs_count", len(stuck), "count"),
+               Metric("oldest_job_age_seconds", round(oldest_s, 1), "seconds"))
+    if stuck:
+        summary = (f"{queue}: {len(stuck)} job(s) stuck, oldest waiting {oldest_s / 60:.0f} min "
+                   f"(warn {limits.warn:g}, crit {limits.crit:g} min)" if limits.crit is not None else
+                   f"{queue}: {len(stuck)} job(s) stuck, oldest waiting {oldest_s / 60:.0f} min")
+    elif jobs:
+        summary = f"{queue}: {len(jobs)} job(s) waiting, oldest {oldest_s / 60:.0f} min"
+    else:
+        summary = f"{queue}: no waiting jobs"
+    details = "\n".join(f"job {j.job_id}: {j.state}" + (f" ({', '.join(j.reasons)})" if j.reasons else "")
+                        + (f", since {j.created_at.isoformat(timespec='seconds')}" if j.created_at else "")
+                        for j in jobs)
+    return CheckResult("printers.jobs", target, queue, state, summary, details, metrics, observed_at=now)
+
+
+class PrintersCollector:
+    name: ClassVar[str] = "printers"
+    params_model: ClassVar[type[PrintersParams]] = PrintersParams
+
+    def targets(self, params: PrintersParams, inventory: Inventory) -> Sequence[Host]:
+        return (inventory.local,)
+
+    def fetch(self, target: Host, params: PrintersParams, io: CollectorIO) -> PrintersRaw:
+        if io.platform == "windows":
+            return PrintersRaw("windows", _source("windows").fetch(io, params.request_timeout_s))
+        return PrintersRaw("linux", _source("linux").fetch(params.server, params.request_timeout_s, io, os.environ))
+
+    def parse(self, raw: PrintersRaw) -> PrintSystem:
+        return _source(raw.platform).parse(raw.payload)
+
+    def evaluate(self, model: PrintSystem, params: PrintersParams, target: Host,
+                 now: datetime) -> Iterable[CheckResult]:
+        if model.spooler_running is None:
+            yield CheckResult("printers.spooler", target.name, "", State.OK,
+                              f"no print system: {model.spooler_detail}", observed_at=now)
+            return
+        if not model.spooler_running:
+            yield CheckResult("printers.spooler", target.name, "", State.CRIT,
+                              f"{model.source}: print spooler not running ({model.spooler_detail})",
+                              observed_at=now)
+            return
+        queues = [q for q in model.queues if wanted(q.name, params)]
+        yield CheckResult("printers.spooler", target.name, "", State.OK,
+                          f"{model.source}: {model.spooler_detail}, {len(queues)} queue(s) checked",
+                          details="\n".join(q.name for q in model.queues), observed_at=now)
+        for queue in queues:
+            yield evaluate_queue(queue, params, target.name, now)
+            yield evaluate_jobs(queue.name, [j for j in model.jobs if j.queue == queue.name], params, target.name, now)

@@ -1,0 +1,65 @@
+"""The Windows source on its samples (tests/printers/fixtures/windows/SOURCE.md says where they come from)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from collectors.base import CollectorIO, CommandOutput, ParseError, State
+from collectors.platforms.windows import printers
+from collectors.printers import PrintersCollector
+from config.checks.printers import PrintersParams
+from inventory.models import Host
+
+FIXTURES = Path(__file__).parent / "fixtures" / "windows"
+CASES = sorted(p for p in FIXTURES.iterdir() if p.is_dir())
+
+
+def output(data: bytes, returncode: int = 0, stderr: bytes = b"") -> CommandOutput:
+    return CommandOutput(("powershell.exe",), returncode, data, stderr)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_samples_parse_to_expected_model(case: Path) -> None:
+    got = json.loads(json.dumps(asdict(printers.parse(output((case / "output.json").read_bytes()))), default=str))
+    assert got == json.loads((case / "expected.json").read_text())
+
+
+def test_whole_collector_on_windows_through_the_command_runner() -> None:
+    sample = (FIXTURES / "paused_with_stuck_jobs" / "output.json").read_bytes()
+    seen: list[tuple[str, ...]] = []
+
+    def run(argv, *, timeout, input=None, env=None):
+        seen.append(tuple(argv))
+        return CommandOutput(tuple(argv), 0, sample, b"")
+
+    io = CollectorIO(run=run, platform="windows")
+    collector, params, host = PrintersCollector(), PrintersParams(), Host(name="pc-17", local=True)
+    model = collector.parse(collector.fetch(host, params, io))
+    now = datetime(2026, 3, 1, 12, 30, tzinfo=timezone.utc)
+    got = {(r.check, r.item): r.state for r in collector.evaluate(model, params, host, now)}
+    assert seen[0][0] == "powershell.exe" and "Win32_PrintJob" in seen[0][-1]
+    assert got == {
+        ("printers.spooler", ""): State.OK,
+        ("printers.queue", "Finance Kyocera"): State.CRIT,  # paused
+        ("printers.jobs", "Finance Kyocera"): State.CRIT,  # job 4 waits 90 min; job 5 is held on purpose
+        ("printers.queue", "HP LaserJet M404 2F"): State.OK,  # printing
+        ("printers.jobs", "HP LaserJet M404 2F"): State.WARN,  # job 17 in error for 30 min
+    }
+
+
+@pytest.mark.parametrize("data, returncode, stderr, message", [
+    (b"WARNING: something\r\n", 0, b"", "not JSON"),
+    (b"[]", 0, b"", "expected one JSON object"),
+    (b"", 1, b"Get-CimInstance : Access denied", "Access denied"),
+    (b'{"Spooler":null,"Printers":[{"PrinterState":0}],"Jobs":[]}', 0, b"", "without a Name"),
+    (b'{"Spooler":null,"Printers":"HP","Jobs":[]}', 0, b"", "expected JSON objects"),
+    (b"\xff\xfe{\x00", 0, b"", "not UTF-8"),
+], ids=["text", "array", "failed", "no-name", "printers-not-objects", "utf16"])
+def test_broken_outputs_are_parse_errors(data: bytes, returncode: int, stderr: bytes, message: str) -> None:
+    with pytest.raises(ParseError, match=message):
+        printers.parse(output(data, returncode, stderr))
