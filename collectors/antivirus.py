@@ -1,0 +1,292 @@
+"""Antivirus: a product present and enabled, real-time on, signatures current, one product only.
+
+Checklist items 3 and 10 of the service standard. The data sources differ by platform
+and Windows edition; they are chosen by a detect step from the ``SOURCES`` table and
+each lives in its own module under collectors/platforms/ (see ``SOURCE_MODULES``). Every
+source turns its raw sample into the same normalized ``AvProduct``; this module holds
+that contract and the one evaluate step.
+
+False alarms matter as much as missed ones here:
+- Windows Server has no Security Center (root/SecurityCenter2): it is not queried there,
+  so its absence is never a finding.
+- Defender in passive / EDR block / SxS passive mode beside another active product is the
+  documented way to run a third-party antivirus, not a failure of Defender.
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import ModuleType
+from typing import Any, ClassVar
+
+from collectors.base import CheckResult, CollectorIO, FetchError, Metric, ParseError, State, threshold_state
+from config.checks.antivirus import AntivirusParams
+from config.checks.base import WarnCrit
+from inventory.models import Host, Inventory
+
+
+class ProductState(enum.Enum):
+    """What a product says about its own protection."""
+
+    ON = "on"  # enabled and protecting
+    PASSIVE = "passive"  # Defender standing down for another product (Passive, EDR Block, SxS Passive)
+    OFF = "off"
+    SNOOZED = "snoozed"  # temporarily disabled by a user
+    EXPIRED = "expired"  # licence/subscription ended
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class AvProduct:
+    """One antivirus product as every source reports it (the normalized contract).
+
+    None means "this source does not say"; a value that is not known is never guessed.
+    """
+
+    name: str  # display name; the result item, so stable
+    source: str  # the data source module that reported it
+    state: ProductState
+    key: str = ""  # products with the same key from several sources are one product (Defender)
+    owner: str = ""  # "Microsoft" | "third party" (Security Center) | ""
+    mode: str = ""  # the product's own words for its state, e.g. AMRunningMode "EDR Block Mode"
+    # Passive, but protecting when no other product is active (Defender "EDR Block Mode" with
+    # real-time on: the same words are shown for Normal mode with EDR block enabled).
+    fallback_active: bool = False
+    realtime: bool | None = None
+    realtime_required: bool = True
+    signatures_updated: datetime | None = None
+    signature_age_days: float | None = None  # when only an age is reported
+    signatures_out_of_date: bool | None = None  # the product's own flag
+    signatures_missing: str | None = None  # why there are no signatures at all
+    scan_known: bool = False  # whether the source reports scans at all
+    last_scan_age_days: float | None = None  # None with scan_known: never scanned
+    problems: tuple[tuple[State, str], ...] = ()  # further conditions (e.g. updater not running)
+    details: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AvSample:
+    """The raw output of one data source, or why it could not be fetched."""
+
+    source: str
+    payload: Any = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AvRaw:
+    platform: str
+    edition: str
+    samples: tuple[AvSample, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceError:
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AvReport:
+    platform: str
+    edition: str
+    products: tuple[AvProduct, ...]
+    errors: tuple[SourceError, ...] = ()
+    sources: tuple[str, ...] = field(default=())
+
+
+# Which sources apply where. The order matters: for products with the same key (Defender
+# seen by Get-MpComputerStatus and by Security Center) the earlier source wins.
+SOURCES: Mapping[tuple[str, str], tuple[str, ...]] = {
+    ("windows", "client"): ("defender", "security_center", "windows_third_party"),
+    ("windows", "server"): ("defender", "windows_third_party"),
+    ("linux", ""): ("clamav", "linux_third_party"),
+}
+SOURCE_MODULES: Mapping[str, str] = {
+    "security_center": "collectors.platforms.windows.security_center",
+    "defender": "collectors.platforms.windows.defender",
+    "windows_third_party": "collectors.platforms.windows.av_third_party",
+    "clamav": "collectors.platforms.linux.clamav",
+    "linux_third_party": "collectors.platforms.linux.av_third_party",
+}
+# The edition detect step per platform (a module with ``detect_edition(params, io) -> str``).
+EDITION_MODULES: Mapping[str, str] = {"windows": "collectors.platforms.windows.av_edition"}
+
+
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(SOURCE_MODULES[name])
+
+
+def sources_for(platform: str, edition: str) -> tuple[str, ...]:
+    try:
+        return SOURCES[(platform, edition)]
+    except KeyError:
+        raise FetchError(f"no antivirus data sources for platform {platform!r} edition {edition!r}") from None
+
+
+def parse_samples(raw: AvRaw) -> AvReport:
+    """Pure: each sample through its source's parser; one broken source does not hide the others."""
+    products: list[AvProduct] = []
+    errors: list[SourceError] = []
+    seen_keys: set[str] = set()
+    for sample in raw.samples:
+        if sample.error is not None:
+            errors.append(SourceError(sample.source, sample.error))
+            continue
+        try:
+            found = _module(sample.source).parse(sample.payload)
+        except ParseError as exc:
+            errors.append(SourceError(sample.source, str(exc)))
+            continue
+        for product in found:
+            if product.key and product.key in seen_keys:
+                continue
+            if product.key:
+                seen_keys.add(product.key)
+            products.append(product)
+    return AvReport(raw.platform, raw.edition, tuple(products), tuple(errors), tuple(s.source for s in raw.samples))
+
+
+def _age_days(then: datetime, now: datetime) -> float:
+    return max(0.0, (now - then).total_seconds() / 86400)
+
+
+def _never_state(limits: WarnCrit) -> State:
+    """The state for "never happened": the lowest configured level."""
+    if limits.warn is not None:
+        return State.WARN
+    if limits.crit is not None:
+        return State.CRIT
+    return State.OK
+
+
+def _names(products: Iterable[AvProduct]) -> str:
+    return ", ".join(p.name for p in products)
+
+
+class AntivirusCollector:
+    name: ClassVar[str] = "antivirus"
+    params_model: ClassVar[type[AntivirusParams]] = AntivirusParams
+
+    def targets(self, params: AntivirusParams, inventory: Inventory) -> Sequence[Host]:
+        return [inventory.local]
+
+    def fetch(self, target: Host, params: AntivirusParams, io: CollectorIO) -> AvRaw:
+        edition = self._edition(params, io)
+        samples = []
+        for source in sources_for(io.platform, edition):
+            try:
+                samples.append(AvSample(source, payload=_module(source).fetch(params, io)))
+            except FetchError as exc:
+                samples.append(AvSample(source, error=str(exc)))
+        if samples and all(s.error for s in samples) and len({s.error for s in samples}) == 1:
+            raise FetchError(samples[0].error)  # one cause (no PowerShell): one UNKNOWN, not one per source
+        return AvRaw(io.platform, edition, tuple(samples))
+
+    @staticmethod
+    def _edition(params: AntivirusParams, io: CollectorIO) -> str:
+        if io.platform not in EDITION_MODULES:
+            return ""
+        if params.windows_edition != "auto":
+            return params.windows_edition
+        return importlib.import_module(EDITION_MODULES[io.platform]).detect_edition(params, io)
+
+    def parse(self, raw: AvRaw) -> AvReport:
+        return parse_samples(raw)
+
+    def evaluate(self, model: AvReport, params: AntivirusParams, target: Host, now: datetime) -> Iterable[CheckResult]:
+        def result(check: str, item: str, state: State, summary: str, details: str = "",
+                   metrics: tuple[Metric, ...] = ()) -> CheckResult:
+            return CheckResult(f"antivirus.{check}", target.name, item, state, summary, details, metrics, now)
+
+        for error in model.errors:
+            yield result("source", error.source, State.UNKNOWN, error.reason)
+
+        products = model.products
+        active = [p for p in products if p.state is ProductState.ON]
+        if products:
+            listing = "; ".join(f"{p.name} ({p.mode or p.state.value})" for p in products)
+            yield result("present", "", State.OK, f"{len(products)} product(s): {listing}")
+        elif model.errors:
+            yield result("present", "", State.UNKNOWN,
+                         f"no antivirus product found, but {len(model.errors)} data source(s) could not be read")
+        else:
+            state = State.CRIT if params.require_product else State.OK
+            yield result("present", "", state, f"no antivirus product found (looked in: {', '.join(model.sources)})")
+
+        count = Metric("active_products_count", len(active), "count")
+        if len(active) > params.max_active_products:
+            yield result("policy", "", State.parse(params.policy_state),
+                         f"{len(active)} active antivirus products ({_names(active)}); at most "
+                         f"{params.max_active_products} allowed", metrics=(count,))
+        else:
+            yield result("policy", "", State.OK, f"{len(active)} active antivirus product(s)", metrics=(count,))
+
+        for product in products:
+            others = [p for p in active if p is not product]
+            yield from self._product(product, others, params, now, result)
+
+    def _product(self, p: AvProduct, others: list[AvProduct], params: AntivirusParams, now: datetime,
+                 result: Any) -> Iterable[CheckResult]:
+        mode = p.mode or p.state.value
+        if p.state is ProductState.ON:
+            state, summary = State.OK, f"enabled ({mode})"
+        elif p.state is ProductState.UNKNOWN:
+            state, summary = State.UNKNOWN, f"state not known ({mode})"
+        elif others:
+            # Standing down for another active product is how coexistence is meant to work.
+            yield result("status", p.name, State.OK, f"{mode}; {_names(others)} is active", p.details)
+            return
+        elif p.state is ProductState.PASSIVE and p.fallback_active:
+            state, summary = State.OK, f"{mode} with real-time protection on; no other antivirus is active"
+        elif p.state is ProductState.PASSIVE:
+            state, summary = State.CRIT, f"{mode} and no other antivirus is active"
+        else:
+            state, summary = State.CRIT, f"{mode}: not protecting, and no other antivirus is active"
+        if p.problems:
+            state = State.worst(state, *(s for s, _ in p.problems))
+            summary += "; " + "; ".join(text for _, text in p.problems)
+        yield result("status", p.name, state, summary, p.details)
+
+        if p.realtime is not None:
+            if p.realtime:
+                yield result("realtime", p.name, State.OK, "real-time protection on")
+            elif p.realtime_required:
+                yield result("realtime", p.name, State.CRIT, "real-time protection off")
+            else:
+                yield result("realtime", p.name, State.OK, "real-time protection off (not required by settings)")
+
+        yield self._signatures(p, params, now, result)
+        if p.scan_known:
+            if p.last_scan_age_days is None:
+                yield result("scan", p.name, _never_state(params.scan_age_days), "never scanned")
+            else:
+                age = p.last_scan_age_days
+                yield result("scan", p.name, threshold_state(age, params.scan_age_days.warn, params.scan_age_days.crit),
+                             f"last scan {age:.1f} days ago", metrics=(Metric("last_scan_age_days", round(age, 3), "days"),))
+
+    @staticmethod
+    def _signatures(p: AvProduct, params: AntivirusParams, now: datetime, result: Any) -> CheckResult:
+        if p.signatures_missing:
+            return result("signatures", p.name, State.CRIT, p.signatures_missing)
+        age = _age_days(p.signatures_updated, now) if p.signatures_updated is not None else p.signature_age_days
+        flag = p.signatures_out_of_date
+        if age is None:
+            if flag is None:
+                return result("signatures", p.name, State.UNKNOWN, "signature age not reported")
+            if flag:
+                return result("signatures", p.name, State.CRIT, "signatures out of date (reported by the product)")
+            return result("signatures", p.name, State.OK, "signatures up to date (reported by the product)")
+        limits = params.signature_age_days
+        state = threshold_state(age, limits.warn, limits.crit)
+        summary = f"signatures {age:.1f} days old"
+        if p.signatures_updated is not None:
+            summary += f" (updated {p.signatures_updated:%Y-%m-%d %H:%M} UTC)"
+        if flag:
+            state = State.worst(state, State.WARN)
+            summary += "; the product reports them out of date"
+        return result("signatures", p.name, state, summary, metrics=(Metric("signature_age_days", round(age, 3), "days"),))

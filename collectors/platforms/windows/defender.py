@@ -1,0 +1,102 @@
+"""Microsoft Defender Antivirus on every Windows edition: Get-MpComputerStatus.
+
+Sample (Windows 11 23H2, Windows PowerShell 5.1; dates as 5.1's ConvertTo-Json writes them)::
+
+    {"AMRunningMode": "Normal", "AMServiceEnabled": true, "AntivirusEnabled": true,
+     "RealTimeProtectionEnabled": true, "AntivirusSignatureAge": 0,
+     "AntivirusSignatureLastUpdated": "/Date(1763802000000)/", "DefenderSignaturesOutOfDate": false,
+     "QuickScanAge": 1, "FullScanAge": 4294967295, "IsTamperProtected": true, ...}
+
+Field meanings: https://learn.microsoft.com/en-us/powershell/module/defender/get-mpcomputerstatus
+and https://learn.microsoft.com/en-us/defender-endpoint/microsoft-defender-antivirus-compatibility
+(AMRunningMode: Normal, Passive Mode, SxS Passive Mode, EDR Block Mode; "Not running").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from collectors.antivirus import AvProduct, ProductState
+from collectors.base import CollectorIO, ParseError
+from collectors.platforms.windows.av_powershell import PsOutput, as_object, classify_error, decode_json, parse_ps_date, run_powershell
+
+NAME = "defender"
+PRODUCT = "Microsoft Defender Antivirus"
+FIELDS = ("AMRunningMode", "AMServiceEnabled", "AntivirusEnabled", "RealTimeProtectionEnabled", "OnAccessProtectionEnabled",
+          "AntivirusSignatureAge", "AntivirusSignatureLastUpdated", "AntivirusSignatureVersion",
+          "DefenderSignaturesOutOfDate", "QuickScanAge", "FullScanAge", "IsTamperProtected", "AMProductVersion")
+SCRIPT = f"Get-MpComputerStatus -ErrorAction Stop | Select-Object {', '.join(FIELDS)} | ConvertTo-Json -Depth 3"
+
+# AMRunningMode -> our state. EDR Block Mode is shown both for passive Defender with EDR in
+# block mode and for Normal Defender with EDR block enabled (MicrosoftDocs/microsoft-365-docs
+# issue 9775): it is treated as passive, and as protecting only when nothing else is active
+# and its own real-time protection is on (see ``fallback``).
+RUNNING_MODES = {
+    "normal": ProductState.ON,
+    "passive mode": ProductState.PASSIVE,
+    "passive": ProductState.PASSIVE,
+    "sxs passive mode": ProductState.PASSIVE,
+    "edr block mode": ProductState.PASSIVE,
+    "not running": ProductState.OFF,
+}
+NEVER = 4294967295  # QuickScanAge/FullScanAge: UINT32_MAX means no scan ever ran
+SIGNATURE_AGE_NEVER = 65535  # AntivirusSignatureAge when signatures were never updated
+
+
+def fetch(params: Any, io: CollectorIO) -> PsOutput:
+    return run_powershell(io, params.powershell, SCRIPT, timeout=params.command_timeout_s, what="Get-MpComputerStatus")
+
+
+def _bool(obj: dict[str, Any], key: str) -> bool | None:
+    value = obj.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    raise ParseError(f"Get-MpComputerStatus: {key} is {value!r}, expected true/false")
+
+
+def _int(obj: dict[str, Any], key: str) -> int | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ParseError(f"Get-MpComputerStatus: {key} is {value!r}, expected an integer")
+    return value
+
+
+def parse(out: PsOutput) -> tuple[AvProduct, ...]:
+    known = classify_error(out.stderr) if not out.stdout.strip() else None
+    if known == "cmdlet missing":
+        return ()  # the Defender module is not installed (removed feature, old Server): no product
+    if known == "Defender service not running":
+        return (AvProduct(PRODUCT, NAME, ProductState.OFF, key="microsoft-defender", owner="Microsoft",
+                          mode="service not running (0x800106BA)", details="WinDefend service stopped or disabled"),)
+    obj = as_object(decode_json(out, "Get-MpComputerStatus"), "Get-MpComputerStatus")
+    av_enabled = _bool(obj, "AntivirusEnabled")
+    service = _bool(obj, "AMServiceEnabled")
+    raw_mode = obj.get("AMRunningMode")
+    if raw_mode is not None and not isinstance(raw_mode, str):
+        raise ParseError(f"Get-MpComputerStatus: AMRunningMode is {raw_mode!r}, expected text")
+    # Before Windows 10 1703 / Server 2016 there is no AMRunningMode: the enabled flags decide.
+    mode = raw_mode or ("Normal" if av_enabled else "Not running")
+    state = RUNNING_MODES.get(mode.strip().lower(), ProductState.UNKNOWN)
+    if state is ProductState.ON and (av_enabled is False or service is False):
+        state, mode = ProductState.OFF, f"{mode}, antivirus disabled"
+    realtime = _bool(obj, "RealTimeProtectionEnabled")
+
+    updated = parse_ps_date(obj.get("AntivirusSignatureLastUpdated"), "AntivirusSignatureLastUpdated")
+    age = _int(obj, "AntivirusSignatureAge")
+    missing = "signatures never updated" if updated is None and age is not None and age >= SIGNATURE_AGE_NEVER else None
+    scan_ages = [a for a in (_int(obj, "QuickScanAge"), _int(obj, "FullScanAge")) if a is not None and a != NEVER]
+    details = "; ".join(filter(None, (
+        f"AMRunningMode: {raw_mode}" if raw_mode else "AMRunningMode not reported (older Defender)",
+        f"signature version {obj['AntivirusSignatureVersion']}" if obj.get("AntivirusSignatureVersion") else "",
+        f"tamper protection {'on' if obj.get('IsTamperProtected') else 'off'}" if obj.get("IsTamperProtected") is not None else "",
+        f"product {obj['AMProductVersion']}" if obj.get("AMProductVersion") else "")))
+    return (AvProduct(
+        name=PRODUCT, source=NAME, state=state, key="microsoft-defender", owner="Microsoft", mode=mode,
+        fallback_active=mode.strip().lower() == "edr block mode" and bool(realtime) and av_enabled is not False,
+        realtime=realtime, signatures_updated=updated,
+        signature_age_days=float(age) if age is not None and missing is None else None,
+        signatures_out_of_date=_bool(obj, "DefenderSignaturesOutOfDate"), signatures_missing=missing,
+        scan_known=True, last_scan_age_days=float(min(scan_ages)) if scan_ages else None,
+        details=details),)
