@@ -149,7 +149,7 @@ def inventory_show(ctx: AppContext, args: argparse.Namespace) -> int:
     console.print(f"site [bold]{site.name}[/]" + (f" ({site.customer})" if site.customer else ""))
     table = Table()
     for column in ("name", "kind", "address", "groups", "criticality", "depends on", "access"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for target in inventory.targets:
         access = []
         snmp = getattr(target, "snmp", None)
