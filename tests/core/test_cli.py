@@ -78,8 +78,10 @@ def test_inventory_show_masks_secrets(tmp_path, monkeypatch):
     for args in (("inventory", "show", str(inv)), ("inventory", "show", str(inv), "--json")):
         result = patrol(*args, cwd=tmp_path, env=env)
         assert result.returncode == 0, result.stderr
-        assert "env:PATROL_TEST_COMMUNITY" in result.stdout
         assert "very-secret" not in result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    device = next(t for t in data["network_devices"] if t["name"] == "sw1")
+    assert device["snmp"]["community"] == "env:PATROL_TEST_COMMUNITY" and device["cli"]["password"] == "env:PATROL_TEST_SSH"
 
 
 def test_log_format_json(tmp_path):
