@@ -1,0 +1,183 @@
+"""Patches: missing (security) updates, their age, the last update, and pending reboots.
+
+Checklist item 4 of the service standard. One data source per platform / package
+manager, chosen by a detect step (``SOURCES`` and ``LINUX_MANAGERS``); each source module
+under collectors/platforms/ fetches thinly and parses into the ``PatchReport`` below; the
+evaluate step is shared and takes every threshold from ``PatchesParams``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import ModuleType
+from typing import Any, ClassVar
+
+from collectors.base import CheckResult, CollectorIO, FetchError, Metric, State, threshold_state
+from config.checks.patches import PatchesParams
+from inventory.models import Host, Inventory
+
+# Normalized severities, most severe first: MSRC ratings (Windows) and Red Hat's impact
+# ratings use the same four words; apt has no severity and reports "unspecified".
+SEVERITIES = ("critical", "important", "moderate", "low", "unspecified")
+
+
+@dataclass(frozen=True, slots=True)
+class PendingUpdate:
+    name: str  # package name or update title
+    severity: str  # one of SEVERITIES
+    security: bool
+    kb: str = ""
+    advisory: str = ""
+    version: str = ""
+    released: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RebootState:
+    required: bool | None  # None: could not be read
+    since: datetime | None = None
+    reasons: tuple[str, ...] = ()
+    since_note: str = ""  # how ``since`` was derived, when it is an estimate
+
+
+@dataclass(frozen=True, slots=True)
+class PatchReport:
+    source: str
+    updates: tuple[PendingUpdate, ...]
+    last_update: datetime | None
+    last_update_what: str  # what the date is: "package lists refreshed", "last successful install"
+    reboot: RebootState
+    error: str | None = None  # the update search failed; reboot and last update may still be known
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PatchRaw:
+    source: str
+    payload: Any
+
+
+SOURCE_MODULES: Mapping[str, str] = {
+    "windows_update": "collectors.platforms.windows.windows_update",
+    "apt": "collectors.platforms.linux.apt_updates",
+    "dnf": "collectors.platforms.linux.dnf_updates",
+}
+# Detect step on Linux: the first package manager whose program exists.
+LINUX_MANAGERS: tuple[tuple[str, str], ...] = (("apt", "/usr/bin/apt-get"), ("dnf", "/usr/bin/dnf"))
+
+
+def _module(source: str) -> ModuleType:
+    return importlib.import_module(SOURCE_MODULES[source])
+
+
+def detect_source(params: PatchesParams, io: CollectorIO) -> str:
+    if io.platform == "windows":
+        return "windows_update"
+    if params.linux_manager != "auto":
+        return params.linux_manager
+    for manager, program in LINUX_MANAGERS:
+        if io.path(program).exists():
+            return manager
+    raise FetchError(f"no supported package manager found (looked for {', '.join(p for _, p in LINUX_MANAGERS)})")
+
+
+def _age_days(then: datetime, now: datetime) -> float:
+    return max(0.0, (now - then).total_seconds() / 86400)
+
+
+class PatchesCollector:
+    name: ClassVar[str] = "patches"
+    params_model: ClassVar[type[PatchesParams]] = PatchesParams
+
+    def targets(self, params: PatchesParams, inventory: Inventory) -> Sequence[Host]:
+        return [inventory.local]
+
+    def fetch(self, target: Host, params: PatchesParams, io: CollectorIO) -> PatchRaw:
+        source = detect_source(params, io)
+        return PatchRaw(source, _module(source).fetch(params, io))
+
+    def parse(self, raw: PatchRaw) -> PatchReport:
+        return _module(raw.source).parse(raw.payload)
+
+    def evaluate(self, model: PatchReport, params: PatchesParams, target: Host, now: datetime) -> Iterable[CheckResult]:
+        def result(check: str, state: State, summary: str, details: str = "", metrics: tuple[Metric, ...] = ()) -> CheckResult:
+            return CheckResult(f"patches.{check}", target.name, "", state, summary, details, metrics, now)
+
+        if model.error is not None:
+            yield result("updates", State.UNKNOWN, model.error)
+        else:
+            yield from self._updates(model, params, now, result)
+        yield self._last_update(model, params, now, result)
+        yield self._reboot(model.reboot, params, now, result)
+
+    @staticmethod
+    def _updates(model: PatchReport, params: PatchesParams, now: datetime, result: Any) -> Iterable[CheckResult]:
+        updates = model.updates
+        security = [u for u in updates if u.security]
+        by_severity = {s: sum(1 for u in updates if u.severity == s) for s in SEVERITIES}
+        metrics = tuple(Metric("missing_updates_count", n, "count", (("severity", s),)) for s, n in by_severity.items())
+        metrics += (Metric("missing_security_updates_count", len(security), "count"),)
+        state = State.worst(threshold_state(len(security), params.security_count.warn, params.security_count.crit),
+                            threshold_state(len(updates), params.pending_count.warn, params.pending_count.crit))
+        counts = ", ".join(f"{n} {s}" for s, n in by_severity.items() if n)
+        summary = f"{len(updates)} pending update(s), {len(security)} security" + (f" ({counts})" if counts else "")
+        shown = sorted(updates, key=lambda u: (SEVERITIES.index(u.severity), not u.security, u.name))[:50]
+        details = "\n".join(
+            f"{u.severity}{' security' if u.security else ''}: {u.name}"
+            + (f" KB{u.kb}" if u.kb else "") + (f" {u.advisory}" if u.advisory else "")
+            + (f" {u.version}" if u.version else "") + (f" released {u.released:%Y-%m-%d}" if u.released else "")
+            for u in shown)
+        if len(updates) > len(shown):
+            details += f"\n... and {len(updates) - len(shown)} more"
+        if model.notes:
+            details = "\n".join(model.notes) + ("\n" + details if details else "")
+        yield result("updates", state, summary, details, metrics)
+
+        aged = [u for u in updates if u.severity in params.age_severities]
+        dated = [u for u in aged if u.released is not None]
+        wanted = "/".join(params.age_severities)
+        if not aged:
+            yield result("critical_age", State.OK, f"no missing {wanted} updates",
+                         metrics=(Metric("oldest_critical_update_age_days", 0, "days"),))
+        elif not dated:
+            yield result("critical_age", State.WARN, f"{len(aged)} missing {wanted} update(s) without a release date")
+        else:
+            oldest = min(dated, key=lambda u: u.released)  # type: ignore[arg-type, return-value]
+            age = _age_days(oldest.released, now)  # type: ignore[arg-type]
+            yield result("critical_age", threshold_state(age, params.critical_age_days.warn, params.critical_age_days.crit),
+                         f"oldest missing {wanted} update released {age:.0f} days ago: {oldest.name}"
+                         + (f" (KB{oldest.kb})" if oldest.kb else "") + (f" ({oldest.advisory})" if oldest.advisory else ""),
+                         metrics=(Metric("oldest_critical_update_age_days", round(age, 3), "days"),))
+
+    @staticmethod
+    def _last_update(model: PatchReport, params: PatchesParams, now: datetime, result: Any) -> CheckResult:
+        if model.last_update is None:
+            return result("last_update", State.UNKNOWN, f"time of the last update not known ({model.last_update_what})")
+        age = _age_days(model.last_update, now)
+        return result("last_update", threshold_state(age, params.last_update_days.warn, params.last_update_days.crit),
+                      f"{model.last_update_what} {age:.1f} days ago ({model.last_update:%Y-%m-%d %H:%M} UTC)",
+                      metrics=(Metric("last_update_age_days", round(age, 3), "days"),))
+
+    @staticmethod
+    def _reboot(reboot: RebootState, params: PatchesParams, now: datetime, result: Any) -> CheckResult:
+        reasons = "; ".join(reboot.reasons)
+        if reboot.required is None:
+            return result("reboot", State.UNKNOWN, "whether a reboot is pending could not be read", reasons)
+        if not reboot.required:
+            return result("reboot", State.OK, "no reboot pending", metrics=(Metric("reboot_pending_days", 0, "days"),))
+        if reboot.since is None:
+            return result("reboot", _lowest(params.reboot_pending_days), "reboot pending (since an unknown time)", reasons)
+        age = _age_days(reboot.since, now)
+        note = f" ({reboot.since_note})" if reboot.since_note else ""
+        return result("reboot", threshold_state(age, params.reboot_pending_days.warn, params.reboot_pending_days.crit),
+                      f"reboot pending for {age:.1f} days{note}", reasons,
+                      metrics=(Metric("reboot_pending_days", round(age, 3), "days"),))
+
+
+def _lowest(limits: Any) -> State:
+    if limits.warn is not None:
+        return State.WARN
+    return State.CRIT if limits.crit is not None else State.OK
