@@ -36,6 +36,7 @@ findings = sa.Table(
     sa.Column("resolved_at", UTCDateTime, nullable=True),
     sa.Column("bad_count", sa.Integer, nullable=False),
     sa.Column("ok_count", sa.Integer, nullable=False),
+    sa.Column("ok_since", UTCDateTime, nullable=True),  # first OK result of the current OK streak
     sa.Column("streak_known", sa.Boolean, nullable=False),
     sa.Column("flapping", sa.Boolean, nullable=False),
     sa.Column("transitions", sa.JSON, nullable=False),

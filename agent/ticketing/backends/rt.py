@@ -1,0 +1,159 @@
+"""Request Tracker 5 through its REST2 API (``/REST/2.0``, token auth).
+
+The fingerprint lives in a ticket custom field (``rt.fingerprint_field``, default
+"Patrol Fingerprint", applied to the queue), so Patrol finds its ticket again by
+searching RT itself:
+
+    GET /REST/2.0/tickets?query=CF.{Patrol Fingerprint} = '<fp>'&orderby=id&order=DESC&fields=Status,Resolved
+
+Comments that also change the status (resolve, reopen, acknowledge) are one call,
+``POST /ticket/N/comment`` with ``{"Content", "ContentType", "Status"}`` (RT's
+REST2 Message resource sets the status in the same request), so a retry never leaves a
+resolved ticket without its recovery note or the other way round.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+import requests
+
+from agent.ticketing.backends.base import BackendRejected, BackendUnavailable, NewTicket, RemoteTicket
+
+_FINGERPRINT = re.compile(r"^[0-9a-f]{16,64}$")
+_INACTIVE = {"resolved", "rejected", "deleted"}
+
+
+class RtBackend:
+    name = "rt"
+
+    def __init__(self, url: str, token: str, *, queue: str = "General", fingerprint_field: str = "Patrol Fingerprint",
+                 timeout_s: float = 10, verify_tls: bool = True, extra_fields: dict[str, str] | None = None,
+                 session: requests.Session | None = None):
+        self.base = url.rstrip("/")
+        self.api = self.base + "/REST/2.0"
+        self.queue = queue
+        self.field = fingerprint_field
+        self.timeout = timeout_s
+        self.extra_fields = dict(extra_fields or {})
+        self.session = session or requests.Session()
+        self.session.verify = verify_tls
+        # The token only ever sits in this header; it is never logged or put in an error.
+        self.session.headers["Authorization"] = f"token {token}"
+
+    @classmethod
+    def from_settings(cls, settings: Any, resolve_secret: Callable[[Any], str]) -> "RtBackend":
+        rt = settings.rt
+        return cls(rt.url, resolve_secret(rt.token), queue=rt.queue, fingerprint_field=rt.fingerprint_field,
+                   timeout_s=rt.timeout_s, verify_tls=rt.verify_tls, extra_fields=rt.extra_fields)
+
+    # --- HTTP -------------------------------------------------------------------------------
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        what = f"RT {method} {path.split('?')[0]}"
+        try:
+            reply = self.session.request(method, self.api + path, timeout=self.timeout, **kwargs)
+        except requests.Timeout:
+            raise BackendUnavailable(f"{what}: no answer within {self.timeout:g} s") from None
+        except requests.ConnectionError as exc:
+            raise BackendUnavailable(f"{what}: cannot connect to {self.base} ({_reason(exc)})") from None
+        if reply.status_code >= 500:
+            raise BackendUnavailable(f"{what}: server error HTTP {reply.status_code}")
+        if reply.status_code in (401, 403):
+            raise BackendRejected(f"{what}: HTTP {reply.status_code}, the token was refused (check rt.token)")
+        if reply.status_code == 404:
+            raise BackendRejected(f"{what}: HTTP 404, not found (wrong rt.url, or the ticket was deleted)")
+        if reply.status_code >= 400:
+            raise BackendRejected(f"{what}: HTTP {reply.status_code}: {_message(reply)}")
+        try:
+            return reply.json()
+        except ValueError:
+            raise BackendRejected(f"{what}: the answer is not JSON (is rt.url an RT 5 server?)") from None
+
+    # --- the TicketBackend contract ---------------------------------------------------------
+
+    def find(self, fingerprint: str, *, resolved_since: datetime | None) -> RemoteTicket | None:
+        if not _FINGERPRINT.match(fingerprint):  # it goes into TicketSQL: only hex may
+            raise ValueError(f"not a fingerprint: {fingerprint!r}")
+        query = f"CF.{{{self.field}}} = '{fingerprint}'"
+        data = self._call("GET", "/tickets", params={"query": query, "orderby": "id", "order": "DESC",
+                                                     "fields": "Status,Resolved", "per_page": 20})
+        items = data.get("items") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise BackendRejected("RT GET /tickets: the answer has no 'items' list")
+        for item in items:
+            try:
+                key, status = str(item["id"]), str(item["Status"])
+            except (KeyError, TypeError):
+                raise BackendRejected("RT GET /tickets: an item lacks id or Status") from None
+            if status not in _INACTIVE:
+                return RemoteTicket(key, "active", self.ticket_url(key))
+            resolved_at = _rt_time(item.get("Resolved"))
+            if status == "resolved" and resolved_since is not None and resolved_at and resolved_at >= resolved_since:
+                return RemoteTicket(key, "resolved", self.ticket_url(key), resolved_at)
+        return None
+
+    def open(self, ticket: NewTicket) -> RemoteTicket:
+        fields = {**self.extra_fields, **ticket.fields, self.field: ticket.fingerprint}
+        data = self._call("POST", "/ticket", json={
+            "Queue": self.queue, "Subject": ticket.subject, "Content": ticket.body, "ContentType": "text/plain",
+            "Priority": ticket.level, "CustomFields": fields})
+        key = str(data.get("id", "")) if isinstance(data, dict) else ""
+        if not key.isdigit():
+            raise BackendRejected("RT POST /ticket: the answer carries no ticket id")
+        return RemoteTicket(key, "active", self.ticket_url(key))
+
+    def _message(self, key: str, text: str, status: str | None = None) -> None:
+        body: dict[str, Any] = {"Content": text, "ContentType": "text/plain"}
+        if status:
+            body["Status"] = status
+        self._call("POST", f"/ticket/{int(key)}/comment", json=body)
+
+    def comment(self, key: str, fingerprint: str, text: str) -> None:
+        self._message(key, text)
+
+    def set_priority(self, key: str, fingerprint: str, tier: str, level: int) -> None:
+        self._call("PUT", f"/ticket/{int(key)}", json={"Priority": level})
+
+    def resolve(self, key: str, fingerprint: str, text: str) -> None:
+        self._message(key, text, "resolved")
+
+    def reopen(self, key: str, fingerprint: str, text: str) -> None:
+        self._message(key, text, "open")
+
+    def acknowledge(self, key: str, fingerprint: str, text: str) -> None:
+        self._message(key, text, "open")
+
+    def ticket_url(self, key: str) -> str:
+        return f"{self.base}/Ticket/Display.html?id={key}"
+
+
+def _rt_time(value: Any) -> datetime | None:
+    """RT's REST2 dates: "2026-05-01T10:00:00Z"; unset ones are the epoch."""
+    if not isinstance(value, str) or not value or value.startswith("1970-01-01"):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _message(reply: requests.Response) -> str:
+    try:
+        text = str(reply.json().get("message", ""))
+    except (ValueError, AttributeError):
+        text = reply.text
+    text = " ".join(text.split())
+    return text[:200] or reply.reason or "refused"
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    for marker in ("Connection refused", "Name or service not known", "No route to host", "timed out"):
+        if marker in text:
+            return marker
+    return type(exc).__name__

@@ -1,0 +1,165 @@
+"""The outbox: every backend call is a row first, sent later, in order, until it succeeds.
+
+A row is written in the same transaction as the engine's decision, so a crash never
+loses a call. ``drain()`` sends pending rows oldest first. Rows of one fingerprint keep
+their order: while the first is waiting for a retry, the later ones wait behind it.
+A backend that is down (refused, timeout, 5xx) stops the drain and is retried with
+exponential backoff; a call the backend refuses (401, 404, garbage) waits with backoff
+too, but only its own fingerprint's queue does. Nothing is dropped: a row stays pending,
+with its last error, until it goes through (``patrol tickets outbox`` shows them).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from agent.ticketing import schema
+from agent.ticketing.backends.base import BackendRejected, BackendUnavailable, NewTicket, TicketBackend
+
+log = logging.getLogger(__name__)
+_O = schema.outbox
+_T = schema.tickets
+
+
+@dataclass(frozen=True, slots=True)
+class PendingOp:
+    id: int
+    fingerprint: str
+    ticket_id: int
+    op: str
+    created_at: datetime
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+
+
+class Outbox:
+    def __init__(self, engine: sa.Engine, site: str, backend: TicketBackend, *, clock: Callable[[], datetime],
+                 retry_base_s: float = 30, retry_max_s: float = 3600, batch: int = 500,
+                 reopen_window_s: float = 86400, notify: Callable[[dict[str, Any]], None] | None = None):
+        self.engine = engine
+        self.site = site
+        self.backend = backend
+        self.clock = clock
+        self.retry_base_s = retry_base_s
+        self.retry_max_s = retry_max_s
+        self.batch = batch
+        self.reopen_window = timedelta(seconds=reopen_window_s)
+        self.notify = notify
+
+    def pending(self, limit: int = 1000) -> list[PendingOp]:
+        query = (sa.select(_O).where(_O.c.site == self.site, _O.c.status == "pending").order_by(_O.c.id).limit(limit))
+        with self.engine.connect() as conn:
+            return [PendingOp(r.id, r.fingerprint, r.ticket_id, r.op, r.created_at, r.attempts, r.next_attempt_at,
+                              r.last_error) for r in conn.execute(query)]
+
+    def count_pending(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(_O)
+                                .where(_O.c.site == self.site, _O.c.status == "pending")).scalar_one()
+
+    def drain(self, *, force: bool = False) -> int:
+        """Send what is due; returns how many calls went through. ``force`` ignores backoff."""
+        now = self.clock()
+        query = (sa.select(_O).where(_O.c.site == self.site, _O.c.status == "pending")
+                 .order_by(_O.c.id).limit(self.batch))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        blocked: set[str] = set()
+        sent = 0
+        for row in rows:
+            if row.fingerprint in blocked:
+                continue
+            if row.next_attempt_at > now and not force:
+                blocked.add(row.fingerprint)
+                continue
+            try:
+                self._execute(row, now)
+            except BackendUnavailable as exc:
+                self._failed(row, now, str(exc))
+                break  # the backend is down: the rest would fail the same way
+            except BackendRejected as exc:
+                self._failed(row, now, str(exc))
+                blocked.add(row.fingerprint)
+            except Exception as exc:  # a bug or an unexpected answer: keep the row, keep going
+                log.debug("outbox %s failed", row.id, exc_info=True)
+                self._failed(row, now, f"{type(exc).__name__}: {exc}")
+                blocked.add(row.fingerprint)
+            else:
+                with self.engine.begin() as conn:
+                    conn.execute(_O.update().where(_O.c.id == row.id).values(
+                        status="done", done_at=now, attempts=row.attempts + 1, last_error=None))
+                sent += 1
+        return sent
+
+    def _failed(self, row: Any, now: datetime, message: str) -> None:
+        delay = min(self.retry_base_s * (2 ** min(row.attempts, 30)), self.retry_max_s)
+        log.warning("ticket %s for %s failed (attempt %d, next in %.0f s): %s",
+                    row.op, row.fingerprint[:12], row.attempts + 1, delay, message)
+        with self.engine.begin() as conn:
+            conn.execute(_O.update().where(_O.c.id == row.id).values(
+                attempts=row.attempts + 1, next_attempt_at=now + timedelta(seconds=delay), last_error=message[:500]))
+
+    def _ticket(self, ticket_id: int) -> Any:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(_T).where(_T.c.id == ticket_id)).first()
+
+    def _set_key(self, ticket_id: int, key: str, url: str | None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(_T.update().where(_T.c.id == ticket_id).values(key=key, url=url))
+
+    def _execute(self, row: Any, now: datetime) -> None:
+        payload, fp = row.payload, row.fingerprint
+        if row.op == "notify":
+            if self.notify is not None:
+                self.notify(payload)
+            return
+        ticket = self._ticket(row.ticket_id)
+        if ticket is None:
+            raise BackendRejected(f"local ticket {row.ticket_id} is gone")
+        if row.op == "open":
+            self._open(row, ticket, payload, now)
+            return
+        key = ticket.key
+        if key is None:  # the open went through in an earlier life of this database
+            remote = self.backend.find(fp, resolved_since=now - self.reopen_window)
+            if remote is None:
+                raise BackendRejected(f"no ticket for {fp[:12]} in {self.backend.name} yet")
+            key = remote.key
+            self._set_key(row.ticket_id, key, remote.url)
+        text = payload.get("text", "")
+        if row.op == "comment":
+            self.backend.comment(key, fp, text)
+        elif row.op == "priority":
+            self.backend.set_priority(key, fp, payload["tier"], int(payload["level"]))
+        elif row.op == "resolve":
+            self.backend.resolve(key, fp, text)
+        elif row.op == "reopen":
+            self.backend.reopen(key, fp, text)
+        elif row.op == "ack":
+            self.backend.acknowledge(key, fp, text)
+        else:
+            raise BackendRejected(f"unknown outbox operation {row.op!r}")
+
+    def _open(self, row: Any, ticket: Any, payload: dict[str, Any], now: datetime) -> None:
+        fp = row.fingerprint
+        # Look in the backend first: a ticket opened before the local database was lost, or
+        # an earlier attempt whose answer never arrived, is reused rather than doubled.
+        remote = self.backend.find(fp, resolved_since=now - self.reopen_window)
+        if remote is not None and remote.status == "active":
+            self.backend.comment(remote.key, fp, "Patrol found this ticket open again; the problem persists.\n\n"
+                                 + payload["body"])
+        elif remote is not None:
+            self.backend.reopen(remote.key, fp, "Back within the reopen window.\n\n" + payload["body"])
+        else:
+            remote = self.backend.open(NewTicket(
+                fingerprint=fp, subject=payload["subject"], body=payload["body"], tier=payload["tier"],
+                level=int(payload["level"]), severity=payload["severity"], site=ticket.site, target=ticket.target,
+                check=ticket.check, item=ticket.item))
+        self._set_key(row.ticket_id, remote.key, remote.url)

@@ -1,0 +1,182 @@
+"""The ticketing service: what `patrol inspect`, `patrol run` and `patrol tickets` call.
+
+    service = TicketingService.from_context(ctx)
+    summary = service.process(runs)     # once per cycle, after the cycle's runs are stored
+    print(summary.describe())
+    service.drain_outbox()              # also done by process() unless outbox.drain_each_cycle is off
+
+State is re-read from the store at the start of every ``process`` (only live findings and
+recent tickets, so it stays cheap), which lets `patrol tickets ack/resolve` in another
+process and `patrol run` work on the same tickets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import requests
+
+from agent.findings import FindingEvent, FindingTracker, Policy
+from agent.ticketing import state
+from agent.ticketing.backends.base import TicketBackend
+from agent.ticketing.engine import CycleSummary, SilenceRule, TargetIndex, TicketEngine, TicketRecord
+from agent.ticketing.outbox import Outbox
+from collectors.base import CheckRun, utcnow
+from config.secrets import resolve_secret
+
+log = logging.getLogger(__name__)
+
+
+def make_backend(settings: Any, store: Any, clock: Callable[[], datetime],
+                 secret: Callable[[Any], str] = resolve_secret) -> TicketBackend:
+    """The backend named in ``ticketing.backend``; secrets are resolved here, at the last moment."""
+    ticketing = settings.ticketing
+    if ticketing.backend == "rt":
+        from agent.ticketing.backends.rt import RtBackend
+
+        return RtBackend.from_settings(ticketing, secret)
+    if ticketing.backend == "webhook":
+        from agent.ticketing.backends.webhook import WebhookBackend
+
+        return WebhookBackend.from_settings(ticketing, secret, settings.agent.name)
+    from agent.ticketing.backends.builtin import BuiltinBackend
+
+    return BuiltinBackend(store.engine, clock)
+
+
+def make_notifier(settings: Any, secret: Callable[[Any], str] = resolve_secret) -> Callable[[dict[str, Any]], None] | None:
+    escalation = settings.ticketing.escalation
+    if not escalation.webhook_url:
+        return None
+    from agent.ticketing.backends.webhook import post_signed
+
+    session = requests.Session()
+    url = escalation.webhook_url
+
+    def notify(payload: dict[str, Any]) -> None:
+        key = secret(escalation.webhook_secret) if escalation.webhook_secret else None
+        post_signed(session, url, payload, key, 10, "escalation webhook")
+
+    return notify
+
+
+class TicketingService:
+    def __init__(self, settings: Any, store: Any, inventory: Any, clock: Callable[[], datetime] = utcnow,
+                 backend: TicketBackend | None = None, notify: Callable[[dict[str, Any]], None] | None = None):
+        self.settings = settings
+        self.ticketing = settings.ticketing
+        self.store = store
+        self.clock = clock
+        self.backend = backend if backend is not None else make_backend(settings, store, clock)
+        self.tracker = FindingTracker(
+            store.site, self._policy_for, ticket_unknown=self.ticketing.ticket_unknown,
+            unknown_open_factor=self.ticketing.unknown_open_factor, flap_window_s=self.ticketing.flap_window_s,
+            flap_threshold=self.ticketing.flap_threshold)
+        self.engine = TicketEngine(self.ticketing, store.site, self.backend.name, TargetIndex.from_inventory(inventory))
+        out = self.ticketing.outbox
+        self.outbox = Outbox(store.engine, store.site, self.backend, clock=clock, retry_base_s=out.retry_base_s,
+                             retry_max_s=out.retry_max_s, batch=out.batch,
+                             reopen_window_s=self.ticketing.reopen_window_s,
+                             notify=notify if notify is not None else make_notifier(settings))
+
+    @classmethod
+    def from_context(cls, ctx: Any) -> "TicketingService":
+        return cls(ctx.settings, ctx.store, ctx.inventory, ctx.clock)
+
+    def _policy_for(self, check: str) -> Policy:
+        family = check.split(".", 1)[0]
+        params = self.settings.checks.for_family(family)
+        findings = getattr(params, "findings", None)
+        if findings is None and isinstance(params, dict):
+            findings = params.get("findings")
+            if isinstance(findings, dict):
+                return Policy(int(findings.get("open_after", 2)), int(findings.get("resolve_after", 2)))
+        if findings is None:
+            return Policy()
+        return Policy(findings.open_after, findings.resolve_after)
+
+    # --- the cycle -------------------------------------------------------------------------
+
+    def _load(self, now: datetime) -> list[SilenceRule]:
+        self.tracker.load(state.load_findings(self.store.engine, self.store.site))
+        self.engine.tickets = state.load_tickets(self.store.engine, self.store.site, now,
+                                                 self.ticketing.reopen_window_s)
+        self.engine.reset_outputs()
+        configured = [SilenceRule(s.target, s.check, s.item, s.until, s.reason) for s in self.ticketing.silences]
+        return configured + state.load_silences(self.store.engine, self.store.site, now)
+
+    def process(self, runs: Sequence[CheckRun]) -> CycleSummary:
+        """Turn one cycle's results into finding and ticket decisions; send them unless told not to."""
+        if not self.ticketing.enabled:
+            return CycleSummary()
+        now = self.clock()
+        silences = self._load(now)
+        observe = self.tracker.observe
+        events: list[FindingEvent] = []
+        decisions = 0
+        for run in runs:
+            for result in run.results:
+                event = observe(result)
+                if event is not None:
+                    events.append(event)
+            decisions += len(run.results)
+        self.engine.cycle(events, self.tracker.active, now, silences)
+        summary = self.engine.summary(decisions)
+        self._save(now)
+        sent = self.drain_outbox() if self.ticketing.outbox.drain_each_cycle else 0
+        return dataclasses.replace(summary, outbox_sent=sent, outbox_waiting=self.outbox.count_pending())
+
+    def _save(self, now: datetime) -> None:
+        changed, finished = self.tracker.take_dirty()
+        state.save(self.store.engine, self.store.site, changed=changed, finished=finished,
+                   tickets=self.engine.tickets.values(), ops=self.engine.ops, events=self.engine.events,
+                   audits=self.engine.audits, now=now)
+        self.engine.reset_outputs()
+
+    def drain_outbox(self, *, force: bool = False) -> int:
+        return self.outbox.drain(force=force)
+
+    # --- engineer actions (the CLI) ----------------------------------------------------------
+
+    def ticket(self, ref: str) -> TicketRecord:
+        ticket = state.load_ticket(self.store.engine, self.store.site, ref)
+        if ticket is None:
+            raise LookupError(f"no ticket {ref!r} (give Patrol's ticket id, the backend key or a fingerprint prefix)")
+        return ticket
+
+    def _act(self, ref: str, action: Callable[[TicketRecord, datetime], None]) -> TicketRecord:
+        now = self.clock()
+        self._load(now)
+        ticket = self.ticket(ref)
+        # Act on the copy the engine holds, so later decisions in this process see the change.
+        live = self.engine.tickets.get(ticket.fingerprint)
+        if live is None or live.id != ticket.id:
+            live = ticket
+            live.dirty = True
+        action(live, now)
+        if not live.active:
+            for fp in [live.fingerprint, *live.grouped]:
+                self.tracker.close(fp, now)
+            for record in list(self.tracker.active.values()):
+                if record.ticket_fp == live.fingerprint:
+                    self.tracker.close(record.fingerprint, now)
+        changed, finished = self.tracker.take_dirty()
+        state.save(self.store.engine, self.store.site, changed=changed, finished=finished,
+                   tickets={id(t): t for t in (live, *self.engine.tickets.values())}.values(), ops=self.engine.ops, events=self.engine.events,
+                   audits=self.engine.audits, now=now)
+        self.engine.reset_outputs()
+        self.drain_outbox()
+        return live
+
+    def acknowledge(self, ref: str, actor: str, note: str = "") -> TicketRecord:
+        return self._act(ref, lambda t, now: self.engine.acknowledge(t, actor, note, now))
+
+    def comment(self, ref: str, actor: str, text: str) -> TicketRecord:
+        return self._act(ref, lambda t, now: self.engine.comment_by(t, actor, text, now))
+
+    def resolve(self, ref: str, actor: str, note: str = "") -> TicketRecord:
+        return self._act(ref, lambda t, now: self.engine.resolve_by(t, actor, note, now))
