@@ -93,28 +93,8 @@ def encode_oid(oid: str) -> bytes:
     return bytes(out)
 
 
-def decode_oid(content: bytes) -> str:
-    """Dotted string of BER OID content octets."""
-    subs: list[int] = []
-    acc = 0
-    for b in content:
-        acc = (acc << 7) | (b & 0x7F)
-        if b < 0x80:
-            subs.append(acc)
-            acc = 0
-    if acc or not subs:
-        raise BerError("truncated OBJECT IDENTIFIER")
-    first = subs[0]
-    head = (0, first) if first < 40 else (1, first - 40) if first < 80 else (2, first - 80)
-    return ".".join(map(str, (*head, *subs[1:])))
-
-
-def decode_suffix(content: bytes) -> str:
-    """Dotted string of the sub-identifiers in ``content`` (a row index after a column prefix)."""
-    if not content:
-        return ""
-    if max(content) < 0x80:  # the usual case: every sub-identifier below 128
-        return ".".join(map(str, content))
+def subids(content: bytes) -> list[int]:
+    """The sub-identifiers of BER OID content octets (first two still combined)."""
     subs: list[int] = []
     acc = 0
     for b in content:
@@ -124,7 +104,24 @@ def decode_suffix(content: bytes) -> str:
             acc = 0
     if acc:
         raise BerError("truncated OBJECT IDENTIFIER")
-    return ".".join(map(str, subs))
+    return subs
+
+
+def decode_oid(content: bytes) -> str:
+    """Dotted string of BER OID content octets."""
+    subs = subids(content)
+    if not subs:
+        raise BerError("empty OBJECT IDENTIFIER")
+    first = subs[0]
+    head = (0, first) if first < 40 else (1, first - 40) if first < 80 else (2, first - 80)
+    return ".".join(map(str, (*head, *subs[1:])))
+
+
+def decode_suffix(content: bytes) -> str:
+    """Dotted string of the sub-identifiers in ``content`` (a row index after a column prefix)."""
+    if content and max(content) < 0x80:  # the usual case: every sub-identifier below 128
+        return ".".join(map(str, content))
+    return ".".join(map(str, subids(content)))
 
 
 _NULL_VB_TAIL = b"\x05\x00"

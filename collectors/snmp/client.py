@@ -66,8 +66,10 @@ _site_limit_size = DEFAULT_SITE_LIMIT
 def set_site_limit(size: int) -> None:
     """How many SNMP requests may be in flight at once across the site (per event loop)."""
     global _site_limit_size
-    _site_limit_size = max(1, int(size))
-    _site_limits.clear()
+    size = max(1, int(size))
+    if size != _site_limit_size:
+        _site_limit_size = size
+        _site_limits.clear()
 
 
 def site_limiter() -> asyncio.Semaphore:
@@ -232,10 +234,10 @@ class SnmpClient:
         prefixes = [ber.encode_oid(c) for c in cols]
         rows: list[dict[str, Value]] = [{} for _ in cols]
         last = list(prefixes)
+        last_key: list[tuple[int, ...]] = [() for _ in cols]
         active = list(range(len(cols)))
         budget = self.bulk_varbinds
-        suffix_cache: dict[bytes, str] = {}
-        decode_suffix = ber.decode_suffix
+        suffix_cache: dict[bytes, tuple[str, tuple[int, ...]]] = {}
         eom = ber.END_OF_MIB_VIEW
         while active:
             # About ``budget`` varbinds per exchange: all columns together, fewer rows each.
@@ -256,29 +258,29 @@ class SnmpClient:
             total = len(varbinds)
             for pos, j in enumerate(group):
                 prefix, plen, table = prefixes[j], len(prefixes[j]), rows[j]
-                prev = last[j]
+                prev, prev_key = last[j], last_key[j]
                 for k in range(pos, total, n):
                     oid, value = varbinds[k]
                     if value is eom or not oid.startswith(prefix):
                         finished.add(j)
                         break
-                    if oid <= prev:
+                    suffix = oid[plen:]
+                    cached = suffix_cache.get(suffix)
+                    if cached is None:
+                        cached = suffix_cache[suffix] = _index_key(suffix, cols[j], self.name)
+                    key, numbers = cached
+                    # Sub-identifier tuples, not BER bytes: multi-byte sub-identifiers of
+                    # different lengths do not sort bytewise (436326400 vs 151060481).
+                    if numbers <= prev_key:
                         raise SnmpWalkError(f"{self.name}: agent returned a non-increasing OID in "
                                             f"{cols[j]} (looping walk)")
-                    prev = oid
-                    suffix = oid[plen:]
-                    key = suffix_cache.get(suffix)
-                    if key is None:
-                        try:
-                            key = suffix_cache[suffix] = decode_suffix(suffix)
-                        except ber.BerError as exc:
-                            raise SnmpError(f"{self.name}: malformed OID in {cols[j]}: {exc}") from None
+                    prev, prev_key = oid, numbers
                     if isinstance(value, ber._Marker):  # noSuch* inside a walk: no value for this row
                         continue
                     table[key] = value
                 if prev != last[j]:
                     progressed = True
-                    last[j] = prev
+                    last[j], last_key[j] = prev, prev_key
                 if len(table) > limit:
                     raise SnmpWalkError(f"{self.name}: column {cols[j]} has more than {limit} rows "
                                         f"(endless walk?)")
@@ -286,6 +288,17 @@ class SnmpClient:
                 raise SnmpWalkError(f"{self.name}: GETBULK made no progress walking {cols[group[0]]}")
             active = [j for j in active if j not in finished]
         return {col: rows[j] for j, col in enumerate(cols)}
+
+
+def _index_key(suffix: bytes, column: str, name: str) -> tuple[str, tuple[int, ...]]:
+    """The row index of a column OID's suffix as dotted text and as numbers (for ordering)."""
+    try:
+        if suffix and max(suffix) < 0x80:
+            return ".".join(map(str, suffix)), tuple(suffix)
+        numbers = tuple(ber.subids(suffix))
+    except ber.BerError as exc:
+        raise SnmpError(f"{name}: malformed OID in {column}: {exc}") from None
+    return ".".join(map(str, numbers)), numbers
 
 
 def open_client(address: str, creds: Any, resolve_secret: Callable[[Any], str] | None, *,

@@ -1,0 +1,268 @@
+"""Switch and router health over SNMP: reachability, uptime and reboots, ports, CPU,
+memory, temperature, fans and power supplies (the vendor part comes from a profile).
+
+Checks (``CheckResult.check``) and items:
+- ``switch.reachability`` (""): answers SNMP, first round trip; CRIT when it does not.
+- ``switch.uptime`` (""): sysUpTime; WARN for ``reboot_hold_s`` after a detected reboot.
+- ``switch.port`` (ifName): oper/admin status and changes since the last poll, uplinks
+  down CRIT, error/discard rates and utilization from counter deltas.
+- ``switch.cpu`` / ``switch.memory`` / ``switch.temperature`` / ``switch.fan`` /
+  ``switch.psu`` (sensor name): from the device profile (collectors/snmp/profiles/).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from collectors.base import CheckResult, CollectorIO, Metric, ParseError, State, threshold_state
+from collectors.snmp import ports as P
+from collectors.snmp.client import SnmpTimeout, open_client, set_site_limit
+from collectors.snmp.health import Health, read_health, text
+from collectors.snmp.pollstate import PollState
+from collectors.snmp.profiles import Profile, load_profiles, select
+from config.checks.switch import SwitchParams
+
+SYS_DESCR = "1.3.6.1.2.1.1.1.0"      # SNMPv2-MIB::sysDescr.0
+SYS_OBJECT_ID = "1.3.6.1.2.1.1.2.0"  # SNMPv2-MIB::sysObjectID.0
+SYS_UPTIME = "1.3.6.1.2.1.1.3.0"     # SNMPv2-MIB::sysUpTime.0 (TimeTicks, 1/100 s)
+SYS_NAME = "1.3.6.1.2.1.1.5.0"       # SNMPv2-MIB::sysName.0
+SYSTEM_OIDS = (SYS_DESCR, SYS_OBJECT_ID, SYS_UPTIME, SYS_NAME)
+
+_STATES = {"ok": State.OK, "warn": State.WARN, "crit": State.CRIT, "unknown": State.UNKNOWN}
+OPER_NAMES = {1: "up", 2: "down", 3: "testing", 4: "unknown", 5: "dormant", 6: "notPresent", 7: "lowerLayerDown"}
+
+
+@dataclass(frozen=True)
+class SwitchPoll:
+    """What fetch brought back (the raw sample of this check)."""
+
+    at: float
+    uplinks: tuple[str, ...] = ()
+    unreachable: str | None = None
+    response_time_s: float | None = None
+    system: Mapping[str, Any] = field(default_factory=dict)
+    profile: Profile | None = None
+    tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    previous: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Port:
+    sample: P.PortSample
+    was_oper: int | None
+    rates: P.PortRates
+    uplink: bool
+
+
+@dataclass(frozen=True)
+class SwitchModel:
+    unreachable: str | None
+    response_time_s: float | None = None
+    sys_name: str = ""
+    profile: str = ""
+    uptime_s: float | None = None
+    rebooted_now: bool = False
+    last_reboot_at: float | None = None
+    at: float = 0.0
+    ports: tuple[Port, ...] = ()
+    missing_uplinks: tuple[str, ...] = ()
+    health: Health = Health()
+
+
+def _uptime(system: Mapping[str, Any]) -> int:
+    value = system.get(SYS_UPTIME)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ParseError(f"sysUpTime.0 is {type(value).__name__ if value is not None else 'missing'}, "
+                         f"not TimeTicks: not an SNMP agent we can read")
+    return value
+
+
+class SwitchCollector:
+    name: ClassVar[str] = "switch"
+    params_model: ClassVar[type] = SwitchParams
+
+    def targets(self, params: SwitchParams, inventory: Any) -> list[Any]:
+        return [d for d in inventory.network_devices if d.snmp is not None]
+
+    async def fetch(self, target: Any, params: SwitchParams, io: CollectorIO) -> SwitchPoll:
+        set_site_limit(params.site_concurrency)
+        profiles = load_profiles(*([params.profiles_dir] if params.profiles_dir else []))
+        state = PollState(io.state_dir, self.name)
+        async with open_client(target.address, target.snmp, io.resolve_secret,
+                               bulk_varbinds=params.bulk_varbinds, max_rows=params.max_rows) as snmp:
+            t0 = time.monotonic()
+            try:
+                system = await snmp.get(SYSTEM_OIDS)
+            except SnmpTimeout as exc:
+                return SwitchPoll(at=io.clock().timestamp(), uplinks=target.uplinks, unreachable=str(exc))
+            rtt = time.monotonic() - t0
+            oid = system.get(SYS_OBJECT_ID)
+            profile = select(oid if isinstance(oid, str) else None, profiles, target.snmp_profile)
+            uptime = _uptime(system)
+            tables = await snmp.walk([*P.PORT_COLUMNS, *profile.columns()])
+        at = io.clock().timestamp()
+        previous = state.load(target.name)
+        state.save(target.name, P.next_state(previous, at, uptime, P.port_samples(tables)))
+        return SwitchPoll(at, target.uplinks, None, rtt, system, profile, tables, previous)
+
+    def parse(self, raw: SwitchPoll) -> SwitchModel:
+        if raw.unreachable:
+            return SwitchModel(unreachable=raw.unreachable, at=raw.at)
+        uptime = _uptime(raw.system)
+        prev = raw.previous or {}
+        rebooted = P.detect_reboot(raw.previous, raw.at, uptime)
+        last_reboot = raw.at - uptime / 100 if rebooted else prev.get("last_reboot_at")
+        elapsed = raw.at - prev["at"] if isinstance(prev.get("at"), (int, float)) else 0.0
+        prev_ports = prev.get("ports") if isinstance(prev.get("ports"), dict) else {}
+        wanted = {u.lower() for u in raw.uplinks}
+        found: set[str] = set()
+        ports = []
+        for sample in P.port_samples(raw.tables):
+            keys = {sample.name.lower(), sample.descr.lower()} & wanted
+            found |= keys
+            before = prev_ports.get(sample.index)
+            before = before if isinstance(before, dict) else None
+            rates = P.port_rates(sample, before, elapsed, rebooted)
+            was = before.get("o") if before and before.get("n") == sample.name else None
+            ports.append(Port(sample, was if isinstance(was, int) else None, rates, bool(keys)))
+        missing = tuple(u for u in raw.uplinks if u.lower() not in found)
+        health = read_health(raw.profile, raw.tables) if raw.profile else Health()
+        return SwitchModel(None, raw.response_time_s, text(raw.system.get(SYS_NAME)) or "",
+                           raw.profile.name if raw.profile else "", uptime / 100, rebooted,
+                           last_reboot if isinstance(last_reboot, (int, float)) else None, raw.at,
+                           tuple(ports), missing, health)
+
+    def evaluate(self, model: SwitchModel, params: SwitchParams, target: Any, now: datetime) -> Iterable[CheckResult]:
+        def result(check: str, item: str, state: State, summary: str, details: str = "",
+                   metrics: tuple[Metric, ...] = ()) -> CheckResult:
+            return CheckResult(f"switch.{check}", target.name, item, state, summary, details, metrics, now)
+
+        if model.unreachable:
+            yield result("reachability", "", _STATES[params.unreachable], model.unreachable)
+            return
+        rtt = model.response_time_s or 0.0
+        notes = "\n".join(model.health.notes)
+        yield result("reachability", "", threshold_state(rtt, params.response_time_s.warn, params.response_time_s.crit),
+                     f"answers SNMP in {rtt * 1000:.0f} ms (profile {model.profile})", notes,
+                     (Metric("response_time_seconds", rtt, "seconds"),))
+        yield from self._uptime(model, params, result)
+        yield from self._ports(model, params, result)
+        yield from self._health(model, params, result)
+
+    def _uptime(self, model: SwitchModel, params: SwitchParams, result: Any) -> Iterable[CheckResult]:
+        uptime = model.uptime_s or 0.0
+        metrics = (Metric("uptime_seconds", uptime, "seconds"),)
+        recent = model.last_reboot_at is not None and model.at - model.last_reboot_at < params.reboot_hold_s
+        if model.rebooted_now or recent:
+            yield result("uptime", "", State.WARN, f"rebooted: up {_duration(uptime)} since the reboot",
+                         "sysUpTime went back since the previous poll (not a 32-bit TimeTicks wrap)", metrics)
+        else:
+            yield result("uptime", "", State.OK, f"up {_duration(uptime)}", metrics=metrics)
+
+    def _ports(self, model: SwitchModel, params: SwitchParams, result: Any) -> Iterable[CheckResult]:
+        for name in model.missing_uplinks:
+            yield result("port", name, State.UNKNOWN, f"uplink {name} is not among the device's ports (ifName/ifDescr)")
+        for port in model.ports:
+            s = port.sample
+            if not port.uplink and (s.if_type not in params.port_types or s.admin != 1):
+                continue
+            yield self._port(port, params, result)
+
+    def _port(self, port: Port, params: SwitchParams, result: Any) -> CheckResult:
+        s, r = port.sample, port.rates
+        oper = OPER_NAMES.get(s.oper or 0, f"status {s.oper}")
+        states, parts, metrics = [], [], []
+        if s.admin != 1 and port.uplink:
+            states.append(_STATES[params.uplink_down])
+            parts.append("uplink administratively down")
+        elif s.oper != 1:
+            if port.uplink:
+                states.append(_STATES[params.uplink_down])
+                parts.append(f"uplink {oper}")
+            elif port.was_oper == 1:
+                states.append(_STATES[params.port_went_down])
+                parts.append(f"went {oper} since the last poll")
+            else:
+                parts.append(oper)
+        else:
+            parts.append("up" + (" (came up since the last poll)" if port.was_oper not in (None, 1) else ""))
+        if s.speed_bps:
+            parts.append(f"{_bits(s.speed_bps)}")
+        for value, label, metric in ((r.in_bps, "in", "port_in_bits_per_second"),
+                                     (r.out_bps, "out", "port_out_bits_per_second")):
+            if value is None:
+                continue
+            metrics.append(Metric(metric, value, "bits_per_second"))
+            if s.speed_bps:
+                pct = 100.0 * value / s.speed_bps
+                metrics.append(Metric(f"port_{label}_utilization_percent", pct, "percent"))
+                st = threshold_state(pct, params.utilization_percent.warn, params.utilization_percent.crit)
+                states.append(st)
+                if st is not State.OK:
+                    parts.append(f"{label} {pct:.0f}% of link")
+        for value, label, limits, metric in ((r.errors_per_s, "errors", params.errors_per_s, "port_errors_packets_per_second"),
+                                             (r.discards_per_s, "discards", params.discards_per_s,
+                                              "port_discards_packets_per_second")):
+            if value is None:
+                continue
+            metrics.append(Metric(metric, value, "packets_per_second"))
+            st = threshold_state(value, limits.warn, limits.crit)
+            states.append(st)
+            if st is not State.OK:
+                parts.append(f"{label} {value:.2f}/s")
+        details = f"ifIndex {s.index}; ifDescr {s.descr}" + (f"; {r.note}" if r.note else "")
+        return result("port", s.name, State.worst(states), ", ".join(parts), details, tuple(metrics))
+
+    def _health(self, model: SwitchModel, params: SwitchParams, result: Any) -> Iterable[CheckResult]:
+        h = model.health
+        for name, r in _unique((c.name, c) for c in h.cpu):
+            st = threshold_state(r.value, r.warn or params.cpu_percent.warn, r.crit or params.cpu_percent.crit)
+            yield result("cpu", name, st, f"CPU {r.value:.0f}%", metrics=(Metric("cpu_load_percent", r.value, "percent"),))
+        for name, m in _unique((m.name, m) for m in h.memory):
+            st = threshold_state(m.used_percent, params.memory_percent.warn, params.memory_percent.crit)
+            metrics = [Metric("memory_used_percent", m.used_percent, "percent")]
+            if m.used_bytes is not None and m.total_bytes is not None:
+                metrics += [Metric("memory_used_bytes", m.used_bytes, "bytes"),
+                            Metric("memory_total_bytes", m.total_bytes, "bytes")]
+            yield result("memory", name, st, f"memory {m.used_percent:.0f}% used", metrics=tuple(metrics))
+        for name, t in _unique((t.name, t) for t in h.temperature):
+            if t.warn is not None or t.crit is not None:
+                st = threshold_state(t.value, t.warn, t.crit)
+                source = "device thresholds"
+            else:
+                st = threshold_state(t.value, params.temperature_c.warn, params.temperature_c.crit)
+                source = "configured thresholds"
+            if t.device_state:
+                st = State.worst(st, _STATES.get(t.device_state, State.UNKNOWN))
+            yield result("temperature", name, st, f"{t.value:.1f} °C" + (f" (device says {t.device_state})"
+                                                                          if t.device_state not in (None, "ok") else ""),
+                         f"compared with {source}", (Metric("temperature_celsius", t.value, "celsius"),))
+        for check, readings in (("fan", h.fans), ("psu", h.psus)):
+            for name, f in _unique((f.name, f) for f in readings):
+                yield result(check, name, _STATES.get(f.state, State.UNKNOWN),
+                             f"{'fan' if check == 'fan' else 'power supply'} {f.state}", f"status code {f.raw}")
+
+
+def _unique(pairs: Iterable[tuple[str, Any]]) -> Iterable[tuple[str, Any]]:
+    """Items must be unique per check: a second sensor with the same name gets ' #2'."""
+    seen: dict[str, int] = {}
+    for name, value in pairs:
+        seen[name] = seen.get(name, 0) + 1
+        yield (name if seen[name] == 1 else f"{name} #{seen[name]}"), value
+
+
+def _duration(seconds: float) -> str:
+    days, rest = divmod(int(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    return f"{days} d {hours} h" if days else f"{hours} h {rest // 60} min"
+
+
+def _bits(bps: float) -> str:
+    for unit, size in (("Gbit/s", 1e9), ("Mbit/s", 1e6), ("kbit/s", 1e3)):
+        if bps >= size:
+            return f"{bps / size:g} {unit}"
+    return f"{bps:g} bit/s"
