@@ -2,8 +2,35 @@
 
 from __future__ import annotations
 
-from config.checks.base import CheckParams
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from config.checks.base import CheckParams, WarnCrit
+
+StateName = Literal["ok", "warn", "crit"]
 
 
 class HardwareParams(CheckParams):
     """Settings under ``checks.hardware``."""
+
+    ignore_devices: Annotated[tuple[str, ...], Field(
+        description="device ids or names (shell patterns, case-insensitive) never reported, "
+                    "e.g. 'PCI\\\\VEN_8086&DEV_A0EF*' or 'pci 0000:00:1f.4'")] = ()
+    code_states: Annotated[dict[int, StateName], Field(
+        description="Windows: override the state of a ConfigManagerErrorCode, e.g. {22: ok} to accept disabled devices")] = {}
+    unbound_state: Annotated[StateName, Field(
+        description="Linux: state of a PCI device or USB interface that no kernel driver has claimed")] = "warn"
+    ignore_pci_classes: Annotated[tuple[str, ...], Field(
+        description="Linux: PCI class prefixes (hex, from /sys/.../class) that need no driver: host, ISA and "
+                    "other bridges, generic system peripherals")] = ("0600", "0601", "0680", "0880")
+    kernel_log: Annotated[Literal["off", "auto", "on"], Field(
+        description="Linux: read kernel error lines (dmesg, else journalctl -k). auto: skip quietly when the log "
+                    "is not readable; on: UNKNOWN when it is not")] = "auto"
+    kernel_log_max_lines: Annotated[int, Field(ge=1, le=10000, description="read at most this many error lines")] = 500
+    kernel_error_lines: Annotated[WarnCrit, Field(
+        description="kernel error lines (after kernel_ignore) in the current boot: WARN/CRIT")] = WarnCrit(warn=1, crit=None)
+    kernel_ignore: Annotated[tuple[str, ...], Field(
+        description="regular expressions; kernel lines matching any are not counted (firmware noise)")] = (
+        r"ACPI (BIOS )?Error", r"ACPI Exception", r"\bfirmware bug\b", r"RAS: Correctable Errors collector")
+    command_timeout_s: Annotated[float, Field(gt=0, description="seconds PowerShell, dmesg or journalctl may take")] = 20

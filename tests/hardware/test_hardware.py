@@ -1,0 +1,139 @@
+"""Hardware check: Windows problem codes, sysfs trees (recorded and this machine's), kernel log."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from collectors.base import CollectorIO, CommandOutput, ParseError, State
+from collectors.commands import run_command
+from collectors.hardware import HardwareCollector, HardwareSnapshot
+from collectors.platforms.linux import hardware as linux
+from collectors.platforms.windows import hardware as windows
+from collectors.platforms.windows.hardware_codes import CODES
+from config.checks.hardware import HardwareParams
+from inventory.models import Host
+
+NOW = datetime(2026, 3, 1, tzinfo=timezone.utc)
+HOST = Host(name="pc-17", local=True)
+FIXTURES = Path(__file__).parent / "fixtures"
+WINDOWS_CASES = sorted(p for p in (FIXTURES / "windows").iterdir() if p.is_dir())
+COLLECTOR = HardwareCollector()
+
+
+def run_all(model: HardwareSnapshot, **params) -> dict[str, object]:
+    return {r.check: r for r in COLLECTOR.evaluate(model, HardwareParams(**params), HOST, NOW)}
+
+
+def ps(stdout: bytes, returncode: int = 0, stderr: bytes = b"") -> CommandOutput:
+    return CommandOutput(("powershell.exe",), returncode, stdout, stderr)
+
+
+def test_code_table_covers_0_to_57() -> None:
+    assert sorted(CODES) == list(range(58))
+    assert CODES[28][2] == "driver" and CODES[12][2] == "device" and CODES[22][0] == "CM_PROB_DISABLED"
+
+
+@pytest.mark.parametrize("case", WINDOWS_CASES, ids=[c.name for c in WINDOWS_CASES])
+def test_windows_samples(case: Path) -> None:
+    model = windows.parse(ps((case / "output.json").read_bytes()))
+    got = {check: r.state.value for check, r in run_all(model).items()}
+    assert got == json.loads((case / "expected.json").read_text())
+
+
+def test_windows_summary_names_devices_and_meanings() -> None:
+    model = windows.parse(ps((FIXTURES / "windows" / "missing_drivers_and_conflict" / "output.json").read_bytes()))
+    results = run_all(model)
+    driver, device = results["hardware.driver"], results["hardware.device"]
+    assert driver.summary.startswith("2 device(s) without a working driver: PCI Simple Communications Controller: "
+                                     "code 28 CM_PROB_FAILED_INSTALL: the drivers for this device are not installed")
+    assert "resource conflict" in device.details and "code 10" in device.summary
+    assert "USB Mass Storage Device" in device.details and "OK USB" in device.details  # code 45: unplugged, fine
+    assert {m.name: m.value for m in device.metrics} == {"device_problem_devices_count": 2}
+
+
+def test_windows_overrides_and_ignores() -> None:
+    model = windows.parse(ps((FIXTURES / "windows" / "missing_drivers_and_conflict" / "output.json").read_bytes()))
+    results = run_all(model, ignore_devices=("PCI\\VEN_8086&DEV_A3*",), code_states={10: "warn", 12: "ok"})
+    assert (results["hardware.driver"].state, results["hardware.device"].state) == (State.OK, State.WARN)
+
+
+@pytest.mark.parametrize("stdout, returncode, message", [
+    (b"", 1, "failed"),
+    (b"[]", 0, "expected an object"),
+    (b'{"Total":3,"Problems":[{"Name":"x"}]}', 0, "without PNPDeviceID"),
+    (b'{"Total":3,"Problems":"x"}', 0, "expected JSON objects"),
+], ids=["wmi-failed", "array", "no-id", "problems-not-objects"])
+def test_windows_broken_outputs(stdout: bytes, returncode: int, message: str) -> None:
+    with pytest.raises(ParseError, match=message):
+        windows.parse(ps(stdout, returncode, b"Get-CimInstance : Invalid class"))
+
+
+def _sysfs(case: str, kernel: tuple[CommandOutput, ...] | None = None) -> HardwareSnapshot:
+    io = CollectorIO(run=run_command, fs_root=FIXTURES / "sysfs" / case)
+    sample = linux.SysfsSample(linux.read_pci(io), linux.read_usb(io), kernel)
+    return linux.parse(sample)
+
+
+def test_recorded_kvm_guest_has_only_an_ignored_bridge() -> None:
+    model = _sysfs("kvm_guest")
+    assert model.devices_total == 6
+    assert [i.device_id for i in model.issues] == ["pci 0000:00:00.0"]
+    assert run_all(model)["hardware.driver"].state is State.OK
+    assert run_all(model, ignore_pci_classes=())["hardware.driver"].state is State.WARN
+
+
+def test_laptop_tree_reports_wifi_and_webcam() -> None:
+    model = _sysfs("laptop_missing_drivers")
+    result = run_all(model)["hardware.driver"]
+    assert result.state is State.WARN
+    listed = [line.split(":")[0] for line in result.details.splitlines()]
+    assert listed == ["WARN pci 0000", "WARN usb 1-5", "WARN usb 1-5"]
+    assert "network controller [8086:02f0]" in result.summary and "Integrated_Webcam_HD [0c45:6a1b]" in result.details
+    assert run_all(model, unbound_state="crit", ignore_devices=("usb 1-5:*",))["hardware.driver"].state is State.CRIT
+
+
+def test_unreadable_pci_class_is_a_parse_error() -> None:
+    sample = linux.SysfsSample(({"slot": "0000:00:01.0", "class": "", "vendor": "", "device": "", "driver": ""},), (), None)
+    with pytest.raises(ParseError, match="no readable class"):
+        linux.parse(sample)
+
+
+def _out(argv: str, rc: int, stdout: str = "", stderr: str = "") -> CommandOutput:
+    return CommandOutput((argv,), rc, stdout.encode(), stderr.encode())
+
+
+DMESG_LINES = ("usb 1-5: device descriptor read/64, error -71\n"
+               "ACPI BIOS Error (bug): Could not resolve symbol [\\_SB.PC00.XHCI.RHUB.HS01._PLD], AE_NOT_FOUND\n"
+               "ata2: COMRESET failed (errno=-16)\n")
+
+
+@pytest.mark.parametrize("kernel, mode, state, words", [
+    ((_out("dmesg", 0, DMESG_LINES),), "auto", State.WARN, "2 kernel error line(s) this boot, last: ata2: COMRESET"),
+    ((_out("dmesg", 0, ""),), "auto", State.OK, "no kernel error lines"),
+    ((_out("dmesg", 1, "", "dmesg: read kernel buffer failed: Operation not permitted"),
+      _out("journalctl", 0, "usb 1-5: device not accepting address 7, error -71\n")), "auto", State.WARN, "address 7"),
+    ((_out("dmesg", 1, "", "Operation not permitted"), _out("journalctl", 1, "", "No journal files were found.")),
+     "on", State.UNKNOWN, "kernel log not readable (dmesg: Operation not permitted; journalctl: No journal files"),
+    ((_out("dmesg", 1, "", "Operation not permitted"),), "auto", None, ""),
+    (None, "off", None, ""),
+], ids=["dmesg-errors", "dmesg-clean", "journalctl-fallback", "unreadable-on", "unreadable-auto", "off"])
+def test_kernel_log(kernel, mode: str, state: State | None, words: str) -> None:
+    got = run_all(_sysfs("kvm_guest", kernel), kernel_log=mode).get("hardware.kernel_errors")
+    if state is None:
+        assert got is None
+    else:
+        assert got.state is state and words in got.summary, got.summary
+
+
+def test_this_machine() -> None:
+    """The real /sys and kernel log of the test machine: parses, and counts every PCI device."""
+    params = HardwareParams(kernel_log="on")
+    model = COLLECTOR.parse(COLLECTOR.fetch(HOST, params, CollectorIO(run=run_command)))
+    assert model.devices_total >= len(list(Path("/sys/bus/pci/devices").iterdir()))
+    checks = {r.check: r for r in COLLECTOR.evaluate(model, params, HOST, NOW)}
+    assert set(checks) == {"hardware.driver", "hardware.device", "hardware.kernel_errors"}
+    assert checks["hardware.kernel_errors"].state is not State.UNKNOWN, checks["hardware.kernel_errors"].summary
