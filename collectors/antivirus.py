@@ -62,6 +62,7 @@ class AvProduct:
     signature_age_days: float | None = None  # when only an age is reported
     signatures_out_of_date: bool | None = None  # the product's own flag
     signatures_missing: str | None = None  # why there are no signatures at all
+    signatures_checked: bool = True  # False: nothing to read them from (no signature path configured)
     scan_known: bool = False  # whether the source reports scans at all
     last_scan_age_days: float | None = None  # None with scan_known: never scanned
     problems: tuple[tuple[State, str], ...] = ()  # further conditions (e.g. updater not running)
@@ -260,7 +261,8 @@ class AntivirusCollector:
             else:
                 yield result("realtime", p.name, State.OK, "real-time protection off (not required by settings)")
 
-        yield self._signatures(p, params, now, result)
+        if p.signatures_checked:
+            yield self._signatures(p, params, now, result)
         if p.scan_known:
             if p.last_scan_age_days is None:
                 yield result("scan", p.name, _never_state(params.scan_age_days), "never scanned")

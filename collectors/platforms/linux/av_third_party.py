@@ -62,5 +62,6 @@ def parse(samples: tuple[ProductSample, ...]) -> tuple[AvProduct, ...]:
             realtime=s.realtime_running,
             signatures_updated=datetime.fromtimestamp(s.newest_mtime, timezone.utc) if s.newest_mtime is not None else None,
             signatures_missing=f"no signature file matches {s.signature_path}" if s.signature_path and s.newest_file is None else None,
+            signatures_checked=bool(s.signature_path),
             details=f"signature file {s.newest_file}" if s.newest_file else ""))
     return tuple(products)

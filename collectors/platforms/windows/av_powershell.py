@@ -48,7 +48,7 @@ def run_powershell(io: CollectorIO, executable: str, script: str, *, timeout: fl
 # HRESULTs (which are the same in every language) are matched; a localized message
 # without an HRESULT falls through to the generic "failed" reason with its first line.
 _KNOWN_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"0x80070005|access is denied|access denied|UnauthorizedAccess", re.I), "access denied"),
+    (re.compile(r"0x80070005|0x80041003|access is denied|access denied|UnauthorizedAccess", re.I), "access denied"),
     (re.compile(r"0x8004100E|invalid namespace", re.I), "WMI namespace missing"),
     (re.compile(r"0x80041010|invalid class", re.I), "WMI class missing"),
     (re.compile(r"is not recognized as the name of a cmdlet|CommandNotFoundException", re.I), "cmdlet missing"),
@@ -138,7 +138,8 @@ def parse_ps_date(value: Any, what: str) -> datetime | None:
     match = _MS_DATE.match(text)
     if match:
         # The milliseconds are UTC; the optional offset only says which zone it was shown in.
-        return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=int(match.group(1)))
+        moment = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=int(match.group(1)))
+        return None if moment.year <= 1601 else moment
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

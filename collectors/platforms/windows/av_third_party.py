@@ -88,6 +88,6 @@ def parse(out: PsOutput | None) -> tuple[AvProduct, ...]:
         products.append(AvProduct(
             name=name, source=NAME, state=state, owner="third party", mode=mode,
             realtime=bool(realtime) if obj.get("RealtimeName") else None, signatures_updated=updated,
-            signatures_missing=missing,
+            signatures_missing=missing, signatures_checked=bool(obj.get("SignaturePath")),
             details=f"signature file {sig.get('FullName')}" if isinstance(sig, dict) else ""))
     return tuple(products)
