@@ -1,0 +1,122 @@
+"""The domain login check against a real Samba AD DC (see conftest.py).
+
+All ordinary cases run in one helper process inside the DC's namespace (one Python start,
+the cases concurrently through the real runner); the clock-skew case runs in a second one
+under libfaketime, which moves the check's clock (and kinit's) ten minutes ahead.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.domain.conftest import (DISABLED_PASSWORD, DISABLED_USER, REALM, SHARE, SVC_PASSWORD, SVC_USER,
+                                   faketime_env)
+
+DATA = rf"\\127.0.0.1\{SHARE}"
+MISSING = r"\\127.0.0.1\nosuch"
+
+
+def settings(user: str = SVC_USER, password_env: str = "PATROL_TEST_SVC_PW", **overrides) -> dict:
+    raw = {"realm": REALM, "dc": "127.0.0.1", "account": {"username": user, "password": f"env:{password_env}"},
+           "ldap": {"security": "plain"}, "shares": [DATA], "connect_timeout_s": 5}
+    raw.update(overrides)
+    return raw
+
+
+CASES = {
+    "good": settings(),
+    "wrong_password": settings(password_env="PATROL_TEST_WRONG_PW"),
+    "disabled": settings(user=DISABLED_USER, password_env="PATROL_TEST_OLD_PW"),
+    "missing_share": settings(shares=[MISSING]),
+    # 127.0.0.2 is on the namespace's loopback too, but the DC listens only on 127.0.0.1.
+    "kdc_unreachable": settings(dc="127.0.0.2", shares=[]),
+}
+
+
+@pytest.fixture(scope="module")
+def checked(domain_controller):
+    return domain_controller.run_check(CASES)
+
+
+@pytest.fixture(scope="module")
+def skewed(domain_controller):
+    return domain_controller.run_check({"good": settings()}, env=faketime_env("+10m"))
+
+
+def states(results: list[dict]) -> dict[tuple[str, str], str]:
+    return {(r["check"], r["item"]): r["state"] for r in results}
+
+
+def summary(results: list[dict], check: str) -> str:
+    return " | ".join(r["summary"] for r in results if r["check"] == check)
+
+
+def test_good_login(checked) -> None:
+    results = checked[0]["good"]
+    assert states(results) == {
+        ("domain.kerberos", REALM): "ok",
+        ("domain.ldap", "127.0.0.1"): "ok",
+        ("domain.account", SVC_USER): "ok",
+        ("domain.clock_skew", "127.0.0.1"): "ok",
+        ("domain.share", DATA): "ok",
+    }, results
+    assert "(1 entries)" in summary(results, "domain.share")
+    assert "password expires in" in summary(results, "domain.account")
+    skew = next(r for r in results if r["check"] == "domain.clock_skew")
+    assert abs(skew["metrics"]["clock_skew_seconds"]) < 5
+
+
+def test_wrong_password(checked) -> None:
+    results = checked[0]["wrong_password"]
+    assert states(results) == {
+        ("domain.kerberos", REALM): "crit",
+        ("domain.ldap", "127.0.0.1"): "crit",
+        ("domain.clock_skew", "127.0.0.1"): "ok",  # read from the rootDSE before the bind
+        ("domain.share", DATA): "crit",
+    }, results
+    assert summary(results, "domain.kerberos") == f"wrong password for {SVC_USER}@{REALM}"
+    assert summary(results, "domain.ldap") == f"wrong password for {SVC_USER}@{REALM}"
+    assert "SMB logon refused" in summary(results, "domain.share")
+
+
+def test_disabled_account(checked) -> None:
+    results = checked[0]["disabled"]
+    assert states(results)[("domain.kerberos", REALM)] == "crit"
+    assert "credentials have been revoked" in summary(results, "domain.kerberos")
+    assert summary(results, "domain.ldap") == f"account {DISABLED_USER}@{REALM} is disabled (credentials have been revoked)"
+    assert "is disabled (STATUS_ACCOUNT_DISABLED)" in summary(results, "domain.share")
+
+
+def test_missing_share(checked) -> None:
+    results = checked[0]["missing_share"]
+    assert states(results)[("domain.share", MISSING)] == "crit"
+    assert summary(results, "domain.share") == "share nosuch does not exist on 127.0.0.1 (STATUS_BAD_NETWORK_NAME)"
+    assert states(results)[("domain.kerberos", REALM)] == "ok"
+
+
+def test_kdc_unreachable(checked) -> None:
+    results = checked[0]["kdc_unreachable"]
+    assert states(results)[("domain.kerberos", REALM)] == "crit"
+    assert summary(results, "domain.kerberos") == f"KDC unreachable: no answer from 127.0.0.2 for realm {REALM}"
+    assert states(results)[("domain.ldap", "127.0.0.2")] == "crit"
+    assert summary(results, "domain.ldap").startswith("LDAP server 127.0.0.2:389 unreachable")
+    assert states(results)[("domain.clock_skew", "127.0.0.2")] == "unknown"
+
+
+def test_clock_ten_minutes_off_is_crit(skewed) -> None:
+    results = skewed[0]["good"]
+    skew = next(r for r in results if r["check"] == "domain.clock_skew")
+    assert skew["state"] == "crit"
+    # faketime moved our clock ahead: the DC is about 600 s behind.
+    assert -610 < skew["metrics"]["clock_skew_seconds"] < -590
+    assert "behind this computer's" in skew["summary"]
+    assert states(results)[("domain.kerberos", REALM)] == "crit"
+    assert summary(results, "domain.kerberos").startswith("clock skew too great")
+
+
+def test_no_password_in_results_or_logs(checked, skewed) -> None:
+    for results, log in (checked, skewed):
+        text = repr(results) + log
+        for secret in (SVC_PASSWORD, DISABLED_PASSWORD):
+            assert secret not in text
+    assert "DEBUG" in checked[1]  # the log was captured at its most verbose
