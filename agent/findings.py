@@ -165,6 +165,7 @@ class FindingTracker:
     def _bad(self, record: FindingRecord, result: CheckResult) -> FindingEvent | None:
         now, state = result.observed_at, result.state
         record.dirty = True
+        was_flapping = record.flapping
         if record.ok_count > 0:
             self._note_transition(record, now)
         record.ok_count, record.ok_since = 0, None
@@ -175,7 +176,6 @@ class FindingTracker:
         record.severity, record.summary, record.details, record.last_seen = state, result.summary, result.details, now
         if _RANK[state] > _RANK[record.worst]:
             record.worst = state
-        was_flapping = record.flapping
         self._refresh_flapping(record, now)
         if record.status == "pending":
             needed = self.policy(record.check).open_after
@@ -195,6 +195,7 @@ class FindingTracker:
     def _ok(self, record: FindingRecord, result: CheckResult) -> FindingEvent | None:
         now = result.observed_at
         record.dirty = True
+        was_flapping = record.flapping
         if record.ok_count == 0:
             record.ok_since = now
             self._note_transition(record, now)
@@ -202,6 +203,8 @@ class FindingTracker:
             self._refresh_flapping(record, now)
         record.ok_count += 1
         record.bad_count, record.streak_known = 0, False
+        if record.flapping and not was_flapping and record.status == "open":
+            return FindingEvent("flapping", record, record.severity, result)
         if record.ok_count < self.policy(record.check).resolve_after or record.flapping:
             return None
         del self.active[record.fingerprint]
