@@ -7,7 +7,8 @@ running apt without touching the lock. Sample line (Debian 12, LC_ALL=C)::
     Inst python3-jwt [2.6.0-1] (2.6.0-1+deb12u1 Debian:12.15/oldstable, Debian-Security:12/oldstable-security [all])
     Inst linux-image-6.1.0-42-amd64 (6.1.192-2 Debian-Security:12/oldstable-security [amd64])   <- new package
 
-The parenthesis lists every archive offering that version as ``label:version/suite``;
+The parenthesis lists every archive offering that version as ``label:version/suite``
+(``label:suite`` when the archive's Release file has no Version);
 an update is a security update when any label or suite matches the security pattern
 (``-security$``: Debian-Security, bookworm-security, jammy-security).
 """
@@ -106,8 +107,9 @@ def parse_simulation(text: str, security_pattern: str) -> tuple[PendingUpdate, .
         origins = [o.strip() for o in (match["origins"] or "").split(",") if o.strip()]
         security = False
         for origin in origins:
+            # "Debian-Security:12/oldstable-security", or "Label:suite" when the Release has no Version
             label, _, rest = origin.partition(":")
-            suite = rest.partition("/")[2]
+            suite = rest.rpartition("/")[2]
             if pattern.search(label) or pattern.search(suite):
                 security = True
         updates.append(PendingUpdate(name=match["name"], severity="unspecified", security=security,

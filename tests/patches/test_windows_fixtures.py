@@ -1,0 +1,47 @@
+"""Windows Update Agent output, one folder per case, through fetch (replayed), parse and evaluate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from collectors.base import CollectorIO
+from collectors.patches import PatchesCollector
+from collectors.platforms.windows.windows_update import script
+from inventory.models import Host
+from tests.antivirus.replay import Replay, compare, load_expected, now_of
+
+CASES = sorted(p for p in (Path(__file__).parent / "fixtures" / "windows").iterdir() if p.is_dir())
+HOST = Host(name="pc-1", local=True, os="windows")
+
+
+@pytest.mark.parametrize("folder", CASES, ids=[p.name for p in CASES])
+def test_windows_update_case(folder: Path) -> None:
+    expected = load_expected(folder)
+    collector = PatchesCollector()
+    params = collector.params_model.model_validate(expected["params"])
+    model = collector.parse(collector.fetch(HOST, params, CollectorIO(run=Replay(folder), platform="windows")))
+    compare(list(collector.evaluate(model, params, HOST, now_of(expected))), expected["results"], folder.name)
+    assert (folder / "SOURCE.md").read_text().strip()
+
+
+def test_error_reason_names_the_cause() -> None:
+    folder = next(p for p in CASES if p.name == "search_error_8024402C")
+    collector = PatchesCollector()
+    params = collector.params_model()
+    model = collector.parse(collector.fetch(HOST, params, CollectorIO(run=Replay(folder), platform="windows")))
+    assert model.error == ("Windows Update search failed with 0x8024402C: WU_E_PT_WINHTTP_NAME_NOT_RESOLVED: "
+                           "the update server name does not resolve (proxy or DNS settings)")
+
+
+@pytest.mark.parametrize("cab,expected", [
+    (None, "if ($false)"),
+    (r"D:\wsus\wsusscn2.cab", r"AddScanPackageService('Patrol offline scan', 'D:\wsus\wsusscn2.cab', 1)"),
+    ("C:\\it's\\wsusscn2.cab", "'C:\\it''s\\wsusscn2.cab'"),
+], ids=["online", "offline", "quote-in-path"])
+def test_offline_script(cab, expected) -> None:
+    params = PatchesCollector.params_model.model_validate({"windows": {"offline_cab": cab}})
+    text = script(params)
+    assert expected in text
+    assert "$searcher.Search('IsInstalled=0 and Type=''Software'' and IsHidden=0')" in text
