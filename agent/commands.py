@@ -89,7 +89,8 @@ def _ticket_line(outcome: CycleOutcome) -> str | None:
     if outcome.tickets is None:
         return None
     describe = getattr(outcome.tickets, "describe", None)
-    return describe() if callable(describe) else str(outcome.tickets)
+    line = describe() if callable(describe) else str(outcome.tickets)
+    return line.removeprefix("tickets: ")
 
 
 def _exit_for(runs: tuple[CheckRun, ...], fail_on: str | None) -> int:

@@ -37,3 +37,15 @@ def daemon(tmp_path):
 @pytest.fixture(scope="session")
 def promtool() -> str:
     return require_program("promtool", "prometheus")
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    import shutil
+
+    from tests.support.postgres import start_postgres
+
+    proc, url, folder = start_postgres()
+    yield url
+    proc.stop()
+    shutil.rmtree(folder, ignore_errors=True)

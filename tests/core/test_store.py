@@ -26,9 +26,18 @@ def run(at, state=State.OK, items=("/",), collector="system", target="pc-1"):
                     metrics=(Metric("disk_free_bytes", 1e9, "bytes"),), observed_at=at) for item in items))
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = Store.open(f"sqlite:///{tmp_path / 'p.sqlite'}", "hq")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'p.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    s = Store.open(url, "hq")
+    if request.param == "postgresql":  # one server for the session: start each test from empty tables
+        from agent.store import core
+        with s.engine.begin() as conn:
+            for table in (core.results, core.runs, core.latest, core.audit):
+                conn.execute(table.delete())
     yield s
     s.close()
 

@@ -80,14 +80,17 @@ class ServerProcess:
     """A server we started; ``stop()`` signals only that PID, after checking it is still ours."""
 
     def __init__(self, argv: Sequence[str], *, log_path: Path, env: Mapping[str, str] | None = None,
-                 cwd: Path | None = None):
+                 cwd: Path | None = None, user: str | None = None, stop_signal: int = signal.SIGTERM):
         self.argv = list(argv)
         self.log_path = log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(log_path, "ab")
         full_env = {**os.environ, **(env or {})}
+        self.stop_signal = stop_signal
+        # ``user``: run as that system user (servers that refuse root, e.g. PostgreSQL).
         self.popen = subprocess.Popen(self.argv, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                      env=full_env, cwd=cwd, start_new_session=True)
+                                      env=full_env, cwd=cwd, start_new_session=True, user=user,
+                                      group=user if user else None, extra_groups=[] if user else None)
         self._cmdline = Path(f"/proc/{self.popen.pid}/cmdline").read_bytes() if Path(f"/proc/{self.popen.pid}").exists() else b""
 
     @property
@@ -106,9 +109,9 @@ class ServerProcess:
         except OSError:
             return "(no log)"
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> None:
+    def stop(self, sig: int | None = None, timeout: float = 10.0) -> None:
         if self.popen.poll() is None and self.is_ours():
-            self.popen.send_signal(sig)
+            self.popen.send_signal(self.stop_signal if sig is None else sig)
             try:
                 self.popen.wait(timeout)
             except subprocess.TimeoutExpired:
