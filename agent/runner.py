@@ -62,6 +62,9 @@ def plan(registry: Registry, settings: Any, inventory: Inventory, *, only: Itera
          target: str | None = None, include_disabled: bool = False) -> list[CheckJob]:
     """The jobs of one cycle: every enabled family against each of its targets."""
     wanted = set(only) if only is not None else None
+    # An endpoint agent checks only its own computer; devices and other hosts of the
+    # inventory belong to the site collector (or a standalone agent).
+    local_only = getattr(getattr(settings.agent, "role", None), "value", None) == "endpoint"
     jobs: list[CheckJob] = []
     for name, collector in registry.collectors.items():
         if wanted is not None and name not in wanted:
@@ -70,6 +73,8 @@ def plan(registry: Registry, settings: Any, inventory: Inventory, *, only: Itera
         if not params.enabled and not include_disabled:
             continue
         for tgt in collector.targets(params, inventory):
+            if local_only and not getattr(tgt, "local", False):
+                continue
             if target is None or tgt.name == target:
                 jobs.append(CheckJob(collector, tgt, params))
     return jobs

@@ -31,9 +31,11 @@ from config.ticketing import TicketingSettings
 
 
 class Role(str, enum.Enum):
+    """What this agent checks: ``endpoint`` only its own computer; ``collector`` and
+    ``standalone`` (the default) also the inventory's network devices, printers and hosts."""
+
     endpoint = "endpoint"
     collector = "collector"
-    # One machine that does both: the default, and what `patrol inspect` needs.
     standalone = "standalone"
 
 
@@ -41,7 +43,7 @@ class AgentSettings(Strict):
     site: Annotated[str, Field(min_length=1, description="the client site this agent belongs to")] = "default"
     name: Annotated[str, Field(min_length=1, default_factory=socket.gethostname,
                                description="this machine's name in reports and labels (default: the host name)")]
-    role: Role = Role.standalone
+    role: Annotated[Role, Field(description="endpoint: only this computer; collector/standalone: the whole inventory")] = Role.standalone
 
 
 class PathSettings(Strict):

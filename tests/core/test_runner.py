@@ -96,3 +96,18 @@ def test_broken_entry_point_is_reported_not_fatal():
     assert {b.name for b in registry.broken} == {"gone", "misnamed"}
     with pytest.raises(KeyError, match="no check family named 'nope'; known: ok"):
         registry.get("nope")
+
+
+def test_endpoint_role_checks_only_its_own_computer(tmp_path):
+    from inventory.models import NetworkDevice
+
+    class Everything(OkCollector):
+        def targets(self, params, inventory):
+            return [inventory.local, NetworkDevice(name="sw-1", address="10.0.0.1")]
+
+    registry = Registry({"ok": Everything()})
+    inv = load_inventory(None, local_name="pc-1")
+    endpoint = validate(Settings, parse_yaml("agent: {role: endpoint}", "t.yaml"))
+    collector = validate(Settings, parse_yaml("agent: {role: collector}", "t.yaml"))
+    assert [j.target.name for j in plan(registry, endpoint, inv)] == ["pc-1"]
+    assert [j.target.name for j in plan(registry, collector, inv)] == ["pc-1", "sw-1"]
