@@ -122,7 +122,9 @@ class PatchesCollector:
         metrics += (Metric("missing_security_updates_count", len(security), "count"),)
         state = State.worst(threshold_state(len(security), params.security_count.warn, params.security_count.crit),
                             threshold_state(len(updates), params.pending_count.warn, params.pending_count.crit))
-        counts = ", ".join(f"{n} {s}" for s, n in by_severity.items() if n)
+        # A breakdown only where the source rates severity (apt does not: all "unspecified").
+        rated = any(n for s, n in by_severity.items() if s != "unspecified")
+        counts = ", ".join(f"{n} {s}" for s, n in by_severity.items() if n) if rated else ""
         summary = f"{len(updates)} pending update(s), {len(security)} security" + (f" ({counts})" if counts else "")
         shown = sorted(updates, key=lambda u: (SEVERITIES.index(u.severity), not u.security, u.name))[:50]
         details = "\n".join(

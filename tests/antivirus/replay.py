@@ -74,3 +74,17 @@ def compare(results: list[CheckResult], expected: list[dict], case: str) -> None
 
 def now_of(expected: dict) -> datetime:
     return datetime.fromisoformat(expected["now"])
+
+
+def run_case(collector, folder: Path, host, *, platform: str = "windows", run=None, **params_extra) -> Replay | object:
+    """fetch (replayed) -> parse -> evaluate for one fixture folder, compared with its expected.json."""
+    from collectors.base import CollectorIO
+
+    expected = load_expected(folder)
+    params = collector.params_model.model_validate({**params_extra, **expected["params"]})
+    runner = run or Replay(folder)
+    io = CollectorIO(run=runner, platform=platform, fs_root=folder / "fs-root")
+    model = collector.parse(collector.fetch(host, params, io))
+    compare(list(collector.evaluate(model, params, host, now_of(expected))), expected["results"], folder.name)
+    assert (folder / "SOURCE.md").read_text().strip(), f"{folder.name}: SOURCE.md says where the sample comes from"
+    return runner

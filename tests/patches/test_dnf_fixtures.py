@@ -11,7 +11,7 @@ from collectors.base import CollectorIO, CommandOutput
 from collectors.patches import PatchesCollector
 from collectors.platforms.linux.dnf_updates import parse_list
 from inventory.models import Host
-from tests.antivirus.replay import compare, load_expected, now_of
+from tests.antivirus.replay import run_case
 
 CASES = sorted(p for p in (Path(__file__).parent / "fixtures" / "dnf").iterdir() if p.is_dir())
 HOST = Host(name="rhel-1", local=True, os="linux")
@@ -38,14 +38,8 @@ class DnfReplay:
 
 
 @pytest.mark.parametrize("folder", CASES, ids=[p.name for p in CASES])
-def test_dnf_case(folder: Path, tmp_path: Path) -> None:
-    expected = load_expected(folder)
-    collector = PatchesCollector()
-    params = collector.params_model.model_validate({"linux_manager": "dnf", **expected["params"]})
-    io = CollectorIO(run=DnfReplay(folder), platform="linux", fs_root=tmp_path)
-    model = collector.parse(collector.fetch(HOST, params, io))
-    compare(list(collector.evaluate(model, params, HOST, now_of(expected))), expected["results"], folder.name)
-    assert (folder / "SOURCE.md").read_text().strip()
+def test_dnf_case(folder: Path) -> None:
+    run_case(PatchesCollector(), folder, HOST, platform="linux", run=DnfReplay(folder), linux_manager="dnf")
 
 
 def test_severity_and_advisory_join() -> None:

@@ -10,7 +10,7 @@ from collectors.base import CollectorIO
 from collectors.patches import PatchesCollector
 from collectors.platforms.windows.windows_update import script
 from inventory.models import Host
-from tests.antivirus.replay import Replay, compare, load_expected, now_of
+from tests.antivirus.replay import Replay, run_case
 
 CASES = sorted(p for p in (Path(__file__).parent / "fixtures" / "windows").iterdir() if p.is_dir())
 HOST = Host(name="pc-1", local=True, os="windows")
@@ -18,12 +18,7 @@ HOST = Host(name="pc-1", local=True, os="windows")
 
 @pytest.mark.parametrize("folder", CASES, ids=[p.name for p in CASES])
 def test_windows_update_case(folder: Path) -> None:
-    expected = load_expected(folder)
-    collector = PatchesCollector()
-    params = collector.params_model.model_validate(expected["params"])
-    model = collector.parse(collector.fetch(HOST, params, CollectorIO(run=Replay(folder), platform="windows")))
-    compare(list(collector.evaluate(model, params, HOST, now_of(expected))), expected["results"], folder.name)
-    assert (folder / "SOURCE.md").read_text().strip()
+    run_case(PatchesCollector(), folder, HOST)
 
 
 def test_error_reason_names_the_cause() -> None:
