@@ -49,7 +49,7 @@ def query(base: str, expr: str) -> list:
 
 def test_prometheus_scrapes_patrol_and_the_critical_rule_matches(daemon, prometheus):
     # The real CLI with the system checks; a required process that does not exist is CRIT.
-    proc, metrics_url, _ = daemon("", "checks:\n  system:\n    required_processes: [patrol-no-such-process]\n"
+    proc, metrics_url, folder = daemon("", "checks:\n  system:\n    required_processes: [patrol-no-such-process]\n"
                                       "    schedule: {interval_s: 30, jitter_s: 0}\n", real_cli=True)
     base = prometheus(metrics_url.removeprefix("http://").removesuffix("/metrics"))
     deadline = time.monotonic() + 30
@@ -66,3 +66,5 @@ def test_prometheus_scrapes_patrol_and_the_critical_rule_matches(daemon, prometh
     alert = next(a for a in alerts if a["labels"]["alertname"] == "PatrolCheckCritical")
     assert alert["state"] == "pending"  # for: 10m has not elapsed; the rule matched the series
     assert query(base, "patrol_memory_used_ratio")
+    # under `patrol run` the log also goes to the rotating file in the state folder
+    assert "patrol run:" in (folder / "var" / "patrol.log").read_text()
