@@ -169,12 +169,13 @@ def _memory(source: Source, tables: Tables, notes: list[str]) -> list[MemoryRead
         used = rows.number(source.used, index, "used")
         free = rows.number(source.free, index, "free")
         total = rows.number(source.total, index, "total")
-        if unit is None or used is None and (free is None or total is None):
+        known = sum(v is not None for v in (used, free, total))
+        if unit is None or known < 2:  # two of used/free/total give the third
             notes.append(f"memory {name}: incomplete row; ignored")
             continue
         factor = unit * source.scale
         if total is None:
-            total = used + (free or 0.0) if free is not None else None
+            total = used + free  # type: ignore[operator]
         if used is None:
             used = total - free  # type: ignore[operator]
         if not total or total <= 0 or used < 0 or used > total:

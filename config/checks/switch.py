@@ -37,7 +37,7 @@ class SwitchParams(CheckParams):
         "how long after a detected reboot switch.uptime stays WARN (so a finding can open)"))] = 3600
     cpu_percent: WarnCrit = Field(WarnCrit(warn=80, crit=95), description="CPU load, percent")
     memory_percent: WarnCrit = Field(WarnCrit(warn=85, crit=95), description="memory used, percent")
-    temperature_c: WarnCrit = Field(WarnCrit(warn=60, crit=75), description=(
+    temperature_c: WarnCrit = Field(WarnCrit(warn=70, crit=85), description=(
         "temperature, celsius (the device's own thresholds and state win when it reports them)"))
     utilization_percent: WarnCrit = Field(WarnCrit(warn=80, crit=95), description=(
         "port utilization in or out against ifHighSpeed, percent"))

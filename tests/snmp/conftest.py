@@ -1,0 +1,145 @@
+"""Real SNMP agents for the tests: one snmpsim process serving the trimmed recordings of
+real devices (data/) plus recordings the tests generate (synth.py), and net-snmp's snmpd
+for SNMPv3 authPriv. Both on 127.0.0.1 high ports, stopped by their own PID."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from agent.runner import CheckJob, Runner
+from collectors.base import CheckResult, CollectorIO
+from collectors.snmp import ber
+from collectors.switch import SwitchCollector
+from config.checks.switch import SwitchParams
+from inventory.models import NetworkDevice
+from tests.snmp import synth
+from tests.support.proc import ServerProcess, free_port, require_program, wait_until
+
+DATA = Path(__file__).parent / "data"
+T0 = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
+
+# Generated recordings (community -> snmprec text): the same 8-port switch at moments.
+_BASE = {p: (10_000_000 * p, 20_000_000 * p, 10, 20, 5, 5) for p in range(1, 9)}
+_T1 = dict(_BASE)
+_T1[3] = (_BASE[3][0] + 1_000_000, _BASE[3][1] + 1_000_000, 10 + 600, 20, 5, 5)        # 2 errors/s over 300 s
+_T1[4] = (_BASE[4][0] + 33_750_000_000, _BASE[4][1] + 3_750_000_000, 10, 20, 5, 5)    # in 900 Mbit/s = 90 %
+_T1[5] = (_BASE[5][0] - 1_000, _BASE[5][1] + 1_000, 10, 20, 5, 5)                      # 64-bit counter went back
+SYNTH = {
+    "synth/t0": synth.switch(ports=8, uptime_ticks=100_000_000, counters=_BASE),
+    "synth/t1": synth.switch(ports=8, uptime_ticks=100_030_000, counters=_T1, oper={1: 2, 2: 2}, fan_state=6),
+    "synth/reboot": synth.switch(ports=8, uptime_ticks=12_000, counters={p: (1, 1, 0, 0, 0, 0) for p in range(1, 9)}),
+    "synth/wrap0": synth.switch(ports=2, uptime_ticks=2**32 - 10_000),
+    "synth/wrap1": synth.switch(ports=2, uptime_ticks=20_000),
+    "synth/rates": synth.switch(ports=2, rates={1: (125_000.0, 250_000.0, 5.0)}),
+}
+
+
+def snmp_answers(port: int, community: str) -> bool:
+    """A v2c GET of sysUpTime.0 answered (readiness probe)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(0.5)
+        sock.sendto(ber.encode_request(ber.GET, 7, community.encode(), [ber.encode_oid("1.3.6.1.2.1.1.3.0")]),
+                    ("127.0.0.1", port))
+        try:
+            return ber.decode_response(sock.recv(65535))[0] == 7
+        except OSError:
+            return False
+
+
+@dataclass
+class Agent:
+    port: int
+    proc: ServerProcess
+
+
+@pytest.fixture(scope="session")
+def snmpsim(tmp_path_factory: pytest.TempPathFactory) -> Agent:
+    program = require_program(str(Path(os.sys.executable).parent / "snmpsim-command-responder"), "pip snmpsim")
+    root = tmp_path_factory.mktemp("snmpsim")
+    data = root / "data"
+    (data / "synth").mkdir(parents=True)
+    for rec in DATA.glob("*.snmprec"):
+        shutil.copy(rec, data / rec.name)  # copies, not symlinks: snmpsim resolves links oddly
+    for community, text in SYNTH.items():
+        (data / f"{community}.snmprec").write_text(text)
+    port = free_port("udp")
+    proc = ServerProcess([program, f"--data-dir={data}", f"--cache-dir={root / 'cache'}",
+                          f"--agent-udpv4-endpoint=127.0.0.1:{port}", "--logging-method=null"],
+                         log_path=root / "snmpsim.log", env={"SNMPSIM_ALLOW_ROOT": "true"})
+    try:
+        wait_until(lambda: snmp_answers(port, "synth/t0"), 60, "snmpsim", proc)
+        yield Agent(port, proc)
+    finally:
+        proc.stop()
+
+
+V3_USER, V3_AUTH, V3_PRIV = "patrol", "auth-pass-8x", "priv-pass-8x"
+
+
+@pytest.fixture(scope="session")
+def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Agent:
+    program = require_program("/usr/sbin/snmpd", "snmpd")
+    root = tmp_path_factory.mktemp("snmpd")
+    port = free_port("udp")
+    (root / "snmpd.conf").write_text(
+        f"agentAddress udp:127.0.0.1:{port}\n"
+        "view all included .1\n"
+        "rocommunity public 127.0.0.1 -V all\n"
+        f'createUser {V3_USER} SHA "{V3_AUTH}" AES "{V3_PRIV}"\n'
+        f"rouser {V3_USER} priv -V all\n"
+        "sysName patrol-test-snmpd\n")
+    proc = ServerProcess([program, "-f", "-C", "-c", str(root / "snmpd.conf"), "-Lf", str(root / "snmpd.log")],
+                         log_path=root / "snmpd.out", env={"SNMP_PERSISTENT_DIR": str(root / "persist")})
+    try:
+        wait_until(lambda: snmp_answers(port, "public"), 15, "snmpd", proc)
+        yield Agent(port, proc)
+    finally:
+        proc.stop()
+
+
+def device(port: int, community: str, *, name: str = "sw1", uplinks: tuple[str, ...] = (), **snmp: object) -> NetworkDevice:
+    """An inventory device whose community comes from an environment variable (never plain text)."""
+    var = "PATROL_TEST_SNMP_" + "".join(c if c.isalnum() else "_" for c in community).upper()
+    os.environ[var] = community
+    return NetworkDevice(name=name, address="127.0.0.1", uplinks=uplinks,
+                         snmp={"version": "2c", "community": f"env:{var}", "port": port, "timeout_s": 1.0,
+                               "retries": 1, **snmp})
+
+
+PollFn = Callable[..., list[CheckResult]]
+
+
+@pytest.fixture
+def poll(tmp_path: Path) -> PollFn:
+    """Run the switch check once through the real runner (exceptions -> UNKNOWN)."""
+
+    def run(target: NetworkDevice, *, at: datetime = T0, params: SwitchParams | None = None,
+            state_dir: Path = tmp_path / "state") -> list[CheckResult]:
+        from config.secrets import resolve_secret
+
+        io = CollectorIO(run=None, state_dir=state_dir, clock=lambda: at, resolve_secret=resolve_secret)  # type: ignore[arg-type]
+        runner = Runner(io, concurrency=4)
+        try:
+            job = CheckJob(SwitchCollector(), target, params or SwitchParams())
+            return list(asyncio.run(runner.run_job(job)).results)
+        finally:
+            runner.close()
+
+    return run
+
+
+def by_key(results: list[CheckResult]) -> dict[tuple[str, str], CheckResult]:
+    return {(r.check, r.item): r for r in results}
+
+
+def later(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)

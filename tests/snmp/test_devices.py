@@ -1,0 +1,91 @@
+"""Each profile against the recording of a real device (snmpsim): the right profile, CPU,
+memory, sensors, ports and findings. Values are the ones in the recordings (tests/snmp/data,
+trimmed from snmpsim-data by make_fixtures.py)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pytest
+
+from collectors.base import State
+from tests.snmp.conftest import by_key, device
+
+
+@dataclass(frozen=True)
+class Expect:
+    profile: str
+    counts: dict[str, int]
+    values: dict[tuple[str, str], str] = field(default_factory=dict)  # (check, item) -> summary substring
+    problems: dict[tuple[str, str], State] = field(default_factory=dict)  # every non-OK result
+
+
+CASES = {
+    "cisco-c3560": Expect("cisco-ios",
+                          {"switch.port": 52, "switch.cpu": 1, "switch.memory": 3, "switch.temperature": 1,
+                           "switch.fan": 1, "switch.psu": 1},
+                          {("switch.cpu", "CPU 1"): "CPU 28%", ("switch.memory", "Processor"): "29% used",
+                           ("switch.fan", "Switch#1, Fan#1"): "fan ok"},
+                          # ciscoEnvMonTemperatureState = 2 (warning) in the recording
+                          {("switch.temperature", "SW#1, Sensor#1, YELLOW"): State.WARN}),
+    "cisco-n5000": Expect("cisco-nxos",
+                          {"switch.port": 32, "switch.cpu": 1, "switch.memory": 1, "switch.temperature": 16,
+                           "switch.fan": 6, "switch.psu": 4},
+                          {("switch.cpu", "CPU 1"): "CPU 16%", ("switch.memory", "CPU memory 1"): "29% used",
+                           ("switch.temperature", "Module-1, Outlet"): "40.0 °C",
+                           ("switch.psu", "PowerSupply-1"): "power supply ok"},
+                          # entSensorValue 759 with precision 1: above the configured 70 °C warning
+                          {("switch.temperature", "temperature 25885"): State.WARN}),
+    "h3c-comware7": Expect("h3c-comware",
+                           {"switch.port": 83, "switch.cpu": 15, "switch.memory": 18, "switch.temperature": 70,
+                            "switch.fan": 2, "switch.psu": 12},
+                           {("switch.cpu", "Board 0"): "CPU 24%", ("switch.memory", "Master Board 4"): "15% used",
+                            ("switch.temperature", "Board 0"): "37.0 °C", ("switch.fan", "Fan 16"): "fan ok"}),
+    "h3c-e528": Expect("h3c-comware",  # old firmware: H3C-ENTITY-EXT-MIB under 2011.10
+                       {"switch.port": 28, "switch.cpu": 1, "switch.memory": 1, "switch.temperature": 2},
+                       {("switch.cpu", "Level 1 Virtual Module #1"): "CPU 49%",
+                        ("switch.memory", "Level 1 Virtual Module #1"): "53% used"}),
+    "huawei-s5720": Expect("huawei-vrp",
+                           {"switch.port": 33, "switch.cpu": 1, "switch.memory": 1, "switch.temperature": 1,
+                            "switch.fan": 1},
+                           {("switch.cpu", "MPU Board 0"): "CPU 38%", ("switch.temperature", "MPU Board 0"): "42.0 °C",
+                            ("switch.memory", "MPU Board 0"): "7% used"}),
+    "huawei-s12704": Expect("huawei-vrp",
+                            {"switch.port": 45, "switch.cpu": 7, "switch.memory": 7, "switch.temperature": 7,
+                             "switch.fan": 4},
+                            {("switch.cpu", "MPU Board 5"): "CPU 41%", ("switch.fan", "Fan 30.1"): "fan ok"}),
+    "ruijie-s5750": Expect("ruijie",  # the recording's only temperature row reads 0 ("number 1:invalid")
+                           {"switch.port": 24, "switch.cpu": 1, "switch.memory": 1},
+                           {("switch.cpu", "CPU 0"): "CPU 37%", ("switch.memory", "memory"): "50% used"}),
+    "juniper-mx960": Expect("juniper",
+                            {"switch.port": 65, "switch.cpu": 2, "switch.memory": 2, "switch.temperature": 39,
+                             "switch.fan": 26, "switch.psu": 4},
+                            {("switch.cpu", "Routing Engine 0"): "CPU 18%",
+                             ("switch.memory", "Routing Engine 0"): "12% used", ("switch.psu", "PEM 0"): "ok"}),
+    "arista-7150s": Expect("arista",
+                           {"switch.port": 54, "switch.cpu": 3, "switch.memory": 1, "switch.temperature": 17,
+                            "switch.fan": 6, "switch.psu": 2},
+                           {("switch.memory", "RAM"): "79% used", ("switch.temperature", "Cpu temp sensor"): "28.2 °C",
+                            ("switch.psu", "PowerSupply1"): "ok"},
+                           # entPhySensorOperStatus = unavailable(2) for every fan sensor in the recording
+                           {("switch.fan", f"{tray} Fan 1 Sensor 1"): State.UNKNOWN
+                            for tray in ("Fan Tray 1", "Fan Tray 2", "Fan Tray 3", "Fan Tray 4",
+                                         "PowerSupply1", "PowerSupply2")}),
+}
+
+
+@pytest.mark.parametrize("community", list(CASES))
+def test_profile_against_recording(snmpsim, poll, community: str) -> None:
+    expect = CASES[community]
+    results = poll(device(snmpsim.port, community))
+    got = by_key(results)
+    reach = got[("switch.reachability", "")]
+    assert reach.state is State.OK and f"profile {expect.profile}" in reach.summary
+    counts = Counter(r.check for r in results)
+    assert {k: counts.get(k, 0) for k in expect.counts} == expect.counts
+    assert counts["switch.uptime"] == 1
+    for key, text in expect.values.items():
+        assert text in got[key].summary, (key, got[key].summary)
+    problems = {r.key()[1:]: r.state for r in results if r.state is not State.OK}
+    assert problems == {(c, i): s for (c, i), s in expect.problems.items()}

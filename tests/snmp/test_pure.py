@@ -1,0 +1,166 @@
+"""Pure parts: the BER codec, counter deltas, reboot detection, profiles and health rows."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from collectors.base import State
+from collectors.snmp import ber
+from collectors.snmp.health import read_health
+from collectors.snmp.ports import counter_delta, detect_reboot
+from collectors.snmp.profiles import Profile, ProfileError, load_profiles, select
+from collectors.switch import SwitchCollector, SwitchModel
+from config.checks.switch import SwitchParams
+from inventory.models import NetworkDevice
+
+
+@pytest.mark.parametrize("oid", ["1.3.6.1.2.1.1.3.0", "1.3.6.1.2.1.2.2.1.2.436326400", "2.999.1", "0.0",
+                                 "1.3.6.1.4.1.9.9.91.1.1.1.1.4.4294967295"])
+def test_oid_round_trip(oid: str) -> None:
+    assert ber.decode_oid(ber.encode_oid(oid)) == oid
+
+
+def _response(varbinds: bytes, *, pdu: int = ber.RESPONSE, version: int = 1) -> bytes:
+    body = ber._int(42) + ber._int(0) + ber._int(0) + ber._tlv(0x30, varbinds)
+    return ber._tlv(0x30, ber._int(version) + ber._tlv(0x04, b"public") + ber._tlv(pdu, body))
+
+
+def _vb(oid: str, tag: int, content: bytes) -> bytes:
+    return ber._tlv(0x30, ber._tlv(0x06, ber.encode_oid(oid)) + ber._tlv(tag, content))
+
+
+@pytest.mark.parametrize("tag,content,value", [
+    (0x02, b"\xff", -1), (0x02, b"\x00\x80", 128), (0x04, b"Gi0/1", b"Gi0/1"), (0x40, b"\x0a\x00\x00\x01", "10.0.0.1"),
+    (0x41, b"\x00\xff\xff\xff\xff", 2**32 - 1), (0x43, b"\x01\x00", 256),
+    (0x46, b"\x00\xff\xff\xff\xff\xff\xff\xff\xff", 2**64 - 1), (0x06, ber.encode_oid("1.3.6.1.4.1.9.1.617"),
+                                                                   "1.3.6.1.4.1.9.1.617"),
+    (0x05, b"", None), (0x82, b"", ber.END_OF_MIB_VIEW), (0x81, b"", ber.NO_SUCH_INSTANCE),
+], ids=["int-neg", "int-128", "octets", "ipaddress", "counter32-max", "timeticks", "counter64-max", "oid", "null",
+        "endOfMibView", "noSuchInstance"])
+def test_decode_values(tag: int, content: bytes, value: object) -> None:
+    rid, status, index, varbinds = ber.decode_response(_response(_vb("1.3.6.1.2.1.1.3.0", tag, content)))
+    assert (rid, status, index) == (42, 0, 0)
+    assert varbinds == [(ber.encode_oid("1.3.6.1.2.1.1.3.0"), value)]
+
+
+@pytest.mark.parametrize("datagram,reason", [
+    (b"", "truncated"),
+    (b"\x30\x03\x02\x01\x01", "truncated"),
+    (b"garbage garbage", "expected message"),
+    (_response(b"")[:-3], "past the end"),
+    (_response(_vb("1.3.6.1.2.1.1.3.0", 0x99, b"x")), "unknown value type"),
+    (_response(_vb("1.3.6.1.2.1.1.3.0", 0x41, b"\x01" * 12)), "unsigned value of 12 octets"),
+    (_response(b"", pdu=ber.GET), "expected Response-PDU"),
+    (_response(b"", version=3), "not an SNMPv2c message"),
+    (_response(ber._tlv(0x30, ber._tlv(0x04, b"x") + b"\x05\x00")), "not an OBJECT IDENTIFIER"),
+], ids=["empty", "cut-short", "not-ber", "length-past-end", "unknown-tag", "huge-counter", "not-a-response",
+        "v3-message", "name-not-oid"])
+def test_malformed_datagrams_raise(datagram: bytes, reason: str) -> None:
+    with pytest.raises(ber.BerError, match=reason):
+        ber.decode_response(datagram)
+
+
+@pytest.mark.parametrize("current,previous,bits,delta,why", [
+    (150, 100, 32, 50, None),
+    (50, 2**32 - 50, 32, 100, None),                 # wrapped
+    (10, 1_000_000, 32, None, "backwards"),          # reset (clear counters)
+    (10, 1_000_000, 64, None, "backwards"),          # 64-bit never wraps: reset
+    (None, 5, 64, None, None),
+    (5, "x", 64, None, None),                        # a damaged state file
+], ids=["normal", "32bit-wrap", "32bit-reset", "64bit-backwards", "missing-now", "bad-previous"])
+def test_counter_delta(current, previous, bits, delta, why) -> None:
+    got, reason = counter_delta(current, previous, bits)
+    assert got == delta
+    assert (why is None and reason is None) or (why in (reason or ""))
+
+
+@pytest.mark.parametrize("prev_uptime,elapsed,uptime,rebooted", [
+    (100_000, 300, 130_000, False),
+    (100_000, 300, 5_000, True),
+    (2**32 - 10_000, 300, 20_000, False),             # TimeTicks wrap after 497 days
+    (2**32 - 10_000, 300, 500, True),                 # wrap window, but far too little uptime
+    (100_000, 86_400 * 3, 86_400 * 100, True),        # booted while we were not polling (uptime 1 d < 3 d gap)
+    (100_000, 300, 131_000, False),                   # clock drift within tolerance
+], ids=["normal", "reboot", "wrap", "reboot-near-wrap", "reboot-during-gap", "drift"])
+def test_detect_reboot(prev_uptime, elapsed, uptime, rebooted) -> None:
+    assert detect_reboot({"at": 1000.0, "uptime": prev_uptime}, 1000.0 + elapsed, uptime) is rebooted
+
+
+def test_reboot_hold_expires() -> None:
+    dev = NetworkDevice(name="sw", snmp={"community": "env:X"})
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    params = SwitchParams(reboot_hold_s=3600)
+
+    def uptime_state(since_reboot: float) -> State:
+        model = SwitchModel(None, 0.01, uptime_s=since_reboot, at=10_000.0, last_reboot_at=10_000.0 - since_reboot)
+        return next(r for r in SwitchCollector().evaluate(model, params, dev, now) if r.check == "switch.uptime").state
+
+    assert uptime_state(600) is State.WARN
+    assert uptime_state(3700) is State.OK
+
+
+@pytest.mark.parametrize("sys_object_id,profile", [
+    ("1.3.6.1.4.1.9.1.617", "cisco-ios"), ("1.3.6.1.4.1.9.12.3.1.3.1084", "cisco-nxos"),
+    ("1.3.6.1.4.1.25506.1.921", "h3c-comware"), ("1.3.6.1.4.1.2011.10.1.2", "h3c-comware"),
+    ("1.3.6.1.4.1.2011.2.23.276", "huawei-vrp"), ("1.3.6.1.4.1.4881.1.1.10.1.41", "ruijie"),
+    ("1.3.6.1.4.1.30065.1.3011.7150", "arista"), ("1.3.6.1.4.1.2636.1.1.1.2.21", "juniper"),
+    ("1.3.6.1.4.1.8072.3.2.10", "generic"), ("1.3.6.1.4.1.99", "generic"), (None, "generic"),
+    ("1.3.6.1.4.1.90", "generic"),  # a prefix match must end on a sub-identifier (not 9 -> 90)
+])
+def test_profile_selection(sys_object_id, profile) -> None:
+    assert select(sys_object_id, load_profiles()).name == profile
+
+
+def test_extends_inherits_sections() -> None:
+    profiles = load_profiles()
+    assert profiles["cisco-nxos"].cpu == profiles["cisco-ios"].cpu  # not redefined: inherited
+    assert profiles["arista"].temperature == profiles["generic"].temperature
+
+
+def test_new_vendor_is_a_yaml_file(tmp_path: Path) -> None:
+    (tmp_path / "acme.yaml").write_text(
+        "name: acme\nextends: generic\nsysobjectid: ['1.3.6.1.4.1.99999']\n"
+        "cpu:\n  - label: CPU\n    value: 1.3.6.1.4.1.99999.1.1   # ACME-MIB::acmeCpuLoad\n")
+    profiles = load_profiles(tmp_path)
+    assert select("1.3.6.1.4.1.99999.7", profiles).name == "acme"
+    health = read_health(profiles["acme"], {"1.3.6.1.4.1.99999.1.1": {"0": 42}})
+    assert [(c.name, c.value) for c in health.cpu] == [("CPU 0", 42.0)]
+
+
+def test_extends_loop_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("name: a\nextends: b\n")
+    (tmp_path / "b.yaml").write_text("name: b\nextends: a\n")
+    with pytest.raises(ProfileError, match="loops"):
+        load_profiles(tmp_path)
+
+
+def test_hostile_health_rows_are_skipped_with_reasons() -> None:
+    profile = load_profiles()["cisco-ios"]
+    tables = {
+        "1.3.6.1.4.1.9.9.109.1.1.1.1.8": {"1": b"28", "2": 30},           # cpmCPUTotal5minRev: a string
+        "1.3.6.1.4.1.9.9.48.1.1.1.2": {"1": b"Processor", "2": b"I/O"},
+        "1.3.6.1.4.1.9.9.48.1.1.1.5": {"1": 10, "2": 500},                # used > used + free? no: free missing
+        "1.3.6.1.4.1.9.9.48.1.1.1.6": {"1": 30},
+        "1.3.6.1.4.1.9.9.13.1.4.1.3": {"1004": 9},                        # a fan state the MIB does not define
+        "1.3.6.1.4.1.9.9.13.1.5.1.3": {"1003": 5},                        # notPresent: left out
+    }
+    health = read_health(profile, tables)
+    assert [(c.name, c.value) for c in health.cpu] == [("CPU 2", 30.0)]
+    assert [(m.name, m.used_percent) for m in health.memory] == [("Processor", 25.0)]
+    assert [(f.name, f.state) for f in health.fans] == [("fan 1004", "unknown")]
+    assert health.psus == ()
+    assert any("not a number" in n for n in health.notes)
+    assert any("incomplete row" in n for n in health.notes)
+    assert any("status code 9" in n for n in health.notes)
+
+
+def test_every_profile_oid_has_a_mib_name_comment() -> None:
+    import re
+
+    oid_line = re.compile(r"^\s*(- )?\w+: \d+(\.\d+)+\s*(#.*)?$")
+    missing = [f"{path.name}: {line.strip()}" for path in Path("collectors/snmp/profiles").glob("*.yaml")
+               for line in path.read_text().splitlines() if oid_line.match(line) and "#" not in line]
+    assert missing == []
