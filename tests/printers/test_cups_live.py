@@ -3,8 +3,6 @@ the results change. Each test makes its own queues, so order does not matter."""
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,6 +17,7 @@ from config.checks.printers import PrintersParams
 from inventory.models import Host
 from tests.printers.cups_server import Cups
 from tests.support.proc import free_port, wait_until
+from tests.web.silent import silent_server
 
 HOST = Host(name="pc-17", local=True)
 IO = CollectorIO(run=run_command)
@@ -97,34 +96,13 @@ def test_cups_not_running_is_crit_when_configured() -> None:
 
 
 @pytest.fixture
-def silent_server() -> Iterator[int]:
-    """Accepts TCP connections and never says a word."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1]
-    stop.set()
-    thread.join(2)
-    for conn in held:
-        conn.close()
-    listener.close()
+def silent_port() -> Iterator[int]:
+    with silent_server() as port:
+        yield port
 
 
-def test_silent_server_is_a_fetch_error_after_the_timeout_not_a_hang(silent_server: int) -> None:
-    p = PrintersParams(server=f"127.0.0.1:{silent_server}", request_timeout_s=0.5)
+def test_silent_server_is_a_fetch_error_after_the_timeout_not_a_hang(silent_port: int) -> None:
+    p = PrintersParams(server=f"127.0.0.1:{silent_port}", request_timeout_s=0.5)
     started = time.monotonic()
     with pytest.raises(FetchError, match="did not answer within 0.5 s"):
         COLLECTOR.fetch(HOST, p, IO)
