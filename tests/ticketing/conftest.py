@@ -37,9 +37,9 @@ class Clock:
         return self.now
 
 
-def settings_with(**ticketing: Any) -> Settings:
+def settings_with(site: str = "acme", **ticketing: Any) -> Settings:
     base = Settings().model_dump(mode="json", exclude={"agent"})
-    base["agent"] = {"site": "acme", "name": "collector-1"}
+    base["agent"] = {"site": site, "name": "collector-1"}
     base["ticketing"] = {**base["ticketing"], **ticketing}
     return Settings.model_validate(base)
 

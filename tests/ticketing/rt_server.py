@@ -10,13 +10,14 @@ Stopped with SIGTERM (SIGINT would chown /var/lib/request-tracker5).
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
-from tests.support.proc import ServerProcess, free_port, require_program, wait_until
+from tests.support.proc import ServerProcess, free_port, require_program, tcp_listening, wait_until
 
 HERE = Path(__file__).parent / "rt"
 RT_SERVER = "/usr/share/request-tracker5/libexec/rt-server"
@@ -45,9 +46,28 @@ class RtInstance:
         return {"Authorization": f"token {self.token}"}
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.stop()
-            self.process = None
+        """SIGTERM to the rt-server we started (its workers exit with it), then wait for the port to close.
+
+        ServerProcess.stop() alone is not enough here: it compares /proc/PID/cmdline with the
+        one read right after fork, which can still be Python's before the exec, and then
+        sends nothing.
+        """
+        proc, self.process = self.process, None
+        if proc is None:
+            return
+        try:
+            ours = b"rt-server" in Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+        except OSError:
+            ours = False
+        if ours and proc.popen.poll() is None:
+            proc.popen.send_signal(signal.SIGTERM)
+            try:
+                proc.popen.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.popen.kill()
+                proc.popen.wait(5)
+        proc.stop()  # closes the log
+        wait_until(lambda: not tcp_listening(self.port), 20, f"rt-server on port {self.port} to stop")
 
 
 def prepare(workdir: Path) -> RtInstance:

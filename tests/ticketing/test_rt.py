@@ -1,0 +1,145 @@
+"""Against a real Request Tracker 5 (REST2, token auth, fingerprint in a custom field).
+
+Each test uses its own site name, so fingerprints (and thus RT tickets) never collide
+between tests sharing the session's RT.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from agent.ticketing import queries, schema
+from collectors.base import State
+from tests.ticketing.conftest import inventory_with_switch, settings_with
+
+O, W, C = State.OK, State.WARN, State.CRIT
+DISK = ("pc-00", "system.disk", C, "/")
+
+
+def rt_settings(rt, monkeypatch, site: str, **extra: Any):
+    monkeypatch.setenv("PATROL_TEST_RT_TOKEN", rt.token)
+    return settings_with(site=site, backend="rt", rt={"url": rt.url, "token": "env:PATROL_TEST_RT_TOKEN"}, **extra)
+
+
+def rt_get(rt, path: str, **params: Any) -> Any:
+    reply = requests.get(f"{rt.url}/REST/2.0{path}", params=params, headers=rt.headers, timeout=10)
+    reply.raise_for_status()
+    return reply.json()
+
+
+def rt_tickets(rt, fp: str) -> list[dict]:
+    data = rt_get(rt, "/tickets", query=f"CF.{{Patrol Fingerprint}} = '{fp}'", fields="Status,Subject,Priority",
+                  orderby="id")
+    return data["items"]
+
+
+def rt_history(rt, key: str) -> list[str]:
+    """Transaction types of a ticket, oldest first (Create, Comment, Status, Set, CustomField, ...)."""
+    data = rt_get(rt, f"/ticket/{key}/history", fields="Type,Field,NewValue", per_page=100)
+    return [f"{i['Type']}:{i.get('NewValue') or ''}" if i["Type"] in ("Status", "Set") else i["Type"]
+            for i in data["items"]]
+
+
+def fp_of(h, target="pc-00", check="system.disk", item="/") -> str:
+    return h.service.tracker.fingerprint_of(target, check, item)
+
+
+def test_lifecycle_open_once_comment_resolve_reopen(rt, make_harness, monkeypatch):
+    h = make_harness(rt_settings(rt, monkeypatch, "rt-life"))
+    fp = fp_of(h)
+    h.cycle(("pc-00", "system.disk", W, "/"))
+    assert len(h.cycle(("pc-00", "system.disk", W, "/")).opened) == 1
+    for _ in range(10):
+        h.cycle(("pc-00", "system.disk", W, "/"))
+    [ticket] = rt_tickets(rt, fp)
+    assert ticket["Subject"] == "[Patrol] WARN system.disk [/] on pc-00"
+    key = ticket["id"]
+    assert queries.open_tickets(h.store)[0].key == key
+    assert queries.open_tickets(h.store)[0].url == f"{rt.url}/Ticket/Display.html?id={key}"
+
+    h.cycle(DISK)  # worsening: a comment and a higher priority, on the same ticket
+    [ticket] = rt_tickets(rt, fp)
+    assert int(ticket["Priority"]) == 70  # serious
+    assert rt_history(rt, key).count("Comment") == 1
+
+    h.cycle(("pc-00", "system.disk", O, "/"))
+    h.cycle(("pc-00", "system.disk", O, "/"))
+    assert [t["Status"] for t in rt_tickets(rt, fp)] == ["resolved"]
+
+    h.cycle(DISK, minutes=30)
+    assert h.cycle(DISK).reopened  # inside the reopen window: the same ticket comes back
+    assert [(t["id"], t["Status"]) for t in rt_tickets(rt, fp)] == [(key, "open")]
+    assert not h.service.outbox.pending()
+
+
+def test_lost_local_store_finds_the_existing_ticket(rt, make_harness, monkeypatch, tmp_path):
+    settings = rt_settings(rt, monkeypatch, "rt-lost")
+    h = make_harness(settings, db=tmp_path / "first.sqlite")
+    h.cycle(DISK)
+    h.cycle(DISK)
+    fp = fp_of(h)
+    [ticket] = rt_tickets(rt, fp)
+    # The agent is reinstalled: a new, empty store (another file, another folder).
+    again = make_harness(settings, db=tmp_path / "reinstalled" / "patrol.sqlite", clock=h.clock)
+    again.cycle(DISK)
+    assert again.cycle(DISK).opened  # locally it is new...
+    assert [t["id"] for t in rt_tickets(rt, fp)] == [ticket["id"]]  # ...but RT has one ticket
+    assert queries.open_tickets(again.store)[0].key == ticket["id"]
+    assert "Comment" in rt_history(rt, ticket["id"])  # "found this ticket open again"
+
+
+def test_rt_down_during_a_cycle_then_up_delivers_in_order(rt, make_harness, monkeypatch):
+    h = make_harness(rt_settings(rt, monkeypatch, "rt-outage"))
+    fp = fp_of(h)
+    h.cycle(DISK)
+    h.cycle(DISK)
+    [ticket] = rt_tickets(rt, fp)
+    key = ticket["id"]
+    rt.stop()
+    try:
+        summary = h.cycle(("pc-00", "system.disk", O, "/"))  # carries on with RT gone
+        summary = h.cycle(("pc-00", "system.disk", O, "/"))
+        assert summary.resolved and summary.outbox_waiting == 1
+        h.cycle(DISK)
+        summary = h.cycle(DISK)  # reopened locally, queued behind the resolve
+        assert summary.reopened and summary.outbox_waiting == 2
+        [waiting, *_] = h.service.outbox.pending()
+        assert waiting.op == "resolve" and "cannot connect" in waiting.last_error and waiting.attempts >= 1
+    finally:
+        rt.start()
+    h.clock.advance(hours=1)  # past the backoff
+    assert h.service.drain_outbox() == 2
+    assert not h.service.outbox.pending()
+    assert [(t["id"], t["Status"]) for t in rt_tickets(rt, fp)] == [(key, "open")]
+    statuses = [entry for entry in rt_history(rt, key) if entry.startswith("Status")]
+    assert statuses[-2:] == ["Status:resolved", "Status:open"]  # in the order they were decided
+    assert h.service.drain_outbox() == 0  # nothing doubled
+
+
+def test_switch_down_with_20_hosts_gives_one_rt_ticket(rt, make_harness, monkeypatch):
+    h = make_harness(rt_settings(rt, monkeypatch, "rt-storm"), inventory=inventory_with_switch(20))
+    hosts = [(f"pc-{i:02d}", "system.reachability", C) for i in range(20)]
+    for _ in range(3):
+        h.cycle(("sw1", "switch.reachability", C), *hosts)
+    data = rt_get(rt, "/tickets", query="Subject LIKE 'on sw1' OR Subject LIKE 'on pc-'", fields="Subject,CF.{Patrol Fingerprint}")
+    ours = [t for t in data["items"] if t["id"] in {str(t2.key) for t2 in queries.open_tickets(h.store)}]
+    assert len(queries.open_tickets(h.store)) == 1 and len(ours) == 1
+    assert ours[0]["Subject"] == "[Patrol] CRIT switch.reachability on sw1"
+
+
+@pytest.mark.parametrize("token_ok", [False], ids=["wrong-token"])
+def test_wrong_token_is_a_clear_error_and_the_cycle_goes_on(rt, make_harness, monkeypatch, token_ok):
+    monkeypatch.setenv("PATROL_TEST_RT_TOKEN", "1-99-0123456789abcdef")
+    settings = settings_with(site="rt-401", backend="rt", rt={"url": rt.url, "token": "env:PATROL_TEST_RT_TOKEN"})
+    h = make_harness(settings)
+    h.cycle(DISK)
+    summary = h.cycle(DISK)
+    assert summary.opened and summary.outbox_waiting == 1
+    [op] = h.service.outbox.pending()
+    assert op.last_error == "RT GET /tickets: HTTP 401, the token was refused (check rt.token)"
+    with h.store.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(schema.tickets)).scalar_one() == 1
