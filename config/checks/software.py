@@ -40,8 +40,11 @@ class SoftwareParams(CheckParams):
 
     @model_validator(mode="after")
     def _unique_items(self) -> "SoftwareParams":
-        items = [rule.item for rule in self.required]
-        duplicated = sorted({i for i in items if items.count(i) > 1})
-        if duplicated:
-            raise ValueError(f"two rules have the same item {duplicated[0]!r}: give one a 'label'")
+        # The same item on two platforms ("Office": one rule for Windows, one for Linux) is fine:
+        # only one of them ever runs on a given computer.
+        for index, rule in enumerate(self.required):
+            for other in self.required[index + 1:]:
+                overlap = "any" in (rule.platform, other.platform) or rule.platform == other.platform
+                if rule.item == other.item and overlap:
+                    raise ValueError(f"two rules have the same item {rule.item!r}: give one a 'label'")
         return self

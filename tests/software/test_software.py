@@ -156,3 +156,11 @@ def test_this_machines_dpkg_database() -> None:
     got = {r.item: r.state for r in collector.evaluate(model, params, HOST, NOW)}
     assert got == {"python3": State.OK, "python3-too-old": State.WARN, "dpkg": State.OK,
                    "patrol-no-such-package-*": State.CRIT}
+
+
+def test_same_item_on_two_platforms_is_allowed() -> None:
+    params = SoftwareParams(required=[{"name": "Microsoft 365*", "label": "Office", "platform": "windows"},
+                                      {"name": "libreoffice-writer", "label": "Office", "platform": "linux"}])
+    assert [r.item for r in SoftwareCollector().evaluate(DEBIAN_PC, params, HOST, NOW)] == ["Office"]
+    with pytest.raises(ValidationError, match="same item"):
+        SoftwareParams(required=[{"name": "a", "label": "Office", "platform": "windows"}, {"name": "b", "label": "Office"}])
