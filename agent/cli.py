@@ -78,13 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_optional_parser(module_name: str, sub: Any) -> None:
+    """Add a subcommand whose module may be absent from a slim build; a module that is
+    present but broken raises, rather than silently losing the command."""
     import importlib
+    import importlib.util
 
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
+    if importlib.util.find_spec(module_name) is None:
         return
-    module.add_parser(sub)
+    importlib.import_module(module_name).add_parser(sub)
 
 
 def config_path(args: argparse.Namespace) -> Path | None:
