@@ -98,7 +98,7 @@ class RunnerSettings(Strict):
 
 
 class ChecksSettings(Strict):
-    """One section per check family; see docs/checks.md for what each one does."""
+    """One section per check family; docs/checks.md says what each one does."""
 
     system: SystemParams = SystemParams()
     antivirus: AntivirusParams = AntivirusParams()
