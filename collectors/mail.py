@@ -143,7 +143,9 @@ def classify(ex: Exchange, username: str) -> Outcome:
     messages = {
         "timeout": f"{label}: no answer within {ex.timeout_s:g} s while waiting for the {ex.phase} reply",
         "unreachable": f"{label}: cannot connect ({reply or ex.error_type})",
-        "tls": f"{label}: TLS failed during {ex.phase} ({reply or ex.error_type})",
+        "tls": (f"{label}: the server certificate is not trusted ({reply}); set ca_file to the issuing CA"
+                if ex.error_type == "SSLCertVerificationError"
+                else f"{label}: TLS failed during {ex.phase} ({reply or ex.error_type})"),
         "auth_failed": f"{label}: login refused for {username} (wrong password, locked or disabled account): {code}{reply}".rstrip(": "),
         "no_auth": f"{label}: the server offers no login (AUTH) on this connection{'; ' + reply if reply else ''}",
         "rejected": f"{label}: the server refused the probe message: {code}{reply}".rstrip(": "),

@@ -32,12 +32,47 @@ BLACKHOLE_DOMAIN = "blackhole.test"
 @dataclass(frozen=True)
 class Dovecot:
     imap_port: int
+    imaps_port: int
     lmtp_port: int
     root: Path
     proc: ServerProcess
 
 
-def _dovecot_conf(root: Path, imap_port: int, lmtp_port: int, uid: int, gid: int) -> str:
+@dataclass(frozen=True)
+class TlsFiles:
+    cert: Path  # self-signed, for 127.0.0.1 and localhost; also the CA file clients trust
+    key: Path
+
+
+def make_tls_files(folder: Path) -> TlsFiles:
+    """A self-signed certificate for 127.0.0.1 (the servers' TLS; no CA in any system store)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "patrol-test-mail")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    files = TlsFiles(folder / "cert.pem", folder / "key.pem")
+    files.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    files.key.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                            serialization.NoEncryption()))
+    return files
+
+
+def _dovecot_conf(root: Path, imap_port: int, imaps_port: int, lmtp_port: int, uid: int, gid: int,
+                  tls: TlsFiles) -> str:
     return f"""
 instance_name = patrol-test-{imap_port}
 base_dir = {root}/run
@@ -46,7 +81,9 @@ log_path = {root}/dovecot.log
 info_log_path = {root}/dovecot.log
 protocols = imap lmtp
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <{tls.cert}
+ssl_key = <{tls.key}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
@@ -70,7 +107,8 @@ service imap-login {{
     port = {imap_port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
   }}
 }}
 service lmtp {{
@@ -99,12 +137,13 @@ def start_dovecot(prefix: str) -> Dovecot:
     passwd = root / "passwd"
     passwd.write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n{OTHER}:{{PLAIN}}{PASSWORD}\n")
     passwd.chmod(0o644)
-    imap_port, lmtp_port = free_port(), free_port()
+    imap_port, imaps_port, lmtp_port = free_port(), free_port(), free_port()
+    tls = make_tls_files(root)
     conf = root / "dovecot.conf"
-    conf.write_text(_dovecot_conf(root, imap_port, lmtp_port, mail_user.pw_uid, mail_user.pw_gid))
+    conf.write_text(_dovecot_conf(root, imap_port, imaps_port, lmtp_port, mail_user.pw_uid, mail_user.pw_gid, tls))
     proc = ServerProcess([binary, "-F", "-c", str(conf)], log_path=root / "stdout.log")
-    wait_until(lambda: tcp_listening(imap_port) and tcp_listening(lmtp_port), 15, "dovecot", proc)
-    return Dovecot(imap_port, lmtp_port, root, proc)
+    wait_until(lambda: all(tcp_listening(p) for p in (imap_port, imaps_port, lmtp_port)), 15, "dovecot", proc)
+    return Dovecot(imap_port, imaps_port, lmtp_port, root, proc)
 
 
 class RelayToLmtp:
@@ -139,12 +178,20 @@ class Smtp:
     controller: object
 
 
-def start_smtp(lmtp_port: int) -> Smtp:
+def start_smtp(lmtp_port: int, tls: TlsFiles | None = None) -> Smtp:
+    """Submission on a free port; with ``tls`` it offers STARTTLS and AUTH only after it."""
+    import ssl
+
     from aiosmtpd.controller import Controller
 
     port = free_port()
+    context = None
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(tls.cert, tls.key)
     controller = Controller(RelayToLmtp(lmtp_port), hostname="127.0.0.1", port=port, authenticator=_authenticator,
-                            auth_require_tls=False, auth_exclude_mechanism=["CRAM-MD5"], ready_timeout=10)
+                            auth_require_tls=tls is not None, require_starttls=tls is not None, tls_context=context,
+                            auth_exclude_mechanism=["CRAM-MD5"], ready_timeout=10)
     controller.start()
     return Smtp(port, controller)
 
@@ -169,6 +216,13 @@ def dovecot_for_failures() -> Dovecot:
 @pytest.fixture(scope="session")
 def smtp(dovecot) -> Smtp:
     server = start_smtp(dovecot.lmtp_port)
+    yield server
+    server.controller.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_starttls(dovecot) -> Smtp:
+    server = start_smtp(dovecot.lmtp_port, TlsFiles(dovecot.root / "cert.pem", dovecot.root / "key.pem"))
     yield server
     server.controller.stop()
 

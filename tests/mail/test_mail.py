@@ -63,7 +63,9 @@ CASES = [
     pytest.param(Exchange("imap", "mx:143", "connect", "ConnectionRefusedError", None, "[Errno 111] Connection refused"),
                  State.CRIT, "cannot connect ([Errno 111] Connection refused)", id="imap-refused"),
     pytest.param(Exchange("smtp", "mx:587", "tls", "SSLCertVerificationError", None, "self-signed certificate"),
-                 State.CRIT, "TLS failed during tls (self-signed certificate)", id="smtp-untrusted-cert"),
+                 State.CRIT, "certificate is not trusted (self-signed certificate); set ca_file", id="smtp-untrusted-cert"),
+    pytest.param(Exchange("imap", "mx:993", "greeting", "SSLError", None, "[SSL: WRONG_VERSION_NUMBER] wrong version number"),
+                 State.CRIT, "TLS failed during greeting ([SSL: WRONG_VERSION_NUMBER]", id="imap-tls-to-plain-port"),
     pytest.param(Exchange("smtp", "mx:25", "login", "NoAuth", None, "no AUTH in the EHLO reply"),
                  State.CRIT, "offers no login (AUTH)", id="smtp-no-auth"),
     pytest.param(Exchange("round_trip", "mx:587", "send", "SMTPRecipientsRefused", 550, "5.1.1 unknown user"),
@@ -197,3 +199,30 @@ def test_good_login_never_leaks_the_password(dovecot, smtp, monkeypatch, caplog,
     assert {r.state for r in results} == {State.OK}
     out, err = capfd.readouterr()
     assert PASSWORD not in repr(results) + caplog.text + out + err
+
+
+# ---------------------------------------------------------------- TLS (self-signed test certificate)
+
+def test_starttls_and_implicit_tls_with_the_ca_file(dovecot, smtp_starttls, monkeypatch) -> None:
+    ca = str(dovecot.root / "cert.pem")
+    params = make_params(smtp={"host": "127.0.0.1", "port": smtp_starttls.port, "security": "starttls", "ca_file": ca},
+                         imap={"host": "127.0.0.1", "port": dovecot.imaps_port, "security": "tls", "ca_file": ca},
+                         round_trip={"enabled": True, "wait_s": 10, "poll_s": 0.2})
+    results = by_check(run_check(params, monkeypatch))
+    assert {c: r.state for c, r in results.items()} == {
+        "mail.submission": State.OK, "mail.imap": State.OK, "mail.round_trip": State.OK}, results
+
+
+def test_untrusted_certificate_is_crit(dovecot, smtp_starttls, monkeypatch) -> None:
+    params = make_params(smtp={"host": "127.0.0.1", "port": smtp_starttls.port, "security": "starttls"},
+                         imap={"host": "127.0.0.1", "port": dovecot.imap_port, "security": "starttls"})
+    results = by_check(run_check(params, monkeypatch))
+    for check in ("mail.submission", "mail.imap"):
+        assert results[check].state is State.CRIT
+        assert "the server certificate is not trusted (self-signed certificate)" in results[check].summary
+
+
+def test_imap_starttls_without_verification(dovecot, monkeypatch) -> None:
+    params = make_params(imap={"host": "127.0.0.1", "port": dovecot.imap_port, "security": "starttls", "verify_tls": False})
+    [result] = run_check(params, monkeypatch)
+    assert result.state is State.OK
