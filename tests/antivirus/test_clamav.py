@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -76,6 +77,14 @@ def test_signature_age_with_real_clamd(clamd, tmp_path: Path, ages: dict, state:
     assert results[("antivirus.policy", "")].metrics[0].value == 1
 
 
+def test_daemon_and_updater_running(clamd, freshclam, tmp_path: Path) -> None:
+    db = write_db(tmp_path / "db", main=30, daily=0.3)
+    results = run({"clamav": {"database_dir": str(db)}})
+    status = results[("antivirus.status", "ClamAV")]
+    assert status.state is State.OK and status.summary == "enabled (clamd running)"
+    assert "daily.cld: version 27462" in status.details
+
+
 def test_updater_not_running_is_a_warning(clamd, tmp_path: Path) -> None:
     db = write_db(tmp_path / "db", daily=0.1)
     # freshclam under a name nobody runs: the check must see it as absent in the real /proc.
@@ -119,7 +128,6 @@ def test_linux_third_party_product(clamd, tmp_path: Path) -> None:
     sig.parent.mkdir()
     sig.write_bytes(b"x")
     old = time.time() - 5 * 86400
-    import os
     os.utime(sig, (old, old))
     results = run({"clamav": {"enabled": False},
                    "third_party": [{"name": "Vendor EDR", "platform": "linux", "service": "clamd",
