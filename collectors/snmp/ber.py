@@ -167,9 +167,15 @@ def _read_int(buf: bytes, i: int, what: str) -> tuple[int, int]:
 
 
 def peek_request_id(buf: bytes) -> int | None:
-    """The request-id of a v2c message, or None when the datagram is not one we can read."""
+    """The request-id of a v2c message, or None when the datagram is not one we can read.
+
+    Lenient on purpose: a reply cut short after its request-id still belongs to its
+    request, and the full decode then says what is wrong with it.
+    """
     try:
-        _, i = _expect(buf, 0, 0x30, "message")
+        if buf[0] != 0x30:
+            return None
+        _, i = _read_len(buf, 1)
         _, i = _read_int(buf, i, "version")
         n, i = _expect(buf, i, 0x04, "community")
         i += n

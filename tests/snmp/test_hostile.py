@@ -1,0 +1,52 @@
+"""Broken and hostile replies become an UNKNOWN result (or a CRIT reachability when the device
+is silent) with a clear reason, never a crash or a hang, and never show the community."""
+
+from __future__ import annotations
+
+import pytest
+
+from collectors.base import State
+from config.checks.switch import SwitchParams
+from tests.snmp.conftest import device
+from tests.snmp.hostile import HostileAgent
+
+
+@pytest.fixture(scope="module")
+def hostile():
+    agent = HostileAgent().start()
+    yield agent
+    agent.stop()
+
+
+SECRET = "S3cr3tC0mm"
+
+CASES = [
+    # community mode, expected (check, state), words in the summary
+    ("garbage", ("switch", State.UNKNOWN), "not an SNMPv2c message"),
+    ("truncated", ("switch", State.UNKNOWN), "malformed SNMP reply"),
+    ("silent", ("switch.reachability", State.CRIT), "no SNMP answer"),
+    ("wrongid", ("switch.reachability", State.CRIT), "no SNMP answer"),
+    ("walksilent", ("switch", State.UNKNOWN), "no SNMP answer"),  # answers GET, then stops mid-poll
+    ("wrongtype", ("switch", State.UNKNOWN), "sysUpTime.0 is bytes"),
+    ("genErr", ("switch", State.UNKNOWN), "genErr"),
+    ("empty", ("switch", State.UNKNOWN), "empty GETBULK response"),
+    ("loop", ("switch", State.UNKNOWN), "non-increasing OID"),
+    ("endless", ("switch", State.UNKNOWN), "more than 50 rows"),
+    ("toobig", ("switch.reachability", State.OK), "answers SNMP"),  # asks again for fewer varbinds
+]
+
+
+@pytest.mark.parametrize("mode,expected,words", CASES, ids=[c[0] for c in CASES])
+def test_broken_replies(hostile, poll, mode: str, expected: tuple[str, State], words: str) -> None:
+    params = SwitchParams(max_rows=50, timeout_s=10)
+    results = poll(device(hostile.port, f"{mode}-{SECRET}", timeout_s=0.3, retries=1), params=params)
+    first = results[0]
+    assert (first.check, first.state) == expected
+    assert words in first.summary
+    assert all(SECRET not in f"{r.summary} {r.details}" for r in results)
+
+
+def test_silent_device_can_be_unknown_instead(hostile, poll) -> None:
+    params = SwitchParams(unreachable="unknown")
+    results = poll(device(hostile.port, f"silent-{SECRET}", timeout_s=0.2, retries=0), params=params)
+    assert [(r.check, r.state) for r in results] == [("switch.reachability", State.UNKNOWN)]
