@@ -50,7 +50,7 @@ class AvProduct:
     name: str  # display name; the result item, so stable
     source: str  # the data source module that reported it
     state: ProductState
-    key: str = ""  # products with the same key from several sources are one product (Defender)
+    key: str = ""  # products with the same key from several sources are one product (see product_key)
     owner: str = ""  # "Microsoft" | "third party" (Security Center) | ""
     mode: str = ""  # the product's own words for its state, e.g. AMRunningMode "EDR Block Mode"
     # Passive, but protecting when no other product is active (Defender "EDR Block Mode" with
@@ -100,6 +100,11 @@ class AvReport:
     sources: tuple[str, ...] = field(default=())
 
 
+def product_key(name: str) -> str:
+    """Security Center and a configured third-party entry with the same name are one product."""
+    return "product:" + " ".join(name.casefold().split())
+
+
 # Which sources apply where. The order matters: for products with the same key (Defender
 # seen by Get-MpComputerStatus and by Security Center) the earlier source wins.
 SOURCES: Mapping[tuple[str, str], tuple[str, ...]] = {
@@ -133,7 +138,7 @@ def parse_samples(raw: AvRaw) -> AvReport:
     """Pure: each sample through its source's parser; one broken source does not hide the others."""
     products: list[AvProduct] = []
     errors: list[SourceError] = []
-    seen_keys: set[str] = set()
+    by_key: dict[str, int] = {}
     for sample in raw.samples:
         if sample.error is not None:
             errors.append(SourceError(sample.source, sample.error))
@@ -144,11 +149,18 @@ def parse_samples(raw: AvRaw) -> AvReport:
             errors.append(SourceError(sample.source, str(exc)))
             continue
         for product in found:
-            if product.key and product.key in seen_keys:
-                continue
-            if product.key:
-                seen_keys.add(product.key)
-            products.append(product)
+            if not product.key:
+                products.append(product)
+            elif product.key not in by_key:
+                by_key[product.key] = len(products)
+                products.append(product)
+            else:
+                # An earlier source wins (Get-MpComputerStatus over Security Center); within one
+                # source a stale duplicate registration must not hide the live one.
+                index = by_key[product.key]
+                kept = products[index]
+                if kept.source == product.source and product.state is ProductState.ON and kept.state is not ProductState.ON:
+                    products[index] = product
     return AvReport(raw.platform, raw.edition, tuple(products), tuple(errors), tuple(s.source for s in raw.samples))
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from collectors.antivirus import AvProduct, ProductState
+from collectors.antivirus import AvProduct, ProductState, product_key
 from collectors.base import CollectorIO
 from collectors.platforms.linux.av_proc import process_names
 
@@ -58,7 +58,7 @@ def parse(samples: tuple[ProductSample, ...]) -> tuple[AvProduct, ...]:
         else:
             state, mode = ProductState.ON, f"{s.service} running" if s.service else "no process configured"
         products.append(AvProduct(
-            name=s.name, source=NAME, state=state, mode=mode, owner="third party",
+            name=s.name, source=NAME, state=state, mode=mode, owner="third party", key=product_key(s.name),
             realtime=s.realtime_running,
             signatures_updated=datetime.fromtimestamp(s.newest_mtime, timezone.utc) if s.newest_mtime is not None else None,
             signatures_missing=f"no signature file matches {s.signature_path}" if s.signature_path and s.newest_file is None else None,

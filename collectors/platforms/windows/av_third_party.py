@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from collectors.antivirus import AvProduct, ProductState
+from collectors.antivirus import AvProduct, ProductState, product_key
 from collectors.base import CollectorIO, ParseError
 from collectors.platforms.windows.av_powershell import PsOutput, as_objects, decode_json, parse_ps_date, run_powershell
 
@@ -86,7 +86,7 @@ def parse(out: PsOutput | None) -> tuple[AvProduct, ...]:
         missing = (f"no signature file matches {obj['SignaturePath']}"
                    if obj.get("SignaturePath") and updated is None else None)
         products.append(AvProduct(
-            name=name, source=NAME, state=state, owner="third party", mode=mode,
+            name=name, source=NAME, state=state, owner="third party", mode=mode, key=product_key(name),
             realtime=bool(realtime) if obj.get("RealtimeName") else None, signatures_updated=updated,
             signatures_missing=missing, signatures_checked=bool(obj.get("SignaturePath")),
             details=f"signature file {sig.get('FullName')}" if isinstance(sig, dict) else ""))

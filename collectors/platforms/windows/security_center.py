@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from collectors.antivirus import AvProduct, ProductState
+from collectors.antivirus import AvProduct, ProductState, product_key
 from collectors.base import CollectorIO, ParseError
 from collectors.platforms.windows.av_powershell import PsOutput, as_objects, decode_json, run_powershell
 
@@ -72,7 +72,7 @@ def parse(out: PsOutput) -> tuple[AvProduct, ...]:
         is_defender = decoded.owner == "Microsoft" and "defender" in name.lower()
         products.append(AvProduct(
             name=name.strip(), source=NAME, state=decoded.state, owner=decoded.owner,
-            key="microsoft-defender" if is_defender else "",
+            key="microsoft-defender" if is_defender else product_key(name),
             mode=f"{decoded.state.value} (productState 0x{value:06X})",
             # "on" in Security Center means real-time scanning on: it has no separate flag.
             realtime=decoded.state is ProductState.ON if decoded.state is not ProductState.UNKNOWN else None,
