@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.netconfig.serverstop import stop_server
 from tests.support.proc import ServerProcess, free_port, tcp_listening, wait_until
 
 HERE = Path(__file__).parent
@@ -73,7 +74,7 @@ def fake_devices(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
         wait_until(lambda: all(tcp_listening(d.port) for d in devices.values()), 30, "fakenos devices", proc)
         yield devices
     finally:
-        proc.stop()
+        stop_server(proc)
 
 
 @pytest.fixture

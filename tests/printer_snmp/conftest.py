@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.netconfig.serverstop import stop_server
 from tests.support.proc import ServerProcess, free_port, require_program, wait_until
 
 DATA = Path(__file__).parent / "data"
@@ -54,4 +55,4 @@ def snmpsim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpSim]:
         wait_until(lambda: all(_answers(port, c) for c in communities), 60, "snmpsim", proc)
         yield SnmpSim(port, tuple(communities))
     finally:
-        proc.stop()
+        stop_server(proc)
