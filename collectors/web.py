@@ -25,7 +25,7 @@ import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import unquote, urljoin, urlsplit
@@ -117,9 +117,12 @@ class ProbeFailure(Exception):
         self.phase, self.message = phase, message
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Probe:
-    """The raw record of one page load (plain values; DER certificate base64-encoded)."""
+    """The raw record of one page load (plain values; DER certificate base64-encoded).
+
+    While loading, the values are collected in a plain dict (``rec``) and frozen here at the end.
+    """
 
     url: str
     final_url: str = ""
@@ -131,7 +134,7 @@ class Probe:
     total_s: float | None = None
     status: int | None = None
     reason: str = ""
-    redirects: list[str] = field(default_factory=list)
+    redirects: tuple[str, ...] = ()
     tls_error: str | None = None
     cert_der_b64: str | None = None
     body: str = ""
@@ -164,17 +167,17 @@ def _resolve(host: str, port: int, deadline: _Deadline) -> list[tuple[Any, ...]]
         pool.shutdown(wait=False)
 
 
-def _connect(host: str, port: int, deadline: _Deadline, probe: Probe) -> socket.socket:
+def _connect(host: str, port: int, deadline: _Deadline, rec: dict[str, Any]) -> socket.socket:
     t0 = time.monotonic()
     infos = _resolve(host, port, deadline)
-    probe.dns_s = time.monotonic() - t0
+    rec["dns_s"] = time.monotonic() - t0
     t1, last = time.monotonic(), None
     for family, kind, proto, _name, address in infos:
         sock = socket.socket(family, kind, proto)
         try:
             sock.settimeout(deadline.left("connect"))
             sock.connect(address)
-            probe.connect_s = time.monotonic() - t1
+            rec["connect_s"] = time.monotonic() - t1
             return sock
         except (socket.timeout, TimeoutError):
             sock.close()
@@ -209,13 +212,13 @@ def _tunnel(sock: socket.socket, host: str, port: int, proxy: str, deadline: _De
         raise ProbeFailure("proxy", f"proxy refused CONNECT {host}:{port}: {reply.status} {reply.reason}")
 
 
-def _open(url: str, proxy: str | None, deadline: _Deadline, probe: Probe) -> socket.socket:
+def _open(url: str, proxy: str | None, deadline: _Deadline, rec: dict[str, Any]) -> socket.socket:
     parts = urlsplit(url)
     host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
     if proxy is None:
-        return _connect(host, port, deadline, probe)
+        return _connect(host, port, deadline, rec)
     pparts = urlsplit(proxy)
-    sock = _connect(pparts.hostname or "", pparts.port or 8080, deadline, probe)
+    sock = _connect(pparts.hostname or "", pparts.port or 80, deadline, rec)
     if parts.scheme == "https":
         try:
             _tunnel(sock, host, port, proxy, deadline)
@@ -239,7 +242,7 @@ def _unverified_cert(url: str, proxy: str | None, deadline: _Deadline) -> bytes 
     context = ssl.create_default_context()
     context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
     try:
-        sock = _tls(_open(url, proxy, deadline, Probe(url)), urlsplit(url).hostname or "", context, deadline)
+        sock = _tls(_open(url, proxy, deadline, {}), urlsplit(url).hostname or "", context, deadline)
     except (ProbeFailure, OSError):
         return None
     with sock:
@@ -247,7 +250,7 @@ def _unverified_cert(url: str, proxy: str | None, deadline: _Deadline) -> bytes 
 
 
 def _request(sock: socket.socket, url: str, proxy: str | None, user_agent: str, max_body: int,
-             deadline: _Deadline, probe: Probe, started: float) -> http.client.HTTPResponse:
+             deadline: _Deadline, rec: dict[str, Any], started: float) -> http.client.HTTPResponse:
     parts = urlsplit(url)
     direct_http = proxy is None or parts.scheme == "https"
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "") if direct_http else url
@@ -261,61 +264,62 @@ def _request(sock: socket.socket, url: str, proxy: str | None, user_agent: str, 
         sock.sendall(request.encode("latin-1"))
         response = http.client.HTTPResponse(sock, method="GET")
         response.begin()
-        probe.first_byte_s = time.monotonic() - started
+        rec["first_byte_s"] = time.monotonic() - started
         sock.settimeout(deadline.left("http"))
         body = response.read(max_body)
     except (socket.timeout, TimeoutError):
         raise ProbeFailure("http", f"no answer within {deadline.seconds:g} s after connecting") from None
     except (OSError, http.client.HTTPException) as exc:
         raise ProbeFailure("http", f"broken HTTP answer ({type(exc).__name__}: {exc})") from None
-    probe.status, probe.reason = response.status, response.reason
+    rec["status"], rec["reason"] = response.status, response.reason
     charset = response.headers.get_content_charset() or "utf-8"
     try:
-        probe.body = body.decode(charset, "replace")
+        rec["body"] = body.decode(charset, "replace")
     except LookupError:
-        probe.body = body.decode("utf-8", "replace")
+        rec["body"] = body.decode("utf-8", "replace")
     return response
 
 
 def load_page(spec: WebUrl, proxy: str | None, user_agent: str) -> Probe:
     """Load ``spec.url`` like a browser: through ``proxy``, following redirects, within the deadline."""
     deadline, started = _Deadline(spec.timeout_s), time.monotonic()
-    url, probe = spec.url, Probe(spec.url, proxy=redact(proxy))
+    url, redirects = spec.url, []
+    rec: dict[str, Any] = {"url": spec.url, "proxy": redact(proxy)}
     context = ssl.create_default_context(cafile=str(spec.ca_file) if spec.ca_file else None)
     if not spec.verify_tls:
         context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
     try:
         for hop in range(spec.follow_redirects + 1):
-            probe.final_url = url
-            sock = _open(url, proxy, deadline, probe)
+            rec["final_url"] = url
+            sock = _open(url, proxy, deadline, rec)
             if urlsplit(url).scheme == "https":
                 t0 = time.monotonic()
                 try:
                     sock = _tls(sock, urlsplit(url).hostname or "", context, deadline)
                 except ssl.SSLCertVerificationError as exc:
                     sock.close()
-                    probe.tls_error = exc.verify_message or str(exc)
+                    rec["tls_error"] = exc.verify_message or str(exc)
                     der = _unverified_cert(url, proxy, deadline)
-                    probe.cert_der_b64 = base64.b64encode(der).decode() if der else None
-                    raise ProbeFailure("tls", f"certificate not trusted: {probe.tls_error}") from None
+                    rec["cert_der_b64"] = base64.b64encode(der).decode() if der else None
+                    raise ProbeFailure("tls", f"certificate not trusted: {rec['tls_error']}") from None
                 except (ssl.SSLError, OSError) as exc:
                     sock.close()
                     raise ProbeFailure("tls", f"handshake failed: {getattr(exc, 'reason', None) or exc}") from None
-                probe.tls_s = time.monotonic() - t0
+                rec["tls_s"] = time.monotonic() - t0
                 der = sock.getpeercert(binary_form=True)
-                probe.cert_der_b64 = base64.b64encode(der).decode() if der else None
+                rec["cert_der_b64"] = base64.b64encode(der).decode() if der else None
             with sock:
-                response = _request(sock, url, proxy, user_agent, spec.max_body_bytes, deadline, probe, started)
+                response = _request(sock, url, proxy, user_agent, spec.max_body_bytes, deadline, rec, started)
             location = response.headers.get("Location")
             if response.status in REDIRECTS and location and hop < spec.follow_redirects:
                 url = urljoin(url, location)
-                probe.redirects.append(url)
+                redirects.append(url)
                 continue
             break
     except ProbeFailure as exc:
-        probe.error_phase, probe.error = exc.phase, exc.message
-    probe.total_s = time.monotonic() - started
-    return probe
+        rec["error_phase"], rec["error"] = exc.phase, exc.message
+    rec["total_s"] = time.monotonic() - started
+    return Probe(**rec, redirects=tuple(redirects))
 
 
 # --- model ---------------------------------------------------------------------------------

@@ -107,3 +107,18 @@ def test_silent_server_is_a_fetch_error_after_the_timeout_not_a_hang(silent_port
     with pytest.raises(FetchError, match="did not answer within 0.5 s"):
         COLLECTOR.fetch(HOST, p, IO)
     assert time.monotonic() - started < 5
+
+
+def test_through_the_runner_a_silent_cups_is_one_unknown_result(silent_port: int) -> None:
+    import asyncio
+
+    from agent.runner import CheckJob, Runner
+
+    runner = Runner(IO, concurrency=2)
+    try:
+        job = CheckJob(COLLECTOR, HOST, PrintersParams(server=f"127.0.0.1:{silent_port}", request_timeout_s=0.5))
+        (run,) = asyncio.run(runner.run([job]))
+    finally:
+        runner.close()
+    assert [(r.check, r.state) for r in run.results] == [("printers", State.UNKNOWN)]
+    assert run.error == f"CUPS at 127.0.0.1:{silent_port} did not answer within 0.5 s"
