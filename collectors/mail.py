@@ -382,15 +382,22 @@ def _wait_for_probe(imap: imaplib.IMAP4, token: str, server: str, wait_s: float,
             uids = _find_probe(imap, token)
             if uids:
                 arrived = st.finish()
-                st.phase = "cleanup"
-                imap.uid("STORE", b",".join(uids).decode(), "+FLAGS.SILENT", r"(\Deleted)")
-                imap.expunge()
+                _delete(imap, uids)
                 return arrived
             if time.monotonic() - sent_at >= wait_s:
                 raise NotDelivered(f"no message with {PROBE_HEADER}: {token}")
             sleep(min(poll_s, max(0.0, wait_s - (time.monotonic() - sent_at))))
     except (OSError, imaplib.IMAP4.error, imaplib.IMAP4.abort, NotDelivered) as exc:
         return st.finish(exc)
+
+
+def _delete(imap: imaplib.IMAP4, uids: list[bytes]) -> None:
+    """Delete the probe; a failure here does not undo its arrival, so it is only logged."""
+    try:
+        imap.uid("STORE", b",".join(uids).decode(), "+FLAGS.SILENT", r"(\Deleted)")
+        imap.expunge()
+    except (OSError, imaplib.IMAP4.error, imaplib.IMAP4.abort) as exc:
+        log.warning("mail: the probe message arrived but could not be deleted: %s", type(exc).__name__)
 
 
 class MailCollector:

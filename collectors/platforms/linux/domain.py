@@ -122,6 +122,9 @@ def parse(raw: LinuxDomainRaw) -> list:
         status = _winbind_status(raw.wbinfo, winbind_realm)
         if status is not None:
             statuses.append(status)
+    if not statuses:
+        statuses.append(MembershipStatus("membership", "", True,
+                                         "no realmd, sssd or winbind in use on this computer: membership not applicable"))
     return statuses
 
 
