@@ -82,3 +82,28 @@ def test_cannot_run_powershell(error: Exception, reason: str) -> None:
         result = _run(collector, CollectorIO(run=run, platform="windows"))
         assert [r.state for r in result.results] == [State.UNKNOWN], result.results
         assert reason in result.results[0].summary
+
+
+@pytest.mark.parametrize("stderr,reason", [
+    (b"Get-CimInstance : Invalid namespace \r\n+ FullyQualifiedErrorId : HRESULT 0x8004100e,Microsoft.Management."
+     b"Infrastructure.CimCmdlets.GetCimInstanceCommand\r\n", "WMI namespace missing: Get-CimInstance : Invalid namespace"),
+    (b"Get-CimInstance : Zugriff verweigert \r\n+ FullyQualifiedErrorId : HRESULT 0x80041003\r\n", "access denied"),
+    (b"Get-CimInstance : Fehler beim Abrufen\r\n", "root/SecurityCenter2 AntiVirusProduct: Get-CimInstance : Fehler beim Abrufen"),
+], ids=["namespace-missing", "access-denied-de", "unknown-localized-error"])
+def test_security_center_cannot_be_read_on_a_client(stderr: bytes, reason: str) -> None:
+    client = b'{"Caption": "Microsoft Windows 10 Pro", "ProductType": 1, "Version": "10.0.19045"}'
+
+    def run(argv, *, timeout, input=None, env=None):
+        script = argv[-1]
+        if "Win32_OperatingSystem" in script:
+            return CommandOutput(tuple(argv), 0, client, b"")
+        if "SecurityCenter2" in script:
+            return CommandOutput(tuple(argv), 1, b"", stderr)
+        return CommandOutput(tuple(argv), 0, b'{"AMRunningMode": "Normal", "AntivirusEnabled": true, '
+                                            b'"RealTimeProtectionEnabled": true, "AntivirusSignatureAge": 0}', b"")
+
+    run_ = _run(AntivirusCollector(), CollectorIO(run=run, platform="windows"))
+    by_key = {(r.check, r.item): r for r in run_.results}
+    source = by_key[("antivirus.source", "security_center")]
+    assert source.state is State.UNKNOWN and reason in source.summary, source.summary
+    assert by_key[("antivirus.status", "Microsoft Defender Antivirus")].state is State.OK
