@@ -65,4 +65,13 @@ class WebParams(CheckParams):
         duplicated = sorted({i for i in items if items.count(i) > 1})
         if duplicated:
             raise ValueError(f"two URLs have the same item {duplicated[0]!r}: give one a 'name'")
+        # The runner stops the whole family at timeout_s; every URL must have time to finish
+        # (or fail with its own message) before that, else all results become one UNKNOWN.
+        if self.urls:
+            waves = -(-len(self.urls) // self.concurrency)
+            needed = waves * max(u.timeout_s for u in self.urls)
+            if needed >= self.timeout_s:
+                raise ValueError(f"{len(self.urls)} URLs at concurrency {self.concurrency} with timeouts up to "
+                                 f"{max(u.timeout_s for u in self.urls):g} s may take {needed:g} s: raise timeout_s "
+                                 f"above that (it is {self.timeout_s:g}) or raise concurrency")
         return self

@@ -112,3 +112,10 @@ def test_bad_urls_are_refused(spec: dict, message: str) -> None:
 def test_no_targets_when_unconfigured() -> None:
     from inventory.models import Inventory
     assert WebCollector().targets(WebParams(), Inventory(hosts=(HOST,))) == ()
+
+
+def test_family_timeout_must_cover_the_urls() -> None:
+    urls = [{"url": f"https://s{i}.example/"} for i in range(5)]
+    with pytest.raises(ValidationError, match="5 URLs at concurrency 4 with timeouts up to 10 s may take 20 s"):
+        WebParams(urls=urls, timeout_s=20)
+    assert len(WebParams(urls=urls, timeout_s=25).urls) == 5
