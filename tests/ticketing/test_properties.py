@@ -1,0 +1,106 @@
+"""Property tests over random result sequences, settings and backend outages.
+
+- never two open tickets for one fingerprint, in the backend or in Patrol's own view;
+- once everything recovers and the outbox drains, every finding is resolved and so is
+  every ticket (none left open, no call left waiting).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from agent.context import store_components
+from agent.store import Store
+from agent.ticketing import queries, schema
+from agent.ticketing.backends.base import BackendRejected, BackendUnavailable
+from agent.ticketing.backends.builtin import BuiltinBackend
+from agent.ticketing.service import TicketingService
+from collectors.base import State
+from tests.ticketing.conftest import START, Clock, inventory_with_switch, result, run_of, settings_with
+
+KEYS = [("sw1", "switch.reachability", ""), ("pc-00", "system.disk", "/"), ("pc-00", "system.cpu", ""),
+        ("pc-01", "system.disk", "/"), ("pc-02", "system", "")]
+STATES = st.sampled_from([State.OK, State.OK, State.WARN, State.CRIT, State.UNKNOWN])
+
+
+class FlakyBackend(BuiltinBackend):
+    """The builtin backend, down or refusing when the test says so."""
+
+    mode = "up"
+
+    def _guard(self) -> None:
+        if self.mode == "down":
+            raise BackendUnavailable("down for the test")
+        if self.mode == "refuse":
+            raise BackendRejected("refused for the test")
+
+    def find(self, *a, **k):
+        self._guard()
+        return super().find(*a, **k)
+
+    def open(self, *a, **k):
+        self._guard()
+        return super().open(*a, **k)
+
+    def _update(self, *a, **k):
+        self._guard()
+        return super()._update(*a, **k)
+
+
+def active_per_fingerprint(store: Store) -> Counter:
+    with store.engine.connect() as conn:
+        backend = Counter(r.fingerprint for r in conn.execute(
+            sa.select(schema.builtin_tickets.c.fingerprint).where(schema.builtin_tickets.c.status != "resolved")))
+        local = Counter(r.fingerprint for r in conn.execute(
+            sa.select(schema.tickets.c.fingerprint).where(schema.tickets.c.status != "resolved")))
+    return backend + Counter({f"local:{k}": v for k, v in local.items()})
+
+
+cycles = st.lists(st.tuples(st.lists(STATES, min_size=len(KEYS), max_size=len(KEYS)),
+                            st.sampled_from(["up", "up", "up", "down", "refuse"]),
+                            st.sampled_from([1, 5, 5, 30, 240])),
+                  min_size=1, max_size=40)
+
+
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cycles=cycles, open_after=st.integers(1, 3), resolve_after=st.integers(1, 3),
+       storm_limit=st.integers(1, 4), flap_threshold=st.integers(2, 6), reopen_window_s=st.sampled_from([0, 600, 86400]))
+def test_one_open_ticket_per_fingerprint_and_everything_resolves(cycles, open_after, resolve_after, storm_limit,
+                                                                 flap_threshold, reopen_window_s):
+    settings = settings_with(storm_limit=storm_limit, flap_threshold=flap_threshold, reopen_window_s=reopen_window_s,
+                             outbox={"retry_base_s": 10, "retry_max_s": 600})
+    data = settings.model_dump(mode="json")
+    for family in ("system", "switch"):
+        data["checks"][family]["findings"] = {"open_after": open_after, "resolve_after": resolve_after}
+    settings = type(settings).model_validate(data)
+    store = Store.open("sqlite:///:memory:", "acme", store_components())
+    clock = Clock(START)
+    backend = FlakyBackend(store.engine, clock)
+    service = TicketingService(settings, store, inventory_with_switch(3), clock, backend=backend, notify=lambda p: None)
+    try:
+        for states, mode, minutes in cycles:
+            backend.mode = mode
+            at = clock.advance(minutes=minutes)
+            service.process(run_of(*(result(t, c, s, at, i) for (t, c, i), s in zip(KEYS, states))))
+            assert all(n == 1 for n in active_per_fingerprint(store).values())
+        # Everything recovers, the backend comes back.
+        backend.mode = "up"
+        clock.advance(hours=3)
+        for _ in range(resolve_after + 1):
+            at = clock.advance(minutes=5)
+            service.process(run_of(*(result(t, c, State.OK, at, i) for t, c, i in KEYS)))
+        for _ in range(20):
+            clock.advance(hours=1)
+            service.drain_outbox()
+            if not service.outbox.pending():
+                break
+        assert not service.outbox.pending()
+        assert not queries.open_findings(store)
+        assert not queries.open_tickets(store)
+        assert active_per_fingerprint(store) == Counter()
+    finally:
+        store.close()
