@@ -52,6 +52,7 @@ class PatchReport:
     reboot: RebootState
     error: str | None = None  # the update search failed; reboot and last update may still be known
     notes: tuple[str, ...] = ()
+    severity_rated: bool = True  # False (apt): no severities, so no critical_age result
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +139,8 @@ class PatchesCollector:
             details = "\n".join(model.notes) + ("\n" + details if details else "")
         yield result("updates", state, summary, details, metrics)
 
+        if not model.severity_rated:
+            return  # an "OK, no critical updates" here would only mean "not rated"
         aged = [u for u in updates if u.severity in params.age_severities]
         dated = [u for u in aged if u.released is not None]
         wanted = "/".join(params.age_severities)

@@ -43,6 +43,7 @@ def test_prepared_root_finds_regular_and_security_update(apt_root) -> None:
     assert results["patches.last_update"].state is State.OK
     assert results["patches.last_update"].metrics[0].value < 0.1
     assert results["patches.reboot"].state is State.OK
+    assert "patches.critical_age" not in results  # apt rates no severity: no "no critical updates" claim
 
 
 def test_prepared_root_with_security_pattern_off(apt_root) -> None:

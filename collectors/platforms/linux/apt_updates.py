@@ -137,4 +137,5 @@ def parse(sample: AptSample) -> PatchReport:
     packages = tuple(p.strip() for p in sample.reboot_packages.splitlines() if p.strip())
     reasons = ("/var/run/reboot-required exists",) + ((f"packages: {', '.join(sorted(set(packages)))}",) if packages else ())
     reboot = RebootState(sample.reboot_required, _ts(sample.reboot_mtime), reasons if sample.reboot_required else ())
-    return PatchReport("apt", updates, _ts(sample.last_update), sample.last_update_what, reboot, error)
+    return PatchReport("apt", updates, _ts(sample.last_update), sample.last_update_what, reboot, error,
+                       severity_rated=False)
