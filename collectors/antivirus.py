@@ -220,7 +220,9 @@ class AntivirusCollector:
             yield result("source", error.source, State.UNKNOWN, error.reason)
 
         products = model.products
-        active = [p for p in products if p.state is ProductState.ON]
+        # A passive product that protects when it is alone (EDR Block Mode, real-time on) counts
+        # as the active one only then: beside an enabled product it stands down.
+        active = [p for p in products if p.state is ProductState.ON] or [p for p in products if p.fallback_active]
         if products:
             listing = "; ".join(f"{p.name} ({p.mode or p.state.value})" for p in products)
             yield result("present", "", State.OK, f"{len(products)} product(s): {listing}")
