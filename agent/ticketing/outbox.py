@@ -39,6 +39,14 @@ class PendingOp:
     last_error: str | None
 
 
+def pending_ops(engine: sa.Engine, site: str, limit: int = 1000) -> list[PendingOp]:
+    """Calls waiting to be sent, oldest first (what `patrol tickets outbox` shows)."""
+    query = sa.select(_O).where(_O.c.site == site, _O.c.status == "pending").order_by(_O.c.id).limit(limit)
+    with engine.connect() as conn:
+        return [PendingOp(r.id, r.fingerprint, r.ticket_id, r.op, r.created_at, r.attempts, r.next_attempt_at,
+                          r.last_error) for r in conn.execute(query)]
+
+
 class Outbox:
     def __init__(self, engine: sa.Engine, site: str, backend: TicketBackend, *, clock: Callable[[], datetime],
                  retry_base_s: float = 30, retry_max_s: float = 3600, batch: int = 500,
@@ -54,10 +62,7 @@ class Outbox:
         self.notify = notify
 
     def pending(self, limit: int = 1000) -> list[PendingOp]:
-        query = (sa.select(_O).where(_O.c.site == self.site, _O.c.status == "pending").order_by(_O.c.id).limit(limit))
-        with self.engine.connect() as conn:
-            return [PendingOp(r.id, r.fingerprint, r.ticket_id, r.op, r.created_at, r.attempts, r.next_attempt_at,
-                              r.last_error) for r in conn.execute(query)]
+        return pending_ops(self.engine, self.site, limit)
 
     def count_pending(self) -> int:
         with self.engine.connect() as conn:
