@@ -204,10 +204,19 @@ _LDAP_ERRORS: dict[str, tuple[str, str]] = {
 }
 
 
+# ldap3 wraps the ssl module's text: "('wrap socket error: [SSL: CERTIFICATE_VERIFY_FAILED]
+# certificate verify failed: unable to get local issuer certificate (_ssl.c:1006)',)"
+_UNTRUSTED = re.compile(r"CERTIFICATE_VERIFY_FAILED\] certificate verify failed: (?P<why>[^(']+?)\s*(?:\(_ssl|'|$)")
+
+
 def parse_ldap(raw: LdapRaw, user: str) -> Outcome:
     fmt = {"user": user, "server": raw.server}
     if raw.error_type is None and raw.phase == "done":
         return Outcome("ok", f"LDAP bind as {user} on {raw.server} and search of the account: ok")
+    untrusted = _UNTRUSTED.search(raw.message)
+    if untrusted:
+        return Outcome("tls", f"the certificate of {raw.server} is not trusted ({untrusted['why']}); set "
+                              "checks.domain.ldap.ca_file to the domain's root CA")
     if raw.error_type is not None:
         kind, text = _LDAP_ERRORS.get(raw.error_type, ("failed", f"LDAP on {{server}} failed during {raw.phase}"))
         detail = f": {raw.message[:200]}" if raw.message else ""
@@ -485,17 +494,19 @@ def fetch_ldap(params: DomainParams, password: str, clock: Any) -> LdapRaw:
     phase, current_time, before, after = "connect", None, None, None
     try:
         conn.open()
-        if settings.security == "starttls":
-            phase = "tls"
-            if not conn.start_tls():
-                return LdapRaw(server_name, phase, "LDAPStartTLSError", None, scrub(str(conn.result.get("message", ""))))
-        # The rootDSE answers before any bind, so the skew is known even when the login fails.
+        # The rootDSE answers before any bind (and before StartTLS: it holds nothing
+        # secret), so the skew is known even when TLS or the login fails.
         phase = "rootdse"
         before = clock()
         if conn.search("", "(objectClass=*)", search_scope=ldap3.BASE, attributes=["currentTime"]) and conn.response:
             values = conn.response[0].get("raw_attributes", {}).get("currentTime") or []
             current_time = values[0].decode("ascii", "replace") if values else None
         after = clock()
+        if settings.security == "starttls":
+            phase = "tls"
+            if not conn.start_tls():
+                return LdapRaw(server_name, phase, "LDAPStartTLSError", None, scrub(str(conn.result.get("message", ""))),
+                               current_time, before, after)
         phase = "bind"
         if not conn.bind():
             res = conn.result or {}

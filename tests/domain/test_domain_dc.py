@@ -30,6 +30,10 @@ CASES = {
     "missing_share": settings(shares=[MISSING]),
     # 127.0.0.2 is on the namespace's loopback too, but the DC listens only on 127.0.0.1.
     "kdc_unreachable": settings(dc="127.0.0.2", shares=[]),
+    # Samba made itself a self-signed certificate at start: LDAPS works when not verified,
+    # and StartTLS against the system's CA store must fail as untrusted.
+    "ldaps_unverified": settings(ldap={"security": "ldaps", "verify_tls": False}, shares=[], kerberos=False),
+    "starttls_untrusted": settings(ldap={"security": "starttls"}, shares=[], kerberos=False),
 }
 
 
@@ -120,3 +124,17 @@ def test_no_password_in_results_or_logs(checked, skewed) -> None:
         for secret in (SVC_PASSWORD, DISABLED_PASSWORD):
             assert secret not in text
     assert "DEBUG" in checked[1]  # the log was captured at its most verbose
+
+
+def test_ldaps_and_starttls(checked) -> None:
+    ldaps = checked[0]["ldaps_unverified"]
+    assert states(ldaps)[("domain.ldap", "127.0.0.1")] == "ok"
+    assert summary(ldaps, "domain.ldap") == f"LDAP bind as {SVC_USER}@{REALM} on 127.0.0.1:636 and search of the account: ok"
+    assert states(ldaps)[("domain.clock_skew", "127.0.0.1")] == "ok"
+    untrusted = checked[0]["starttls_untrusted"]
+    assert states(untrusted)[("domain.ldap", "127.0.0.1")] == "crit"
+    assert summary(untrusted, "domain.ldap") == (
+        "the certificate of 127.0.0.1:389 is not trusted (unable to get local issuer certificate); "
+        "set checks.domain.ldap.ca_file to the domain's root CA")
+    # The DC's time was read before StartTLS, so the skew is still known.
+    assert states(untrusted)[("domain.clock_skew", "127.0.0.1")] == "ok"

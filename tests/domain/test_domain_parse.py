@@ -132,8 +132,16 @@ LDAP = [
                  State.CRIT, "LDAP server dc1:636 unreachable: socket connection error", id="refused"),
     pytest.param(LdapRaw("dc1:636", "rootdse", "LDAPSocketReceiveError", None, "error receiving data: timed out"),
                  State.UNKNOWN, "LDAP server dc1:636 did not answer", id="silent"),
-    pytest.param(LdapRaw("dc1:636", "connect", "LDAPSocketOpenError", None, "[SSL: CERTIFICATE_VERIFY_FAILED] self-signed certificate"),
-                 State.CRIT, "LDAP server dc1:636 unreachable: [SSL: CERTIFICATE_VERIFY_FAILED]", id="untrusted-cert"),
+    pytest.param(LdapRaw("dc1:636", "connect", "LDAPSocketOpenError", None,
+                         "socket ssl wrapping error: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: "
+                         "self-signed certificate (_ssl.c:1006)"),
+                 State.CRIT, "the certificate of dc1:636 is not trusted (self-signed certificate); set "
+                             "checks.domain.ldap.ca_file", id="untrusted-cert-ldaps"),
+    pytest.param(LdapRaw("dc1:389", "tls", "LDAPStartTLSError", None,
+                         "('wrap socket error: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get "
+                         "local issuer certificate (_ssl.c:1006)',)"),  # recorded against the test DC
+                 State.CRIT, "the certificate of dc1:389 is not trusted (unable to get local issuer certificate)",
+                 id="untrusted-cert-starttls"),
     pytest.param(LdapRaw("dc1:636", "search", None, 0, ""), State.CRIT, "bound as svc@EX.TEST, but the search found no such account",
                  id="account-not-found"),
 ]
