@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import socket
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -79,6 +80,27 @@ def _scrub(text: str, secrets: Iterable[str]) -> str:
     return " ".join(text.split())[:200]
 
 
+def _unreachable_reason(exc: Exception, timeout_s: float) -> str:
+    # netmiko raises its timeout exception from inside the socket error handler: the
+    # socket error it replaces is the real reason.
+    cause = exc.__cause__ or exc.__context__
+    inner = getattr(cause, "errors", None)  # paramiko's NoValidConnectionsError: {address: OSError}
+    if isinstance(inner, dict) and inner:
+        cause = next(iter(inner.values()))
+    if isinstance(cause, (TimeoutError, socket.timeout)):
+        return f"no answer within {timeout_s:g} s"
+    if isinstance(cause, ConnectionRefusedError):
+        return "connection refused (no SSH server on that port?)"
+    if isinstance(cause, OSError) and cause.strerror:
+        return cause.strerror
+    if "No existing session" in str(exc) or "banner" in str(cause):
+        # Something accepted the TCP connection but never spoke SSH (paramiko: "Error
+        # reading SSH protocol banner", which netmiko reports as "No existing session").
+        return f"the SSH session did not start within {timeout_s:g} s (no SSH banner: not an SSH server, or overloaded)"
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return first or f"no answer within {timeout_s:g} s"
+
+
 def read_with_netmiko(device: NetworkDevice, rules: PlatformRules, params: NetconfigParams, io: CollectorIO) -> CliReply:
     """Log in, enter privileged mode if the platform needs it, run the show commands."""
     from netmiko import ConnectHandler
@@ -114,8 +136,7 @@ def read_with_netmiko(device: NetworkDevice, rules: PlatformRules, params: Netco
     except NetmikoAuthenticationException:
         raise FetchError(f"SSH login as {cli.username!r} to {where} failed: wrong user name or password") from None
     except NetmikoTimeoutException as exc:
-        reason = _scrub(str(exc).splitlines()[0] if str(exc) else "no answer", (password, enable_secret))
-        raise FetchError(f"cannot reach {where} over SSH within {cli.timeout_s:g} s: {reason}") from None
+        raise FetchError(f"cannot reach {where} over SSH: {_unreachable_reason(exc, cli.timeout_s)}") from None
     except ReadTimeout:
         raise FetchError(f"'{current}' on {where} did not finish within {params.command_timeout_s:g} s") from None
     except ValueError as exc:

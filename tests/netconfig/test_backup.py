@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import subprocess
+import threading
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -42,9 +45,9 @@ class Site:
         self.collector = NetconfigCollector()
 
     def target(self, device: FakeDevice, *, platform: str | None = None, password_env: str | None = None,
-               port: int | None = None) -> NetworkDevice:
+               port: int | None = None, timeout_s: float = 8) -> NetworkDevice:
         cli = CliCredentials(username=device.username, password=f"env:{password_env or 'PW_' + device.name.upper()}",
-                             port=port or device.port, timeout_s=8)
+                             port=port or device.port, timeout_s=timeout_s)
         return NetworkDevice(name=device.name, address="127.0.0.1", platform=platform or device.platform, cli=cli)
 
     def run(self, *targets: NetworkDevice, params: NetconfigParams | None = None) -> list[CheckRun]:
@@ -192,14 +195,31 @@ def test_secrets_masked_in_repository_when_asked(site: Site, device_files):
     assert "Uptime:" not in stored and "! Time:" not in stored
 
 
-@pytest.mark.parametrize("case", ["wrong-password", "unreachable", "no-platform-rules", "missing-secret"])
-def test_failures_are_unknown_with_a_clear_reason(site: Site, device_files, case):
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A TCP port that accepts connections and never says a word (a hung device)."""
+    server = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+    thread = threading.Thread(target=lambda: accepted.append(server.accept()[0]), daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    server.close()
+    for conn in accepted:
+        conn.close()
+
+
+@pytest.mark.parametrize("case", ["wrong-password", "connection-refused", "silent-device", "no-platform-rules",
+                                  "missing-secret"])
+def test_failures_are_unknown_with_a_clear_reason(site: Site, device_files, silent_port, case):
     r1 = device_files["r1"]
     site.environ["PW_WRONG"] = "not-the-password"
+    dead = free_port()
     target, expected = {
         "wrong-password": (site.target(r1, password_env="PW_WRONG"),
                            "SSH login as 'patrol' to 127.0.0.1:{port} failed: wrong user name or password"),
-        "unreachable": (site.target(r1, port=(dead := free_port())), f"cannot reach 127.0.0.1:{dead} over SSH"),
+        "connection-refused": (site.target(r1, port=dead), f"cannot reach 127.0.0.1:{dead} over SSH: connection refused"),
+        "silent-device": (site.target(r1, port=silent_port, timeout_s=1.5),
+                          f"cannot reach 127.0.0.1:{silent_port} over SSH: the SSH session did not start within 1.5 s"),
         "no-platform-rules": (site.target(r1, platform="zyxel_os"), "no configuration-backup rules for platform 'zyxel_os'"),
         "missing-secret": (site.target(r1, password_env="PW_NOT_SET"), "cli.password: environment variable PW_NOT_SET is not set"),
     }[case]
