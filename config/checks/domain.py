@@ -78,7 +78,8 @@ class DomainParams(CheckParams):
     password_expiry_days: Annotated[WarnCrit, Field(
         description="days until the service account's password expires (lower is worse)")] = WarnCrit(warn=14, crit=3)
     connect_timeout_s: Annotated[float, Field(gt=0, description="per connection and per reply")] = 10
-    timeout_s: Annotated[float, Field(gt=0, description="the whole check may take this long")] = 60
+    timeout_s: Annotated[float, Field(gt=0, description="the whole check may take this long "
+                                                        "(kinit, LDAP and each share wait up to 2 x connect_timeout_s)")] = 120
 
     @field_validator("realm")
     @classmethod

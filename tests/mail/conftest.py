@@ -178,8 +178,9 @@ class Smtp:
     controller: object
 
 
-def start_smtp(lmtp_port: int, tls: TlsFiles | None = None) -> Smtp:
-    """Submission on a free port; with ``tls`` it offers STARTTLS and AUTH only after it."""
+def start_smtp(lmtp_port: int, tls: TlsFiles | None = None, *, implicit: bool = False) -> Smtp:
+    """Submission on a free port; with ``tls`` it offers STARTTLS and AUTH only after it,
+    or with ``implicit`` speaks TLS from the first byte (port 465 style)."""
     import ssl
 
     from aiosmtpd.controller import Controller
@@ -189,8 +190,10 @@ def start_smtp(lmtp_port: int, tls: TlsFiles | None = None) -> Smtp:
     if tls is not None:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(tls.cert, tls.key)
+    starttls = tls is not None and not implicit
     controller = Controller(RelayToLmtp(lmtp_port), hostname="127.0.0.1", port=port, authenticator=_authenticator,
-                            auth_require_tls=tls is not None, require_starttls=tls is not None, tls_context=context,
+                            auth_require_tls=starttls, require_starttls=starttls,
+                            tls_context=context if starttls else None, ssl_context=context if implicit else None,
                             auth_exclude_mechanism=["CRAM-MD5"], ready_timeout=10)
     controller.start()
     return Smtp(port, controller)
@@ -216,6 +219,13 @@ def dovecot_for_failures() -> Dovecot:
 @pytest.fixture(scope="session")
 def smtp(dovecot) -> Smtp:
     server = start_smtp(dovecot.lmtp_port)
+    yield server
+    server.controller.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_implicit_tls(dovecot) -> Smtp:
+    server = start_smtp(dovecot.lmtp_port, TlsFiles(dovecot.root / "cert.pem", dovecot.root / "key.pem"), implicit=True)
     yield server
     server.controller.stop()
 

@@ -226,3 +226,13 @@ def test_imap_starttls_without_verification(dovecot, monkeypatch) -> None:
     params = make_params(imap={"host": "127.0.0.1", "port": dovecot.imap_port, "security": "starttls", "verify_tls": False})
     [result] = run_check(params, monkeypatch)
     assert result.state is State.OK
+
+
+def test_implicit_tls_submission_and_starttls_imap(dovecot, smtp_implicit_tls, monkeypatch) -> None:
+    ca = str(dovecot.root / "cert.pem")
+    params = make_params(smtp={"host": "127.0.0.1", "port": smtp_implicit_tls.port, "security": "tls", "ca_file": ca},
+                         imap={"host": "127.0.0.1", "port": dovecot.imap_port, "security": "starttls", "ca_file": ca},
+                         round_trip={"enabled": True, "wait_s": 10, "poll_s": 0.2})
+    results = by_check(run_check(params, monkeypatch))
+    assert {c: r.state for c, r in results.items()} == {
+        "mail.submission": State.OK, "mail.imap": State.OK, "mail.round_trip": State.OK}, results
