@@ -11,6 +11,7 @@ tests/printers/fixtures/ipp/)::
 
 from __future__ import annotations
 
+import getpass
 import os
 import socket
 from collections.abc import Mapping
@@ -46,15 +47,26 @@ class CupsReplies:
     absent: bool = False  # nothing configured and nothing at the default places: no CUPS here
 
 
-def printers_request() -> bytes:
-    return ipp.encode_request(ipp.CUPS_GET_PRINTERS, 1, [(ipp.KEYWORD, "requested-attributes", PRINTER_ATTRIBUTES)])
+# RFC 8011 says clients SHOULD send requesting-user-name. CUPS 2.4 answers Get-Jobs about 25x
+# slower without it (measured: 150 jobs, ~140 ms without, ~6 ms with).
+def printers_request(user: str = "patrol") -> bytes:
+    return ipp.encode_request(ipp.CUPS_GET_PRINTERS, 1, [(ipp.NAME, "requesting-user-name", [user]),
+                                                         (ipp.KEYWORD, "requested-attributes", PRINTER_ATTRIBUTES)])
 
 
-def jobs_request() -> bytes:
+def jobs_request(user: str = "patrol") -> bytes:
     # "ipp://localhost/" asks for the jobs of every queue (as lpstat -o does).
     return ipp.encode_request(ipp.GET_JOBS, 2, [(ipp.URI, "printer-uri", ["ipp://localhost/"]),
+                                                (ipp.NAME, "requesting-user-name", [user]),
                                                 (ipp.KEYWORD, "which-jobs", ["not-completed"]),
                                                 (ipp.KEYWORD, "requested-attributes", JOB_ATTRIBUTES)])
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (a container with an arbitrary uid)
+        return "patrol"
 
 
 def resolve_server(configured: str | None, environ: Mapping[str, str], io: CollectorIO) -> tuple[ipp.IppServer, bool]:
@@ -83,8 +95,9 @@ def fetch(configured: str | None, timeout: float, io: CollectorIO,
           environ: Mapping[str, str] | None = None) -> CupsReplies:
     server, chosen = resolve_server(configured, os.environ if environ is None else environ, io)
     try:
-        printers = server.post(printers_request(), timeout=timeout)
-        jobs = server.post(jobs_request(), timeout=timeout)
+        user = _user()
+        printers = server.post(printers_request(user), timeout=timeout)
+        jobs = server.post(jobs_request(user), timeout=timeout)
     except (ConnectionRefusedError, FileNotFoundError) as exc:
         if not chosen and server.socket_path is None:
             return CupsReplies(str(server), absent=True)
