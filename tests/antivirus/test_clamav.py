@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -14,25 +14,9 @@ from collectors.base import CollectorIO, ParseError, State
 from collectors.commands import run_command
 from collectors.platforms.linux.clamav import parse_header
 from inventory.models import Host
+from tests.antivirus.clamav_db import cvd_header, write_db
 
 HOST = Host(name="linux-1", local=True, os="linux")
-NOW = datetime.now(timezone.utc)
-
-
-def cvd_header(built: datetime, version: int = 27462, sigs: int = 2071334) -> bytes:
-    """A 512-byte header as sigtool writes it: build time as '%d %b %Y %H-%M %z', stime as unix seconds."""
-    text = (f"ClamAV-VDB:{built:%d %b %Y %H-%M %z}:{version}:{sigs}:90:"
-            f"0c3d5b1a52e6dbc0fe5e20e5ba3c9a5e:AbCdEf0123456789+/=:raynman:{int(built.timestamp())}")
-    return text.encode().ljust(512, b" ")
-
-
-def write_db(folder: Path, **ages_days: float) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, age in ages_days.items():
-        suffix = ".cld" if name == "daily" else ".cvd"
-        # Headers only: the parser reads 512 bytes; the payload does not matter to it.
-        (folder / f"{name}{suffix}").write_bytes(cvd_header(NOW - timedelta(days=age)) + b"\x1f\x8b payload")
-    return folder
 
 
 def run(params_update: dict) -> dict[tuple[str, str], object]:
