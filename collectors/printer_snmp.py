@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from collectors.base import CheckResult, CollectorIO, FetchError, Metric, ParseError, State
-from config.checks.printer_snmp import PrinterSnmpParams, StateName
+from config.checks.printer_snmp import PrinterSnmpParams
 from inventory.models import Inventory, Printer
 
 # ---------------------------------------------------------------- the columns we walk

@@ -17,7 +17,6 @@ from collectors.base import CheckRun, CollectorIO, State
 from collectors.commands import run_command
 from collectors.netconfig import NetconfigCollector
 from config.checks.netconfig import NetconfigParams
-from config.secrets import SecretRef
 from inventory.models import CliCredentials, NetworkDevice
 from tests.netconfig.conftest import FakeDevice
 from tests.support.proc import free_port
