@@ -117,7 +117,7 @@ class OutboxSettings(Strict):
     drain_each_cycle: Annotated[bool, Field(description="send queued operations at the end of every cycle")] = True
     retry_base_s: Annotated[float, Field(gt=0, description="first retry delay; doubles per failure")] = 30
     retry_max_s: Annotated[float, Field(gt=0, description="longest delay between retries (nothing is ever dropped)")] = 3600
-    batch: Annotated[int, Field(ge=1, description="operations sent per drain at most")] = 500
+    batch: Annotated[int, Field(ge=1, description="queued operations read from the store at a time")] = 500
 
 
 class TicketingSettings(Strict):

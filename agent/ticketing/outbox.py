@@ -70,38 +70,45 @@ class Outbox:
                                 .where(_O.c.site == self.site, _O.c.status == "pending")).scalar_one()
 
     def drain(self, *, force: bool = False) -> int:
-        """Send what is due; returns how many calls went through. ``force`` ignores backoff."""
+        """Send what is due; returns how many calls went through. ``force`` ignores backoff.
+
+        Rows are read ``batch`` at a time (memory stays flat with a long backlog) until
+        the queue is worked through or the backend turns out to be down.
+        """
         now = self.clock()
-        query = (sa.select(_O).where(_O.c.site == self.site, _O.c.status == "pending")
-                 .order_by(_O.c.id).limit(self.batch))
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
         blocked: set[str] = set()
-        sent = 0
-        for row in rows:
-            if row.fingerprint in blocked:
-                continue
-            if row.next_attempt_at > now and not force:
-                blocked.add(row.fingerprint)
-                continue
-            try:
-                self._execute(row, now)
-            except BackendUnavailable as exc:
-                self._failed(row, now, str(exc))
-                break  # the backend is down: the rest would fail the same way
-            except BackendRejected as exc:
-                self._failed(row, now, str(exc))
-                blocked.add(row.fingerprint)
-            except Exception as exc:  # a bug or an unexpected answer: keep the row, keep going
-                log.debug("outbox %s failed", row.id, exc_info=True)
-                self._failed(row, now, f"{type(exc).__name__}: {exc}")
-                blocked.add(row.fingerprint)
-            else:
-                with self.engine.begin() as conn:
-                    conn.execute(_O.update().where(_O.c.id == row.id).values(
-                        status="done", done_at=now, attempts=row.attempts + 1, last_error=None))
-                sent += 1
-        return sent
+        sent, last_id = 0, 0
+        while True:
+            query = (sa.select(_O).where(_O.c.site == self.site, _O.c.status == "pending", _O.c.id > last_id)
+                     .order_by(_O.c.id).limit(self.batch))
+            with self.engine.connect() as conn:
+                rows = conn.execute(query).all()
+            if not rows:
+                return sent
+            for row in rows:
+                last_id = row.id
+                if row.fingerprint in blocked:
+                    continue
+                if row.next_attempt_at > now and not force:
+                    blocked.add(row.fingerprint)
+                    continue
+                try:
+                    self._execute(row, now)
+                except BackendUnavailable as exc:
+                    self._failed(row, now, str(exc))
+                    return sent  # the backend is down: the rest would fail the same way
+                except BackendRejected as exc:
+                    self._failed(row, now, str(exc))
+                    blocked.add(row.fingerprint)
+                except Exception as exc:  # a bug or an unexpected answer: keep the row, keep going
+                    log.debug("outbox %s failed", row.id, exc_info=True)
+                    self._failed(row, now, f"{type(exc).__name__}: {exc}")
+                    blocked.add(row.fingerprint)
+                else:
+                    with self.engine.begin() as conn:
+                        conn.execute(_O.update().where(_O.c.id == row.id).values(
+                            status="done", done_at=now, attempts=row.attempts + 1, last_error=None))
+                    sent += 1
 
     def _failed(self, row: Any, now: datetime, message: str) -> None:
         delay = min(self.retry_base_s * (2 ** min(row.attempts, 30)), self.retry_max_s)
