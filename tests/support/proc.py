@@ -1,8 +1,8 @@
 """Start real servers for tests: free ports, readiness waits, and stopping by our own PID.
 
 Every server is a plain child process in its own session, started once per test session
-by a fixture, and stopped by the PID we started (checked against /proc/PID/cmdline,
-since PIDs wrap on this machine), never by name.
+by a fixture, and stopped by the PID we started, never by name. PIDs wrap on this
+machine, so a PID is signalled only while its child is unreaped (see ``is_ours``).
 """
 
 from __future__ import annotations
@@ -91,17 +91,16 @@ class ServerProcess:
         self.popen = subprocess.Popen(self.argv, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                       env=full_env, cwd=cwd, start_new_session=True, user=user,
                                       group=user if user else None, extra_groups=[] if user else None)
-        self._cmdline = Path(f"/proc/{self.popen.pid}/cmdline").read_bytes() if Path(f"/proc/{self.popen.pid}").exists() else b""
 
     @property
     def pid(self) -> int:
         return self.popen.pid
 
     def is_ours(self) -> bool:
-        try:
-            return Path(f"/proc/{self.pid}/cmdline").read_bytes() == self._cmdline and self.popen.poll() is None
-        except OSError:
-            return False
+        # The PID is ours as long as we have not reaped the child: an exited but unreaped
+        # child stays a zombie holding its PID, so no other process can have it yet.
+        # (Reading /proc/PID/cmdline right after start can race with exec and read empty.)
+        return self.popen.poll() is None
 
     def log_tail(self, lines: int = 30) -> str:
         try:
