@@ -25,6 +25,7 @@ import logging
 import re
 import ssl
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -534,6 +535,32 @@ def fetch_ldap(params: DomainParams, password: str, clock: Any) -> LdapRaw:
 
 
 def fetch_share(unc: str, params: DomainParams, password: str) -> ShareRaw:
+    """Open and list one share, within 4 x connect_timeout_s whatever the server does.
+
+    smbprotocol bounds only the connect and negotiate by a timeout; a server that stalls
+    later (session setup, tree connect) would hold this thread for minutes. The exchange
+    therefore runs in a helper thread; past the limit its connection is closed, which
+    ends the helper's wait, and the share is reported as not answering.
+    """
+    limit = 4 * params.connect_timeout_s
+    state: dict[str, Any] = {"phase": "connect"}
+    done: list[ShareRaw] = []
+    worker = threading.Thread(target=lambda: done.append(_open_and_list(unc, params, password, state)),
+                              name="patrol-smb", daemon=True)
+    worker.start()
+    worker.join(limit)
+    if done:
+        return done[0]
+    conn = state.get("conn")
+    if conn is not None:
+        try:
+            conn.disconnect(close=False)
+        except Exception:  # noqa: BLE001 - best effort on a connection already given up
+            log.debug("domain: closing the stalled SMB connection to %s failed", unc, exc_info=True)
+    return ShareRaw(unc, state["phase"], "TimeoutError", None, f"no answer within {limit:g} s")
+
+
+def _open_and_list(unc: str, params: DomainParams, password: str, state: dict[str, Any]) -> ShareRaw:
     from smbprotocol.connection import Connection
     from smbprotocol.exceptions import SMBException, SMBResponseException
     from smbprotocol.file_info import FileInformationClass
@@ -545,22 +572,22 @@ def fetch_share(unc: str, params: DomainParams, password: str) -> ShareRaw:
     assert params.account and params.realm
     scrub = _Scrubber(password)
     server, share, path = split_unc(unc)
-    phase = "connect"
-    conn = Connection(uuid.uuid4(), server, params.smb_port, require_signing=True)
+    phase = state["phase"] = "connect"
+    conn = state["conn"] = Connection(uuid.uuid4(), server, params.smb_port, require_signing=True)
     try:
-        conn.connect(timeout=params.connect_timeout_s)
-        phase = "login"
+        conn.connect(timeout=max(1, math.ceil(params.connect_timeout_s)))
+        phase = state["phase"] = "login"
         session = Session(conn, f"{params.account.username}@{params.realm}", password, auth_protocol=params.smb_auth)
         session.connect()
-        phase = "tree"
+        phase = state["phase"] = "tree"
         tree = TreeConnect(session, rf"\\{server}\{share}")
         tree.connect()
-        phase = "open"
+        phase = state["phase"] = "open"
         folder = Open(tree, path)
         folder.create(ImpersonationLevel.Impersonation, DirectoryAccessMask.FILE_LIST_DIRECTORY,
                       FileAttributes.FILE_ATTRIBUTE_DIRECTORY, ShareAccess.FILE_SHARE_READ | ShareAccess.FILE_SHARE_WRITE,
                       CreateDisposition.FILE_OPEN, CreateOptions.FILE_DIRECTORY_FILE)
-        phase = "list"
+        phase = state["phase"] = "list"
         entries = folder.query_directory("*", FileInformationClass.FILE_NAMES_INFORMATION)
         folder.close()
         tree.disconnect()

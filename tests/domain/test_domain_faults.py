@@ -4,6 +4,7 @@ listening at all, and a missing kinit. Each ends in a clear result after its tim
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timezone
 
 import pytest
 
@@ -67,3 +68,30 @@ def test_missing_kinit_is_unknown_with_the_package_name(monkeypatch) -> None:
     results = run(params_on(free_port(), kinit="/nonexistent/kinit", shares=[]), monkeypatch)
     assert results["domain.kerberos"].state is State.UNKNOWN
     assert "Debian: krb5-user" in results["domain.kerberos"].summary
+
+
+def test_share_stalling_after_connect_is_cut_off(monkeypatch) -> None:
+    """smbprotocol has no timeout after the negotiate: a server stalling in the session
+    setup must still end in a result, not a thread held for minutes."""
+    import threading
+
+    import collectors.domain as domain
+    from collectors.domain import DomainRaw, evaluate, fetch_share, parse
+
+    release = threading.Event()
+
+    def stalls_in_login(unc, params, password, state):
+        state["phase"] = "login"
+        release.wait(30)
+        return domain.ShareRaw(unc, "done", entries=0)
+
+    monkeypatch.setattr(domain, "_open_and_list", stalls_in_login)
+    params = params_on(445, connect_timeout_s=0.1)
+    try:
+        raw = fetch_share(r"\\127.0.0.1\data", params, PASSWORD)
+    finally:
+        release.set()
+    assert (raw.phase, raw.error_type) == ("login", "TimeoutError")
+    [result] = evaluate(parse(DomainRaw("EX.TEST", "127.0.0.1", "svc", shares=(raw,))), params, Host(name="pc-01"),
+                        datetime(2026, 11, 22, tzinfo=timezone.utc))
+    assert (result.state, result.summary) == (State.UNKNOWN, r"\\127.0.0.1\data: no answer from 127.0.0.1 during login")
