@@ -137,3 +137,16 @@ def test_this_machine() -> None:
     checks = {r.check: r for r in COLLECTOR.evaluate(model, params, HOST, NOW)}
     assert set(checks) == {"hardware.driver", "hardware.device", "hardware.kernel_errors"}
     assert checks["hardware.kernel_errors"].state is not State.UNKNOWN, checks["hardware.kernel_errors"].summary
+
+
+def test_whole_collector_on_windows_through_the_command_runner() -> None:
+    sample = (FIXTURES / "windows" / "missing_drivers_and_conflict" / "output.json").read_bytes()
+
+    def run(argv, *, timeout, input=None, env=None):
+        assert "Win32_PnPEntity" in argv[-1]
+        return CommandOutput(tuple(argv), 0, sample, b"")
+
+    params = HardwareParams()
+    model = COLLECTOR.parse(COLLECTOR.fetch(HOST, params, CollectorIO(run=run, platform="windows")))
+    got = {r.check: r.state for r in COLLECTOR.evaluate(model, params, HOST, NOW)}
+    assert got == {"hardware.driver": State.CRIT, "hardware.device": State.CRIT}  # no kernel log on Windows

@@ -164,3 +164,19 @@ def test_same_item_on_two_platforms_is_allowed() -> None:
     assert [r.item for r in SoftwareCollector().evaluate(DEBIAN_PC, params, HOST, NOW)] == ["Office"]
     with pytest.raises(ValidationError, match="same item"):
         SoftwareParams(required=[{"name": "a", "label": "Office", "platform": "windows"}, {"name": "b", "label": "Office"}])
+
+
+def test_whole_collector_on_windows_through_the_command_runner() -> None:
+    sample = (FIXTURES / "windows" / "office_pc.json").read_bytes()
+    scripts: list[str] = []
+
+    def run(argv, *, timeout, input=None, env=None):
+        scripts.append(argv[-1])
+        return CommandOutput(tuple(argv), 0, sample, b"")
+
+    params = SoftwareParams(required=[{"name": "Microsoft 365 Apps*", "label": "Office", "min_version": "16.0.16827"},
+                                      {"name": "libreoffice-writer", "platform": "linux"}])
+    collector = SoftwareCollector()
+    model = collector.parse(collector.fetch(HOST, params, CollectorIO(run=run, platform="windows")))
+    assert all(view in scripts[0] for view in ("HKLM:\\SOFTWARE\\Microsoft", "WOW6432Node", "HKCU:"))
+    assert [(r.item, r.state) for r in collector.evaluate(model, params, HOST, NOW)] == [("Office", State.OK)]

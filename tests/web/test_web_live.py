@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from collectors.base import CollectorIO, State
+from collectors.base import CollectorIO, CommandOutput, State
 from collectors.commands import run_command
 from collectors.web import WebCollector
 from config.checks.web import WebParams
@@ -131,3 +131,26 @@ def test_proxy_password_never_appears(web: WebPeers) -> None:
     assert any("(with Proxy-Authorization)" in line for line in web.proxied_lines())
     for result in got.values():
         assert secret not in repr(result)
+
+
+def test_windows_wininet_proxy_is_used_with_its_local_bypass(web: WebPeers) -> None:
+    """The Windows path end to end: the WinINET settings (as the registry query prints them)
+    send 127.0.0.1 through the real test proxy; 'localhost' has no dot, so <local> bypasses it."""
+    settings = (f'{{"ProxyEnable":1,"ProxyServer":"127.0.0.1:{web.proxy_port}",'
+                '"ProxyOverride":"<local>","AutoConfigURL":null}').encode()
+    calls: list[str] = []
+
+    def run(argv, *, timeout, input=None, env=None):
+        calls.append(argv[-1])
+        return CommandOutput(tuple(argv), 0, settings, b"")
+
+    params = WebParams(urls=[{"url": web.url("http"), "name": "via-proxy"},
+                             {"url": f"http://localhost:{web.ports['http']}/", "name": "local"}])
+    io = CollectorIO(run=run, platform="windows")
+    before = len(web.proxied_lines())
+    model = COLLECTOR.parse(COLLECTOR.fetch(HOST, params, io))
+    got = {r.item: r for r in COLLECTOR.evaluate(model, params, HOST, io.clock())}
+    assert "Internet Settings" in calls[0]
+    assert got["via-proxy"].state is State.OK and "via proxy http://127.0.0.1:" in got["via-proxy"].summary
+    assert got["local"].state is State.OK and "via proxy" not in got["local"].summary
+    assert web.proxied_lines()[before:] == [f"GET {web.url('http')} HTTP/1.1"]
