@@ -67,8 +67,8 @@ class MailRaw:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """One step, classified: ``kind`` is ok, auth_failed, no_auth, timeout, unreachable,
-    tls, rejected, not_delivered, skipped or protocol."""
+    """One step, classified: ``kind`` is ok, auth_failed, no_auth, no_starttls, timeout,
+    unreachable, tls, rejected, not_delivered, skipped or protocol."""
 
     step: str
     server: str
@@ -109,6 +109,7 @@ _STATE_BY_KIND: dict[str, State] = {
     "ok": State.OK,
     "auth_failed": State.CRIT,
     "no_auth": State.CRIT,
+    "no_starttls": State.CRIT,
     "unreachable": State.CRIT,
     "tls": State.CRIT,
     "rejected": State.CRIT,
@@ -139,6 +140,9 @@ def classify(ex: Exchange, username: str) -> Outcome:
     # imaplib raises one generic IMAP4.error; during login it means the login was refused.
     if ex.error_type == "error" and ex.step == "imap" and ex.phase == "login":
         kind = "auth_failed"
+    # STARTTLS refused: smtplib says SMTPNotSupportedError, imaplib IMAP4.error.
+    if ex.error_type in ("SMTPNotSupportedError", "error") and ex.phase == "tls":
+        kind = "no_starttls"
     code = f"{ex.reply_code} " if ex.reply_code else ""
     messages = {
         "timeout": f"{label}: no answer within {ex.timeout_s:g} s while waiting for the {ex.phase} reply",
@@ -148,6 +152,8 @@ def classify(ex: Exchange, username: str) -> Outcome:
                 else f"{label}: TLS failed during {ex.phase} ({reply or ex.error_type})"),
         "auth_failed": f"{label}: login refused for {username} (wrong password, locked or disabled account): {code}{reply}".rstrip(": "),
         "no_auth": f"{label}: the server offers no login (AUTH) on this connection{'; ' + reply if reply else ''}",
+        "no_starttls": f"{label}: the server does not offer STARTTLS ({reply}); the password would cross the "
+                       "network in clear text, so no login was tried",
         "rejected": f"{label}: the server refused the probe message: {code}{reply}".rstrip(": "),
         "not_delivered": f"{label}: the probe message did not arrive within {ex.timeout_s:g} s",
         "skipped": f"{label}: not attempted ({reply})",

@@ -66,6 +66,8 @@ CASES = [
                  State.CRIT, "certificate is not trusted (self-signed certificate); set ca_file", id="smtp-untrusted-cert"),
     pytest.param(Exchange("imap", "mx:993", "greeting", "SSLError", None, "[SSL: WRONG_VERSION_NUMBER] wrong version number"),
                  State.CRIT, "TLS failed during greeting ([SSL: WRONG_VERSION_NUMBER]", id="imap-tls-to-plain-port"),
+    pytest.param(Exchange("imap", "mx:143", "tls", "error", None, "TLS not supported by server"),
+                 State.CRIT, "IMAP mx:143: the server does not offer STARTTLS (TLS not supported by server)", id="imap-no-starttls"),
     pytest.param(Exchange("smtp", "mx:25", "login", "NoAuth", None, "no AUTH in the EHLO reply"),
                  State.CRIT, "offers no login (AUTH)", id="smtp-no-auth"),
     pytest.param(Exchange("round_trip", "mx:587", "send", "SMTPRecipientsRefused", 550, "5.1.1 unknown user"),
@@ -236,3 +238,12 @@ def test_implicit_tls_submission_and_starttls_imap(dovecot, smtp_implicit_tls, m
     results = by_check(run_check(params, monkeypatch))
     assert {c: r.state for c, r in results.items()} == {
         "mail.submission": State.OK, "mail.imap": State.OK, "mail.round_trip": State.OK}, results
+
+
+def test_server_without_starttls_gets_no_password(smtp, monkeypatch) -> None:
+    params = make_params(smtp={"host": "127.0.0.1", "port": smtp.port, "security": "starttls"})
+    [result] = run_check(params, monkeypatch)
+    assert result.state is State.CRIT
+    assert result.summary == (f"SMTP submission 127.0.0.1:{smtp.port}: the server does not offer STARTTLS "
+                              "(STARTTLS extension not supported by server.); the password would cross the network "
+                              "in clear text, so no login was tried")
