@@ -41,6 +41,9 @@ class HardwareSnapshot:
     issues: tuple[DeviceIssue, ...]
     kernel_lines: tuple[str, ...] | None = None  # None: not read (off, Windows, or unreadable)
     kernel_error: str = ""  # why the kernel log could not be read
+    # Whether the source reports device errors at all (Windows problem codes do; Linux sysfs
+    # only says whether a driver is bound: there, failures show as kernel errors).
+    reports_device_errors: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,9 @@ def evaluate_category(model: HardwareSnapshot, category: str, params: HardwarePa
                         for issue, state in rated)
     metrics = (Metric(f"{category}_problem_devices_count", len(problems), "count"),)
     what = "without a working driver" if category == "driver" else "in an error state"
+    if category == "device" and not model.reports_device_errors:
+        return CheckResult(check, target, "", State.OK,
+                           f"{model.source} has no device error states: see hardware.kernel_errors", observed_at=now)
     if not problems:
         summary = f"no device {what} ({model.devices_total} devices, {model.source})"
     else:

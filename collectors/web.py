@@ -197,8 +197,9 @@ def _proxy_auth(proxy: str) -> dict[str, str]:
 
 
 def _tunnel(sock: socket.socket, host: str, port: int, proxy: str, deadline: _Deadline) -> None:
-    headers = {"Host": f"{host}:{port}", **_proxy_auth(proxy)}
-    lines = [f"CONNECT {host}:{port} HTTP/1.1"] + [f"{k}: {v}" for k, v in headers.items()]
+    authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"  # IPv6 literals in brackets
+    headers = {"Host": authority, **_proxy_auth(proxy)}
+    lines = [f"CONNECT {authority} HTTP/1.1"] + [f"{k}: {v}" for k, v in headers.items()]
     sock.settimeout(deadline.left("proxy"))
     try:
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))

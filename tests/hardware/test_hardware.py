@@ -150,3 +150,8 @@ def test_whole_collector_on_windows_through_the_command_runner() -> None:
     model = COLLECTOR.parse(COLLECTOR.fetch(HOST, params, CollectorIO(run=run, platform="windows")))
     got = {r.check: r.state for r in COLLECTOR.evaluate(model, params, HOST, NOW)}
     assert got == {"hardware.driver": State.CRIT, "hardware.device": State.CRIT}  # no kernel log on Windows
+
+
+def test_linux_says_device_errors_come_from_the_kernel_log() -> None:
+    device = run_all(_sysfs("laptop_missing_drivers"))["hardware.device"]
+    assert device.state is State.OK and device.summary == "sysfs has no device error states: see hardware.kernel_errors"

@@ -156,4 +156,5 @@ def parse(sample: SysfsSample) -> HardwareSnapshot:
                                   category="driver", code="no-driver", meaning="no kernel driver bound"))
     lines, kernel_error = _kernel_lines(sample)
     return HardwareSnapshot(platform="linux", source="sysfs", devices_total=len(sample.pci) + len(sample.usb),
-                            issues=tuple(issues), kernel_lines=lines, kernel_error=kernel_error)
+                            issues=tuple(issues), kernel_lines=lines, kernel_error=kernel_error,
+                            reports_device_errors=False)
