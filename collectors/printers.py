@@ -82,18 +82,17 @@ def evaluate_queue(queue: PrintQueue, params: PrintersParams, target: str, now: 
 def evaluate_jobs(queue: str, jobs: Sequence[PrintJob], params: PrintersParams, target: str,
                   now: datetime) -> CheckResult:
     waiting = [j for j in jobs if params.count_held_jobs or j.state != "held"]
-    ages = [(now - j.created_at).total_seconds() for j in waiting if j.created_at is not None]
-    oldest_s = max(ages, default=0.0)
+    dated = [(j, (now - j.created_at).total_seconds()) for j in waiting if j.created_at is not None]
+    oldest_s = max((age for _, age in dated), default=0.0)
     limits = params.stuck_job_minutes
     state = threshold_state(oldest_s / 60, limits.warn, limits.crit)
-    stuck = [j for j, age in zip((j for j in waiting if j.created_at is not None), ages)
-             if limits.warn is not None and age / 60 >= limits.warn]
+    first_limit = min((v for v in (limits.warn, limits.crit) if v is not None), default=None)
+    stuck = [j for j, age in dated if first_limit is not None and age / 60 >= first_limit]
     metrics = (Metric("queued_jobs_count", len(jobs), "count"), Metric("stuck_jobs_count", len(stuck), "count"),
                Metric("oldest_job_age_seconds", round(oldest_s, 1), "seconds"))
     if stuck:
-        summary = (f"{queue}: {len(stuck)} job(s) stuck, oldest waiting {oldest_s / 60:.0f} min "
-                   f"(warn {limits.warn:g}, crit {limits.crit:g} min)" if limits.crit is not None else
-                   f"{queue}: {len(stuck)} job(s) stuck, oldest waiting {oldest_s / 60:.0f} min")
+        shown = ", ".join(f"{name} {v:g}" for name, v in (("warn", limits.warn), ("crit", limits.crit)) if v is not None)
+        summary = f"{queue}: {len(stuck)} job(s) stuck, oldest waiting {oldest_s / 60:.0f} min ({shown} min)"
     elif jobs:
         summary = f"{queue}: {len(jobs)} job(s) waiting, oldest {oldest_s / 60:.0f} min"
     else:

@@ -93,3 +93,9 @@ def test_spooler(system: PrintSystem, state: State, words: str) -> None:
     got = results(system)
     assert list(got) == [("printers.spooler", "")]
     assert got[("printers.spooler", "")].state is state and words in got[("printers.spooler", "")].summary
+
+
+def test_only_a_crit_limit() -> None:
+    result = results(one_queue(PrintQueue("q", "idle", True), _job(70)), stuck_job_minutes={"warn": None, "crit": 60})
+    got = result[("printers.jobs", "q")]
+    assert got.state is State.CRIT and got.summary == "q: 1 job(s) stuck, oldest waiting 70 min (crit 60 min)"
