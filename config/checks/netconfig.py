@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from config.checks.base import CheckParams, FindingPolicy
+from config.checks.base import CheckParams, FindingPolicy, Schedule
 
 
 class NetconfigParams(CheckParams):
@@ -36,6 +36,8 @@ class NetconfigParams(CheckParams):
         description="more regexes of lines that change by themselves, for every platform")] = ()
     extra_secret_patterns: Annotated[tuple[str, ...], Field(
         description="more regexes after which the rest of a line is a secret, e.g. 'ppp chap password'")] = ()
+    # Hourly, as Oxidized does by default: SSH logins every 5 minutes would fill device logs.
+    schedule: Schedule = Schedule(interval_s=3600, jitter_s=300)
     # A change is reported once per backup and then held for change_hold_h: open a finding on
     # the first WARN rather than waiting for a second one that may never come.
     findings: FindingPolicy = FindingPolicy(open_after=1, resolve_after=1)

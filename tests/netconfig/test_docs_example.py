@@ -43,3 +43,4 @@ def test_defaults_match_the_doc():
     assert (printer.supply_warn_percent, printer.supply_crit_percent, printer.tray_empty_state) == (15, 0, "warn")
     assert (netconfig.repository, netconfig.change_hold_h, netconfig.max_diff_lines) == ("configs", 24, 400)
     assert netconfig.mask_secrets_in_repository is False
+    assert (printer.schedule.interval_s, netconfig.schedule.interval_s) == (300, 3600)
