@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -59,7 +60,7 @@ class SnmpWalkError(SnmpError):
 
 # ---------------------------------------------------------------- site-wide limit
 
-_site_limits: dict[int, asyncio.Semaphore] = {}
+_site_limits: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
 _site_limit_size = DEFAULT_SITE_LIMIT
 
 
@@ -74,11 +75,9 @@ def set_site_limit(size: int) -> None:
 
 def site_limiter() -> asyncio.Semaphore:
     loop = asyncio.get_running_loop()
-    sem = _site_limits.get(id(loop))
-    if sem is None or getattr(sem, "_patrol_loop", None) is not loop:
-        sem = asyncio.Semaphore(_site_limit_size)
-        sem._patrol_loop = loop  # type: ignore[attr-defined]
-        _site_limits[id(loop)] = sem
+    sem = _site_limits.get(loop)
+    if sem is None:
+        sem = _site_limits[loop] = asyncio.Semaphore(_site_limit_size)
     return sem
 
 

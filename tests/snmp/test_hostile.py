@@ -50,3 +50,30 @@ def test_silent_device_can_be_unknown_instead(hostile, poll) -> None:
     params = SwitchParams(unreachable="unknown")
     results = poll(device(hostile.port, f"silent-{SECRET}", timeout_s=0.2, retries=0), params=params)
     assert [(r.check, r.state) for r in results] == [("switch.reachability", State.UNKNOWN)]
+
+
+def test_site_limit_caps_requests_in_flight(hostile) -> None:
+    """With a site limit of 2, a third device's request waits for a slot (silent agent: all hang)."""
+    import asyncio
+
+    from collectors.snmp.client import DEFAULT_SITE_LIMIT, SnmpTimeout, open_client, set_site_limit, site_limiter
+    from config.secrets import resolve_secret
+
+    async def scenario() -> tuple[int, int]:
+        clients = [open_client("127.0.0.1", device(hostile.port, f"silent-{i}", timeout_s=0.3, retries=0).snmp,
+                               resolve_secret) for i in range(3)]
+        tasks = [asyncio.create_task(c.get(["1.3.6.1.2.1.1.3.0"])) for c in clients]
+        await asyncio.sleep(0.1)
+        sem = site_limiter()
+        in_flight, waiting = 2 - sem._value, len(sem._waiters or ())
+        for outcome in await asyncio.gather(*tasks, return_exceptions=True):
+            assert isinstance(outcome, SnmpTimeout)
+        for c in clients:
+            c.close()
+        return in_flight, waiting
+
+    set_site_limit(2)
+    try:
+        assert asyncio.run(scenario()) == (2, 1)
+    finally:
+        set_site_limit(DEFAULT_SITE_LIMIT)
