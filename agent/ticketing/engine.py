@@ -171,6 +171,12 @@ class CycleSummary:
         return text
 
 
+def _held_label(record: FindingRecord) -> str:
+    """How a suppressed finding is listed on the down target's ticket."""
+    parent = (record.held_reason or "").split()[1:2]
+    return f"{record.target} {record.check}" if parent == [record.target] else record.target
+
+
 def _fmt(at: datetime | None) -> str:
     return at.strftime("%Y-%m-%d %H:%M UTC") if at else "-"
 
@@ -344,6 +350,9 @@ class TicketEngine:
 
     def _hold_reason(self, record: FindingRecord, now: datetime, down: Mapping[str, FindingRecord],
                      silences: Sequence[SilenceRule]) -> str | None:
+        if record.target in down and record.check not in self._down_checks:
+            # The target itself is unreachable: its other checks fail for that one reason.
+            return f"suppressed: {record.target} is down"
         for parent in self.targets.ancestors.get(record.target, ()):
             if parent in down:
                 return f"suppressed: {parent} is down"
@@ -371,7 +380,7 @@ class TicketEngine:
                     self._event(record, "held", now, reason=reason)
                     if reason.startswith("suppressed"):
                         parent = reason.split()[1]
-                        newly_suppressed.setdefault(parent, []).append(record.target)
+                        newly_suppressed.setdefault(parent, []).append(_held_label(record))
                     else:  # silences and maintenance must leave an audit trail
                         self.audits.append(Audit("ticket.hold", record.title,
                                                  {"fingerprint": record.fingerprint, "reason": reason}))
@@ -389,7 +398,7 @@ class TicketEngine:
         held_by: dict[str, set[str]] = {}
         for record in candidates:
             if record.held_reason and record.held_reason.startswith("suppressed: "):
-                held_by.setdefault(record.held_reason.split()[1], set()).add(record.target)
+                held_by.setdefault(record.held_reason.split()[1], set()).add(_held_label(record))
         budget = self.settings.storm_limit
         overflow: list[FindingRecord] = []
         fresh: set[str] = set()
@@ -410,7 +419,7 @@ class TicketEngine:
             new = sorted(set(children) - set(ticket.suppressed))
             if new:
                 ticket.suppressed.extend(new)
-                self._comment(ticket, f"Holding tickets of {len(new)} dependent target(s) while {parent} is down: "
+                self._comment(ticket, f"Holding tickets of {len(new)} dependent(s) while {parent} is down: "
                                       + ", ".join(new), now)
 
     def _body(self, record: FindingRecord, tier: str, due_response: datetime, due_resolve: datetime,
@@ -433,7 +442,7 @@ class TicketEngine:
                           f"{_duration(self.settings.flap_window_s)}; one ticket is kept open until it is stable."]
         suppressed = sorted(set(suppressed))
         if suppressed:
-            lines += ["", f"Tickets held for {len(suppressed)} dependent target(s) while this is down: "
+            lines += ["", f"Tickets held for {len(suppressed)} dependent(s) while this is down: "
                       + ", ".join(suppressed)]
         lines += ["", f"Patrol fingerprint: {record.fingerprint}",
                   "Opened by Patrol; it is resolved automatically when the check recovers."]

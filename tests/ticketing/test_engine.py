@@ -134,7 +134,16 @@ def test_dependents_failing_after_the_parent_is_ticketed_are_listed_on_it(make_h
     h.cycle(down, *((f"pc-{i:02d}", "system.reachability", C) for i in range(5)))
     h.cycle(down, *((f"pc-{i:02d}", "system.reachability", C) for i in range(5)))
     assert len(backend_tickets(h)) == 1
-    assert "Holding tickets of 5 dependent target(s) while sw1 is down: pc-00, pc-01, pc-02, pc-03, pc-04" in comments(h)
+    assert "Holding tickets of 5 dependent(s) while sw1 is down: pc-00, pc-01, pc-02, pc-03, pc-04" in comments(h)
+
+
+def test_a_down_host_holds_its_own_other_checks(make_harness):
+    h = make_harness()
+    state = [("pc-00", "system.reachability", C), ("pc-00", "system.disk", U, "/"), ("pc-00", "system.cpu", U)]
+    for _ in range(8):
+        h.cycle(*state)
+    assert [t.check for t in tickets(h)] == ["system.reachability"]
+    assert tickets(h)[0].suppressed == ("pc-00 system.cpu", "pc-00 system.disk")
 
 
 def test_storm_control_opens_k_tickets_and_one_summary(make_harness):
