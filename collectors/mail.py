@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import imaplib
 import logging
+import poplib
 import smtplib
 import socket
 import ssl
@@ -43,12 +44,12 @@ PROBE_HEADER = "X-Patrol-Probe"
 class Exchange:
     """What happened in one step, as fetched (no interpretation yet).
 
-    ``phase`` is the last thing attempted: connect, greeting, tls, login, select, send,
-    wait, cleanup or done. ``error_type`` is the exception class name (None on success),
+    ``phase`` is the last thing attempted: connect, greeting, ehlo, tls, login, select
+    (IMAP), stat (POP3), send, wait or done. ``error_type`` is the exception class name (None on success),
     ``reply`` the server's reply or the exception text, already scrubbed of the password.
     """
 
-    step: str  # "smtp" | "imap" | "round_trip"
+    step: str  # "smtp" | "imap" | "pop3" | "round_trip"
     server: str  # "host:port"
     phase: str
     error_type: str | None = None
@@ -120,7 +121,7 @@ _STATE_BY_KIND: dict[str, State] = {
     "skipped": State.UNKNOWN,
 }
 
-_STEP_LABEL = {"smtp": "SMTP submission", "imap": "IMAP", "round_trip": "round trip"}
+_STEP_LABEL = {"smtp": "SMTP submission", "imap": "IMAP", "pop3": "POP3", "round_trip": "round trip"}
 
 
 def _clean_reply(text: str) -> str:
@@ -137,11 +138,11 @@ def classify(ex: Exchange, username: str) -> Outcome:
     if ex.error_type is None:
         return Outcome(ex.step, ex.server, "ok", f"{label}: ok in {ex.elapsed_s:.2f} s", ex.elapsed_s)
     kind = _KIND_BY_ERROR.get(ex.error_type, "protocol")
-    # imaplib raises one generic IMAP4.error; during login it means the login was refused.
-    if ex.error_type == "error" and ex.step == "imap" and ex.phase == "login":
+    # imaplib and poplib raise one generic error each (IMAP4.error, error_proto): during
+    # login it means the login was refused, during STARTTLS that the server has none.
+    if ex.error_type in ("error", "error_proto") and ex.phase == "login":
         kind = "auth_failed"
-    # STARTTLS refused: smtplib says SMTPNotSupportedError, imaplib IMAP4.error.
-    if ex.error_type in ("SMTPNotSupportedError", "error") and ex.phase == "tls":
+    if ex.error_type in ("SMTPNotSupportedError", "error", "error_proto") and ex.phase == "tls":
         kind = "no_starttls"
     code = f"{ex.reply_code} " if ex.reply_code else ""
     messages = {
@@ -170,8 +171,9 @@ def parse(raw: MailRaw) -> MailModel:
 
 # ---------------------------------------------------------------- evaluate (pure)
 
-_CHECK_BY_STEP = {"smtp": "mail.submission", "imap": "mail.imap", "round_trip": "mail.round_trip"}
-_METRIC_BY_STEP = {"smtp": "login_seconds", "imap": "login_seconds", "round_trip": "round_trip_seconds"}
+_CHECK_BY_STEP = {"smtp": "mail.submission", "imap": "mail.imap", "pop3": "mail.pop3", "round_trip": "mail.round_trip"}
+_METRIC_BY_STEP = {"smtp": "login_seconds", "imap": "login_seconds", "pop3": "login_seconds",
+                   "round_trip": "round_trip_seconds"}
 
 
 def evaluate(model: MailModel, params: MailParams, target: Host, now: datetime) -> Iterable[CheckResult]:
@@ -277,25 +279,6 @@ def _smtp_login(server: MailServer, user: str, password: str, timeout: float, st
         raise
 
 
-def _imap_login(server: MailServer, user: str, password: str, timeout: float, st: _Step) -> imaplib.IMAP4:
-    port = server.port_for("imap")
-    st.phase = "greeting"
-    if server.security == "tls":
-        client: imaplib.IMAP4 = imaplib.IMAP4_SSL(server.host, port, ssl_context=_tls_context(server), timeout=timeout)
-    else:
-        client = imaplib.IMAP4(server.host, port, timeout=timeout)
-    try:
-        if server.security == "starttls":
-            st.phase = "tls"
-            client.starttls(ssl_context=_tls_context(server))
-        st.phase = "login"
-        client.login(user, password)
-        return client
-    except BaseException:
-        _close_quietly(client.shutdown)
-        raise
-
-
 def _close_quietly(close: Callable[[], Any]) -> None:
     try:
         close()
@@ -315,12 +298,112 @@ def _probe_message(sender: str, recipient: str, token: str) -> EmailMessage:
     return msg
 
 
-def _find_probe(client: imaplib.IMAP4, token: str) -> list[bytes]:
-    client.noop()  # lets the server report messages delivered since the last command
-    typ, data = client.uid("SEARCH", None, "HEADER", PROBE_HEADER, token)
-    if typ != "OK":
-        raise imaplib.IMAP4.error(f"SEARCH answered {typ}")
-    return [uid for chunk in data if chunk for uid in chunk.split()]
+class _ImapMailbox:
+    """IMAP: one session; the probe is found with SEARCH HEADER and removed with EXPUNGE."""
+
+    step = "imap"
+    errors: tuple[type[BaseException], ...] = (OSError, imaplib.IMAP4.error, imaplib.IMAP4.abort)
+
+    def __init__(self, server: MailServer, user: str, password: str, timeout: float, mailbox: str, writable: bool):
+        self.server, self.user, self.password, self.timeout = server, user, password, timeout
+        self.mailbox, self.writable = mailbox, writable
+        self.client: imaplib.IMAP4 | None = None
+
+    def open(self, st: _Step) -> None:
+        server, port = self.server, self.server.port_for("imap")
+        st.phase = "greeting"
+        if server.security == "tls":
+            client: imaplib.IMAP4 = imaplib.IMAP4_SSL(server.host, port, ssl_context=_tls_context(server),
+                                                      timeout=self.timeout)
+        else:
+            client = imaplib.IMAP4(server.host, port, timeout=self.timeout)
+        try:
+            if server.security == "starttls":
+                st.phase = "tls"
+                client.starttls(ssl_context=_tls_context(server))
+            st.phase = "login"
+            client.login(self.user, self.password)
+            st.phase = "select"
+            typ, data = client.select(self.mailbox, readonly=not self.writable)
+            if typ != "OK":
+                raise imaplib.IMAP4.error(f"SELECT {self.mailbox} answered {typ}: {data!r}")
+        except BaseException:
+            _close_quietly(client.shutdown)
+            raise
+        self.client = client
+
+    def find_and_delete(self, token: str) -> bool:
+        assert self.client is not None
+        self.client.noop()  # lets the server report messages delivered since the last command
+        typ, data = self.client.uid("SEARCH", None, "HEADER", PROBE_HEADER, token)
+        if typ != "OK":
+            raise imaplib.IMAP4.error(f"SEARCH answered {typ}")
+        uids = [uid for chunk in data if chunk for uid in chunk.split()]
+        if not uids:
+            return False
+        try:
+            self.client.uid("STORE", b",".join(uids).decode(), "+FLAGS.SILENT", r"(\Deleted)")
+            self.client.expunge()
+        except self.errors as exc:  # the probe arrived; failing to delete it does not undo that
+            log.warning("mail: the probe message arrived but could not be deleted: %s", type(exc).__name__)
+        return True
+
+    def close(self) -> None:
+        if self.client is not None:
+            _close_quietly(self.client.logout)
+
+
+class _Pop3Mailbox:
+    """POP3: a maildrop is a snapshot per session, so every look is a fresh login; the probe
+    is recognised from the headers of the newest messages (TOP n 0) and removed with DELE."""
+
+    step = "pop3"
+    errors: tuple[type[BaseException], ...] = (OSError, poplib.error_proto)
+    NEWEST = 50  # messages looked at per poll: the probe is among the newest
+
+    def __init__(self, server: MailServer, user: str, password: str, timeout: float):
+        self.server, self.user, self.password, self.timeout = server, user, password, timeout
+
+    def _session(self, st: _Step | None = None) -> poplib.POP3:
+        st = st or _Step("pop3", "", self.timeout, self.password)
+        server, port = self.server, self.server.port_for("pop3")
+        st.phase = "greeting"
+        if server.security == "tls":
+            client: poplib.POP3 = poplib.POP3_SSL(server.host, port, context=_tls_context(server), timeout=self.timeout)
+        else:
+            client = poplib.POP3(server.host, port, timeout=self.timeout)
+        try:
+            if server.security == "starttls":
+                st.phase = "tls"
+                client.stls(context=_tls_context(server))
+            st.phase = "login"
+            client.user(self.user)
+            client.pass_(self.password)
+            st.phase = "stat"
+            client.stat()
+        except BaseException:
+            _close_quietly(client.close)
+            raise
+        return client
+
+    def open(self, st: _Step) -> None:
+        _close_quietly(self._session(st).quit)
+
+    def find_and_delete(self, token: str) -> bool:
+        client = self._session()
+        try:
+            count, _ = client.stat()
+            for number in range(count, max(0, count - self.NEWEST), -1):
+                _, lines, _ = client.top(number, 0)
+                if any(line.startswith(PROBE_HEADER.encode() + b":") and token.encode() in line for line in lines):
+                    client.dele(number)
+                    return True
+            return False
+        finally:
+            _close_quietly(client.quit)  # QUIT commits the DELE
+
+    def close(self) -> None:
+        pass  # no session is kept between looks
 
 
 def fetch_mail(params: MailParams, password: str, *, sleep: Callable[[float], None] = time.sleep) -> MailRaw:
@@ -354,56 +437,45 @@ def fetch_mail(params: MailParams, password: str, *, sleep: Callable[[float], No
                     round_trip_done = True
             _close_quietly(smtp.quit)
 
+    # The round trip reads the first mailbox listed: IMAP when configured, else POP3.
+    mailboxes: list[_ImapMailbox | _Pop3Mailbox] = []
     if params.imap is not None:
-        server = f"{params.imap.host}:{params.imap.port_for('imap')}"
-        st = _Step("imap", server, timeout, password)
+        mailboxes.append(_ImapMailbox(params.imap, user, password, timeout, rt.mailbox, writable=rt.enabled))
+    if params.pop3 is not None:
+        mailboxes.append(_Pop3Mailbox(params.pop3, user, password, timeout))
+    for box in mailboxes:
+        server = f"{box.server.host}:{box.server.port_for(box.step)}"
+        st = _Step(box.step, server, timeout, password)
         try:
-            imap = _imap_login(params.imap, user, password, timeout, st)
-            st.phase = "select"
-            typ, data = imap.select(rt.mailbox if rt.enabled else "INBOX", readonly=not rt.enabled)
-            if typ != "OK":
-                raise imaplib.IMAP4.error(f"SELECT answered {typ}: {data!r}")
-        except (OSError, imaplib.IMAP4.error, imaplib.IMAP4.abort) as exc:
+            box.open(st)
+        except box.errors as exc:
             exchanges.append(st.finish(exc))
-        else:
-            exchanges.append(st.finish())
-            if sent_at is not None:
-                exchanges.append(_wait_for_probe(imap, token, server, rt.wait_s, rt.poll_s, sent_at, password, sleep))
-                round_trip_done = True
-            _close_quietly(imap.logout)
+            continue
+        exchanges.append(st.finish())
+        if sent_at is not None and not round_trip_done:
+            exchanges.append(_wait_for_probe(box, token, server, rt.wait_s, rt.poll_s, sent_at, password, sleep))
+            round_trip_done = True
+        box.close()
 
     if rt.enabled and not round_trip_done:
-        why = "the SMTP or IMAP login above failed"
         st = _Step("round_trip", recipient, rt.wait_s, password, phase="send")
-        exchanges.append(st.finish(Skipped(why)))
+        exchanges.append(st.finish(Skipped("the login above failed")))
     return MailRaw(tuple(exchanges), user, recipient)
 
 
-def _wait_for_probe(imap: imaplib.IMAP4, token: str, server: str, wait_s: float, poll_s: float,
+def _wait_for_probe(box: _ImapMailbox | _Pop3Mailbox, token: str, server: str, wait_s: float, poll_s: float,
                     sent_at: float, password: str, sleep: Callable[[float], None]) -> Exchange:
     st = _Step("round_trip", server, wait_s, password, phase="wait")
     st.started = sent_at
     try:
         while True:
-            uids = _find_probe(imap, token)
-            if uids:
-                arrived = st.finish()
-                _delete(imap, uids)
-                return arrived
+            if box.find_and_delete(token):
+                return st.finish()
             if time.monotonic() - sent_at >= wait_s:
                 raise NotDelivered(f"no message with {PROBE_HEADER}: {token}")
             sleep(min(poll_s, max(0.0, wait_s - (time.monotonic() - sent_at))))
-    except (OSError, imaplib.IMAP4.error, imaplib.IMAP4.abort, NotDelivered) as exc:
+    except (*box.errors, NotDelivered) as exc:
         return st.finish(exc)
-
-
-def _delete(imap: imaplib.IMAP4, uids: list[bytes]) -> None:
-    """Delete the probe; a failure here does not undo its arrival, so it is only logged."""
-    try:
-        imap.uid("STORE", b",".join(uids).decode(), "+FLAGS.SILENT", r"(\Deleted)")
-        imap.expunge()
-    except (OSError, imaplib.IMAP4.error, imaplib.IMAP4.abort) as exc:
-        log.warning("mail: the probe message arrived but could not be deleted: %s", type(exc).__name__)
 
 
 class MailCollector:

@@ -1,7 +1,7 @@
 """Settings of the mail family: Mail send and receive (item 2).
 
-Nothing is configured by default, so the family yields no targets until ``smtp`` or
-``imap`` is set. The account's password is a secret reference (env:/file:), never text.
+Nothing is configured by default, so the family yields no targets until ``smtp``,
+``imap`` or ``pop3`` is set. The account's password is a secret reference (env:/file:), never text.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ Security = Literal["starttls", "tls", "plain"]
 DEFAULT_PORTS: dict[str, dict[str, int]] = {
     "smtp": {"starttls": 587, "tls": 465, "plain": 25},
     "imap": {"starttls": 143, "tls": 993, "plain": 143},
+    "pop3": {"starttls": 110, "tls": 995, "plain": 110},
 }
 
 
@@ -70,7 +71,7 @@ class RoundTrip(Strict):
     sender: Annotated[str | None, Field(description="envelope and From address; default the account's username")] = None
     recipient: Annotated[str | None, Field(description="where the probe goes; default the account's username "
                                                         "(it must land in the IMAP account's mailbox)")] = None
-    mailbox: Annotated[str, Field(min_length=1, description="IMAP folder to search")] = "INBOX"
+    mailbox: Annotated[str, Field(min_length=1, description="IMAP folder to search (POP3 reads the inbox)")] = "INBOX"
     wait_s: Annotated[float, Field(gt=0, description="the probe must arrive within this many seconds (CRIT otherwise)")] = 60
     warn_s: Annotated[float | None, Field(gt=0, description="WARN when the probe took longer than this (off when unset)")] = None
     poll_s: Annotated[float, Field(gt=0, description="seconds between IMAP searches while waiting")] = 1
@@ -82,6 +83,8 @@ class MailParams(CheckParams):
     account: Annotated[MailAccount | None, Field(description="the test mailbox's credentials")] = None
     smtp: Annotated[MailServer | None, Field(description="SMTP submission server; unset = not checked")] = None
     imap: Annotated[MailServer | None, Field(description="IMAP server; unset = not checked")] = None
+    pop3: Annotated[MailServer | None, Field(description="POP3 server; unset = not checked (the round trip "
+                                                         "reads over IMAP when both are set)")] = None
     round_trip: RoundTrip = RoundTrip()
     connect_timeout_s: Annotated[float, Field(gt=0, description="per connection and per server reply; "
                                                                 "a server that says nothing is UNKNOWN after this")] = 10
@@ -97,12 +100,12 @@ class MailParams(CheckParams):
 
     @model_validator(mode="after")
     def _complete(self) -> "MailParams":
-        if (self.smtp is not None or self.imap is not None) and self.account is None:
+        if self.configured and self.account is None:
             raise ValueError("mail: 'account' (username and password reference) is needed to log in")
-        if self.round_trip.enabled and (self.smtp is None or self.imap is None):
-            raise ValueError("mail.round_trip needs both 'smtp' and 'imap'")
+        if self.round_trip.enabled and (self.smtp is None or (self.imap is None and self.pop3 is None)):
+            raise ValueError("mail.round_trip needs 'smtp' and one of 'imap' or 'pop3'")
         return self
 
     @property
     def configured(self) -> bool:
-        return self.smtp is not None or self.imap is not None
+        return self.smtp is not None or self.imap is not None or self.pop3 is not None

@@ -1,4 +1,4 @@
-"""Real mail servers for the mail tests: Debian's dovecot (IMAP + LMTP) as a plain process,
+"""Real mail servers for the mail tests: Debian's dovecot (IMAP, POP3, LMTP) as a plain process,
 and an aiosmtpd submission server that checks AUTH itself and relays to dovecot's LMTP.
 
 Two dovecot instances: after a failed login from 127.0.0.1 dovecot slows later logins
@@ -33,6 +33,7 @@ BLACKHOLE_DOMAIN = "blackhole.test"
 class Dovecot:
     imap_port: int
     imaps_port: int
+    pop3_port: int
     lmtp_port: int
     root: Path
     proc: ServerProcess
@@ -71,7 +72,7 @@ def make_tls_files(folder: Path) -> TlsFiles:
     return files
 
 
-def _dovecot_conf(root: Path, imap_port: int, imaps_port: int, lmtp_port: int, uid: int, gid: int,
+def _dovecot_conf(root: Path, imap_port: int, imaps_port: int, pop3_port: int, lmtp_port: int, uid: int, gid: int,
                   tls: TlsFiles) -> str:
     return f"""
 instance_name = patrol-test-{imap_port}
@@ -79,7 +80,7 @@ base_dir = {root}/run
 state_dir = {root}/state
 log_path = {root}/dovecot.log
 info_log_path = {root}/dovecot.log
-protocols = imap lmtp
+protocols = imap pop3 lmtp
 listen = 127.0.0.1
 ssl = yes
 ssl_cert = <{tls.cert}
@@ -111,6 +112,15 @@ service imap-login {{
     port = {imaps_port}
   }}
 }}
+service pop3-login {{
+  inet_listener pop3 {{
+    address = 127.0.0.1
+    port = {pop3_port}
+  }}
+  inet_listener pop3s {{
+    port = 0
+  }}
+}}
 service lmtp {{
   inet_listener lmtp {{
     address = 127.0.0.1
@@ -126,6 +136,7 @@ protocol lmtp {{
 def start_dovecot(prefix: str) -> Dovecot:
     binary = require_program("/usr/sbin/dovecot", "dovecot-imapd")
     require_program("/usr/lib/dovecot/lmtp", "dovecot-lmtpd")
+    require_program("/usr/lib/dovecot/pop3", "dovecot-pop3d")
     # Dovecot's auth and mail processes drop root: they need to traverse the folder (0711,
     # not pytest's 0700 tree) and mail is stored as the Debian 'mail' user.
     root = Path(tempfile.mkdtemp(prefix=prefix))
@@ -137,13 +148,15 @@ def start_dovecot(prefix: str) -> Dovecot:
     passwd = root / "passwd"
     passwd.write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n{OTHER}:{{PLAIN}}{PASSWORD}\n")
     passwd.chmod(0o644)
-    imap_port, imaps_port, lmtp_port = free_port(), free_port(), free_port()
+    imap_port, imaps_port, pop3_port, lmtp_port = free_port(), free_port(), free_port(), free_port()
     tls = make_tls_files(root)
     conf = root / "dovecot.conf"
-    conf.write_text(_dovecot_conf(root, imap_port, imaps_port, lmtp_port, mail_user.pw_uid, mail_user.pw_gid, tls))
+    conf.write_text(_dovecot_conf(root, imap_port, imaps_port, pop3_port, lmtp_port, mail_user.pw_uid, mail_user.pw_gid,
+                                  tls))
     proc = ServerProcess([binary, "-F", "-c", str(conf)], log_path=root / "stdout.log")
-    wait_until(lambda: all(tcp_listening(p) for p in (imap_port, imaps_port, lmtp_port)), 15, "dovecot", proc)
-    return Dovecot(imap_port, imaps_port, lmtp_port, root, proc)
+    ports = (imap_port, imaps_port, pop3_port, lmtp_port)
+    wait_until(lambda: all(tcp_listening(p) for p in ports), 15, "dovecot", proc)
+    return Dovecot(imap_port, imaps_port, pop3_port, lmtp_port, root, proc)
 
 
 class RelayToLmtp:

@@ -66,6 +66,8 @@ CASES = [
                  State.CRIT, "certificate is not trusted (self-signed certificate); set ca_file", id="smtp-untrusted-cert"),
     pytest.param(Exchange("imap", "mx:993", "greeting", "SSLError", None, "[SSL: WRONG_VERSION_NUMBER] wrong version number"),
                  State.CRIT, "TLS failed during greeting ([SSL: WRONG_VERSION_NUMBER]", id="imap-tls-to-plain-port"),
+    pytest.param(Exchange("pop3", "mx:110", "login", "error_proto", None, "b'-ERR [AUTH] Authentication failed.'"),
+                 State.CRIT, "POP3 mx:110: login refused for probe@example.test", id="pop3-wrong-password"),
     pytest.param(Exchange("imap", "mx:143", "tls", "error", None, "TLS not supported by server"),
                  State.CRIT, "IMAP mx:143: the server does not offer STARTTLS (TLS not supported by server)", id="imap-no-starttls"),
     pytest.param(Exchange("smtp", "mx:25", "login", "NoAuth", None, "no AUTH in the EHLO reply"),
@@ -110,7 +112,7 @@ def test_unconfigured_family_has_no_targets() -> None:
 @pytest.mark.parametrize(("overrides", "message"), [
     pytest.param({"smtp": {"host": "mail.example.com", "security": "plain"}}, "allowed only for a loopback",
                  id="plain-to-remote-refused"),
-    pytest.param({"smtp": plain(25), "round_trip": {"enabled": True}}, "needs both 'smtp' and 'imap'", id="round-trip-needs-imap"),
+    pytest.param({"smtp": plain(25), "round_trip": {"enabled": True}}, "needs .smtp. and one of .imap. or .pop3.", id="round-trip-needs-imap"),
     pytest.param({"account": {"username": USER, "password": "hunter2"}, "smtp": plain(25)}, "plain-text secrets are refused",
                  id="password-in-clear-refused"),
 ])
@@ -180,7 +182,10 @@ def test_wrong_password_is_crit_and_the_password_never_leaks(dovecot_for_failure
                                                              caplog, capfd) -> None:
     caplog.set_level(logging.DEBUG)
     params = make_params(account={"username": OTHER, "password": "env:PATROL_TEST_MAIL_PW"},
-                         smtp=plain(smtp_for_failures.port), imap=plain(dovecot_for_failures.imap_port))
+                         smtp=plain(smtp_for_failures.port), imap=plain(dovecot_for_failures.imap_port),
+                         pop3=plain(dovecot_for_failures.pop3_port),
+                         # dovecot delays the second failed login from 127.0.0.1 by a few seconds
+                         connect_timeout_s=15)
     monkeypatch.setenv("PATROL_TEST_MAIL_PW", PASSWORD + "-wrong")
     io = CollectorIO(run=run_command, resolve_secret=resolve_secret)
     raw = COLLECTOR.fetch(LOCAL, params, io)
@@ -189,6 +194,9 @@ def test_wrong_password_is_crit_and_the_password_never_leaks(dovecot_for_failure
     assert "login refused for other@example.test" in results["mail.submission"].summary
     assert results["mail.imap"].state is State.CRIT
     assert "AUTHENTICATIONFAILED" in results["mail.imap"].summary
+    assert results["mail.pop3"].state is State.CRIT
+    assert results["mail.pop3"].summary.endswith(
+        "login refused for other@example.test (wrong password, locked or disabled account): -ERR [AUTH] Authentication failed.")
     out, err = capfd.readouterr()
     for text in [repr(raw), repr(list(results.values())), caplog.text, out, err]:
         assert PASSWORD not in text
@@ -247,3 +255,25 @@ def test_server_without_starttls_gets_no_password(smtp, monkeypatch) -> None:
     assert result.summary == (f"SMTP submission 127.0.0.1:{smtp.port}: the server does not offer STARTTLS "
                               "(STARTTLS extension not supported by server.); the password would cross the network "
                               "in clear text, so no login was tried")
+
+
+
+# ---------------------------------------------------------------- POP3
+
+def test_pop3_login_and_round_trip(dovecot, smtp, monkeypatch) -> None:
+    params = make_params(smtp=plain(smtp.port), pop3=plain(dovecot.pop3_port),
+                         round_trip={"enabled": True, "wait_s": 10, "poll_s": 0.2})
+    results = by_check(run_check(params, monkeypatch))
+    assert {c: r.state for c, r in results.items()} == {
+        "mail.submission": State.OK, "mail.pop3": State.OK, "mail.round_trip": State.OK}, results
+    maildir = dovecot.root / "mail" / USER.split("@")[0] / "Maildir"
+    leftovers = [p for sub in ("new", "cur") for p in (maildir / sub).glob("*")
+                 if "X-Patrol-Probe" in p.read_text(errors="replace")]
+    assert leftovers == []
+
+
+def test_pop3_starttls_with_the_ca_file(dovecot, monkeypatch) -> None:
+    params = make_params(pop3={"host": "127.0.0.1", "port": dovecot.pop3_port, "security": "starttls",
+                               "ca_file": str(dovecot.root / "cert.pem")})
+    [result] = run_check(params, monkeypatch)
+    assert (result.check, result.state) == ("mail.pop3", State.OK)
