@@ -88,3 +88,11 @@ def test_repository_path_can_be_absolute(device, tmp_path: Path):
 def test_settings_refuse_a_bad_regex():
     with pytest.raises(ValueError, match="not a valid regular expression"):
         NetconfigParams(extra_volatile_patterns=("(unclosed",))
+
+
+def test_targets_are_network_devices_with_cli_credentials():
+    from inventory.models import Inventory, Printer
+
+    inventory = Inventory(network_devices=(DEVICE, NetworkDevice(name="snmp-only")), printers=(Printer(name="p1"),))
+    assert [t.name for t in NetconfigCollector().targets(NetconfigParams(), inventory)] == ["sw9"]
+    assert NetconfigCollector().targets(NetconfigParams(), Inventory()) == []
