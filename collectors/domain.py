@@ -101,6 +101,7 @@ class DomainRaw:
     username: str | None
     membership_platform: str | None = None  # which platform module fetched membership_raw
     membership_raw: Any = None
+    membership_error: str | None = None  # why the membership source could not be read
     kerberos: KinitRaw | None = None
     ldap: LdapRaw | None = None
     shares: tuple[ShareRaw, ...] = ()
@@ -342,8 +343,14 @@ def parse(raw: DomainRaw) -> DomainModel:
     skew = clock_skew_s(raw.ldap) if raw.ldap else None
     shares = tuple((s.unc, parse_share(s, user)) for s in raw.shares)
     membership = None
-    if raw.membership_platform is not None:
-        membership = tuple(membership_source(raw.membership_platform).parse(raw.membership_raw))
+    if raw.membership_error is not None:
+        membership = (MembershipStatus("membership", "", None, raw.membership_error),)
+    elif raw.membership_platform is not None:
+        # A broken membership answer must not hide the login tests' results.
+        try:
+            membership = tuple(membership_source(raw.membership_platform).parse(raw.membership_raw))
+        except ParseError as exc:
+            membership = (MembershipStatus("membership", "", None, str(exc)),)
     return DomainModel(raw.realm, raw.dc, raw.username, membership, kerberos, ldap, account, skew, shares)
 
 
@@ -622,10 +629,15 @@ class DomainCollector:
         return [inventory.local] if params.configured else []
 
     def fetch(self, target: Host, params: DomainParams, io: CollectorIO) -> DomainRaw:
-        platform, membership = (io.platform, membership_source(io.platform).fetch(io, params)) \
-            if params.membership else (None, None)
+        platform, membership, error = None, None, None
+        if params.membership:
+            platform = io.platform
+            try:
+                membership = membership_source(platform).fetch(io, params)
+            except FetchError as exc:  # reported as UNKNOWN membership; the login tests still run
+                error = str(exc)
         if params.account is None:
-            return DomainRaw(params.realm, params.dc, None, platform, membership)
+            return DomainRaw(params.realm, params.dc, None, platform, membership, error)
         if io.resolve_secret is None:
             raise FetchError("domain: no secret resolver available to read the account's password")
         try:
@@ -637,7 +649,8 @@ class DomainCollector:
         ldap = fetch_ldap(params, password, io.clock)
         shares = tuple(fetch_share(unc, params, password) for unc in params.shares)
         log.debug("domain: login tests against %s took %.2f s", params.dc, time.monotonic() - started)
-        return DomainRaw(params.realm, params.dc, params.account.username, platform, membership, kerberos, ldap, shares)
+        return DomainRaw(params.realm, params.dc, params.account.username, platform, membership, error, kerberos, ldap,
+                         shares)
 
     def parse(self, raw: DomainRaw) -> DomainModel:
         return parse(raw)

@@ -54,9 +54,10 @@ def test_windows_membership(case: Path) -> None:
     if (case / "nltest.txt").exists():
         answers["nltest"] = (0, (case / "nltest.txt").read_text())
     expected = json.loads((case / "expected.json").read_text())
-    if isinstance(expected, dict):
-        with pytest.raises(ParseError, match=expected["error"]):
-            statuses_of("windows", answers)
+    if isinstance(expected, dict):  # a broken answer: one UNKNOWN status naming the problem
+        [status] = statuses_of("windows", answers)
+        assert (status["aspect"], status["healthy"]) == ("membership", None)
+        assert status["summary"].startswith(expected["error"])
     else:
         assert statuses_of("windows", answers) == expected
 
@@ -285,3 +286,21 @@ def test_split_unc(path: str, parts: tuple) -> None:
 
 def test_base_dn_and_realm_case() -> None:
     assert (PARAMS.realm, PARAMS.base_dn()) == ("EX.TEST", "DC=ex,DC=test")
+
+
+def test_broken_membership_source_does_not_hide_the_login_results() -> None:
+    """powershell.exe missing (FetchError) or printing garbage (ParseError): one UNKNOWN
+    membership result, and the login results are still evaluated."""
+    params = PARAMS.model_copy(update={"membership": True})
+    cases = [({}, "powershell.exe not found"),
+             ({"powershell.exe": (0, "Get-CimInstance : Access denied")},
+              "Win32_ComputerSystem / Test-ComputerSecureChannel did not print JSON: Get-CimInstance : Access denied")]
+    for answers, message in cases:
+        collector = DomainCollector()
+        raw = collector.fetch(LOCAL, params.model_copy(update={"account": None, "shares": ()}),
+                              CollectorIO(run=FakeRunner(answers), platform="windows"))
+        raw = DomainRaw(raw.realm, raw.dc, "svc", raw.membership_platform, raw.membership_raw, raw.membership_error,
+                        kerberos=KinitRaw(0, ""))
+        results = {r.check: r for r in evaluate(parse(raw), params, LOCAL, NOW)}
+        assert (results["domain.membership"].state, results["domain.membership"].summary) == (State.UNKNOWN, message)
+        assert results["domain.kerberos"].state is State.OK
