@@ -143,7 +143,7 @@ def read_with_netmiko(device: NetworkDevice, rules: PlatformRules, params: Netco
         if current == "enable":
             raise FetchError(f"could not enter privileged mode on {where}: check cli.enable_secret") from None
         raise FetchError(f"'{current}' on {where} failed: {_scrub(str(exc), (password, enable_secret))}") from None
-    except (OSError, EOFError, Exception) as exc:  # paramiko's SSHException, socket errors
+    except Exception as exc:  # paramiko's SSHException, socket errors, EOF: one line, secrets scrubbed
         detail = _scrub(f"{type(exc).__name__}: {exc}", (password, enable_secret))
         raise FetchError(f"SSH session to {where} failed during {current!r}: {detail}") from None
     if not isinstance(config, str):
