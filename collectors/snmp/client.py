@@ -91,6 +91,10 @@ class Transport(Protocol):
         """(error_status, error_index, varbinds)."""
         ...
 
+    async def connect(self) -> None:
+        """Set up the socket (and SNMP engine) without sending anything."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -122,6 +126,9 @@ class V2cTransport:
         self.timeout, self.retries = timeout, retries
         self._proto: _Datagram | None = None
         self._transport: asyncio.DatagramTransport | None = None
+
+    async def connect(self) -> None:
+        await self._open()
 
     async def _open(self) -> _Datagram:
         if self._proto is None:
@@ -195,6 +202,10 @@ class SnmpClient:
 
     def close(self) -> None:
         self.transport.close()
+
+    async def connect(self) -> None:
+        """Open the socket (v3: build the SNMP engine) now, e.g. before timing a request."""
+        await self.transport.connect()
 
     async def _request(self, pdu: int, oids: list[bytes], non_rep: int = 0,
                        max_rep: int = 0) -> tuple[int, int, list[tuple[bytes, Any]]]:

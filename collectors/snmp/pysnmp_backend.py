@@ -80,6 +80,9 @@ class PysnmpTransport:
         self._engine: Any = None
         self._target: Any = None
 
+    async def connect(self) -> None:
+        await self._open()
+
     async def _open(self) -> None:
         if self._engine is None:
             hl = self._hl

@@ -38,7 +38,7 @@ CASES = [
 
 @pytest.mark.parametrize("mode,expected,words", CASES, ids=[c[0] for c in CASES])
 def test_broken_replies(hostile, poll, mode: str, expected: tuple[str, State], words: str) -> None:
-    params = SwitchParams(max_rows=50, timeout_s=10)
+    params = SwitchParams(max_rows=50, timeout_s=10, response_time_s={"warn": None, "crit": None})
     results = poll(device(hostile.port, f"{mode}-{SECRET}", timeout_s=0.3, retries=1), params=params)
     first = results[0]
     assert (first.check, first.state) == expected
