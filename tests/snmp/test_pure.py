@@ -164,3 +164,11 @@ def test_every_profile_oid_has_a_mib_name_comment() -> None:
     missing = [f"{path.name}: {line.strip()}" for path in Path("collectors/snmp/profiles").glob("*.yaml")
                for line in path.read_text().splitlines() if oid_line.match(line) and "#" not in line]
     assert missing == []
+
+
+@pytest.mark.parametrize("rtt,state", [(0.05, State.OK), (1.5, State.WARN), (4.0, State.CRIT)])
+def test_response_time_thresholds(rtt: float, state: State) -> None:
+    dev = NetworkDevice(name="sw", snmp={"community": "env:X"})
+    model = SwitchModel(None, rtt, uptime_s=1e6, at=1e7)
+    results = list(SwitchCollector().evaluate(model, SwitchParams(), dev, datetime(2026, 1, 1, tzinfo=timezone.utc)))
+    assert results[0].check == "switch.reachability" and results[0].state is state
