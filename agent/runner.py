@@ -135,7 +135,9 @@ class Runner:
                 log.warning("%s: %s", job.name, error)
                 log.debug("%s failed", job.name, exc_info=True)
                 results = (failure_result(job, error, self.io),)
-        return CheckRun(job.collector.name, job.target.name, started_at, time.monotonic() - t0, results, error)
+        duration = time.monotonic() - t0
+        log.debug("%s: %d results in %.3f s", job.name, len(results), duration)
+        return CheckRun(job.collector.name, job.target.name, started_at, duration, results, error)
 
     async def _execute(self, job: CheckJob) -> tuple[CheckResult, ...]:
         collector, loop = job.collector, asyncio.get_running_loop()
