@@ -566,11 +566,14 @@ class TicketEngine:
 
     # --- engineer actions (CLI) ---------------------------------------------------------------
 
-    def acknowledge(self, ticket: TicketRecord, actor: str, note: str, now: datetime) -> None:
+    def acknowledge(self, ticket: TicketRecord, actor: str, note: str, now: datetime, *, send: bool = True) -> None:
+        """Record a response; ``send=False`` when it was learnt from the backend itself."""
         if ticket.status != "open":
             raise ValueError(f"ticket {ticket.id} is {ticket.status}; only open tickets can be acknowledged")
         ticket.status, ticket.acknowledged_at, ticket.acknowledged_by = "acknowledged", now, actor
-        self._op(ticket, "ack", text=f"Acknowledged by {actor}." + (f"\n\n{note}" if note else ""))
+        ticket.dirty = True
+        if send:
+            self._op(ticket, "ack", text=f"Acknowledged by {actor}." + (f"\n\n{note}" if note else ""))
         self._event(ticket, "acknowledged", now, by=actor, late=now > ticket.due_response)
         self.audits.append(Audit("ticket.ack", ticket.title, {"id": ticket.id, "note": note}, actor))
 

@@ -24,6 +24,7 @@ from agent.ticketing.backends.base import BackendRejected, BackendUnavailable, N
 
 log = logging.getLogger(__name__)
 _O = schema.outbox
+_LEASE = timedelta(minutes=5)  # longer than any backend call may take (timeouts are seconds)
 _T = schema.tickets
 
 
@@ -92,6 +93,9 @@ class Outbox:
                 if row.next_attempt_at > now and not force:
                     blocked.add(row.fingerprint)
                     continue
+                if not self._claim(row, now):
+                    blocked.add(row.fingerprint)  # another process (patrol run, the CLI) is sending it
+                    continue
                 try:
                     self._execute(row, now)
                 except BackendUnavailable as exc:
@@ -109,6 +113,16 @@ class Outbox:
                         conn.execute(_O.update().where(_O.c.id == row.id).values(
                             status="done", done_at=now, attempts=row.attempts + 1, last_error=None))
                     sent += 1
+
+    def _claim(self, row: Any, now: datetime) -> bool:
+        """Take the row for this process: its next attempt moves a lease ahead, only if nobody else moved it.
+
+        A process that dies mid-call leaves the row pending; it is retried when the lease ends.
+        """
+        with self.engine.begin() as conn:
+            return conn.execute(_O.update().where(
+                _O.c.id == row.id, _O.c.status == "pending", _O.c.next_attempt_at == row.next_attempt_at,
+            ).values(next_attempt_at=now + _LEASE)).rowcount == 1
 
     def _failed(self, row: Any, now: datetime, message: str) -> None:
         delay = min(self.retry_base_s * (2 ** min(row.attempts, 30)), self.retry_max_s)

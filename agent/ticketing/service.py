@@ -124,11 +124,34 @@ class TicketingService:
                 if event is not None:
                     events.append(event)
             decisions += len(run.results)
+        self._sync_responses(now)
         self.engine.cycle(events, self.tracker.active, now, silences)
         summary = self.engine.summary(decisions)
         self._save(now)
         sent = self.drain_outbox() if self.ticketing.outbox.drain_each_cycle else 0
         return dataclasses.replace(summary, outbox_sent=sent, outbox_waiting=self.outbox.count_pending())
+
+    def _sync_responses(self, now: datetime) -> None:
+        """Before escalating a missed response, ask a backend that knows (RT) whether someone took it.
+
+        Asked once per ticket, at its response deadline, so the calls follow deadlines, not
+        results. A backend that cannot answer now changes nothing: the escalation goes ahead.
+        """
+        taken_by = getattr(self.backend, "taken_by", None)
+        if taken_by is None:
+            return
+        for ticket in self.engine.tickets.values():
+            if ticket.status != "open" or ticket.response_breached or ticket.key is None or now < ticket.due_response:
+                continue
+            try:
+                who = taken_by(ticket.key)
+            except Exception as exc:  # noqa: BLE001 - any failure only means "not known"
+                log.info("could not ask %s who took ticket %s: %s", self.backend.name, ticket.key, exc)
+                continue
+            if who:
+                # Taken before the deadline passed (we ask as it passes): it counts as in time.
+                self.engine.acknowledge(ticket, f"{self.backend.name}:{who}", "", min(now, ticket.due_response),
+                                        send=False)
 
     def _save(self, now: datetime) -> None:
         changed, finished = self.tracker.take_dirty()

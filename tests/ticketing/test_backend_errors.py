@@ -9,7 +9,9 @@ import logging
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
+from agent.ticketing import schema
 from agent.ticketing.backends.rt import RtBackend
 from collectors.base import State
 from tests.ticketing.conftest import settings_with
@@ -75,3 +77,22 @@ def test_one_refused_fingerprint_does_not_block_the_others(make_harness, receive
     h.cycle(*two)
     summary = h.cycle(*two)
     assert len(summary.opened) == 2 and summary.outbox_sent == 1 and summary.outbox_waiting == 1
+
+
+def test_two_processes_draining_at_once_send_each_call_once(make_harness, receiver):
+    """`patrol run` and `patrol tickets outbox --drain` may drain together: each row is claimed once."""
+    receiver.script = [(200, b'{"items": []}'), (201, b'{"id": "9"}')]
+    settings = settings_with(outbox={"drain_each_cycle": False})
+    h = make_harness(settings, backend=RtBackend(receiver.url, "t", timeout_s=2))
+    h.cycle(DISK)
+    h.cycle(DISK)
+    [op] = h.service.outbox.pending()
+    mine = h.service.outbox  # two Outbox objects over one store, as two processes would have
+    other = type(mine)(h.store.engine, h.store.site, mine.backend, clock=h.clock)
+    with h.store.engine.connect() as conn:
+        raw = conn.execute(sa.select(schema.outbox).where(schema.outbox.c.id == op.id)).one()
+    assert mine._claim(raw, h.clock.now) is True
+    assert other._claim(raw, h.clock.now) is False
+    assert other.drain() == 0  # leased by the first: not sent twice
+    h.clock.advance(minutes=6)  # the first "died"; the lease ran out
+    assert other.drain() == 1

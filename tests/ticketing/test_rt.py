@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 import requests
 import sqlalchemy as sa
 
@@ -131,8 +130,21 @@ def test_switch_down_with_20_hosts_gives_one_rt_ticket(rt, make_harness, monkeyp
     assert ours[0]["Subject"] == "[Patrol] CRIT switch.reachability on sw1"
 
 
-@pytest.mark.parametrize("token_ok", [False], ids=["wrong-token"])
-def test_wrong_token_is_a_clear_error_and_the_cycle_goes_on(rt, make_harness, monkeypatch, token_ok):
+def test_a_ticket_taken_in_rt_is_not_escalated(rt, make_harness, monkeypatch):
+    h = make_harness(rt_settings(rt, monkeypatch, "rt-taken"))
+    h.cycle(DISK)
+    h.cycle(DISK)
+    [ticket] = queries.open_tickets(h.store)
+    reply = requests.put(f"{rt.url}/REST/2.0/ticket/{ticket.key}", json={"Owner": "root"}, headers=rt.headers,
+                         timeout=10)
+    assert reply.status_code == 200, reply.text
+    h.clock.advance(hours=1)  # past the serious tier's 1 h response deadline
+    assert not h.cycle(DISK).escalated
+    [ticket] = queries.open_tickets(h.store)
+    assert (ticket.status, ticket.acknowledged_by, ticket.response_breached) == ("acknowledged", "rt:root", False)
+
+
+def test_wrong_token_is_a_clear_error_and_the_cycle_goes_on(rt, make_harness, monkeypatch):
     monkeypatch.setenv("PATROL_TEST_RT_TOKEN", "1-99-0123456789abcdef")
     settings = settings_with(site="rt-401", backend="rt", rt={"url": rt.url, "token": "env:PATROL_TEST_RT_TOKEN"})
     h = make_harness(settings)

@@ -68,3 +68,11 @@ class TicketBackend(Protocol):
     def reopen(self, key: str, fingerprint: str, text: str) -> None: ...
 
     def acknowledge(self, key: str, fingerprint: str, text: str) -> None: ...
+
+
+class ResponseAware(Protocol):
+    """Optional: a backend where engineers can take a ticket themselves (RT's Owner)."""
+
+    def taken_by(self, key: str) -> str | None:
+        """The engineer who took the ticket in the backend, or None."""
+        ...

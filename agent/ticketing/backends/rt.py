@@ -127,6 +127,16 @@ class RtBackend:
     def acknowledge(self, key: str, fingerprint: str, text: str) -> None:
         self._message(key, text, "open")
 
+    def taken_by(self, key: str) -> str | None:
+        """Who took the ticket in RT (its Owner), or None while it is owned by Nobody.
+
+        Patrol never sets the owner, so an owner means an engineer responded in RT itself.
+        """
+        data = self._call("GET", f"/ticket/{int(key)}")
+        owner = data.get("Owner") if isinstance(data, dict) else None
+        name = owner.get("id") if isinstance(owner, dict) else owner
+        return str(name) if name and str(name) != "Nobody" else None
+
     def ticket_url(self, key: str) -> str:
         return f"{self.base}/Ticket/Display.html?id={key}"
 
