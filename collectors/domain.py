@@ -390,8 +390,8 @@ def _account_result(model: DomainModel, params: DomainParams, now: datetime, res
     account, name = model.account, model.username or ""
     assert account is not None
     if account.disabled or account.locked or account.password_expired:
-        what = "disabled" if account.disabled else ("locked out" if account.locked else "password expired")
-        return result("account", name, State.CRIT, f"service account {name} is {what}")
+        what = "is disabled" if account.disabled else ("is locked out" if account.locked else "has an expired password")
+        return result("account", name, State.CRIT, f"service account {name} {what}")
     if account.password_expires_at is None:
         return result("account", name, State.OK, f"service account {name} is enabled; its password does not expire")
     days = (account.password_expires_at - now).total_seconds() / 86400

@@ -228,7 +228,7 @@ ACCOUNTS = [
                  State.CRIT, "service account svc is enabled; its password expires in 2 days", id="expires-in-2-days"),
     pytest.param({"userAccountControl": ("66048",), "msDS-UserPasswordExpiryTimeComputed": ("9223372036854775807",)},
                  State.OK, "service account svc is enabled; its password does not expire", id="never-expires"),
-    pytest.param({"userAccountControl": ("8389120",)}, State.CRIT, "service account svc is password expired", id="uac-password-expired"),
+    pytest.param({"userAccountControl": ("8389120",)}, State.CRIT, "service account svc has an expired password", id="uac-password-expired"),
     pytest.param({"userAccountControl": ("512",), "lockoutTime": ("134397932640655070",)}, State.CRIT,
                  "service account svc is locked out", id="locked-out"),
 ]
