@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from collectors.base import ParseError
-from collectors.platforms.windows.av_powershell import parse_ps_date
+from collectors.platforms.windows.powershell import parse_ps_date
 
 UTC = timezone.utc
 

@@ -7,8 +7,8 @@ Sample (Windows Server 2019, Windows PowerShell 5.1)::
 
 from __future__ import annotations
 
-from collectors.base import CollectorIO, FetchError, ParseError
-from collectors.platforms.windows.av_powershell import PsOutput, as_object, decode_json, run_powershell
+from collectors.base import CollectorIO, CommandOutput, FetchError, ParseError
+from collectors.platforms.windows.powershell import as_object, decode_json, run_powershell
 
 SCRIPT = ("Get-CimInstance -ClassName Win32_OperatingSystem -ErrorAction Stop | "
           "Select-Object Caption, ProductType, Version | ConvertTo-Json -Depth 2")
@@ -17,7 +17,7 @@ SCRIPT = ("Get-CimInstance -ClassName Win32_OperatingSystem -ErrorAction Stop | 
 PRODUCT_TYPES = {1: "client", 2: "server", 3: "server"}
 
 
-def parse_edition(out: PsOutput) -> str:
+def parse_edition(out: CommandOutput) -> str:
     obj = as_object(decode_json(out, "Win32_OperatingSystem"), "Win32_OperatingSystem")
     product_type = obj.get("ProductType")
     try:
@@ -27,7 +27,8 @@ def parse_edition(out: PsOutput) -> str:
 
 
 def detect_edition(params, io: CollectorIO) -> str:  # params: AntivirusParams (or any with powershell settings)
-    out = run_powershell(io, params.powershell, SCRIPT, timeout=params.command_timeout_s, what="Windows edition")
+    out = run_powershell(io, SCRIPT, timeout=params.command_timeout_s, what="Windows edition",
+                         executable=params.powershell, setting="powershell")
     try:
         return parse_edition(out)
     except ParseError as exc:

@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from collectors.antivirus import AvProduct, ProductState, product_key
-from collectors.base import CollectorIO, ParseError
-from collectors.platforms.windows.av_powershell import PsOutput, as_objects, decode_json, parse_ps_date, run_powershell
+from collectors.base import CollectorIO, CommandOutput, ParseError
+from collectors.platforms.windows.powershell import as_objects, decode_json, parse_ps_date, run_powershell
 
 NAME = "windows_third_party"
 # System.ServiceProcess.ServiceControllerStatus; PowerShell 7 with -EnumsAsStrings prints the names.
@@ -46,12 +46,12 @@ def script(products: list[Any]) -> str:
     return f"$r = @({', '.join(rows)}); ConvertTo-Json -InputObject $r -Depth 4"
 
 
-def fetch(params: Any, io: CollectorIO) -> PsOutput | None:
+def fetch(params: Any, io: CollectorIO) -> CommandOutput | None:
     products = [p for p in params.third_party if p.platform == "windows"]
     if not products:
         return None
-    return run_powershell(io, params.powershell, script(products), timeout=params.command_timeout_s,
-                          what="third-party antivirus services")
+    return run_powershell(io, script(products), timeout=params.command_timeout_s, what="third-party antivirus services",
+                          executable=params.powershell, setting="powershell")
 
 
 def _running(service: Any, what: str) -> bool | None:
@@ -64,7 +64,7 @@ def _running(service: Any, what: str) -> bool | None:
     return status == "Running"
 
 
-def parse(out: PsOutput | None) -> tuple[AvProduct, ...]:
+def parse(out: CommandOutput | None) -> tuple[AvProduct, ...]:
     if out is None:
         return ()
     what = "third-party antivirus"

@@ -17,8 +17,9 @@ from __future__ import annotations
 from typing import Any
 
 from collectors.antivirus import AvProduct, ProductState
-from collectors.base import CollectorIO, ParseError
-from collectors.platforms.windows.av_powershell import PsOutput, as_object, classify_error, decode_json, parse_ps_date, run_powershell
+from collectors.base import CollectorIO, CommandOutput, ParseError
+from collectors.platforms.windows.powershell import (as_object, classify_error, decode_json, parse_ps_date,
+                                                     run_powershell, stderr_text)
 
 NAME = "defender"
 PRODUCT = "Microsoft Defender Antivirus"
@@ -43,8 +44,9 @@ NEVER = 4294967295  # QuickScanAge/FullScanAge: UINT32_MAX means no scan ever ra
 SIGNATURE_AGE_NEVER = 65535  # AntivirusSignatureAge when signatures were never updated
 
 
-def fetch(params: Any, io: CollectorIO) -> PsOutput:
-    return run_powershell(io, params.powershell, SCRIPT, timeout=params.command_timeout_s, what="Get-MpComputerStatus")
+def fetch(params: Any, io: CollectorIO) -> CommandOutput:
+    return run_powershell(io, SCRIPT, timeout=params.command_timeout_s, what="Get-MpComputerStatus",
+                          executable=params.powershell, setting="powershell")
 
 
 def _bool(obj: dict[str, Any], key: str) -> bool | None:
@@ -63,8 +65,8 @@ def _int(obj: dict[str, Any], key: str) -> int | None:
     return value
 
 
-def parse(out: PsOutput) -> tuple[AvProduct, ...]:
-    known = classify_error(out.stderr) if not out.stdout.strip() else None
+def parse(out: CommandOutput) -> tuple[AvProduct, ...]:
+    known = classify_error(stderr_text(out)) if not out.stdout.strip() else None
     if known == "cmdlet missing":
         return ()  # the Defender module is not installed (removed feature, old Server): no product
     if known == "Defender service not running":

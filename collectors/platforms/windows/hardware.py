@@ -14,8 +14,9 @@ from __future__ import annotations
 from collectors.base import CollectorIO, CommandOutput, ParseError
 from collectors.hardware import DeviceIssue, HardwareSnapshot
 from collectors.platforms.windows.hardware_codes import describe
-from collectors.platforms.windows.pwsh import as_rows, load_json, run_script
+from collectors.platforms.windows.powershell import as_objects, decode_json, run_powershell
 
+WHAT = "Win32_PnPEntity query"
 SCRIPT = (
     "$all = @(Get-CimInstance -ClassName Win32_PnPEntity -ErrorAction Stop); "
     "$bad = @($all | Where-Object { $_.ConfigManagerErrorCode -ne 0 } | "
@@ -25,15 +26,15 @@ SCRIPT = (
 
 
 def fetch(io: CollectorIO, timeout: float) -> CommandOutput:
-    return run_script(SCRIPT, io, timeout=timeout)
+    return run_powershell(io, SCRIPT, timeout=timeout, what=WHAT)
 
 
 def parse(output: CommandOutput) -> HardwareSnapshot:
-    data = load_json(output, "Win32_PnPEntity query")
+    data = decode_json(output, WHAT)
     if not isinstance(data, dict) or not isinstance(data.get("Total"), int):
         raise ParseError("Win32_PnPEntity query: expected an object with Total and Problems")
     issues = []
-    for row in as_rows(data.get("Problems"), "Win32_PnPEntity"):
+    for row in as_objects(data.get("Problems"), "Win32_PnPEntity"):
         code, device_id = row.get("ConfigManagerErrorCode"), row.get("PNPDeviceID")
         if not isinstance(code, int) or not isinstance(device_id, str):
             raise ParseError("Win32_PnPEntity: an entry without PNPDeviceID or ConfigManagerErrorCode")

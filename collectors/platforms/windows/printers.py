@@ -21,9 +21,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from collectors.base import CollectorIO, CommandOutput, ParseError
-from collectors.platforms.windows.pwsh import as_rows, load_json, run_script
+from collectors.platforms.windows.powershell import as_objects, decode_json, run_powershell
 from collectors.printing.model import PrintJob, PrintQueue, PrintSystem
 
+WHAT = "Win32_Printer query"
 SCRIPT = (
     "$s = Get-Service -Name Spooler -ErrorAction SilentlyContinue | Select-Object Name,@{n='Status';e={[int]$_.Status}}; "
     "$p = @(Get-CimInstance -ClassName Win32_Printer -ErrorAction SilentlyContinue | "
@@ -69,7 +70,7 @@ SPOOLER_RUNNING = 4  # System.ServiceProcess.ServiceControllerStatus.Running
 
 
 def fetch(io: CollectorIO, timeout: float) -> CommandOutput:
-    return run_script(SCRIPT, io, timeout=timeout)
+    return run_powershell(io, SCRIPT, timeout=timeout, what=WHAT)
 
 
 def _int(row: Mapping[str, Any], key: str) -> int:
@@ -106,7 +107,7 @@ def job_from(row: Mapping[str, Any]) -> PrintJob | None:
 
 
 def parse(output: CommandOutput) -> PrintSystem:
-    data = load_json(output, "Win32_Printer query")
+    data = decode_json(output, WHAT)
     if not isinstance(data, dict):
         raise ParseError("Win32_Printer query: expected one JSON object with Spooler, Printers and Jobs")
     spooler = data.get("Spooler")
@@ -116,6 +117,6 @@ def parse(output: CommandOutput) -> PrintSystem:
         status = spooler.get("Status")
         running = status == SPOOLER_RUNNING or status == "Running"
         detail = "running" if running else f"Spooler service status {status}"
-    queues = tuple(queue_from(row) for row in as_rows(data.get("Printers"), "Win32_Printer"))
-    jobs = tuple(job for row in as_rows(data.get("Jobs"), "Win32_PrintJob") if (job := job_from(row)) is not None)
+    queues = tuple(queue_from(row) for row in as_objects(data.get("Printers"), "Win32_Printer"))
+    jobs = tuple(job for row in as_objects(data.get("Jobs"), "Win32_PrintJob") if (job := job_from(row)) is not None)
     return PrintSystem("Windows print spooler", running, detail, queues, jobs)

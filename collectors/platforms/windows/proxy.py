@@ -18,9 +18,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from collectors.base import CollectorIO, CommandOutput, ParseError
-from collectors.platforms.windows.pwsh import load_json, run_script
+from collectors.platforms.windows.powershell import decode_json, run_powershell
 from collectors.web import ProxySettings
 
+WHAT = "Internet Settings query"
 SCRIPT = (
     "Get-ItemProperty -Path 'HKCU:\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings' "
     "-ErrorAction Stop | Select-Object ProxyEnable,ProxyServer,ProxyOverride,AutoConfigURL | "
@@ -29,7 +30,7 @@ SCRIPT = (
 
 
 def fetch(io: CollectorIO, timeout: float) -> CommandOutput:
-    return run_script(SCRIPT, io, timeout=timeout)
+    return run_powershell(io, SCRIPT, timeout=timeout, what=WHAT)
 
 
 def _servers(text: str) -> Mapping[str, str]:
@@ -44,7 +45,7 @@ def _servers(text: str) -> Mapping[str, str]:
 
 
 def parse(output: CommandOutput) -> ProxySettings:
-    data: Any = load_json(output, "Internet Settings query")
+    data: Any = decode_json(output, WHAT)
     if not isinstance(data, dict):
         raise ParseError("Internet Settings query: expected one JSON object")
     source = "WinINET (HKCU Internet Settings)"

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from collectors.antivirus import AvProduct, ProductState, product_key
-from collectors.base import CollectorIO, ParseError
-from collectors.platforms.windows.av_powershell import PsOutput, as_objects, decode_json, run_powershell
+from collectors.base import CollectorIO, CommandOutput, ParseError
+from collectors.platforms.windows.powershell import as_objects, decode_json, run_powershell
 
 NAME = "security_center"
 SCRIPT = ("$p = @(Get-CimInstance -Namespace root/SecurityCenter2 -ClassName AntiVirusProduct -ErrorAction Stop | "
@@ -54,11 +54,12 @@ def decode_product_state(value: int) -> DecodedState:
     return DecodedState(state, owner, out_of_date)
 
 
-def fetch(params: Any, io: CollectorIO) -> PsOutput:
-    return run_powershell(io, params.powershell, SCRIPT, timeout=params.command_timeout_s, what="Security Center")
+def fetch(params: Any, io: CollectorIO) -> CommandOutput:
+    return run_powershell(io, SCRIPT, timeout=params.command_timeout_s, what="Security Center",
+                          executable=params.powershell, setting="powershell")
 
 
-def parse(out: PsOutput) -> tuple[AvProduct, ...]:
+def parse(out: CommandOutput) -> tuple[AvProduct, ...]:
     what = "root/SecurityCenter2 AntiVirusProduct"
     products = []
     for obj in as_objects(decode_json(out, what), what):

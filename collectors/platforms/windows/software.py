@@ -18,9 +18,10 @@ from __future__ import annotations
 import re
 
 from collectors.base import CollectorIO, CommandOutput, ParseError
-from collectors.platforms.windows.pwsh import as_rows, load_json, run_script
+from collectors.platforms.windows.powershell import as_objects, decode_json, run_powershell
 from collectors.software import InstalledPackage, InstalledSoftware
 
+WHAT = "Uninstall registry query"
 SCRIPT = (
     "$keys = @(@('HKLM64','HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*'),"
     "@('HKLM32','HKLM:\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*'),"
@@ -32,12 +33,13 @@ SCRIPT = (
 
 
 def fetch(io: CollectorIO, timeout: float) -> CommandOutput:
-    return run_script(SCRIPT, io, timeout=timeout)
+    return run_powershell(io, SCRIPT, timeout=timeout, what=WHAT)
 
 
 def parse(output: CommandOutput) -> InstalledSoftware:
     seen: dict[tuple[str, str], InstalledPackage] = {}
-    for row in as_rows(load_json(output, "Uninstall registry query"), "Uninstall registry query"):
+    # Empty output is read as no programs, as an empty pipeline piped to ConvertTo-Json prints.
+    for row in as_objects(decode_json(output, WHAT, allow_empty=True), WHAT):
         name = row.get("DisplayName")
         if not isinstance(name, str) or not name.strip():
             raise ParseError("Uninstall registry query: an entry without DisplayName")

@@ -21,9 +21,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from collectors.base import CollectorIO, ParseError
+from collectors.base import CollectorIO, CommandOutput, ParseError
 from collectors.patches import SEVERITIES, PatchReport, PendingUpdate, RebootState
-from collectors.platforms.windows.av_powershell import PsOutput, as_object, as_objects, decode_json, parse_ps_date, run_powershell
+from collectors.platforms.windows.powershell import as_object, as_objects, decode_json, parse_ps_date, run_powershell
 
 SCRIPT = r"""
 $ErrorActionPreference = 'Stop'
@@ -98,9 +98,9 @@ def script(params: Any) -> str:
             .replace("__HISTORY__", str(params.windows.history_entries)))
 
 
-def fetch(params: Any, io: CollectorIO) -> PsOutput:
-    return run_powershell(io, params.windows.powershell, script(params), timeout=params.command_timeout_s,
-                          what="Windows Update search")
+def fetch(params: Any, io: CollectorIO) -> CommandOutput:
+    return run_powershell(io, script(params), timeout=params.command_timeout_s, what="Windows Update search",
+                          executable=params.windows.powershell, setting="windows.powershell")
 
 
 def _severity(value: Any) -> str:
@@ -125,7 +125,7 @@ def search_error(obj: dict[str, Any]) -> str | None:
     return None
 
 
-def parse(out: PsOutput) -> PatchReport:
+def parse(out: CommandOutput) -> PatchReport:
     what = "Windows Update"
     obj = as_object(decode_json(out, what), what)
     error = search_error(obj)

@@ -1,47 +1,54 @@
 """PowerShell as a data source: run one script, keep what it printed, decode its JSON.
 
-Used by the antivirus and patches families. The fetch side is thin (one ``io.run`` call);
-everything that interprets the output (error classification, JSON, dates) is pure and
-tested on recorded outputs in tests/antivirus/fixtures and tests/patches/fixtures.
+Every Windows source goes through here (antivirus, patches, printers, software, hardware,
+proxy, services). The fetch side is thin (one ``io.run`` call returning the
+``CommandOutput``, the raw sample); everything that interprets the output is pure and
+tested on recorded outputs in the fixture folders of those families. Quirks handled here
+once: a PowerShell that is missing or hangs, error text classified by the condition an
+engineer acts on, a UTF-8 BOM, output that is not UTF-8 (a console code page), one object
+printed bare instead of in an array, nothing printed for an empty pipeline, and the date
+forms PowerShell writes.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from collectors.base import CollectorIO, FetchError, ParseError
+from collectors.base import CollectorIO, CommandOutput, FetchError, ParseError
+
+DEFAULT_EXECUTABLE = "powershell.exe"  # Windows PowerShell 5.1, present on every supported Windows
 
 # UTF-8 on stdout whatever the console code page is (a zh-CN machine defaults to 936):
 # the parsers decode strictly as UTF-8, so a stray code page shows as a clear error.
+# No progress bars: 5.1 writes them to the console host and they slow CIM queries down.
 PREAMBLE = "[Console]::OutputEncoding = [Text.Encoding]::UTF8; $ProgressPreference = 'SilentlyContinue'; "
 
 
-@dataclass(frozen=True, slots=True)
-class PsOutput:
-    """What one PowerShell call printed (the raw sample of a Windows data source)."""
-
-    stdout: bytes
-    stderr: str = ""
-    returncode: int = 0
-
-
-def powershell_argv(executable: str, script: str) -> list[str]:
+def powershell_argv(script: str, executable: str = DEFAULT_EXECUTABLE) -> list[str]:
     return [executable, "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-Command", PREAMBLE + script]
 
 
-def run_powershell(io: CollectorIO, executable: str, script: str, *, timeout: float, what: str) -> PsOutput:
-    """Run ``script``; a missing PowerShell or a timeout is a ``FetchError`` naming ``what``."""
+def run_powershell(io: CollectorIO, script: str, *, timeout: float, what: str,
+                   executable: str = DEFAULT_EXECUTABLE, setting: str | None = None) -> CommandOutput:
+    """Run ``script``; a missing PowerShell or a timeout is a ``FetchError`` naming ``what``.
+
+    ``setting`` is the config key that chooses ``executable``, named in the hint when it is missing.
+    """
     try:
-        out = io.run(powershell_argv(executable, script), timeout=timeout)
+        return io.run(powershell_argv(script, executable), timeout=timeout)
     except FileNotFoundError:
-        raise FetchError(f"{what}: PowerShell not found ({executable}); install it or set the 'powershell' setting") from None
+        hint = f"; install it or set the '{setting}' setting" if setting else ""
+        raise FetchError(f"{what}: PowerShell not found ({executable}){hint}") from None
     except TimeoutError:
         raise FetchError(f"{what}: PowerShell did not finish within {timeout:g} s") from None
-    return PsOutput(out.stdout, out.stderr.decode("utf-8", "replace"), out.returncode)
+
+
+def stderr_text(out: CommandOutput) -> str:
+    # Error text is only shown and matched, never parsed: a stray code page must not hide it.
+    return out.stderr.decode("utf-8", "replace")
 
 
 # Error text PowerShell/WMI print, by the condition an engineer acts on. English and the
@@ -72,24 +79,34 @@ def first_line(text: str, limit: int = 200) -> str:
     return ""
 
 
-def decode_json(out: PsOutput, what: str) -> Any:
-    """The JSON value printed by ``ConvertTo-Json``; ``ParseError`` with a one-line reason otherwise."""
+def decode_json(out: CommandOutput, what: str, *, allow_empty: bool = False) -> Any:
+    """The JSON value printed by ``ConvertTo-Json``; ``ParseError`` with a one-line reason otherwise.
+
+    ``ConvertTo-Json`` prints nothing at all for an empty pipeline: with ``allow_empty``
+    that is None (no objects), otherwise an error (the script always prints something).
+    """
     if out.returncode != 0 and not out.stdout.strip():
-        known = classify_error(out.stderr)
-        detail = first_line(out.stderr) or f"exit code {out.returncode}"
+        stderr = stderr_text(out)
+        known = classify_error(stderr)
+        failed = f"PowerShell failed with exit code {out.returncode}"
+        detail = f"{line} ({failed})" if (line := first_line(stderr)) else failed
         raise ParseError(f"{what}: {known + ': ' if known else ''}{detail}")
-    if not out.stdout.strip():
-        raise ParseError(f"{what}: PowerShell printed nothing (expected JSON)")
     try:
         text = out.stdout.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ParseError(f"{what}: output is not UTF-8 (byte 0x{out.stdout[exc.start]:02x} at offset {exc.start}); "
                          "the console encoding was not switched to UTF-8") from None
+    if not text.strip():
+        if allow_empty:
+            return None
+        raise ParseError(f"{what}: PowerShell printed nothing (expected JSON)")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ParseError(f"{what}: output is not complete JSON ({exc.msg} at line {exc.lineno} column {exc.colno}, "
-                         f"{len(text)} characters)") from None
+        where = f"{exc.msg} at line {exc.lineno} column {exc.colno}, {len(text)} characters"
+        if text.lstrip()[:1] in ("{", "["):  # began as JSON: most likely cut short
+            raise ParseError(f"{what}: output is not complete JSON (cut short, or not JSON: {where})") from None
+        raise ParseError(f"{what}: output is not JSON ({where})") from None
 
 
 def as_objects(value: Any, what: str) -> list[dict[str, Any]]:
@@ -99,7 +116,7 @@ def as_objects(value: Any, what: str) -> list[dict[str, Any]]:
     items = value if isinstance(value, list) else [value]
     for item in items:
         if not isinstance(item, dict):
-            raise ParseError(f"{what}: expected JSON objects, got {type(item).__name__} {str(item)[:40]!r}")
+            raise ParseError(f"{what}: expected JSON objects, got a JSON {type(item).__name__} {str(item)[:40]!r}")
     return items
 
 
