@@ -164,7 +164,8 @@ KINIT_MESSAGES: tuple[tuple[str, str, str], ...] = (
 def parse_kinit(raw: KinitRaw, user: str, realm: str, dc: str) -> Outcome:
     fmt = {"user": f"{user}@{realm}", "realm": realm, "dc": dc}
     if raw.error == "not_installed":
-        return Outcome("not_installed", "kinit is not installed (Debian: krb5-user; set checks.domain.kinit or kerberos: false)")
+        return Outcome("not_installed", "kinit is not installed (Debian: krb5-user; set checks.domain.kinit, "
+                                        "or kerberos: auto to test Kerberos only where kinit exists)")
     if raw.error == "timeout":
         return Outcome("timeout", f"KDC unreachable: kinit got no answer from {dc} within {raw.timeout_s:g} s")
     if raw.returncode == 0:
@@ -645,7 +646,10 @@ class DomainCollector:
         except SecretUnavailable as exc:
             raise FetchError(f"domain: {exc}") from None
         started = time.monotonic()
-        kerberos = fetch_kerberos(params, password, io) if params.kerberos else None
+        kerberos = fetch_kerberos(params, password, io) if params.kerberos != "off" else None
+        if kerberos is not None and kerberos.error == "not_installed" and params.kerberos == "auto":
+            log.info("domain: %s not found; the Kerberos (TGT) test is skipped (kerberos: auto)", params.kinit)
+            kerberos = None
         ldap = fetch_ldap(params, password, io.clock)
         shares = tuple(fetch_share(unc, params, password) for unc in params.shares)
         log.debug("domain: login tests against %s took %.2f s", params.dc, time.monotonic() - started)

@@ -65,7 +65,9 @@ class DomainParams(CheckParams):
     dc: Annotated[str | None, Field(description="the domain controller to test: KDC, LDAP server and time source")] = None
     kdc_port: Annotated[int, Field(gt=0, lt=65536)] = 88
     account: Annotated[DomainAccount | None, Field(description="service account for the login tests; unset = no login tests")] = None
-    kerberos: Annotated[bool, Field(description="get a Kerberos ticket (TGT) for the account with kinit")] = True
+    kerberos: Annotated[Literal["auto", "required", "off"], Field(
+        description="get a Kerberos ticket (TGT) for the account with kinit: auto (when kinit is installed; "
+                    "Windows rarely has it), required (UNKNOWN when kinit is missing) or off")] = "auto"
     kinit: Annotated[str, Field(description="the kinit program (MIT krb5: Debian krb5-user)")] = "kinit"
     ldap: LdapSettings = LdapSettings()
     shares: Annotated[tuple[str, ...], Field(description="shares to open and list, as \\\\server\\share[\\folder]")] = ()

@@ -32,8 +32,8 @@ CASES = {
     "kdc_unreachable": settings(dc="127.0.0.2", shares=[]),
     # Samba made itself a self-signed certificate at start: LDAPS works when not verified,
     # and StartTLS against the system's CA store must fail as untrusted.
-    "ldaps_unverified": settings(ldap={"security": "ldaps", "verify_tls": False}, shares=[], kerberos=False),
-    "starttls_untrusted": settings(ldap={"security": "starttls"}, shares=[], kerberos=False),
+    "ldaps_unverified": settings(ldap={"security": "ldaps", "verify_tls": False}, shares=[], kerberos="off"),
+    "starttls_untrusted": settings(ldap={"security": "starttls"}, shares=[], kerberos="off"),
 }
 
 

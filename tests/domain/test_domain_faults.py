@@ -64,10 +64,12 @@ def test_nothing_listening_is_crit(monkeypatch) -> None:
     assert results["domain.share"].summary.startswith(r"\\127.0.0.1\data: cannot connect to 127.0.0.1")
 
 
-def test_missing_kinit_is_unknown_with_the_package_name(monkeypatch) -> None:
-    results = run(params_on(free_port(), kinit="/nonexistent/kinit", shares=[]), monkeypatch)
+def test_missing_kinit_is_unknown_when_required_and_skipped_on_auto(monkeypatch) -> None:
+    results = run(params_on(free_port(), kinit="/nonexistent/kinit", kerberos="required", shares=[]), monkeypatch)
     assert results["domain.kerberos"].state is State.UNKNOWN
     assert "Debian: krb5-user" in results["domain.kerberos"].summary
+    results = run(params_on(free_port(), kinit="/nonexistent/kinit", shares=[]), monkeypatch)
+    assert "domain.kerberos" not in results and "domain.ldap" in results
 
 
 def test_share_stalling_after_connect_is_cut_off(monkeypatch) -> None:
