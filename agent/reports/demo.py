@@ -1,0 +1,136 @@
+"""A demo site with a deterministic history, for the sample reports, the tests and the bench.
+
+``seed_demo(store, now)`` writes seven months of results (April to October 2026, every
+4 hours) for a small
+office: eight computers, two switches and a network printer, with problems an engineer
+would recognise (stale antivirus signatures, a filling disk, a flapping uplink, low
+toner, a configuration change). Rows go straight into the store's tables in bulk: this
+is seed data, and ``Store.record_run`` is exercised by the store's own tests.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from agent.store import Store, core
+from agent.store.types import upsert
+from inventory.models import AssetInfo, Host, Inventory, NetworkDevice, Printer, Site
+
+DEMO_NOW = datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc)  # the fixed clock: just after October
+DEMO_START = datetime(2026, 3, 31, 16, 0, tzinfo=timezone.utc)  # 2026-04-01 00:00 in Asia/Shanghai
+DEMO_ZONE = "Asia/Shanghai"
+_OCT = 183  # day index of 1 October
+DEMO_SITE = "demo-hq"
+
+
+def demo_inventory() -> Inventory:
+    hosts = tuple(Host(name=f"pc-{i:03d}", address=f"10.1.0.{20 + i}", os="windows",
+                       asset=AssetInfo(number=f"ACME-{1000 + i}", user=user, location=loc))
+                  for i, (user, loc) in enumerate([("Wang Fang", "2F finance"), ("Li Wei", "2F finance"),
+                                                    ("Zhang Min", "3F sales"), ("Liu Yang", "3F sales"),
+                                                    ("Chen Jie", "3F sales"), ("Zhao Lei", "4F admin"),
+                                                    ("Sun Li", "4F admin"), ("Zhou Qiang", "4F IT")], start=1))
+    server = Host(name="srv-file", address="10.1.0.10", os="linux", criticality="high",
+                  asset=AssetInfo(number="ACME-0001", location="server room"))
+    switches = (NetworkDevice(name="sw-core", address="10.1.0.1", criticality="critical", platform="cisco_ios"),
+                NetworkDevice(name="sw-3f", address="10.1.0.2", depends_on=("sw-core",), platform="cisco_ios"))
+    return Inventory(site=Site(name=DEMO_SITE, customer="ACME Trading Co. 艾克美贸易", address="Shanghai",
+                               contract_end=date(2026, 12, 15)),
+                     hosts=(*hosts, server), network_devices=switches,
+                     printers=(Printer(name="prn-3f", address="10.1.0.50"),))
+
+
+def _host_results(name: str, at: datetime, day: int, rnd: random.Random) -> Iterator[tuple[str, str, str, str, list]]:
+    """(check, item, state, summary, metrics) of one computer at one time."""
+    age = 1 + day % 2
+    stale_from = {"pc-003": _OCT + 9, "pc-006": _OCT + 14, "pc-007": _OCT + 19}.get(name)
+    if stale_from is not None and day >= stale_from:
+        age = day - stale_from + 8
+    state = "crit" if age > 14 else "warn" if age > 7 else "ok"
+    yield "antivirus.signatures", "Windows Defender", state, f"signatures are {age} days old", [
+        {"name": "signature_age_days", "value": age, "unit": "days"}]
+    yield "antivirus.realtime", "Windows Defender", "ok", "real-time protection on", []
+    products = 2 if name == "pc-005" else 1
+    yield ("antivirus.policy", "", "warn" if products > 1 else "ok", f"{products} antivirus product(s) installed",
+           [{"name": "antivirus_products_count", "value": products, "unit": "count"}])
+    missing = 3 if name in ("pc-002", "pc-004") and day >= _OCT + 12 else 0
+    yield ("patches.security", "", "crit" if missing else "ok", f"{missing} critical updates missing",
+           [{"name": "missing_updates_count", "value": missing, "unit": "count"}])
+    used = 60 + (max(0, day - 120) * 0.4 if name == "pc-008" else 0) + rnd.random() * 3
+    yield ("system.disk", "C:", "crit" if used >= 95 else "warn" if used >= 85 else "ok", f"C: {used:.0f}% used",
+           [{"name": "disk_used_percent", "value": round(used, 1), "unit": "percent"}])
+    mem = 40 + rnd.random() * 20
+    yield "system.memory", "", "ok", f"memory {mem:.0f}% used", [{"name": "memory_used_percent", "value": round(mem, 1), "unit": "percent"}]
+    web_bad = name == "pc-004" and at.hour == 4 and day % 9 == 0
+    yield ("web.http", "https://intranet.example", "crit" if web_bad else "ok",
+           "timed out after 10 s" if web_bad else "HTTP 200 in 0.3 s", [])
+    yield "mail.smtp", "", "ok", "submission accepted", []
+    yield ("printers.queue", "prn-3f", "warn" if name == "pc-003" and day % 11 == 0 else "ok",
+           "queue paused" if name == "pc-003" and day % 11 == 0 else "ready", [])
+    yield "domain.secure_channel", "", "ok", "secure channel healthy", []
+    yield "software.office", "Microsoft Office", "ok", "16.0.17928 allowed", []
+    yield ("hardware.drivers", "", "warn" if name == "pc-006" else "ok",
+           "1 device without a driver: PCI Simple Communications Controller" if name == "pc-006" else "all devices have drivers", [])
+    yield "hardware.conflicts", "", "ok", "no device in an error state", []
+
+
+def _switch_results(name: str, at: datetime, day: int, rnd: random.Random) -> Iterator[tuple[str, str, str, str, list]]:
+    yield "switch.reachability", "", "ok", "SNMP answers in 4 ms", []
+    yield "switch.uptime", "", "warn" if name == "sw-3f" and day in (95, _OCT + 17) and at.hour < 6 else "ok", "up 41 days", []
+    # The 3F uplink flaps: now and then in spring, most days from August on.
+    flap = name == "sw-3f" and at.hour in (4, 8) and (day % 3 != 0 if day >= 122 else day % 20 == 0)
+    yield "switch.ports", "Gi1/0/48", "crit" if flap else "ok", "uplink Gi1/0/48 down" if flap else "uplink Gi1/0/48 up", []
+    errs = 0.2 if name == "sw-core" and day % 7 == 3 else 0.0
+    yield ("switch.errors", "Gi1/0/1", "warn" if errs else "ok", f"{errs:.1f}% input errors",
+           [{"name": "input_errors_percent", "value": errs, "unit": "percent"}])
+    cpu = 10 + rnd.random() * 10
+    yield "switch.cpu", "", "ok", f"CPU {cpu:.0f}%", [{"name": "cpu_percent", "value": round(cpu, 1), "unit": "percent"}]
+    yield "switch.memory", "", "ok", "memory 38% used", []
+    yield "switch.environment", "fans", "ok", "2 fans ok, 1 power supply ok, 41 °C", []
+    changed = name == "sw-core" and day in (150, _OCT + 22) and at.hour >= 12
+    yield "netconfig.changes", "running-config", "warn" if changed else "ok", \
+        "running-config changed: 3 lines (vlan 30 added)" if changed else "no change since last backup", []
+
+
+def _printer_results(name: str, at: datetime, day: int, rnd: random.Random) -> Iterator[tuple[str, str, str, str, list]]:
+    yield "printer_snmp.reachability", "", "ok", "SNMP answers", []
+    toner = max(3, 90 - (day % 90) * 1.1)
+    yield ("printer_snmp.supplies", "black toner", "crit" if toner <= 5 else "warn" if toner <= 15 else "ok",
+           f"black toner {toner:.0f}%", [{"name": "supply_level_percent", "value": round(toner), "unit": "percent"}])
+    jam = day % 13 == 5 and at.hour == 8
+    yield "printer_snmp.status", "", "warn" if jam else "ok", "paper jam" if jam else "ready", []
+
+
+def demo_rows(site: str, start: datetime, days: int, step: timedelta) -> Iterator[dict[str, Any]]:
+    inventory = demo_inventory()
+    rnd = random.Random(7)
+    families = [(t.name, _host_results) for t in inventory.hosts] + \
+               [(t.name, _switch_results) for t in inventory.network_devices] + \
+               [(t.name, _printer_results) for t in inventory.printers]
+    at = start
+    end = start + timedelta(days=days)
+    while at < end:
+        day = (at - start).days
+        for target, results in families:
+            for check, item, state, summary, metrics in results(target, at, day, rnd):
+                yield {"run_id": 0, "site": site, "target": target, "check": check, "item": item, "state": state,
+                       "summary": summary, "details": "", "metrics": metrics, "observed_at": at}
+        at += step
+
+
+def seed_demo(store: Store, *, start: datetime = DEMO_START, days: int = 214,
+              step: timedelta = timedelta(hours=4)) -> int:
+    """Write ``days`` of history from ``start`` into ``store``; returns the number of results."""
+    rows = list(demo_rows(store.site, start, days, step))
+    latest: dict[tuple, dict] = {}
+    for r in rows:
+        latest[(r["site"], r["target"], r["check"], r["item"])] = r
+    with store.engine.begin() as conn:
+        for i in range(0, len(rows), 5000):
+            conn.execute(core.results.insert(), rows[i:i + 5000])
+        upsert(conn, core.latest, [r | {"collector": r["check"].split(".")[0], "duration_s": 0.1}
+                                   for r in latest.values()], keys=["site", "target", "check", "item"])
+    return len(rows)

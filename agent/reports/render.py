@@ -1,0 +1,235 @@
+"""Render a report model as HTML, PDF, Markdown or JSON, in zh-CN or English.
+
+One template set (templates/*.j2) serves both languages: every label goes through the
+message catalogue (``t("key")``), every date and number through ``t.date``/``t.number``.
+The HTML is one self-contained file: CSS inline, charts as inline SVG, no script, no
+font or image fetched. The PDF is WeasyPrint's rendering of that same HTML, with a URL
+fetcher that refuses every URL, so a PDF can never trigger a request either; the CJK
+font is found through fontconfig by family name and embedded (subset) by WeasyPrint.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from agent.reports import charts
+from agent.reports.checklist import default_checklist
+from agent.reports.i18n import Translator
+from agent.reports.model import ChecklistCell, DeviceSection, FaultAnalysis, InspectionReport
+
+Report = InspectionReport | FaultAnalysis
+FORMATS = ("html", "pdf", "md", "json")
+STATES = ("ok", "warn", "crit", "unknown", "not_checked")
+
+
+class RenderError(RuntimeError):
+    pass
+
+
+@functools.cache
+def _environment(autoescape: bool) -> Environment:
+    env = Environment(loader=PackageLoader("agent.reports", "templates"), undefined=StrictUndefined,
+                      autoescape=select_autoescape(["html.j2"]) if autoescape else False,
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["md"] = _md_cell
+    return env
+
+
+def _md_cell(value: Any) -> str:
+    """A value safe inside a Markdown table cell."""
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _state_rows(report: InspectionReport, t: Translator) -> list[tuple[str, list[tuple[str, int]]]]:
+    rows = []
+    current = report.summary.items
+    rows.append((t("summary.this_period", period=report.period.label), [(s, getattr(current, s)) for s in STATES]))
+    if report.summary.previous_items is not None:
+        prev = report.summary.previous_items
+        rows.append((t("summary.previous_period", period=report.summary.previous_period),
+                     [(s, getattr(prev, s)) for s in STATES]))
+    return rows
+
+
+def _row_distribution(report: InspectionReport, t: Translator) -> list[tuple[str, list[tuple[str, int]]]]:
+    """Per checklist row (in the standard's order), how many devices are in each state."""
+    order: list[str] = []
+    for kind in ("host", "network_device", "printer"):
+        for row in default_checklist().rows_for(kind):
+            key = f"{kind}:{row.id}"
+            if key not in order:
+                order.append(key)
+    counts: dict[str, dict[str, int]] = {}
+    for device in report.devices:
+        for cell in device.cells:
+            counts.setdefault(f"{device.kind}:{cell.row}", dict.fromkeys(STATES, 0))[cell.state] += 1
+    return [(t.row_label(*key.split(":")), list(counts[key].items())) for key in order if key in counts]
+
+
+@dataclass(frozen=True)
+class MatrixColumn:
+    mark: str
+    row: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """The checklist overview of one device kind: devices down, checklist rows across."""
+
+    kind: str
+    columns: tuple[MatrixColumn, ...]
+    rows: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def checklist_matrix(report: InspectionReport, t: Translator) -> list[Matrix]:
+    out = []
+    for kind in ("host", "network_device", "printer"):
+        devices = [d for d in report.devices if d.kind == kind]
+        if not devices:
+            continue
+        used = {c.row for d in devices for c in d.cells}
+        columns = tuple(MatrixColumn(str(row.number) if row.number is not None else chr(ord("a") + i), row.id,
+                                     t.row_label(kind, row.id))
+                        for i, row in enumerate(r for r in default_checklist().rows_for(kind) if r.id in used))
+        rows = []
+        for d in devices:
+            states = {c.row: c.state for c in d.cells}
+            rows.append((d.name, tuple(states.get(c.row, "not_checked") for c in columns)))
+        out.append(Matrix(kind, columns, tuple(rows)))
+    return out
+
+
+AUTO_DETAIL_LIMIT = 50
+# Shapes as well as colours, so a black-and-white print still tells the states apart.
+MATRIX_MARKS = {"ok": "●", "warn": "▲", "crit": "✖", "unknown": "?", "not_checked": "–"}
+
+
+@dataclass(frozen=True)
+class DeviceDetail:
+    device: DeviceSection
+    cells: tuple[ChecklistCell, ...]
+
+
+def device_details(report: InspectionReport, detail: str) -> tuple[bool, list[DeviceDetail]]:
+    """The device sections to print, and whether they were cut down to the problems.
+
+    A 500-device site has 10,000 checklist cells: printed in full that is ~300 PDF pages
+    that nobody reads (and minutes of WeasyPrint). The overview matrix already shows
+    every cell's state and the findings table holds the evidence of every cell that is
+    not OK, so "problems" leaves the per-device sections out (JSON always has them all).
+    """
+    if detail == "auto":
+        detail = "all" if len(report.devices) <= AUTO_DETAIL_LIMIT else "problems"
+    if detail == "all":
+        return False, [DeviceDetail(d, d.cells) for d in report.devices]
+    return True, []
+
+
+def _legend(t: Translator, keys: Iterable[str]) -> list[tuple[str, str]]:
+    return [(k, t(f"state.{k}") if k in STATES else t(f"legend.{k}")) for k in keys]
+
+
+def inspection_charts(report: InspectionReport, t: Translator) -> dict[str, Markup]:
+    return {
+        "states": Markup(charts.stacked_bars(t("chart.states"), _state_rows(report, t), _legend(t, STATES),
+                                             label_width=170)),
+        "rows": Markup(charts.stacked_bars(t("chart.rows"), _row_distribution(report, t), _legend(t, STATES),
+                                           label_width=190)),
+    }
+
+
+def fault_charts(report: FaultAnalysis, t: Translator) -> dict[str, Markup]:
+    period_legend = [("current", report.period.label), ("previous", report.previous_period)]
+    out = {
+        "trend": Markup(charts.trend(t("chart.trend"), [(p.label, p.problems, p.previous) for p in report.trend],
+                                     period_legend)),
+        "by_type": Markup(charts.paired_bars(t("chart.by_type"), [(r.key, r.count, r.previous)
+                                                                  for r in report.by_type[:12]], period_legend)),
+    }
+    if report.sla_by_tier:
+        out["sla"] = Markup(charts.percent_bars(t("chart.sla"), [
+            (t.tier_label(r.tier), r.compliance, t.percent(r.compliance) if r.compliance is not None else "—")
+            for r in report.sla_by_tier]))
+    return out
+
+
+def render_html(report: Report, *, cjk_font: str = "Noto Sans CJK SC", detail: str = "auto") -> str:
+    t = Translator(report.lang, report.period.timezone)
+    env = _environment(True)
+    if isinstance(report, InspectionReport):
+        template, chart_set = env.get_template("inspection.html.j2"), inspection_charts(report, t)
+    else:
+        template, chart_set = env.get_template("faults.html.j2"), fault_charts(report, t)
+    if isinstance(report, InspectionReport):
+        matrix = checklist_matrix(report, t)
+        shortened, details = device_details(report, detail)
+    else:
+        matrix, shortened, details = [], False, []
+    return template.render(r=report, t=t, charts=chart_set, cjk_font=cjk_font, states=STATES, matrix=matrix,
+                           details=details, shortened=shortened, state_label={s: t(f"state.{s}") for s in STATES},
+                           mark=MATRIX_MARKS)
+
+
+def render_markdown(report: Report, *, detail: str = "auto") -> str:
+    t = Translator(report.lang, report.period.timezone)
+    if isinstance(report, InspectionReport):
+        shortened, details = device_details(report, detail)
+        return _environment(False).get_template("inspection.md.j2").render(
+            r=report, t=t, states=STATES, details=details, shortened=shortened)
+    return _environment(False).get_template("faults.md.j2").render(r=report, t=t, states=STATES)
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+
+
+def _refuse_urls(url: str, *args: Any, **kwargs: Any) -> dict:
+    raise RenderError(f"the report tried to load {url!r}; reports must be self-contained")
+
+
+def render_pdf(html: str) -> bytes:
+    try:
+        from weasyprint import HTML
+    except (ImportError, OSError) as exc:  # OSError: pango missing
+        raise RenderError(f"PDF output needs WeasyPrint and Debian's pango (pip install 'patrol[pdf]'): {exc}") from None
+    return HTML(string=html, url_fetcher=_refuse_urls).write_pdf()
+
+
+def file_stem(report: Report) -> str:
+    kind = "inspection" if isinstance(report, InspectionReport) else "faults"
+    return f"{kind}-{report.site.name}-{report.period.label}-{report.lang}"
+
+
+def write_outputs(report: Report, formats: Sequence[str], out_dir: Path, *, cjk_font: str = "Noto Sans CJK SC",
+                  detail: str = "auto", stem: str | None = None) -> list[Path]:
+    """Write the report in each format into ``out_dir``; returns the files written."""
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise RenderError(f"unknown format {', '.join(unknown)}: use {', '.join(FORMATS)}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = stem or file_stem(report)
+    written: list[Path] = []
+    html: str | None = None
+    for fmt in formats:
+        path = out_dir / f"{stem}.{fmt}"
+        if fmt in ("html", "pdf") and html is None:
+            html = render_html(report, cjk_font=cjk_font, detail=detail)
+        if fmt == "html":
+            path.write_text(html, encoding="utf-8")
+        elif fmt == "pdf":
+            path.write_bytes(render_pdf(html))
+        elif fmt == "md":
+            path.write_text(render_markdown(report, detail=detail), encoding="utf-8")
+        else:
+            path.write_text(render_json(report), encoding="utf-8")
+        written.append(path)
+    return written
