@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from collectors.base import CheckResult, CollectorIO, Metric, State, threshold_state
+from collectors.platforms.detect import choose
 from config.checks.hardware import HardwareParams
 from inventory.models import Host, Inventory
 
@@ -52,12 +53,8 @@ class HardwareRaw:
     payload: Any
 
 
-def _source(platform: str):
-    if platform == "windows":
-        from collectors.platforms.windows import hardware
-    else:
-        from collectors.platforms.linux import hardware
-    return hardware
+# The data source per platform (collectors/platforms/detect.py picks and imports it).
+SOURCES = {"windows": "collectors.platforms.windows.hardware", "linux": "collectors.platforms.linux.hardware"}
 
 
 def issue_state(issue: DeviceIssue, params: HardwareParams) -> State:
@@ -123,13 +120,13 @@ class HardwareCollector:
 
     def fetch(self, target: Host, params: HardwareParams, io: CollectorIO) -> HardwareRaw:
         if io.platform == "windows":
-            return HardwareRaw("windows", _source("windows").fetch(io, params.command_timeout_s))
-        return HardwareRaw("linux", _source("linux").fetch(io, kernel_log=params.kernel_log,
+            return HardwareRaw("windows", choose("windows", SOURCES).fetch(io, params.command_timeout_s))
+        return HardwareRaw("linux", choose("linux", SOURCES).fetch(io, kernel_log=params.kernel_log,
                                                           max_lines=params.kernel_log_max_lines,
                                                           timeout=params.command_timeout_s))
 
     def parse(self, raw: HardwareRaw) -> HardwareSnapshot:
-        return _source(raw.platform).parse(raw.payload)
+        return choose(raw.platform, SOURCES).parse(raw.payload)
 
     def evaluate(self, model: HardwareSnapshot, params: HardwareParams, target: Host,
                  now: datetime) -> Iterable[CheckResult]:

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from collectors.base import CheckResult, CollectorIO, Metric, State, threshold_state
+from collectors.platforms.detect import choose
 from collectors.printing import reasons as reason_table
 from collectors.printing.model import PrintJob, PrintQueue, PrintSystem
 from config.checks.printers import PrintersParams
@@ -31,12 +32,8 @@ class PrintersRaw:
     payload: Any
 
 
-def _source(platform: str):
-    if platform == "windows":
-        from collectors.platforms.windows import printers
-    else:
-        from collectors.platforms.linux import printers
-    return printers
+# The data source per platform (collectors/platforms/detect.py picks and imports it).
+SOURCES = {"windows": "collectors.platforms.windows.printers", "linux": "collectors.platforms.linux.printers"}
 
 
 def _state(text: str) -> State:
@@ -112,11 +109,11 @@ class PrintersCollector:
 
     def fetch(self, target: Host, params: PrintersParams, io: CollectorIO) -> PrintersRaw:
         if io.platform == "windows":
-            return PrintersRaw("windows", _source("windows").fetch(io, params.request_timeout_s))
-        return PrintersRaw("linux", _source("linux").fetch(params.server, params.request_timeout_s, io, os.environ))
+            return PrintersRaw("windows", choose("windows", SOURCES).fetch(io, params.request_timeout_s))
+        return PrintersRaw("linux", choose("linux", SOURCES).fetch(params.server, params.request_timeout_s, io, os.environ))
 
     def parse(self, raw: PrintersRaw) -> PrintSystem:
-        return _source(raw.platform).parse(raw.payload)
+        return choose(raw.platform, SOURCES).parse(raw.payload)
 
     def evaluate(self, model: PrintSystem, params: PrintersParams, target: Host,
                  now: datetime) -> Iterable[CheckResult]:

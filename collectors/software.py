@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from collectors.base import CheckResult, CollectorIO, Metric, State
+from collectors.platforms.detect import choose
 from config.checks.software import RequiredPackage, SoftwareParams
 from inventory.models import Host, Inventory
 
@@ -44,12 +45,8 @@ class SoftwareRaw:
     payload: Any
 
 
-def _source(platform: str):
-    if platform == "windows":
-        from collectors.platforms.windows import software
-    else:
-        from collectors.platforms.linux import software
-    return software
+# The data source per platform (collectors/platforms/detect.py picks and imports it).
+SOURCES = {"windows": "collectors.platforms.windows.software", "linux": "collectors.platforms.linux.software"}
 
 
 def comparator(scheme: str) -> Callable[[str, str], int]:
@@ -107,10 +104,10 @@ class SoftwareCollector:
 
     def fetch(self, target: Host, params: SoftwareParams, io: CollectorIO) -> SoftwareRaw:
         platform = "windows" if io.platform == "windows" else "linux"
-        return SoftwareRaw(platform, _source(platform).fetch(io, params.command_timeout_s))
+        return SoftwareRaw(platform, choose(platform, SOURCES).fetch(io, params.command_timeout_s))
 
     def parse(self, raw: SoftwareRaw) -> InstalledSoftware:
-        return _source(raw.platform).parse(raw.payload)
+        return choose(raw.platform, SOURCES).parse(raw.payload)
 
     def evaluate(self, model: InstalledSoftware, params: SoftwareParams, target: Host,
                  now: datetime) -> Iterable[CheckResult]:
