@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any, ClassVar
@@ -342,6 +342,12 @@ class _ImapMailbox:
         if not uids:
             return False
         try:
+            # Probes of earlier runs that arrived after their run gave up would pile up:
+            # remove those older than a day too (younger ones may belong to a run in progress).
+            cutoff = (datetime.now(timezone.utc) - timedelta(days=1)).strftime("%d-%b-%Y")
+            typ, stale = self.client.uid("SEARCH", None, "HEADER", PROBE_HEADER, '""', "BEFORE", cutoff)
+            if typ == "OK":
+                uids += [uid for chunk in stale if chunk for uid in chunk.split()]
             self.client.uid("STORE", b",".join(uids).decode(), "+FLAGS.SILENT", r"(\Deleted)")
             self.client.expunge()
         except self.errors as exc:  # the probe arrived; failing to delete it does not undo that
