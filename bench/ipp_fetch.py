@@ -1,4 +1,4 @@
-"""Speed of the CUPS source: ``.venv/bin/python -m tests.printers.bench_ipp``.
+"""Speed of the CUPS source: ``.venv/bin/python bench/ipp_fetch.py``.
 
 Not a test (speed is not asserted anywhere): starts a private cupsd with 100 queues, 50 of
 them paused holding 3 jobs each, then prints the median time of Patrol's IPP fetch+parse
@@ -10,15 +10,18 @@ from __future__ import annotations
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from collectors.base import CollectorIO
-from collectors.commands import run_command
-from collectors.platforms.linux import printers as cups
-from tests.printers.cups_server import start_cups
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from collectors.base import CollectorIO  # noqa: E402
+from collectors.commands import run_command  # noqa: E402
+from collectors.platforms.linux import printers as cups  # noqa: E402
+from tests.printers.cups_server import start_cups  # noqa: E402  (the test's private cupsd)
 
 QUEUES, JOBS_PER_PAUSED_QUEUE, RUNS = 100, 3, 20
 
