@@ -120,8 +120,27 @@ def domain_controller():
     finally:
         if proc is not None:
             _stop(proc)
+        _wait_namespace_empty(netns)
         subprocess.run(["ip", "netns", "delete", netns], timeout=10)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _namespace_pids(netns: str) -> list[int]:
+    out = subprocess.run(["ip", "netns", "pids", netns], capture_output=True, text=True, timeout=10).stdout
+    return [int(pid) for pid in out.split()]
+
+
+def _wait_namespace_empty(netns: str, timeout: float = 10) -> None:
+    """Samba's helpers outlive the master by a moment and would recreate files in the temp
+    dir after it is removed; every process in this namespace is one the fixture started."""
+    try:
+        wait_until(lambda: not _namespace_pids(netns), timeout, f"processes in {netns} to exit")
+    except TimeoutError:
+        for pid in _namespace_pids(netns):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def _stop(proc: ServerProcess) -> None:
