@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from agent.store import Store, core
@@ -134,3 +135,89 @@ def seed_demo(store: Store, *, start: datetime = DEMO_START, days: int = 214,
         upsert(conn, core.latest, [r | {"collector": r["check"].split(".")[0], "duration_s": 0.1}
                                    for r in latest.values()], keys=["site", "target", "check", "item"])
     return len(rows)
+
+
+# (opened, target, check, item, title, tier, severity, ack after, resolved after) - minutes
+_DEMO_TICKETS = [
+    ("2026-05-12 09:05", "sw-3f", "switch.ports", "Gi1/0/48", "uplink Gi1/0/48 down", "urgent", "crit", 8, 95),
+    ("2026-06-03 14:20", "pc-004", "web.http", "https://intranet.example", "intranet does not load", "general", "crit", 70, 300),
+    ("2026-07-08 08:10", "sw-3f", "switch.ports", "Gi1/0/48", "uplink Gi1/0/48 down", "urgent", "crit", 6, 80),
+    ("2026-07-21 10:40", "prn-3f", "printer_snmp.status", "", "paper jam", "general", "warn", 45, 200),
+    ("2026-08-04 08:05", "sw-3f", "switch.ports", "Gi1/0/48", "uplink Gi1/0/48 down", "urgent", "crit", 14, 150),
+    ("2026-08-19 13:00", "pc-008", "system.disk", "C:", "C: 86% used", "general", "warn", 100, 420),
+    ("2026-09-09 08:03", "sw-3f", "switch.ports", "Gi1/0/48", "uplink Gi1/0/48 down", "urgent", "crit", 9, 110),
+    ("2026-09-22 11:30", "sw-core", "switch.errors", "Gi1/0/1", "0.2% input errors", "serious", "warn", 35, 260),
+    ("2026-10-10 09:00", "pc-003", "antivirus.signatures", "Windows Defender", "signatures 9 days old", "serious", "warn", 50, 230),
+    ("2026-10-13 10:15", "pc-002", "patches.security", "", "3 critical updates missing", "serious", "crit", 20, None),
+    ("2026-10-18 08:02", "sw-3f", "switch.ports", "Gi1/0/48", "uplink Gi1/0/48 down", "urgent", "crit", 7, 70),
+    ("2026-10-23 12:40", "sw-core", "netconfig.changes", "running-config", "running-config changed", "general", "warn", 95, 380),
+]
+# Response and resolution targets by tier, minutes (SERVICE-STANDARD.md section 3).
+_TIERS = {"urgent": (10, 120), "serious": (60, 240), "general": (120, 480)}
+
+
+def seed_demo_tickets(store: Store) -> int:
+    """Tickets in ticketing's tables, as its engine would have left them (seed data only)."""
+    from sqlalchemy import inspect
+
+    if not inspect(store.engine).has_table("tickets"):
+        return 0
+    from agent.findings import fingerprint
+    from agent.ticketing import schema
+
+    rows = []
+    for i, (opened, target, check, item, title, tier, severity, ack, resolved) in enumerate(_DEMO_TICKETS, start=1):
+        opened_at = datetime.strptime(opened, "%Y-%m-%d %H:%M").replace(tzinfo=timezone(timedelta(hours=8)))
+        respond, resolve = _TIERS[tier]
+        rows.append({
+            "fingerprint": fingerprint(store.site, target, check, item), "kind": "finding", "site": store.site,
+            "target": target, "check": check, "item": item, "title": f"{title} on {target}", "backend": "builtin",
+            "key": f"PT-{1000 + i}", "url": None, "status": "resolved" if resolved else "acknowledged",
+            "severity": severity, "tier": tier, "opened_at": opened_at,
+            "acknowledged_at": opened_at + timedelta(minutes=ack), "acknowledged_by": "engineer",
+            "resolved_at": opened_at + timedelta(minutes=resolved) if resolved else None,
+            "resolved_by": "patrol" if resolved else None,
+            "due_response": opened_at + timedelta(minutes=respond), "due_resolve": opened_at + timedelta(minutes=resolve),
+            "response_breached": ack > respond, "resolve_breached": bool(resolved and resolved > resolve),
+            "escalation_level": 0, "comments": 1, "reopen_count": 0, "flapping": False, "suppressed": [],
+            "grouped": []})
+    with store.engine.begin() as conn:
+        conn.execute(schema.tickets.insert(), rows)
+    return len(rows)
+
+
+def demo_context(db_url: str):  # -> agent.context.AppContext
+    """An AppContext over a freshly seeded demo store, with the fixed clock and demo settings."""
+    from agent.context import AppContext, store_components
+    from config.reports import ReportsSettings
+    from config.schema import AgentSettings, Settings
+
+    settings = Settings(agent=AgentSettings(site=DEMO_SITE, name="patrol-demo"),
+                        reports=ReportsSettings(timezone=DEMO_ZONE, provider="Example IT Services 示例运维服务",
+                                                engineer="Zhang San 张三", languages=("zh-CN", "en")))
+    store = Store.open(db_url, DEMO_SITE, store_components())
+    seed_demo(store)
+    seed_demo_tickets(store)
+    ctx = AppContext(settings, clock=lambda: DEMO_NOW, _store=store)
+    ctx.__dict__["inventory"] = demo_inventory()  # the cached_property's slot: no inventory file needed
+    return ctx
+
+
+def write_samples(out: Path, formats: list[str] | tuple[str, ...] = ("html", "pdf")) -> list[Path]:
+    """The sample reports of docs/samples: October's inspection and Q3's fault analysis, both languages."""
+    import tempfile
+
+    from agent.reports.periods import parse_period
+    from agent.reports.service import ReportRequest, generate
+
+    with tempfile.TemporaryDirectory(prefix="patrol-demo-") as tmp:
+        ctx = demo_context(f"sqlite:///{tmp}/demo.sqlite")
+        try:
+            files = []
+            for kind, label in (("inspection", "2026-10"), ("faults", "2026Q3")):
+                request = ReportRequest(kind=kind, site=DEMO_SITE, period=parse_period(label, DEMO_ZONE),
+                                        languages=("zh-CN", "en"), formats=tuple(formats))
+                files += generate(ctx, request, out)
+            return files
+        finally:
+            ctx.close()

@@ -150,30 +150,35 @@ _KEY = 'site, target, "check", item'
 # a non-OK result after an OK one, or the first result ever of a key if it is not OK).
 _SQLITE_FOLD = f"""
 WITH batch AS (
-  SELECT r.site, r.target, r."check", r.item, r.state, r.summary, r.metrics, r.observed_at,
-         date(r.observed_at, :offset) AS day,
+  -- narrow rows only: the window sorts never carry summaries or metrics
+  SELECT r.id, r.site, r.target, r."check", r.item, r.state, r.observed_at, r.day,
          COALESCE(LAG(r.state) OVER (PARTITION BY r.site, r.target, r."check", r.item ORDER BY r.id),
                   k.last_state, 'ok') AS prev_state,
-         ROW_NUMBER() OVER (PARTITION BY r.site, r.target, r."check", r.item, date(r.observed_at, :offset)
-                            ORDER BY r.observed_at DESC, r.id DESC) AS rn_last,
-         ROW_NUMBER() OVER (PARTITION BY r.site, r.target, r."check", r.item, date(r.observed_at, :offset),
-                                         r.state = 'ok'
+         ROW_NUMBER() OVER (PARTITION BY r.site, r.target, r."check", r.item, r.day, r.state = 'ok'
                             ORDER BY r.observed_at DESC, r.id DESC) AS rn_kind
-  FROM results r
+  FROM (SELECT id, site, target, "check", item, state, observed_at, date(observed_at, :offset) AS day
+        FROM results WHERE id > :lo AND id <= :hi) r
   LEFT JOIN report_rollup_keys k
     ON k.site = r.site AND k.target = r.target AND k."check" = r."check" AND k.item = r.item
-  WHERE r.id > :lo AND r.id <= :hi
+),
+days AS (
+  SELECT {_KEY}, day,
+         SUM(state = 'ok') AS n_ok, SUM(state = 'warn') AS n_warn, SUM(state = 'crit') AS n_crit,
+         SUM(state = 'unknown') AS n_unknown, SUM(state != 'ok' AND prev_state = 'ok') AS starts,
+         MAX(observed_at) AS last_observed_at,
+         -- the day's last result: the latest of the last OK one and the last bad one
+         MAX(CASE WHEN rn_kind = 1 THEN observed_at || '|' || printf('%020d', id) END) AS last_tag,
+         MAX(CASE WHEN rn_kind = 1 AND state != 'ok' THEN id END) AS bad_id
+  FROM batch GROUP BY {_KEY}, day
 )
 INSERT INTO report_rollup_days ({_KEY}, day, n_ok, n_warn, n_crit, n_unknown, starts, last_state, last_summary,
                                 last_metrics, last_observed_at, last_bad_summary)
-SELECT {_KEY}, day,
-       SUM(state = 'ok'), SUM(state = 'warn'), SUM(state = 'crit'), SUM(state = 'unknown'),
-       SUM(state != 'ok' AND prev_state = 'ok'),
-       MAX(CASE WHEN rn_last = 1 THEN state END), MAX(CASE WHEN rn_last = 1 THEN summary END),
-       MAX(CASE WHEN rn_last = 1 THEN metrics END), MAX(observed_at),
-       MAX(CASE WHEN rn_kind = 1 AND state != 'ok' THEN summary END)
-FROM batch WHERE true
-GROUP BY {_KEY}, day
+SELECT d.site, d.target, d."check", d.item, d.day, d.n_ok, d.n_warn, d.n_crit, d.n_unknown, d.starts,
+       last.state, last.summary, last.metrics, d.last_observed_at, bad.summary
+FROM days d
+JOIN results last ON last.id = CAST(substr(d.last_tag, instr(d.last_tag, '|') + 1) AS INTEGER)
+LEFT JOIN results bad ON bad.id = d.bad_id
+WHERE true
 ON CONFLICT ({_KEY}, day) DO UPDATE SET
   n_ok = n_ok + excluded.n_ok, n_warn = n_warn + excluded.n_warn, n_crit = n_crit + excluded.n_crit,
   n_unknown = n_unknown + excluded.n_unknown, starts = starts + excluded.starts,
