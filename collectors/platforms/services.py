@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from collectors.base import CollectorIO, CommandOutput
+from collectors.platforms.detect import choose
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,13 +18,12 @@ class ServiceStatus:
     detail: str
 
 
+SOURCES = {"windows": "collectors.platforms.windows.services", "linux": "collectors.platforms.linux.services"}
+
+
 def source_for(platform: str) -> ModuleType:
     """The module with ``fetch(names, io)`` and ``parse(names, output)`` for ``platform``."""
-    if platform == "windows":
-        from collectors.platforms.windows import services
-    else:
-        from collectors.platforms.linux import services
-    return services
+    return choose(platform, SOURCES)
 
 
 def fetch_services(names: Sequence[str], io: CollectorIO) -> CommandOutput:
