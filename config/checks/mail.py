@@ -104,6 +104,10 @@ class MailParams(CheckParams):
             raise ValueError("mail: 'account' (username and password reference) is needed to log in")
         if self.round_trip.enabled and (self.smtp is None or (self.imap is None and self.pop3 is None)):
             raise ValueError("mail.round_trip needs 'smtp' and one of 'imap' or 'pop3'")
+        if self.round_trip.enabled and self.timeout_s <= self.round_trip.wait_s + 2 * self.connect_timeout_s:
+            raise ValueError(f"mail.timeout_s ({self.timeout_s:g}) must exceed round_trip.wait_s + 2 x connect_timeout_s "
+                             f"({self.round_trip.wait_s + 2 * self.connect_timeout_s:g}), or the whole check is cut off "
+                             "before the probe can be reported missing")
         return self
 
     @property

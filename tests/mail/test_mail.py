@@ -113,6 +113,8 @@ def test_unconfigured_family_has_no_targets() -> None:
     pytest.param({"smtp": {"host": "mail.example.com", "security": "plain"}}, "allowed only for a loopback",
                  id="plain-to-remote-refused"),
     pytest.param({"smtp": plain(25), "round_trip": {"enabled": True}}, "needs .smtp. and one of .imap. or .pop3.", id="round-trip-needs-imap"),
+    pytest.param({"smtp": plain(25), "imap": plain(143), "round_trip": {"enabled": True, "wait_s": 115}},
+                 r"timeout_s \(120\) must exceed round_trip.wait_s", id="round-trip-longer-than-the-check"),
     pytest.param({"account": {"username": USER, "password": "hunter2"}, "smtp": plain(25)}, "plain-text secrets are refused",
                  id="password-in-clear-refused"),
 ])
