@@ -21,6 +21,7 @@ import asyncio
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -107,12 +108,12 @@ def proc_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start_responders(count: int, root: Path, kind: str) -> list[tuple[int, ServerProcess]]:
+def start_responders(count: int, root: Path, kind: str, out: list[tuple[int, ServerProcess]]) -> None:
+    """Start ``count`` responders, appending each to ``out`` at once (so the caller stops them all)."""
     data = root / "data"
     data.mkdir(parents=True)
     (data / f"{COMMUNITY}.snmprec").write_text(synth.switch(ports=48))
     program = str(Path(sys.executable).parent / "snmpsim-command-responder")
-    out = []
     for i in range(count):
         port = free_port("udp")
         if kind == "snmpsim":
@@ -124,7 +125,6 @@ def start_responders(count: int, root: Path, kind: str) -> list[tuple[int, Serve
         out.append((port, proc))
     for port, proc in out:
         wait_until(lambda: snmp_answers(port, COMMUNITY), 60, "snmpsim", proc)
-    return out
 
 
 def devices(n: int, ports: list[int]) -> list[NetworkDevice]:
@@ -206,7 +206,9 @@ def main() -> None:
     ap.add_argument("--responders", type=int, default=2, help="snmpsim processes")
     ap.add_argument("--netsnmp-sample", type=int, default=20, help="devices walked with snmpbulkwalk")
     ap.add_argument("--bulk-varbinds", type=int, default=60)
-    ap.add_argument("--site-concurrency", type=int, default=64)
+    ap.add_argument("--site-concurrency", type=int, default=None,
+                    help="SNMP requests in flight (default: 4 per snmpsim process, which answers one at a time; "
+                         "64 with --responder replay)")
     ap.add_argument("--responder", choices=("snmpsim", "replay"), default="snmpsim",
                     help="snmpsim (default) or a minimal replay responder serving the same recording")
     ap.add_argument("--serve-replay", nargs=2, metavar=("SNMPREC", "PORT"), help=argparse.SUPPRESS)
@@ -215,9 +217,14 @@ def main() -> None:
         replay_responder(Path(args.serve_replay[0]), int(args.serve_replay[1]))
         return
 
+    if args.site_concurrency is None:
+        args.site_concurrency = 4 * args.responders if args.responder == "snmpsim" else 64
+    # SIGTERM (timeout, kill) must still stop the responders: they run in their own sessions
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     root = Path(tempfile.mkdtemp(prefix="patrol-snmp-bench-"))
-    responders = start_responders(args.responders, root, args.responder)
+    responders: list[tuple[int, ServerProcess]] = []
     try:
+        start_responders(args.responders, root, args.responder, responders)
         devs = devices(args.switches, [p for p, _ in responders])
         params = SwitchParams(bulk_varbinds=args.bulk_varbinds, site_concurrency=args.site_concurrency, timeout_s=120)
         asyncio.run(client_only(devs[:len(responders)], params))  # warm the responders' indexes
@@ -251,7 +258,8 @@ def main() -> None:
     n_per_vb = n_cpu / n_vb * 1e6
     cores = os.cpu_count() or 1
     print(f"SNMP site poll: {n} simulated 48-port switches, {len(responders)} {args.responder} responders, "
-          f"{cores} cores, {vb // n} varbinds and {reqs / n:.1f} requests per device")
+          f"{cores} cores, {vb // n} varbinds and {reqs / n:.1f} requests per device, "
+          f"site concurrency {args.site_concurrency}")
     print(f"{'':34}{'CPU s/device':>14}{'us/varbind':>12}{'wall s':>9}{'responder CPU s':>17}")
     print(f"{'patrol SNMP client (get+walk)':34}{c_cpu / n * 1e3:>11.2f} ms{per_vb:>12.1f}{c_wall:>9.1f}{c_resp:>17.1f}")
     print(f"{'patrol full switch check':34}{f_cpu / n * 1e3:>11.2f} ms{f_cpu / vb * 1e6:>12.1f}{f_wall:>9.1f}{f_resp:>17.1f}")
