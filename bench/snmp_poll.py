@@ -76,7 +76,7 @@ def replay_responder(path: Path, port: int) -> None:
         oid, tag, value = line.split("|", 2)
         code, content = _content(tag, value)
         enc = ber.encode_oid(oid)
-        rows.append((tuple(int(p) for p in oid.split(".")), ber._tlv(0x30, ber._tlv(0x06, enc) + ber._tlv(code, content))))
+        rows.append((tuple(int(p) for p in oid.split(".")), ber.tlv(0x30, ber.tlv(0x06, enc) + ber.tlv(code, content))))
     rows.sort()
     keys = [k for k, _ in rows]
     by_key = dict(rows)
@@ -90,16 +90,16 @@ def replay_responder(path: Path, port: int) -> None:
         for oid in oids:
             key = tuple(int(p) for p in ber.decode_oid(oid).split("."))
             if pdu == ber.GET:
-                out.append(by_key.get(key) or ber._tlv(0x30, ber._tlv(0x06, oid) + b"\x81\x00"))
+                out.append(by_key.get(key) or ber.tlv(0x30, ber.tlv(0x06, oid) + b"\x81\x00"))
         if pdu == ber.GETBULK:
             pos = [bisect.bisect_right(keys, tuple(int(p) for p in ber.decode_oid(o).split("."))) for o in oids]
             for _ in range(max(1, reps)):
                 for j, o in enumerate(oids):
                     i = pos[j]
-                    out.append(rows[i][1] if i < len(rows) else ber._tlv(0x30, ber._tlv(0x06, o) + b"\x82\x00"))
+                    out.append(rows[i][1] if i < len(rows) else ber.tlv(0x30, ber.tlv(0x06, o) + b"\x82\x00"))
                     pos[j] = i + 1
-        body = ber._int(rid) + ber._int(0) + ber._int(0) + ber._tlv(0x30, b"".join(out))
-        sock.sendto(ber._tlv(0x30, ber._int(1) + ber._tlv(0x04, community) + ber._tlv(ber.RESPONSE, body)), peer)
+        body = ber.encode_int(rid) + ber.encode_int(0) + ber.encode_int(0) + ber.tlv(0x30, b"".join(out))
+        sock.sendto(ber.tlv(0x30, ber.encode_int(1) + ber.tlv(0x04, community) + ber.tlv(ber.RESPONSE, body)), peer)
 
 
 def proc_cpu(pid: int) -> float:

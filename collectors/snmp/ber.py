@@ -26,7 +26,7 @@ class BerError(ValueError):
     """A datagram that is not a well-formed SNMP message of the kind expected."""
 
 
-class _Marker:
+class Marker:
     __slots__ = ("name",)
 
     def __init__(self, name: str):
@@ -36,9 +36,9 @@ class _Marker:
         return self.name
 
 
-NO_SUCH_OBJECT = _Marker("noSuchObject")
-NO_SUCH_INSTANCE = _Marker("noSuchInstance")
-END_OF_MIB_VIEW = _Marker("endOfMibView")
+NO_SUCH_OBJECT = Marker("noSuchObject")
+NO_SUCH_INSTANCE = Marker("noSuchInstance")
+END_OF_MIB_VIEW = Marker("endOfMibView")
 EXCEPTIONS = (NO_SUCH_OBJECT, NO_SUCH_INSTANCE, END_OF_MIB_VIEW)
 
 # PDU tags (RFC 3416, context-specific constructed)
@@ -62,12 +62,12 @@ def _len(n: int) -> bytes:
     return bytes((0x80 | len(body),)) + body
 
 
-def _tlv(tag: int, body: bytes) -> bytes:
+def tlv(tag: int, body: bytes) -> bytes:
     return bytes((tag,)) + _len(len(body)) + body
 
 
-def _int(value: int) -> bytes:
-    return _tlv(0x02, value.to_bytes(max(1, (value.bit_length() + 8) // 8), "big", signed=True))
+def encode_int(value: int) -> bytes:
+    return tlv(0x02, value.to_bytes(max(1, (value.bit_length() + 8) // 8), "big", signed=True))
 
 
 def encode_oid(oid: str) -> bytes:
@@ -130,9 +130,9 @@ _NULL_VB_TAIL = b"\x05\x00"
 def encode_request(pdu: int, request_id: int, community: bytes, oids: list[bytes],
                    non_repeaters: int = 0, max_repetitions: int = 0) -> bytes:
     """An SNMPv2c message carrying a GET/GETNEXT/GETBULK PDU for BER-encoded ``oids``."""
-    vbs = b"".join(_tlv(0x30, _tlv(0x06, oid) + _NULL_VB_TAIL) for oid in oids)
-    body = _int(request_id) + _int(non_repeaters) + _int(max_repetitions) + _tlv(0x30, vbs)
-    return _tlv(0x30, _int(1) + _tlv(0x04, community) + _tlv(pdu, body))
+    vbs = b"".join(tlv(0x30, tlv(0x06, oid) + _NULL_VB_TAIL) for oid in oids)
+    body = encode_int(request_id) + encode_int(non_repeaters) + encode_int(max_repetitions) + tlv(0x30, vbs)
+    return tlv(0x30, encode_int(1) + tlv(0x04, community) + tlv(pdu, body))
 
 
 # ---------------------------------------------------------------- decoding
@@ -140,7 +140,7 @@ def encode_request(pdu: int, request_id: int, community: bytes, oids: list[bytes
 _UNSIGNED = frozenset((0x41, 0x42, 0x43, 0x46, 0x47))  # Counter32 Gauge32 TimeTicks Counter64 UInteger32
 
 
-def _read_len(buf: bytes, i: int) -> tuple[int, int]:
+def read_len(buf: bytes, i: int) -> tuple[int, int]:
     n = buf[i]
     if n < 0x80:
         return n, i + 1
@@ -150,17 +150,17 @@ def _read_len(buf: bytes, i: int) -> tuple[int, int]:
     return int.from_bytes(buf[i + 1:i + 1 + k], "big"), i + 1 + k
 
 
-def _expect(buf: bytes, i: int, tag: int, what: str) -> tuple[int, int]:
+def expect(buf: bytes, i: int, tag: int, what: str) -> tuple[int, int]:
     if buf[i] != tag:
         raise BerError(f"expected {what} (tag 0x{tag:02x}), got tag 0x{buf[i]:02x}")
-    n, j = _read_len(buf, i + 1)
+    n, j = read_len(buf, i + 1)
     if j + n > len(buf):
         raise BerError(f"{what} runs past the end of the datagram")
     return n, j
 
 
-def _read_int(buf: bytes, i: int, what: str) -> tuple[int, int]:
-    n, j = _expect(buf, i, 0x02, what)
+def read_int(buf: bytes, i: int, what: str) -> tuple[int, int]:
+    n, j = expect(buf, i, 0x02, what)
     if n == 0 or n > 9:
         raise BerError(f"{what}: bad INTEGER length {n}")
     return int.from_bytes(buf[j:j + n], "big", signed=True), j + n
@@ -175,12 +175,12 @@ def peek_request_id(buf: bytes) -> int | None:
     try:
         if buf[0] != 0x30:
             return None
-        _, i = _read_len(buf, 1)
-        _, i = _read_int(buf, i, "version")
-        n, i = _expect(buf, i, 0x04, "community")
+        _, i = read_len(buf, 1)
+        _, i = read_int(buf, i, "version")
+        n, i = expect(buf, i, 0x04, "community")
         i += n
-        _, i = _read_len(buf, i + 1)
-        return _read_int(buf, i, "request-id")[0]
+        _, i = read_len(buf, i + 1)
+        return read_int(buf, i, "request-id")[0]
     except (IndexError, BerError):
         return None
 
@@ -198,18 +198,18 @@ def decode_response(buf: bytes) -> tuple[int, int, int, list[tuple[bytes, Any]]]
 
 
 def _decode_response(buf: bytes) -> tuple[int, int, int, list[tuple[bytes, Any]]]:
-    n, i = _expect(buf, 0, 0x30, "message")
+    n, i = expect(buf, 0, 0x30, "message")
     end = i + n
-    version, i = _read_int(buf, i, "version")
+    version, i = read_int(buf, i, "version")
     if version != 1:
         raise BerError(f"not an SNMPv2c message (version field {version})")
-    n, i = _expect(buf, i, 0x04, "community")
+    n, i = expect(buf, i, 0x04, "community")
     i += n
-    n, i = _expect(buf, i, RESPONSE, "Response-PDU")
-    request_id, i = _read_int(buf, i, "request-id")
-    error_status, i = _read_int(buf, i, "error-status")
-    error_index, i = _read_int(buf, i, "error-index")
-    n, i = _expect(buf, i, 0x30, "varbind list")
+    n, i = expect(buf, i, RESPONSE, "Response-PDU")
+    request_id, i = read_int(buf, i, "request-id")
+    error_status, i = read_int(buf, i, "error-status")
+    error_index, i = read_int(buf, i, "error-index")
+    n, i = expect(buf, i, 0x30, "varbind list")
     end = i + n
     out: list[tuple[bytes, Any]] = []
     append = out.append
@@ -219,14 +219,14 @@ def _decode_response(buf: bytes) -> tuple[int, int, int, list[tuple[bytes, Any]]
         if buf[i] != 0x30:
             raise BerError("varbind is not a SEQUENCE")
         n = buf[i + 1]
-        i = i + 2 if n < 0x80 else _read_len(buf, i + 1)[1]
+        i = i + 2 if n < 0x80 else read_len(buf, i + 1)[1]
         if buf[i] != 0x06:
             raise BerError("varbind name is not an OBJECT IDENTIFIER")
         n = buf[i + 1]
         if n < 0x80:
             j = i + 2
         else:
-            n, j = _read_len(buf, i + 1)
+            n, j = read_len(buf, i + 1)
         oid = buf[j:j + n]
         i = j + n
         tag = buf[i]
@@ -234,7 +234,7 @@ def _decode_response(buf: bytes) -> tuple[int, int, int, list[tuple[bytes, Any]]
         if n < 0x80:
             j = i + 2
         else:
-            n, j = _read_len(buf, i + 1)
+            n, j = read_len(buf, i + 1)
         i = j + n
         if i > end:
             raise BerError("varbind value runs past the end of the list")

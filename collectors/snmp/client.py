@@ -285,7 +285,7 @@ class SnmpClient:
                         raise SnmpWalkError(f"{self.name}: agent returned a non-increasing OID in "
                                             f"{cols[j]} (looping walk)")
                     prev, prev_key = oid, numbers
-                    if isinstance(value, ber._Marker):  # noSuch* inside a walk: no value for this row
+                    if value is ber.NO_SUCH_INSTANCE or value is ber.NO_SUCH_OBJECT:  # no value for this row
                         continue
                     table[key] = value
                 if prev != last[j]:

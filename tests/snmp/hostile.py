@@ -23,29 +23,29 @@ SYS = {"1.3.6.1.2.1.1.1.0": (0x04, b"hostile test agent"),
 
 def parse_request(data: bytes) -> tuple[bytes, int, int, int, list[bytes]]:
     """(community, pdu tag, request id, max repetitions, [oid bytes]) of a v2c request."""
-    _, i = ber._expect(data, 0, 0x30, "message")
-    _, i = ber._read_int(data, i, "version")
-    n, i = ber._expect(data, i, 0x04, "community")
+    _, i = ber.expect(data, 0, 0x30, "message")
+    _, i = ber.read_int(data, i, "version")
+    n, i = ber.expect(data, i, 0x04, "community")
     community, i = data[i:i + n], i + n
     pdu = data[i]
-    _, i = ber._read_len(data, i + 1)
-    rid, i = ber._read_int(data, i, "request-id")
-    _, i = ber._read_int(data, i, "non-repeaters")
-    reps, i = ber._read_int(data, i, "max-repetitions")
-    n, i = ber._expect(data, i, 0x30, "varbinds")
+    _, i = ber.read_len(data, i + 1)
+    rid, i = ber.read_int(data, i, "request-id")
+    _, i = ber.read_int(data, i, "non-repeaters")
+    reps, i = ber.read_int(data, i, "max-repetitions")
+    n, i = ber.expect(data, i, 0x30, "varbinds")
     end, oids = i + n, []
     while i < end:
-        n, j = ber._expect(data, i, 0x30, "varbind")
-        m, k = ber._expect(data, j, 0x06, "name")
+        n, j = ber.expect(data, i, 0x30, "varbind")
+        m, k = ber.expect(data, j, 0x06, "name")
         oids.append(data[k:k + m])
         i = j + n
     return community, pdu, rid, reps, oids
 
 
 def response(community: bytes, rid: int, varbinds: list[tuple[bytes, int, bytes]], status: int = 0) -> bytes:
-    vbs = b"".join(ber._tlv(0x30, ber._tlv(0x06, oid) + ber._tlv(tag, content)) for oid, tag, content in varbinds)
-    body = ber._int(rid) + ber._int(status) + ber._int(1 if status else 0) + ber._tlv(0x30, vbs)
-    return ber._tlv(0x30, ber._int(1) + ber._tlv(0x04, community) + ber._tlv(ber.RESPONSE, body))
+    vbs = b"".join(ber.tlv(0x30, ber.tlv(0x06, oid) + ber.tlv(tag, content)) for oid, tag, content in varbinds)
+    body = ber.encode_int(rid) + ber.encode_int(status) + ber.encode_int(1 if status else 0) + ber.tlv(0x30, vbs)
+    return ber.tlv(0x30, ber.encode_int(1) + ber.tlv(0x04, community) + ber.tlv(ber.RESPONSE, body))
 
 
 class HostileAgent:

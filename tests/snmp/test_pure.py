@@ -24,12 +24,12 @@ def test_oid_round_trip(oid: str) -> None:
 
 
 def _response(varbinds: bytes, *, pdu: int = ber.RESPONSE, version: int = 1) -> bytes:
-    body = ber._int(42) + ber._int(0) + ber._int(0) + ber._tlv(0x30, varbinds)
-    return ber._tlv(0x30, ber._int(version) + ber._tlv(0x04, b"public") + ber._tlv(pdu, body))
+    body = ber.encode_int(42) + ber.encode_int(0) + ber.encode_int(0) + ber.tlv(0x30, varbinds)
+    return ber.tlv(0x30, ber.encode_int(version) + ber.tlv(0x04, b"public") + ber.tlv(pdu, body))
 
 
 def _vb(oid: str, tag: int, content: bytes) -> bytes:
-    return ber._tlv(0x30, ber._tlv(0x06, ber.encode_oid(oid)) + ber._tlv(tag, content))
+    return ber.tlv(0x30, ber.tlv(0x06, ber.encode_oid(oid)) + ber.tlv(tag, content))
 
 
 @pytest.mark.parametrize("tag,content,value", [
@@ -55,7 +55,7 @@ def test_decode_values(tag: int, content: bytes, value: object) -> None:
     (_response(_vb("1.3.6.1.2.1.1.3.0", 0x41, b"\x01" * 12)), "unsigned value of 12 octets"),
     (_response(b"", pdu=ber.GET), "expected Response-PDU"),
     (_response(b"", version=3), "not an SNMPv2c message"),
-    (_response(ber._tlv(0x30, ber._tlv(0x04, b"x") + b"\x05\x00")), "not an OBJECT IDENTIFIER"),
+    (_response(ber.tlv(0x30, ber.tlv(0x04, b"x") + b"\x05\x00")), "not an OBJECT IDENTIFIER"),
 ], ids=["empty", "cut-short", "not-ber", "length-past-end", "unknown-tag", "huge-counter", "not-a-response",
         "v3-message", "name-not-oid"])
 def test_malformed_datagrams_raise(datagram: bytes, reason: str) -> None:
