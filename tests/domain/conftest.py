@@ -41,13 +41,20 @@ class DomainController:
     proc: ServerProcess
 
     def run_check(self, cases: dict[str, dict], env: dict[str, str] | None = None,
-                  timeout: float = 120) -> tuple[dict, str]:
-        """Run the check for each case inside the namespace; (results by case, stderr log)."""
+                  timeout: float = 120, *, dc_mounts: bool = False) -> tuple[dict, str]:
+        """Run the check for each case inside the namespace; (results by case, stderr log).
+
+        ``dc_mounts`` also enters the DC's mount namespace, where /run is the DC's: there
+        ``wbinfo`` reaches the DC's own winbindd, a real winbind for the membership source.
+        """
         cases_file = self.root / f"cases-{os.getpid()}-{len(cases)}-{abs(hash(json.dumps(cases, sort_keys=True)))}.json"
         cases_file.write_text(json.dumps(cases))
         full_env = {**os.environ, "PATROL_TEST_SVC_PW": SVC_PASSWORD, "PATROL_TEST_OLD_PW": DISABLED_PASSWORD,
                     "PATROL_TEST_WRONG_PW": SVC_PASSWORD + "-wrong", **(env or {})}
-        proc = subprocess.run(["ip", "netns", "exec", self.netns, sys.executable, str(NS_CHECK), str(cases_file)],
+        # Absolute paths: a case may run with a PATH that hides the tools under test.
+        enter = ([shutil.which("nsenter"), "-t", str(self.proc.pid), "-m", "-n"] if dc_mounts
+                 else [shutil.which("ip"), "netns", "exec", self.netns])
+        proc = subprocess.run([*enter, sys.executable, str(NS_CHECK), str(cases_file)],
                               capture_output=True, text=True, timeout=timeout, env=full_env, cwd=REPO)
         if proc.returncode != 0:
             raise AssertionError(f"ns_check failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
@@ -103,7 +110,8 @@ def provision(root: Path) -> Path:
 @pytest.fixture(scope="session")
 def domain_controller():
     for program, package in [("samba", "samba-ad-dc"), ("samba-tool", "samba-common-bin"), ("kinit", "krb5-user"),
-                             ("ip", "iproute2"), ("unshare", "util-linux")]:
+                             ("ip", "iproute2"), ("unshare", "util-linux"), ("nsenter", "util-linux"),
+                             ("wbinfo", "winbind")]:
         require_program(program, package)
     root = Path(tempfile.mkdtemp(prefix="patrol-samba-"))
     netns = f"patrol-dom-{os.getpid()}"

@@ -138,3 +138,22 @@ def test_ldaps_and_starttls(checked) -> None:
         "set checks.domain.ldap.ca_file to the domain's root CA")
     # The DC's time was read before StartTLS, so the skew is still known.
     assert states(untrusted)[("domain.clock_skew", "127.0.0.1")] == "ok"
+
+
+@pytest.fixture(scope="module")
+def membership(domain_controller):
+    """The Linux membership source for real: in the DC's namespaces wbinfo reaches the DC's
+    winbindd (realm and sssctl are not installed: those parts are not applicable)."""
+    joined = domain_controller.run_check({"membership": {"membership": True}}, dc_mounts=True)[0]["membership"]
+    # No realm, sssctl or wbinfo on the PATH: nothing in use, which is not a failure.
+    bare = domain_controller.run_check({"membership": {"membership": True}}, env={"PATH": "/nonexistent"},
+                                       dc_mounts=True)[0]["membership"]
+    return joined, bare
+
+
+def test_linux_membership_with_a_real_winbind(membership) -> None:
+    joined, bare = membership
+    assert joined == [{"check": "domain.winbind", "item": "EX", "state": "ok",
+                       "summary": "winbind trust secret for EX: ok", "metrics": {}}]
+    assert bare == [{"check": "domain.membership", "item": "", "state": "ok", "metrics": {},
+                     "summary": "no realmd, sssd or winbind in use on this computer: membership not applicable"}]
