@@ -118,6 +118,7 @@ class OutboxSettings(Strict):
     retry_base_s: Annotated[float, Field(gt=0, description="first retry delay; doubles per failure")] = 30
     retry_max_s: Annotated[float, Field(gt=0, description="longest delay between retries (nothing is ever dropped)")] = 3600
     batch: Annotated[int, Field(ge=1, description="queued operations read from the store at a time")] = 500
+    max_drain_s: Annotated[float, Field(gt=0, description="a drain stops sending after this long; the rest goes next time")] = 20
 
 
 class TicketingSettings(Strict):

@@ -207,6 +207,7 @@ class TicketEngine:
 
     def reset_outputs(self) -> None:
         self.ops: list[Op] = []
+        self.retired: list[TicketRecord] = []  # replaced in ``tickets`` this cycle, still to be saved
         self.events: list[Event] = []
         self.audits: list[Audit] = []
         self._out: dict[str, list[str]] = {k: [] for k in (
@@ -214,6 +215,13 @@ class TicketEngine:
 
     def summary(self, decisions: int) -> CycleSummary:
         return CycleSummary(**{k: tuple(v) for k, v in self._out.items()}, decisions=decisions)
+
+    def _install(self, ticket: TicketRecord) -> None:
+        """Make ``ticket`` the current one of its fingerprint, keeping the one it replaces for saving."""
+        old = self.tickets.get(ticket.fingerprint)
+        if old is not None and old is not ticket:
+            self.retired.append(old)
+        self.tickets[ticket.fingerprint] = ticket
 
     def _op(self, ticket: TicketRecord, op: str, **payload: Any) -> None:
         ticket.dirty = True
@@ -483,7 +491,7 @@ class TicketEngine:
             tier=tier, opened_at=now, due_response=now, due_resolve=now, flapping=record.flapping,
             suppressed=suppressed)
         self._set_deadlines(ticket, now)
-        self.tickets[record.fingerprint] = ticket
+        self._install(ticket)
         self._op(ticket, "open", subject=f"[Patrol] {record.severity.value.upper()} {record.title}", severity=record.severity.value, tier=tier,
                  level=self.level(tier),
                  body=self._body(record, tier, ticket.due_response, ticket.due_resolve, suppressed))
@@ -514,7 +522,7 @@ class TicketEngine:
             title=title, backend=self.backend_name, status="open", severity=State.CRIT, tier=tiers[0],
             opened_at=now, due_response=now, due_resolve=now, grouped=[r.fingerprint for r in overflow])
         self._set_deadlines(ticket, now)
-        self.tickets[self.storm_fp] = ticket
+        self._install(ticket)
         body = (f"{title}.\n\nPatrol opened {self.settings.storm_limit} tickets in this cycle (storm_limit); these "
                 f"{len(overflow)} finding(s) share this one summary ticket instead:\n{listing}\n\n"
                 "It is resolved when all of them have recovered.")

@@ -12,6 +12,7 @@ with its last error, until it goes through (``patrol tickets outbox`` shows them
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -51,7 +52,8 @@ def pending_ops(engine: sa.Engine, site: str, limit: int = 1000) -> list[Pending
 class Outbox:
     def __init__(self, engine: sa.Engine, site: str, backend: TicketBackend, *, clock: Callable[[], datetime],
                  retry_base_s: float = 30, retry_max_s: float = 3600, batch: int = 500,
-                 reopen_window_s: float = 86400, notify: Callable[[dict[str, Any]], None] | None = None):
+                 reopen_window_s: float = 86400, notify: Callable[[dict[str, Any]], None] | None = None,
+                 max_drain_s: float = 20):
         self.engine = engine
         self.site = site
         self.backend = backend
@@ -61,6 +63,7 @@ class Outbox:
         self.batch = batch
         self.reopen_window = timedelta(seconds=reopen_window_s)
         self.notify = notify
+        self.max_drain_s = max_drain_s
 
     def pending(self, limit: int = 1000) -> list[PendingOp]:
         return pending_ops(self.engine, self.site, limit)
@@ -77,9 +80,10 @@ class Outbox:
         the queue is worked through or the backend turns out to be down.
         """
         now = self.clock()
+        stop_at = time.monotonic() + self.max_drain_s  # a slow backend must not hold the cycle
         blocked: set[str] = set()
         sent, last_id = 0, 0
-        while True:
+        while time.monotonic() < stop_at:
             query = (sa.select(_O).where(_O.c.site == self.site, _O.c.status == "pending", _O.c.id > last_id)
                      .order_by(_O.c.id).limit(self.batch))
             with self.engine.connect() as conn:
@@ -87,6 +91,8 @@ class Outbox:
             if not rows:
                 return sent
             for row in rows:
+                if time.monotonic() >= stop_at:
+                    return sent
                 last_id = row.id
                 if row.fingerprint in blocked:
                     continue
@@ -113,6 +119,7 @@ class Outbox:
                         conn.execute(_O.update().where(_O.c.id == row.id).values(
                             status="done", done_at=now, attempts=row.attempts + 1, last_error=None))
                     sent += 1
+        return sent
 
     def _claim(self, row: Any, now: datetime) -> bool:
         """Take the row for this process: its next attempt moves a lease ahead, only if nobody else moved it.

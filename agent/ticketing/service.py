@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -76,11 +77,12 @@ class TicketingService:
             store.site, self._policy_for, ticket_unknown=self.ticketing.ticket_unknown,
             unknown_open_factor=self.ticketing.unknown_open_factor, flap_window_s=self.ticketing.flap_window_s,
             flap_threshold=self.ticketing.flap_threshold)
+        self._lock = threading.RLock()
         self.engine = TicketEngine(self.ticketing, store.site, self.backend.name, TargetIndex.from_inventory(inventory))
         out = self.ticketing.outbox
         self.outbox = Outbox(store.engine, store.site, self.backend, clock=clock, retry_base_s=out.retry_base_s,
                              retry_max_s=out.retry_max_s, batch=out.batch,
-                             reopen_window_s=self.ticketing.reopen_window_s,
+                             reopen_window_s=self.ticketing.reopen_window_s, max_drain_s=out.max_drain_s,
                              notify=notify if notify is not None else make_notifier(settings))
 
     @classmethod
@@ -113,6 +115,10 @@ class TicketingService:
         """Turn one cycle's results into finding and ticket decisions; send them unless told not to."""
         if not self.ticketing.enabled:
             return CycleSummary()
+        with self._lock:  # family jobs of `patrol run` may finish at the same time
+            return self._process(runs)
+
+    def _process(self, runs: Sequence[CheckRun]) -> CycleSummary:
         now = self.clock()
         silences = self._load(now)
         observe = self.tracker.observe
@@ -156,7 +162,8 @@ class TicketingService:
     def _save(self, now: datetime) -> None:
         changed, finished = self.tracker.take_dirty()
         state.save(self.store.engine, self.store.site, changed=changed, finished=finished,
-                   tickets=self.engine.tickets.values(), ops=self.engine.ops, events=self.engine.events,
+                   tickets=[*self.engine.tickets.values(), *self.engine.retired], ops=self.engine.ops,
+                   events=self.engine.events,
                    audits=self.engine.audits, now=now)
         self.engine.reset_outputs()
 
@@ -172,6 +179,10 @@ class TicketingService:
         return ticket
 
     def _act(self, ref: str, action: Callable[[TicketRecord, datetime], None]) -> TicketRecord:
+        with self._lock:
+            return self._act_locked(ref, action)
+
+    def _act_locked(self, ref: str, action: Callable[[TicketRecord, datetime], None]) -> TicketRecord:
         now = self.clock()
         self._load(now)
         ticket = self.ticket(ref)
@@ -189,7 +200,8 @@ class TicketingService:
                     self.tracker.close(record.fingerprint, now)
         changed, finished = self.tracker.take_dirty()
         state.save(self.store.engine, self.store.site, changed=changed, finished=finished,
-                   tickets={id(t): t for t in (live, *self.engine.tickets.values())}.values(), ops=self.engine.ops, events=self.engine.events,
+                   tickets={id(t): t for t in (live, *self.engine.tickets.values(), *self.engine.retired)}.values(),
+                   ops=self.engine.ops, events=self.engine.events,
                    audits=self.engine.audits, now=now)
         self.engine.reset_outputs()
         self.drain_outbox()

@@ -3,6 +3,7 @@ recovery, reopen window, rate limits, suppression, storm control, silences, esca
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -258,3 +259,21 @@ def test_state_survives_a_restart_of_the_service(make_harness, tmp_path):
     again = make_harness(db=tmp_path / "patrol.sqlite", clock=h.clock)
     assert len(again.cycle(DISK).opened) == 1  # the first bad result was remembered
     assert len(backend_tickets(again)) == 1
+
+
+def test_storm_ticket_closed_and_a_new_one_opened_in_the_same_cycle_are_both_saved(make_harness):
+    # Found by the property test: the old summary ticket's resolve was sent but not saved locally.
+    settings = settings_with(storm_limit=1, reopen_window_s=0)
+    data = settings.model_dump(mode="json")
+    data["checks"]["system"]["findings"] = {"open_after": 1, "resolve_after": 2}
+    h = make_harness(type(settings).model_validate(data))
+    a, b = ("pc-01", "system.disk", W, "/"), ("pc-02", "system", W)
+    h.cycle(b)
+    h.cycle(b)
+    h.cycle(("pc-00", "system.cpu", W), a, b)  # one ticket, one into the storm summary
+    h.cycle(("pc-00", "system.cpu", W), ("pc-01", "system.disk", O, "/"), ("pc-02", "system", O))
+    h.cycle(("pc-00", "system.cpu", O), ("pc-01", "system.disk", O, "/"), ("pc-02", "system", O))
+    summary = h.cycle(("pc-00", "system.cpu", O), a, b, minutes=1)  # the summary closes, a new one opens
+    assert len(summary.grouped) == 1 and "Alert storm at site acme: more than 1 new findings" in summary.resolved
+    local = Counter(t.fingerprint for t in queries.open_tickets(h.store))
+    assert set(local.values()) == {1}

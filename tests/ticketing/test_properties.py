@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
 
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
