@@ -308,3 +308,34 @@ def test_pop3_starttls_with_the_ca_file(dovecot, monkeypatch) -> None:
                                "ca_file": str(dovecot.root / "cert.pem")})
     [result] = run_check(params, monkeypatch)
     assert (result.check, result.state) == ("mail.pop3", State.OK)
+
+
+def test_inspection_report_never_holds_the_password(dovecot_for_failures, smtp_for_failures, tmp_path) -> None:
+    """`patrol inspect` end to end (a wrong password, so server replies reach the report):
+    the password is in none of the files written, nor in the command's output."""
+    import os
+    import subprocess
+    import sys
+
+    config = tmp_path / "patrol.yaml"
+    config.write_text(f"""
+paths: {{state_dir: {tmp_path / 'var'}, reports_dir: {tmp_path / 'reports'}}}
+checks:
+  mail:
+    account: {{username: {OTHER}, password: env:PATROL_TEST_MAIL_PW}}
+    smtp: {{host: 127.0.0.1, port: {smtp_for_failures.port}, security: plain}}
+    imap: {{host: 127.0.0.1, port: {dovecot_for_failures.imap_port}, security: plain}}
+    connect_timeout_s: 15
+""")
+    out = tmp_path / "report"
+    wrong = PASSWORD + "-inspect-wrong"
+    env = {**os.environ, "PATROL_TEST_MAIL_PW": wrong}
+    proc = subprocess.run([sys.executable, "-m", "agent.cli", "-c", str(config), "--log-level", "DEBUG", "inspect",
+                           "--only", "mail", "--no-tickets", "--json", "--out", str(out)],
+                          capture_output=True, text=True, env=env, timeout=120)
+    written = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and p != config}
+    assert any(b"mail.submission" in data for data in written.values()), (proc.returncode, proc.stderr[-2000:])
+    assert "login refused for other@example.test" in proc.stdout
+    for secret in (wrong, PASSWORD):
+        assert secret not in proc.stdout + proc.stderr
+        assert [p for p, data in written.items() if secret.encode() in data] == []
