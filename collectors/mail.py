@@ -1,8 +1,8 @@
-"""Mail can be sent and received (checklist item 2): SMTP submission login, IMAP login,
-and an optional round trip (a marked probe message sent over SMTP, found over IMAP within
-N seconds, then deleted).
+"""Mail can be sent and received (checklist item 2): SMTP submission login, IMAP and/or
+POP3 login, and an optional round trip (a marked probe message sent over SMTP, found in
+the mailbox within N seconds, then deleted).
 
-fetch talks to the servers (smtplib/imaplib, each socket with ``connect_timeout_s``) and
+fetch talks to the servers (smtplib/imaplib/poplib, each socket with ``connect_timeout_s``) and
 records what happened as ``Exchange`` rows: the step, how far it got (``phase``), the
 exception type and the server's reply. parse classifies each row into an ``Outcome`` with
 a message an engineer understands; evaluate maps outcomes to states. A server that
@@ -45,8 +45,9 @@ class Exchange:
     """What happened in one step, as fetched (no interpretation yet).
 
     ``phase`` is the last thing attempted: connect, greeting, ehlo, tls, login, select
-    (IMAP), stat (POP3), send, wait or done. ``error_type`` is the exception class name (None on success),
-    ``reply`` the server's reply or the exception text, already scrubbed of the password.
+    (IMAP), stat (POP3), send, wait or done. ``error_type`` is the exception class name
+    (None on success), ``reply`` the server's reply or the exception text, already
+    scrubbed of the password.
     """
 
     step: str  # "smtp" | "imap" | "pop3" | "round_trip"
@@ -282,7 +283,7 @@ def _smtp_login(server: MailServer, user: str, password: str, timeout: float, st
 def _close_quietly(close: Callable[[], Any]) -> None:
     try:
         close()
-    except (OSError, smtplib.SMTPException, imaplib.IMAP4.error):
+    except (OSError, smtplib.SMTPException, imaplib.IMAP4.error, poplib.error_proto):
         pass  # the connection is already broken; its result has been recorded
 
 
