@@ -11,7 +11,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -212,7 +212,8 @@ def _worst(cells: Sequence[ChecklistCell]) -> str:
 
 
 def _midnight(day: date, zone: str) -> datetime:
-    return datetime.combine(day, time.min, ZoneInfo(zone))
+    """The start of a local day, in UTC like every time in the model."""
+    return datetime.combine(day, time.min, ZoneInfo(zone)).astimezone(timezone.utc)
 
 
 def build_inspection(engine: sa.Engine, inventory: Inventory, site: str, period: Period, *, now: datetime,

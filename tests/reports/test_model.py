@@ -1,0 +1,99 @@
+"""The report models of the seeded demo store: golden JSON, the published schema, bad input."""
+
+import json
+import os
+from pathlib import Path
+
+from datetime import datetime, timedelta, timezone
+
+import jsonschema
+import pytest
+
+from agent.reports import schema
+from agent.reports.build import UnknownSite, check_site, sla_status
+from agent.reports.demo import DEMO_SITE, demo_inventory
+from agent.reports.render import render_json
+from agent.reports.sources import TicketRecord
+from tests.reports.conftest import build
+
+GOLDEN = Path(__file__).parent / "golden"
+KEYS = [("inspection", "en"), ("inspection", "zh-CN"), ("faults", "en"), ("faults", "zh-CN")]
+
+
+@pytest.mark.parametrize("kind,lang", KEYS, ids=[f"{k}-{lang}" for k, lang in KEYS])
+def test_json_model_matches_golden(demo_reports, kind, lang):
+    """Regenerate after an intended change with UPDATE_GOLDEN=1 and review the diff."""
+    text = render_json(demo_reports[(kind, lang)])
+    path = GOLDEN / f"{kind}-{lang}.json"
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"{path.name} differs; UPDATE_GOLDEN=1 regenerates it"
+
+
+@pytest.mark.parametrize("kind,lang", KEYS, ids=[f"{k}-{lang}" for k, lang in KEYS])
+def test_json_validates_against_the_published_schema(demo_reports, kind, lang):
+    published = json.loads((schema.DATA / f"{kind}.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(json.loads(render_json(demo_reports[(kind, lang)])), published)
+
+
+def test_published_schemas_match_the_models():
+    assert schema.main(["--check"]) == 0, "run: python -m agent.reports.schema"
+
+
+def test_inspection_content(demo_reports):
+    r = demo_reports[("inspection", "en")]
+    assert r.has_data and r.summary.devices_inspected == 12 and r.summary.previous_items is not None
+    by_id = {rec.id: rec for rec in r.recommendations}
+    assert by_id["antivirus.signatures"].targets == ("pc-003", "pc-006", "pc-007")
+    assert by_id["antivirus.signatures"].title == "3 computers have antivirus signatures older than 19 days"
+    pc6 = next(d for d in r.devices if d.name == "pc-006")
+    assert {c.row: c.state for c in pc6.cells}["drivers"] == "warn"
+    assert [c.row for c in pc6.cells][:3] == ["browser", "mail", "antivirus"]  # the standard's order
+    assert {t.sla for t in r.tickets} == {"met", "breached"}  # the unresolved one is past its deadline
+    assert r.findings_source == "results" and r.tickets_source == "ticketing"
+
+
+def test_fault_analysis_content(demo_reports):
+    f = demo_reports[("faults", "en")]
+    assert f.by_type[0].key == "switch.ports" and f.by_type[0].count > f.by_type[0].previous
+    assert f.recurring[0].target == "sw-3f" and f.recurring[0].last_summary == "uplink Gi1/0/48 down"
+    assert f.noisy[0].target == "sw-3f" and len(f.noisy) <= 10
+    assert {t.tier for t in f.sla_by_tier} == {"urgent", "serious", "general"}
+    assert f.times.mtta_minutes is not None and f.times.previous_mtta_minutes is not None
+    assert len(f.trend) == 14 and all(p.previous is not None for p in f.trend[:13])
+
+
+H = timedelta(hours=1)
+T = datetime(2026, 10, 1, 8, tzinfo=timezone.utc)
+SLA = [
+    ("resolved in time", dict(acknowledged_at=T + 0.1 * H, resolved_at=T + H), "met"),
+    ("open, deadlines ahead", dict(acknowledged_at=T + 0.1 * H, resolved_at=None), "open"),
+    ("open, resolve deadline passed", dict(acknowledged_at=T + 0.1 * H, resolved_at=None, now=T + 9 * H), "breached"),
+    ("late response", dict(acknowledged_at=T + 3 * H, resolved_at=T + 4 * H), "breached"),
+    ("marked breached by ticketing", dict(acknowledged_at=T, resolved_at=T + H, breached=True), "breached"),
+    ("never acknowledged, response deadline passed", dict(acknowledged_at=None, resolved_at=None, now=T + 3 * H), "breached"),
+]
+
+
+@pytest.mark.parametrize("case,fields,expected", SLA, ids=[c[0] for c in SLA])
+def test_sla_status(case, fields, expected):
+    now = fields.pop("now", T + 1.5 * H)
+    ticket = TicketRecord(key="PT-1", fingerprint="f", target="pc", title="x", priority="general", status="open",
+                          opened_at=T, due_response=T + 2 * H, due_resolve=T + 8 * H,
+                          **{"breached": False, **fields})
+    assert sla_status(ticket, now) == expected
+
+
+@pytest.mark.parametrize("kind,label", [("inspection", "2025-01"), ("faults", "2025Q1")], ids=["inspection", "faults"])
+def test_a_period_without_data_says_so(demo_ctx, kind, label):
+    report = build(demo_ctx, kind, label, "en")
+    assert report.has_data is False
+    from agent.reports.render import render_html, render_markdown
+
+    assert 'id="no-data"' in render_html(report)
+    assert "No check results were recorded for site demo-hq in " + label in render_markdown(report)
+
+
+def test_an_unknown_site_is_a_clear_error(demo_ctx):
+    with pytest.raises(UnknownSite, match="unknown site 'nowhere': this store and inventory know .*demo-hq"):
+        check_site(demo_ctx.store.engine, demo_inventory(), DEMO_SITE, "nowhere")
