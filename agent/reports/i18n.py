@@ -73,6 +73,11 @@ class Translator:
         entry = catalogue(self.lang).get(f"row.{kind}.{row}") or catalogue(self.lang).get(f"row.{row}")
         return plural(entry, None) if entry is not None else row
 
+    def short_row_label(self, kind: str, row: str) -> str:
+        """A chart's label for a row: the catalogue's short form when the full one is long."""
+        entry = catalogue(self.lang).get(f"short.{kind}.{row}")
+        return plural(entry, None) if entry is not None else self.row_label(kind, row)
+
     def tier_label(self, tier: str) -> str:
         """An SLA tier's name; configured tiers that the catalogue does not know show as they are."""
         entry = catalogue(self.lang).get(f"tier.{tier}")

@@ -59,19 +59,16 @@ def _state_rows(report: InspectionReport, t: Translator) -> list[tuple[str, list
     return rows
 
 
-def _row_distribution(report: InspectionReport, t: Translator) -> list[tuple[str, list[tuple[str, int]]]]:
-    """Per checklist row (in the standard's order), how many devices are in each state."""
-    order: list[str] = []
-    for kind in ("host", "network_device", "printer"):
-        for row in default_checklist().rows_for(kind):
-            key = f"{kind}:{row.id}"
-            if key not in order:
-                order.append(key)
+def _row_distribution(report: InspectionReport, t: Translator, kind: str) -> list[tuple[str, list[tuple[str, int]]]]:
+    """Per checklist row of one device kind (in the standard's order), devices in each state."""
     counts: dict[str, dict[str, int]] = {}
     for device in report.devices:
-        for cell in device.cells:
-            counts.setdefault(f"{device.kind}:{cell.row}", dict.fromkeys(STATES, 0))[cell.state] += 1
-    return [(t.row_label(*key.split(":")), list(counts[key].items())) for key in order if key in counts]
+        if device.kind == kind:
+            for cell in device.cells:
+                counts.setdefault(cell.row, dict.fromkeys(STATES, 0))[cell.state] += 1
+    rows = [r for r in default_checklist().rows_for(kind) if r.id in counts]
+    return [(f"{r.number if r.number is not None else chr(ord('a') + i)} {t.short_row_label(kind, r.id)}",
+             list(counts[r.id].items())) for i, r in enumerate(rows)]
 
 
 @dataclass(frozen=True)
@@ -139,12 +136,14 @@ def _legend(t: Translator, keys: Iterable[str]) -> list[tuple[str, str]]:
 
 
 def inspection_charts(report: InspectionReport, t: Translator) -> dict[str, Markup]:
-    return {
-        "states": Markup(charts.stacked_bars(t("chart.states"), _state_rows(report, t), _legend(t, STATES),
-                                             label_width=170)),
-        "rows": Markup(charts.stacked_bars(t("chart.rows"), _row_distribution(report, t), _legend(t, STATES),
-                                           label_width=190)),
-    }
+    out = {"states": Markup(charts.stacked_bars(t("chart.states"), _state_rows(report, t), _legend(t, STATES),
+                                                label_width=170))}
+    for kind in ("host", "network_device", "printer"):
+        rows = _row_distribution(report, t, kind)
+        if rows:
+            out[f"rows_{kind}"] = Markup(charts.stacked_bars(f'{t("chart.rows")}: {t("kind." + kind)}', rows,
+                                                             _legend(t, STATES), label_width=170))
+    return out
 
 
 def fault_charts(report: FaultAnalysis, t: Translator) -> dict[str, Markup]:

@@ -169,3 +169,18 @@ def test_settings_defaults_and_a_bad_zone():
     assert ReportsSettings().languages == ("zh-CN",)
     with pytest.raises(ValueError, match="unknown time zone 'Mars/Base'"):
         ReportsSettings(timezone="Mars/Base")
+
+
+def test_the_documented_example_config_loads(tmp_path):
+    import re as _re
+    from pathlib import Path
+
+    from config.loader import load_settings
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "reports.md").read_text(encoding="utf-8")
+    snippet = next(block for block in _re.findall(r"```yaml\n(.*?)```", doc, _re.S) if block.startswith("reports:"))
+    path = tmp_path / "patrol.yaml"
+    path.write_text(snippet, encoding="utf-8")
+    settings = load_settings(path)
+    assert settings.reports.languages == ("zh-CN", "en") and settings.reports.mail.security == "starttls"
+    assert str(settings.reports.mail.password) == "env:PATROL_SMTP_PASSWORD"
