@@ -97,3 +97,35 @@ def test_a_period_without_data_says_so(demo_ctx, kind, label):
 def test_an_unknown_site_is_a_clear_error(demo_ctx):
     with pytest.raises(UnknownSite, match="unknown site 'nowhere': this store and inventory know .*demo-hq"):
         check_site(demo_ctx.store.engine, demo_inventory(), DEMO_SITE, "nowhere")
+
+
+def test_ticketing_finding_episodes_give_fingerprint_and_start(tmp_path):
+    """An open finding episode in ticketing's table names the finding and when it began."""
+    from agent.context import store_components
+    from agent.reports.build import build_inspection
+    from agent.reports.periods import parse_period
+    from agent.store import Store
+    from agent.ticketing import schema as ticketing
+    from collectors.base import CheckResult, CheckRun, State
+    from config.reports import ReportsSettings
+
+    store = Store.open(f"sqlite:///{tmp_path}/s.sqlite", "s1", store_components())
+    began = datetime(2026, 9, 20, 6, tzinfo=timezone.utc)
+    for day in (1, 2):
+        at = datetime(2026, 10, day, 8, tzinfo=timezone.utc)
+        store.record_run(CheckRun("system", "pc-1", at, 0.1, (
+            CheckResult("system.disk", "pc-1", "C:", State.CRIT, "C: 97% used", observed_at=at),)))
+    with store.engine.begin() as conn:
+        conn.execute(ticketing.findings.insert().values(
+            fingerprint="fp-from-ticketing", site="s1", target="pc-1", check="system.disk", item="C:", status="open",
+            severity="crit", worst_severity="crit", title="system.disk [C:] on pc-1", summary="C: 97% used",
+            details="", first_seen=began, last_seen=began, opened_at=began, resolved_at=None, bad_count=3,
+            ok_count=0, ok_since=None, streak_known=True, flapping=False, transitions=[], held_reason=None,
+            ticket_fp=None, last_comment_at=None, pending_note=None))
+    report = build_inspection(store.engine, demo_inventory().model_copy(update={"hosts": ()}), "s1",
+                              parse_period("2026-10"), now=datetime(2026, 11, 1, tzinfo=timezone.utc), lang="en",
+                              settings=ReportsSettings(), inspected_by="t", store=store)
+    (finding,) = report.findings
+    assert (finding.fingerprint, finding.first_seen, report.findings_source) == ("fp-from-ticketing", began, "ticketing")
+    assert report.tickets == () and report.tickets_source == "ticketing"
+    store.close()
