@@ -50,7 +50,7 @@ class Policy:
     resolve_after: int = 2
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # identity, not field-by-field: records are live objects
 class FindingRecord:
     """The live state of one episode (mutable; the tracker owns it)."""
 

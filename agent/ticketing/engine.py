@@ -33,7 +33,7 @@ from config.ticketing import TicketingSettings
 STORM_CHECK = "patrol.storm"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # identity, not field-by-field: records are live objects
 class TicketRecord:
     """The engine's view of one ticket (mutable; persisted by agent/ticketing/state.py)."""
 

@@ -21,12 +21,19 @@ from typing import Any
 import sqlalchemy as sa
 
 from agent.ticketing import schema
-from agent.ticketing.backends.base import BackendRejected, BackendUnavailable, NewTicket, TicketBackend
+from agent.ticketing.backends.base import BackendRejected, BackendUnavailable, NewTicket, RemoteTicket, TicketBackend
 
 log = logging.getLogger(__name__)
 _O = schema.outbox
-_LEASE = timedelta(minutes=5)  # longer than any backend call may take (timeouts are seconds)
 _T = schema.tickets
+_LEASE = timedelta(minutes=5)  # longer than any backend call may take (timeouts are seconds)
+# Statements built once with bound parameters: building them per call with literal values
+# cost more than SQLite itself (bench/ticketing.py).
+_BY_ID = _O.c.id == sa.bindparam("_id")
+_CLAIM = _O.update().where(_BY_ID, _O.c.status == "pending", _O.c.next_attempt_at == sa.bindparam("_seen"))
+_DONE = _O.update().where(_BY_ID).values(status="done", last_error=None)
+_SET_KEY = _T.update().where(_T.c.id == sa.bindparam("_id"))
+_TICKET = sa.select(_T).where(_T.c.id == sa.bindparam("_id"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +110,7 @@ class Outbox:
                     blocked.add(row.fingerprint)  # another process (patrol run, the CLI) is sending it
                     continue
                 try:
-                    self._execute(row, now)
+                    opened = self._execute(row, now)
                 except BackendUnavailable as exc:
                     self._failed(row, now, str(exc))
                     return sent  # the backend is down: the rest would fail the same way
@@ -115,9 +122,10 @@ class Outbox:
                     self._failed(row, now, f"{type(exc).__name__}: {exc}")
                     blocked.add(row.fingerprint)
                 else:
-                    with self.engine.begin() as conn:
-                        conn.execute(_O.update().where(_O.c.id == row.id).values(
-                            status="done", done_at=now, attempts=row.attempts + 1, last_error=None))
+                    with self.engine.begin() as conn:  # the backend's key and "done" are kept together
+                        if opened is not None:
+                            conn.execute(_SET_KEY, {"_id": row.ticket_id, "key": opened.key, "url": opened.url})
+                        conn.execute(_DONE, {"_id": row.id, "done_at": now, "attempts": row.attempts + 1})
                     sent += 1
         return sent
 
@@ -127,9 +135,8 @@ class Outbox:
         A process that dies mid-call leaves the row pending; it is retried when the lease ends.
         """
         with self.engine.begin() as conn:
-            return conn.execute(_O.update().where(
-                _O.c.id == row.id, _O.c.status == "pending", _O.c.next_attempt_at == row.next_attempt_at,
-            ).values(next_attempt_at=now + _LEASE)).rowcount == 1
+            return conn.execute(_CLAIM, {"_id": row.id, "_seen": row.next_attempt_at,
+                                         "next_attempt_at": now + _LEASE}).rowcount == 1
 
     def _failed(self, row: Any, now: datetime, message: str) -> None:
         delay = min(self.retry_base_s * (2 ** min(row.attempts, 30)), self.retry_max_s)
@@ -141,24 +148,24 @@ class Outbox:
 
     def _ticket(self, ticket_id: int) -> Any:
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(_T).where(_T.c.id == ticket_id)).first()
+            return conn.execute(_TICKET, {"_id": ticket_id}).first()
 
     def _set_key(self, ticket_id: int, key: str, url: str | None) -> None:
         with self.engine.begin() as conn:
-            conn.execute(_T.update().where(_T.c.id == ticket_id).values(key=key, url=url))
+            conn.execute(_SET_KEY, {"_id": ticket_id, "key": key, "url": url})
 
-    def _execute(self, row: Any, now: datetime) -> None:
+    def _execute(self, row: Any, now: datetime) -> RemoteTicket | None:
+        """Send one row; returns the backend's ticket when this call opened (or found) it."""
         payload, fp = row.payload, row.fingerprint
         if row.op == "notify":
             if self.notify is not None:
                 self.notify(payload)
-            return
+            return None
         ticket = self._ticket(row.ticket_id)
         if ticket is None:
             raise BackendRejected(f"local ticket {row.ticket_id} is gone")
         if row.op == "open":
-            self._open(row, ticket, payload, now)
-            return
+            return self._open(row, ticket, payload, now)
         key = ticket.key
         if key is None:  # the open went through in an earlier life of this database
             remote = self.backend.find(fp, resolved_since=now - self.reopen_window)
@@ -179,8 +186,9 @@ class Outbox:
             self.backend.acknowledge(key, fp, text)
         else:
             raise BackendRejected(f"unknown outbox operation {row.op!r}")
+        return None
 
-    def _open(self, row: Any, ticket: Any, payload: dict[str, Any], now: datetime) -> None:
+    def _open(self, row: Any, ticket: Any, payload: dict[str, Any], now: datetime) -> RemoteTicket:
         fp = row.fingerprint
         # Look in the backend first: a ticket opened before the local database was lost, or
         # an earlier attempt whose answer never arrived, is reused rather than doubled.
@@ -195,4 +203,4 @@ class Outbox:
                 fingerprint=fp, subject=payload["subject"], body=payload["body"], tier=payload["tier"],
                 level=int(payload["level"]), severity=payload["severity"], site=ticket.site, target=ticket.target,
                 check=ticket.check, item=ticket.item))
-        self._set_key(row.ticket_id, remote.key, remote.url)
+        return remote

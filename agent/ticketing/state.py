@@ -115,10 +115,14 @@ def save(engine: sa.Engine, site: str, *, changed: Sequence[FindingRecord], fini
         gone = [r.id for r in finished if r.status == "discarded" and r.id is not None]
         if gone:
             conn.execute(_F.delete().where(_F.c.id.in_(gone)))
-        for ticket in dirty_tickets:
-            if ticket.id is None:
-                ticket.id = conn.execute(_T.insert().values(**_ticket_row(ticket))).inserted_primary_key[0]
-        updates = [{"_id": t.id, **_ticket_row(t)} for t in dirty_tickets]
+        new = [t for t in dirty_tickets if t.id is None]
+        if new:
+            ids = conn.execute(_T.insert().returning(_T.c.id, sort_by_parameter_order=True),
+                               [_ticket_row(t) for t in new]).scalars().all()
+            for ticket, id_ in zip(new, ids):
+                ticket.id = id_
+        fresh = {id(t) for t in new}
+        updates = [{"_id": t.id, **_ticket_row(t)} for t in dirty_tickets if id(t) not in fresh]
         if updates:
             # ``key``/``url`` are left out: the outbox sets them, maybe in another process.
             conn.execute(_T.update().where(_T.c.id == sa.bindparam("_id")),

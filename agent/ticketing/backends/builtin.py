@@ -15,6 +15,10 @@ from agent.ticketing.backends.base import NewTicket, RemoteTicket
 from collectors.base import utcnow
 
 _T = schema.builtin_tickets
+_C = schema.builtin_comments
+# Built once with bound parameters (cheaper than literal values per call).
+_LATEST = sa.select(_T).where(_T.c.fingerprint == sa.bindparam("fp")).order_by(_T.c.id.desc()).limit(1)
+_UPDATE = _T.update().where(_T.c.id == sa.bindparam("_id"))
 
 
 class BuiltinBackend:
@@ -26,8 +30,7 @@ class BuiltinBackend:
 
     def find(self, fingerprint: str, *, resolved_since: datetime | None) -> RemoteTicket | None:
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(_T).where(_T.c.fingerprint == fingerprint)
-                               .order_by(_T.c.id.desc()).limit(1)).first()
+            row = conn.execute(_LATEST, {"fp": fingerprint}).first()
         if row is None:
             return None
         if row.status != "resolved":
@@ -39,18 +42,18 @@ class BuiltinBackend:
     def open(self, ticket: NewTicket) -> RemoteTicket:
         now = self.clock()
         with self.engine.begin() as conn:
-            key = conn.execute(_T.insert().values(
-                fingerprint=ticket.fingerprint, subject=ticket.subject, body=ticket.body, status="new",
-                priority=ticket.tier, created_at=now, updated_at=now)).inserted_primary_key[0]
+            key = conn.execute(_T.insert(), {
+                "fingerprint": ticket.fingerprint, "subject": ticket.subject, "body": ticket.body, "status": "new",
+                "priority": ticket.tier, "created_at": now, "updated_at": now}).inserted_primary_key[0]
         return RemoteTicket(str(key), "active")
 
     def _update(self, key: str, text: str | None, **values: object) -> None:
         now = self.clock()
         with self.engine.begin() as conn:
             if values:
-                conn.execute(_T.update().where(_T.c.id == int(key)).values(updated_at=now, **values))
+                conn.execute(_UPDATE, {"_id": int(key), "updated_at": now, **values})
             if text:
-                conn.execute(schema.builtin_comments.insert().values(ticket_id=int(key), at=now, text=text))
+                conn.execute(_C.insert(), {"ticket_id": int(key), "at": now, "text": text})
 
     def comment(self, key: str, fingerprint: str, text: str) -> None:
         self._update(key, text)
@@ -68,7 +71,6 @@ class BuiltinBackend:
         self._update(key, text, status="open")
 
     def comments(self, key: str) -> list[tuple[datetime, str]]:
-        c = schema.builtin_comments
         with self.engine.connect() as conn:
             return [(r.at, r.text) for r in conn.execute(
-                sa.select(c).where(c.c.ticket_id == int(key)).order_by(c.c.id))]
+                sa.select(_C).where(_C.c.ticket_id == int(key)).order_by(_C.c.id))]
