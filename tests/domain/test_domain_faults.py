@@ -15,8 +15,7 @@ from collectors.domain import DomainCollector
 from config.checks.domain import DomainParams
 from config.secrets import resolve_secret
 from inventory.models import Host
-from tests.mail.conftest import SilentServer
-from tests.support.proc import free_port
+from tests.support.proc import SilentServer, free_port
 
 PASSWORD = "Fault!Test-Pw-5521"
 
@@ -77,8 +76,9 @@ def test_share_stalling_after_connect_is_cut_off(monkeypatch) -> None:
     setup must still end in a result, not a thread held for minutes."""
     import threading
 
-    import collectors.domain as domain
-    from collectors.domain import DomainRaw, evaluate, fetch_share, parse
+    import collectors.domain.smb as domain
+    from collectors.domain import DomainRaw, evaluate, parse
+    from collectors.domain.smb import fetch_share
 
     release = threading.Event()
 

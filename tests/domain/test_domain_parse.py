@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from collectors.base import CollectorIO, CommandOutput, ParseError, State
-from collectors.domain import (DomainCollector, DomainRaw, KinitRaw, LdapRaw, ShareRaw, evaluate, filetime, parse,
-                               parse_generalized_time)
+from collectors.domain import DomainCollector, DomainRaw, evaluate, parse
+from collectors.domain.account import filetime
+from collectors.domain.ldap import parse_generalized_time
+from collectors.domain.model import KinitRaw, LdapRaw, ShareRaw
 from config.checks.domain import DomainParams, split_unc
 from inventory.models import Host, Inventory
 

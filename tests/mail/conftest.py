@@ -13,14 +13,12 @@ import pwd
 import shutil
 import tempfile
 import smtplib
-import socket
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.support.proc import ServerProcess, free_port, require_program, tcp_listening, wait_until
+from tests.support.proc import ServerProcess, SilentServer, free_port, require_program, tcp_listening, wait_until
 
 USER = "probe@example.test"
 OTHER = "other@example.test"
@@ -248,34 +246,6 @@ def smtp_starttls(dovecot) -> Smtp:
     server = start_smtp(dovecot.lmtp_port, TlsFiles(dovecot.root / "cert.pem", dovecot.root / "key.pem"))
     yield server
     server.controller.stop()
-
-
-class SilentServer:
-    """Accepts TCP connections and never says a word (a hung mail server)."""
-
-    def __init__(self):
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.conns: list[socket.socket] = []
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self) -> None:
-        self.sock.settimeout(0.2)
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-                self.conns.append(conn)
-            except OSError:
-                continue
-
-    def close(self) -> None:
-        self._stop.set()
-        self.thread.join(2)
-        for conn in self.conns:
-            conn.close()
-        self.sock.close()
 
 
 @pytest.fixture()

@@ -117,3 +117,45 @@ class ServerProcess:
                 self.popen.kill()
                 self.popen.wait(5)
         self._log.close()
+
+
+# A hung peer, shared by the test areas that need one (mail, domain). Appended below the
+# rest, so its one extra import stands here rather than in the head of the file.
+import threading  # noqa: E402
+
+
+class SilentServer:
+    """Accepts TCP connections on 127.0.0.1 and never says a word (a hung server).
+
+    Connections are held open until ``close()``; usable as ``with SilentServer() as server:``.
+    """
+
+    def __init__(self):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.conns: list[socket.socket] = []
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        self.sock.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+                self.conns.append(conn)
+            except OSError:
+                continue
+
+    def close(self) -> None:
+        self._stop.set()
+        self.thread.join(2)
+        for conn in self.conns:
+            conn.close()
+        self.sock.close()
+
+    def __enter__(self) -> "SilentServer":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

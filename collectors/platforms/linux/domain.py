@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from collectors.base import CollectorIO, ParseError
+from collectors.domain.model import MembershipStatus
 
 TIMEOUT_S = 20
 
@@ -98,9 +99,7 @@ def parse_realm_list(text: str) -> list[Realm]:
 _ONLINE = re.compile(r"^Online status:\s*(?P<status>\w+)", re.M)
 
 
-def parse(raw: LinuxDomainRaw) -> list:
-    from collectors.domain import MembershipStatus  # the shared contract; imported late (no cycle)
-
+def parse(raw: LinuxDomainRaw) -> list[MembershipStatus]:
     statuses: list[MembershipStatus] = []
     if not raw.realm_list.missing:
         if raw.realm_list.timed_out:
@@ -128,9 +127,7 @@ def parse(raw: LinuxDomainRaw) -> list:
     return statuses
 
 
-def _sssd_status(domain: str, tool: Tool) -> Any:
-    from collectors.domain import MembershipStatus
-
+def _sssd_status(domain: str, tool: Tool) -> MembershipStatus:
     if tool.missing:
         return MembershipStatus("sssd", domain, None, "sssctl is not installed (Debian: sssd-tools): sssd not checked")
     match = _ONLINE.search(tool.output)
@@ -149,9 +146,7 @@ def _sssd_status(domain: str, tool: Tool) -> Any:
 _WB_DOMAIN = re.compile(r"trust secret for domain (?P<domain>\S+) via RPC calls (?P<result>succeeded|failed)")
 
 
-def _winbind_status(tool: Tool, winbind_realm: bool) -> Any:
-    from collectors.domain import MembershipStatus
-
+def _winbind_status(tool: Tool, winbind_realm: bool) -> MembershipStatus | None:
     if tool.timed_out:
         return MembershipStatus("winbind", "", None, f"wbinfo -t did not answer within {TIMEOUT_S} s")
     if "WBC_ERR_WINBIND_NOT_AVAILABLE" in tool.output:

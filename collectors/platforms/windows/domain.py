@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from collectors.base import CollectorIO, FetchError, ParseError
+from collectors.domain.model import MembershipStatus
 
 # Prints one JSON object; a failing Test-ComputerSecureChannel (not joined, no DC) is caught
 # so the error text is kept instead of a non-zero exit with half an answer.
@@ -94,9 +95,7 @@ def parse_nltest(text: str) -> NltestChannel:
     return NltestChannel(int(status["code"]), status["name"], dc_match["dc"] if dc_match else None)
 
 
-def parse(raw: WindowsDomainRaw) -> list:
-    from collectors.domain import MembershipStatus  # the shared contract; imported late (no cycle)
-
+def parse(raw: WindowsDomainRaw) -> list[MembershipStatus]:
     try:
         info = json.loads(raw.computer_json)
     except json.JSONDecodeError:

@@ -1,0 +1,77 @@
+"""Domain results from the parsed model, with the thresholds from the settings (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from collectors.base import CheckResult, Metric, State, threshold_state
+from collectors.domain.model import DomainModel, Outcome
+from config.checks.domain import DomainParams
+from inventory.models import Host
+
+# Failure kinds whose state is UNKNOWN (we could not tell); every other non-ok kind is CRIT.
+_UNKNOWN_KINDS = frozenset({"timeout", "not_installed", "failed"})
+
+
+def _state(outcome: Outcome) -> State:
+    if outcome.kind == "ok":
+        return State.OK
+    return State.UNKNOWN if outcome.kind in _UNKNOWN_KINDS else State.CRIT
+
+
+def evaluate(model: DomainModel, params: DomainParams, target: Host, now: datetime) -> Iterable[CheckResult]:
+    def result(check: str, item: str, state: State, summary: str, metrics: tuple[Metric, ...] = ()) -> CheckResult:
+        return CheckResult(f"domain.{check}", target.name, item, state, summary, metrics=metrics, observed_at=now)
+
+    for status in model.membership or ():
+        state = State.UNKNOWN if status.healthy is None else (State.OK if status.healthy else State.CRIT)
+        yield result(status.aspect, status.item, state, status.summary)
+    if model.kerberos is not None:
+        yield result("kerberos", model.realm or "", _state(model.kerberos), model.kerberos.message)
+    if model.ldap is not None:
+        yield result("ldap", model.dc or "", _state(model.ldap), model.ldap.message)
+    if model.account is not None:
+        yield _account_result(model, params, now, result)
+    skew = _skew_result(model, params, result)
+    if skew is not None:
+        yield skew
+    for unc, outcome in model.shares:
+        yield result("share", unc, _state(outcome), outcome.message)
+
+
+def _account_result(model: DomainModel, params: DomainParams, now: datetime, result: Any) -> CheckResult:
+    account, name = model.account, model.username or ""
+    assert account is not None
+    if account.disabled or account.locked or account.password_expired:
+        what = "is disabled" if account.disabled else ("is locked out" if account.locked else "has an expired password")
+        return result("account", name, State.CRIT, f"service account {name} {what}")
+    if account.password_expires_at is None:
+        return result("account", name, State.OK, f"service account {name} is enabled; its password does not expire")
+    days = (account.password_expires_at - now).total_seconds() / 86400
+    limits = params.password_expiry_days
+    state = threshold_state(days, limits.warn, limits.crit, higher_is_worse=False)
+    return result("account", name, state,
+                  f"service account {name} is enabled; its password expires in {days:.0f} days "
+                  f"({account.password_expires_at:%Y-%m-%d})",
+                  (Metric("password_expiry_days", round(days, 1), "days"),))
+
+
+def _skew_result(model: DomainModel, params: DomainParams, result: Any) -> CheckResult | None:
+    dc = model.dc or ""
+    if model.skew_s is not None:
+        skew = model.skew_s
+        limits = params.clock_skew_s
+        state = threshold_state(abs(skew), limits.warn, limits.crit)
+        direction = "ahead of" if skew > 0 else "behind"
+        text = f"the DC's clock is {abs(skew):.0f} s {direction} this computer's" if abs(skew) >= 1 else \
+            "this computer's clock agrees with the DC's"
+        if state is State.CRIT:
+            text += "; Kerberos logons fail beyond 300 s: fix time sync (w32time / chrony)"
+        return result("clock_skew", dc, state, text, (Metric("clock_skew_seconds", skew, "seconds"),))
+    if model.kerberos is not None and model.kerberos.kind == "skew":
+        return result("clock_skew", dc, State.CRIT, model.kerberos.message)
+    if model.ldap is not None:
+        return result("clock_skew", dc, State.UNKNOWN, "the DC's time could not be read (LDAP rootDSE currentTime)")
+    return None
