@@ -226,7 +226,9 @@ def main() -> None:
     try:
         start_responders(args.responders, root, args.responder, responders)
         devs = devices(args.switches, [p for p, _ in responders])
-        params = SwitchParams(bulk_varbinds=args.bulk_varbinds, site_concurrency=args.site_concurrency, timeout_s=120)
+        # response-time thresholds off: queueing at saturated simulators is not the devices' latency
+        params = SwitchParams(bulk_varbinds=args.bulk_varbinds, site_concurrency=args.site_concurrency, timeout_s=120,
+                              response_time_s={"warn": None, "crit": None})
         asyncio.run(client_only(devs[:len(responders)], params))  # warm the responders' indexes
 
         def measured(fn):  # -> (result, wall s, own CPU s, responders' CPU s)
@@ -275,7 +277,7 @@ def main() -> None:
     print(f"client CPU per varbind: patrol / net-snmp = {per_vb / b_per_vb:.2f}x against one walk per device "
           f"(target <= 5x), {per_vb / n_per_vb:.2f}x against one walk per table; "
           f"full check {f_cpu / vb * 1e6 / b_per_vb:.2f}x")
-    print(f"full check results: " + ", ".join(f"{s.value} {c}" for s, c in sorted(states.items(), key=lambda x: x[0].value)))
+    print(f"switch.reachability results: " + ", ".join(f"{s.value} {c}" for s, c in sorted(states.items(), key=lambda x: x[0].value)))
     busy = f_resp / (f_wall * cores)
     verdict = "under" if f_wall < 60 else "over"
     print(f"site poll wall: {f_wall:.1f} s for {n} switches ({verdict} the 60 s target); "
