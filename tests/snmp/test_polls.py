@@ -36,6 +36,12 @@ def test_second_poll_reports_changes(snmpsim, poll, tmp_path) -> None:
     assert "port_in_bits_per_second" not in {m.name for m in gi5.metrics}
     assert second[("switch.uptime", "")].state is State.OK
 
+    # and back: the ports come up again, the fan recovers; all counters went back, so no rates
+    third = by_key(poll(device(snmpsim.port, "synth/t0", uplinks=("Gi0/1",)), at=later(600), state_dir=state))
+    assert {key: r.state for key, r in third.items() if r.state is not State.OK} == {
+        ("switch.uptime", ""): State.WARN}  # uptime went back: the recording "rebooted"
+    assert third[("switch.port", "Gi0/2")].summary == "up (came up since the last poll), 1 Gbit/s"
+
 
 def test_reboot_is_detected_and_held(snmpsim, poll, tmp_path) -> None:
     state = tmp_path / "state"
