@@ -2,7 +2,8 @@
 
 A row is written in the same transaction as the engine's decision, so a crash never
 loses a call. ``drain()`` sends pending rows oldest first. Rows of one fingerprint keep
-their order: while the first is waiting for a retry, the later ones wait behind it.
+their order: while the first is waiting for a retry, the later ones wait behind it
+(escalation notices, sent to their own endpoint, form a queue of their own).
 A backend that is down (refused, timeout, 5xx) stops the drain and is retried with
 exponential backoff; a call the backend refuses (401, 404, garbage) waits with backoff
 too, but only its own fingerprint's queue does. Nothing is dropped: a row stays pending,
@@ -89,6 +90,7 @@ class Outbox:
         now = self.clock()
         stop_at = time.monotonic() + self.max_drain_s  # a slow backend must not hold the cycle
         blocked: set[str] = set()
+        backend_down = False
         sent, last_id = 0, 0
         while time.monotonic() < stop_at:
             query = (sa.select(_O).where(_O.c.site == self.site, _O.c.status == "pending", _O.c.id > last_id)
@@ -101,26 +103,30 @@ class Outbox:
                 if time.monotonic() >= stop_at:
                     return sent
                 last_id = row.id
-                if row.fingerprint in blocked:
+                # Escalation notices go to their own endpoint: a ticket backend outage must not hold them.
+                queue = f"notify:{row.fingerprint}" if row.op == "notify" else row.fingerprint
+                if queue in blocked or (backend_down and row.op != "notify"):
                     continue
                 if row.next_attempt_at > now and not force:
-                    blocked.add(row.fingerprint)
+                    blocked.add(queue)
                     continue
                 if not self._claim(row, now):
-                    blocked.add(row.fingerprint)  # another process (patrol run, the CLI) is sending it
+                    blocked.add(queue)  # another process (patrol run, the CLI) is sending it
                     continue
                 try:
                     opened = self._execute(row, now)
                 except BackendUnavailable as exc:
                     self._failed(row, now, str(exc))
-                    return sent  # the backend is down: the rest would fail the same way
+                    blocked.add(queue)
+                    if row.op != "notify":
+                        backend_down = True  # the rest would fail the same way; notices still go
                 except BackendRejected as exc:
                     self._failed(row, now, str(exc))
-                    blocked.add(row.fingerprint)
+                    blocked.add(queue)
                 except Exception as exc:  # a bug or an unexpected answer: keep the row, keep going
                     log.debug("outbox %s failed", row.id, exc_info=True)
                     self._failed(row, now, f"{type(exc).__name__}: {exc}")
-                    blocked.add(row.fingerprint)
+                    blocked.add(queue)
                 else:
                     with self.engine.begin() as conn:  # the backend's key and "done" are kept together
                         if opened is not None:
@@ -164,6 +170,9 @@ class Outbox:
         ticket = self._ticket(row.ticket_id)
         if ticket is None:
             raise BackendRejected(f"local ticket {row.ticket_id} is gone")
+        remember = getattr(self.backend, "remember", None)
+        if remember is not None:  # a backend that repeats the target/check/site on every event
+            remember(fp, site=ticket.site, target=ticket.target, check=ticket.check, severity=ticket.severity)
         if row.op == "open":
             return self._open(row, ticket, payload, now)
         key = ticket.key

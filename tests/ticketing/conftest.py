@@ -90,6 +90,8 @@ def make_harness(tmp_path: Path):
         stores.append(store)
         clock = clock or Clock()
         inventory = inventory or inventory_with_switch(3)
+        if isinstance(backend, type):  # a backend class that needs this store (builtin and its variants)
+            backend = backend(store.engine, clock)
         service = TicketingService(settings, store, inventory, clock, backend=backend, notify=notify)
         return Harness(store, clock, service, inventory)
 

@@ -96,3 +96,18 @@ def test_two_processes_draining_at_once_send_each_call_once(make_harness, receiv
     assert other.drain() == 0  # leased by the first: not sent twice
     h.clock.advance(minutes=6)  # the first "died"; the lease ran out
     assert other.drain() == 1
+
+
+def test_escalation_notice_goes_out_while_the_ticket_backend_is_down(make_harness):
+    from tests.ticketing.test_properties import FlakyBackend
+
+    notices: list[dict] = []
+    settings = settings_with(escalation={"webhook_url": "http://127.0.0.1:9/unused"})
+    h = make_harness(settings, backend=FlakyBackend, notify=notices.append)
+    h.cycle(DISK)
+    h.cycle(DISK)
+    h.service.backend.mode = "down"
+    h.clock.advance(hours=1)  # the serious tier's response deadline passes
+    summary = h.cycle(DISK)
+    assert summary.escalated and [n["missed"] for n in notices] == ["response"]
+    assert {op.op for op in h.service.outbox.pending()} == {"comment", "priority"}  # waiting for the backend

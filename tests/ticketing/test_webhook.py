@@ -46,3 +46,16 @@ def test_receiver_down_then_up_keeps_order(make_harness, receiver):
     h.clock.advance(hours=1)
     assert h.service.drain_outbox() == 2
     assert [e["event_action"] for e in receiver.json()] == ["trigger", "resolve"]
+
+
+def test_events_after_a_restart_still_name_target_and_check(make_harness, receiver, tmp_path):
+    settings = settings_with(backend="webhook", webhook={"url": receiver.url})
+    h = make_harness(settings)
+    h.cycle(("pc-00", "system.disk", State.CRIT, "/"))
+    h.cycle(("pc-00", "system.disk", State.CRIT, "/"))
+    restarted = make_harness(settings, db=tmp_path / "patrol.sqlite", clock=h.clock)  # a new process
+    restarted.cycle(("pc-00", "system.disk", State.OK, "/"))
+    restarted.cycle(("pc-00", "system.disk", State.OK, "/"))
+    resolve = receiver.json()[-1]
+    assert resolve["event_action"] == "resolve"
+    assert (resolve["payload"]["component"], resolve["payload"]["class"]) == ("pc-00", "system.disk")

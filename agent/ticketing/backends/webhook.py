@@ -65,7 +65,7 @@ class WebhookBackend:
         self.source = source
         self.timeout = timeout_s
         self.session = session or requests.Session()
-        # Context of each fingerprint seen by open(): later events repeat it for the receiver.
+        # Context of each fingerprint (see remember()): every event repeats it for the receiver.
         self._context: dict[str, dict[str, str]] = {}
 
     @classmethod
@@ -90,6 +90,10 @@ class WebhookBackend:
         if self.routing_key:
             event["routing_key"] = self.routing_key
         post_signed(self.session, self.url, event, self.secret, self.timeout, f"webhook {patrol_action}")
+
+    def remember(self, fingerprint: str, *, site: str, target: str, check: str, severity: str) -> None:
+        """Context the outbox hands over before each call (it survives a restart of the agent)."""
+        self._context[fingerprint] = {"target": target, "site": site, "check": check, "severity": severity}
 
     def find(self, fingerprint: str, *, resolved_since: datetime | None) -> RemoteTicket | None:
         return None  # the receiver deduplicates on dedup_key
