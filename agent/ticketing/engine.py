@@ -361,9 +361,10 @@ class TicketEngine:
         if record.target in down and record.check not in self._down_checks:
             # The target itself is unreachable: its other checks fail for that one reason.
             return f"suppressed: {record.target} is down"
-        for parent in self.targets.ancestors.get(record.target, ()):
-            if parent in down:
-                return f"suppressed: {parent} is down"
+        # The farthest down ancestor is the root cause (a router behind which a switch is down too).
+        downs = [parent for parent in self.targets.ancestors.get(record.target, ()) if parent in down]
+        if downs:
+            return f"suppressed: {downs[-1]} is down"
         for rule in silences:
             if rule.matches(record, now):
                 return f"silenced until {_fmt(rule.until)}: {rule.reason}"

@@ -277,3 +277,20 @@ def test_storm_ticket_closed_and_a_new_one_opened_in_the_same_cycle_are_both_sav
     assert len(summary.grouped) == 1 and "Alert storm at site acme: more than 1 new findings" in summary.resolved
     local = Counter(t.fingerprint for t in queries.open_tickets(h.store))
     assert set(local.values()) == {1}
+
+
+def test_router_down_behind_which_a_switch_is_down_gives_one_ticket_listing_all(make_harness):
+    from inventory.models import Host, Inventory, NetworkDevice
+
+    inventory = Inventory(
+        hosts=(Host(name="collector-1", local=True),
+               *(Host(name=f"pc-{i:02d}", depends_on=("sw1",)) for i in range(3))),
+        network_devices=(NetworkDevice(name="rt1"), NetworkDevice(name="sw1", depends_on=("rt1",))))
+    h = make_harness(inventory=inventory)
+    down = [("rt1", "switch.reachability", C), ("sw1", "switch.reachability", C),
+            *((f"pc-{i:02d}", "system.reachability", C) for i in range(3))]
+    h.cycle(*down)
+    summary = h.cycle(*down)
+    assert len(summary.opened) == 1 and len(summary.suppressed) == 4
+    [ticket] = tickets(h)
+    assert ticket.target == "rt1" and ticket.suppressed == ("pc-00", "pc-01", "pc-02", "sw1")
