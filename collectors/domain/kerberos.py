@@ -51,7 +51,6 @@ def fetch_kerberos(params: DomainParams, password: str, io: CollectorIO) -> Kini
     return KinitRaw(out.returncode, scrub(text.strip()))
 
 
-
 # MIT kinit's messages (krb5 error table), as printed to stderr, e.g.
 #   "kinit: Password incorrect while getting initial credentials"
 #   "kinit: Client's credentials have been revoked while getting initial credentials"

@@ -14,6 +14,7 @@ from collectors.domain.model import LdapRaw, Outcome
 from collectors.domain.wire import Scrubber, host_port
 from config.checks.domain import DomainParams
 
+
 def fetch_ldap(params: DomainParams, password: str, clock: Any) -> LdapRaw:
     import ldap3
     from ldap3.core import exceptions as ldap_errors
@@ -72,7 +73,6 @@ def fetch_ldap(params: DomainParams, password: str, clock: Any) -> LdapRaw:
             conn.unbind()
         except (ldap_errors.LDAPException, OSError):
             pass  # already closed: nothing to release
-
 
 
 # Active Directory's bind diagnostic carries the Win32 reason as "data <hex>":

@@ -15,6 +15,7 @@ from config.checks.domain import DomainParams, split_unc
 
 log = logging.getLogger(__name__)
 
+
 def fetch_share(unc: str, params: DomainParams, password: str) -> ShareRaw:
     """Open and list one share, within 4 x connect_timeout_s whatever the server does.
 
@@ -84,7 +85,6 @@ def _open_and_list(unc: str, params: DomainParams, password: str, state: dict[st
             conn.disconnect()
         except (SMBException, OSError, ValueError):
             pass  # never connected or already gone
-
 
 
 # NTSTATUS values the server answers (MS-ERREF 2.3.1).
