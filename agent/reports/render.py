@@ -106,6 +106,7 @@ def checklist_matrix(report: InspectionReport, t: Translator) -> list[Matrix]:
 
 
 AUTO_DETAIL_LIMIT = 50
+MAX_TABLE_ROWS = 40  # long ranking tables (recurring problems) in HTML/PDF; JSON has every row
 # Shapes as well as colours, so a black-and-white print still tells the states apart.
 MATRIX_MARKS = {"ok": "●", "warn": "▲", "crit": "✖", "unknown": "?", "not_checked": "–"}
 
@@ -174,6 +175,7 @@ def render_html(report: Report, *, cjk_font: str = "Noto Sans CJK SC", detail: s
     else:
         matrix, shortened, details = [], False, []
     return template.render(r=report, t=t, charts=chart_set, cjk_font=cjk_font, states=STATES, matrix=matrix,
+                           max_rows=MAX_TABLE_ROWS,
                            details=details, shortened=shortened, state_label={s: t(f"state.{s}") for s in STATES},
                            mark=MATRIX_MARKS)
 
