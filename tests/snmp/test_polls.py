@@ -92,3 +92,18 @@ def test_counters_that_advance(snmpsim, poll, tmp_path) -> None:
     assert abs(metrics["port_out_bits_per_second"] - 2_000_000) < 300_000
     assert abs(metrics["port_errors_packets_per_second"] - 5) < 1.0
     assert result.state is State.WARN and "errors" in result.summary
+
+
+def test_profiles_dir_overrides_a_builtin_profile(snmpsim, poll, tmp_path) -> None:
+    """A site's own profile folder: same name replaces the built-in (here: no fan table)."""
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    (folder / "cisco-ios.yaml").write_text(
+        "name: cisco-ios\nextends: generic\nsysobjectid: ['1.3.6.1.4.1.9']\nfans: []\n"
+        "cpu:\n  - label: CPU\n    value: 1.3.6.1.4.1.9.9.109.1.1.1.1.8   # CISCO-PROCESS-MIB::cpmCPUTotal5minRev\n")
+    from config.checks.switch import SwitchParams
+
+    got = by_key(poll(device(snmpsim.port, "synth/t1"), params=SwitchParams(
+        profiles_dir=folder, response_time_s={"warn": None, "crit": None})))
+    assert not any(check == "switch.fan" for check, _ in got)
+    assert got[("switch.cpu", "CPU 1")].summary == "CPU 12%"
