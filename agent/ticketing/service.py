@@ -26,7 +26,7 @@ from agent.ticketing import state
 from agent.ticketing.backends.base import TicketBackend
 from agent.ticketing.engine import CycleSummary, SilenceRule, TargetIndex, TicketEngine, TicketRecord
 from agent.ticketing.outbox import Outbox
-from collectors.base import CheckRun, utcnow
+from collectors.base import CheckResult, CheckRun, State, utcnow
 from config.secrets import resolve_secret
 
 log = logging.getLogger(__name__)
@@ -124,18 +124,48 @@ class TicketingService:
         observe = self.tracker.observe
         events: list[FindingEvent] = []
         decisions = 0
+        live = self._live_by_run()
         for run in runs:
             for result in run.results:
                 event = observe(result)
                 if event is not None:
                     events.append(event)
             decisions += len(run.results)
+            if run.error is None and (run.target, run.collector) in live:
+                events.extend(self._unreported(run, live[(run.target, run.collector)]))
         self._sync_responses(now)
         self.engine.cycle(events, self.tracker.active, now, silences)
         summary = self.engine.summary(decisions)
         self._save(now)
         sent = self.drain_outbox() if self.ticketing.outbox.drain_each_cycle else 0
         return dataclasses.replace(summary, outbox_sent=sent, outbox_waiting=self.outbox.count_pending())
+
+    def _live_by_run(self) -> dict[tuple[str, str], list[Any]]:
+        """Live findings by (target, collector), to notice items a successful run no longer reports."""
+        out: dict[tuple[str, str], list[Any]] = {}
+        for record in self.tracker.active.values():
+            out.setdefault((record.target, record.check.split(".", 1)[0]), []).append(record)
+        return out
+
+    def _unreported(self, run: CheckRun, records: list[Any]) -> list[FindingEvent]:
+        """A run that worked but no longer reports an item counts as OK for it.
+
+        Two cases, both of which would otherwise leave a ticket open forever: the item went
+        away (a disk unmounted, a port removed), and the collector failed as a whole earlier
+        (the runner's single UNKNOWN result with check = family name) and works again.
+        """
+        seen = {(r.check, r.item) for r in run.results}
+        events = []
+        for record in records:
+            if (record.check, record.item) in seen or record.fingerprint not in self.tracker.active:
+                continue
+            summary = (f"{run.collector} works again" if record.check == run.collector
+                       else f"no longer reported by {run.collector} (removed or renamed?)")
+            event = self.tracker.observe(CheckResult(record.check, record.target, record.item, State.OK, summary,
+                                                     observed_at=run.started_at))
+            if event is not None:
+                events.append(event)
+        return events
 
     def _sync_responses(self, now: datetime) -> None:
         """Before escalating a missed response, ask a backend that knows (RT) whether someone took it.

@@ -294,3 +294,24 @@ def test_router_down_behind_which_a_switch_is_down_gives_one_ticket_listing_all(
     assert len(summary.opened) == 1 and len(summary.suppressed) == 4
     [ticket] = tickets(h)
     assert ticket.target == "rt1" and ticket.suppressed == ("pc-00", "pc-01", "pc-02", "sw1")
+
+
+def test_a_failed_collector_finding_resolves_when_the_collector_works_again(make_harness):
+    h = make_harness(settings_with(reopen_window_s=0))
+    for _ in range(6):
+        h.cycle(("pc-00", "system", U, ""))  # the runner's single UNKNOWN for a failed collector
+    assert [t.check for t in queries.open_tickets(h.store)] == ["system"]
+    h.cycle(("pc-00", "system.disk", O, "/"))
+    summary = h.cycle(("pc-00", "system.disk", O, "/"))
+    assert summary.resolved == ("system on pc-00",)
+    assert "system works again" in comments(h)[-1]
+
+
+def test_an_item_that_is_no_longer_reported_resolves(make_harness):
+    h = make_harness()
+    h.cycle(DISK, ("pc-00", "system.disk", O, "/data"))
+    h.cycle(DISK, ("pc-00", "system.disk", O, "/data"))
+    assert len(queries.open_tickets(h.store)) == 1
+    h.cycle(("pc-00", "system.disk", O, "/data"))  # "/" was unmounted: the run no longer reports it
+    assert h.cycle(("pc-00", "system.disk", O, "/data")).resolved
+    assert "no longer reported by system (removed or renamed?)" in comments(h)[-1]
