@@ -20,7 +20,8 @@ missed by the rollup (a known limit; the single-writer site collector does not h
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -124,12 +125,17 @@ def refresh(engine: sa.Engine, zone: str = "UTC", *, portable: bool | None = Non
             conn.execute(rollup_keys.delete())
             _set_mark(conn, "last_id", "0")
         _set_mark(conn, "zone", zone)
+        if _get_mark(conn, "last_id") is None:
+            _set_mark(conn, "last_id", "0")
     if not portable:
         return _refresh_sqlite(engine, ZoneInfo(zone))
     total = 0
     while True:
         with engine.begin() as conn:
-            last_id = int(_get_mark(conn, "last_id") or 0)
+            # FOR UPDATE: a second refresh (another report, another replica) waits here
+            # instead of folding the same results again.
+            last_id = int(conn.execute(sa.select(rollup_marks.c.value).where(rollup_marks.c.name == "last_id")
+                                       .with_for_update()).scalar() or 0)
             rows = conn.execute(
                 sa.select(core.results.c.id, core.results.c.site, core.results.c.target, core.results.c.check,
                           core.results.c.item, core.results.c.state, core.results.c.summary,
@@ -200,10 +206,29 @@ ON CONFLICT ({_KEY}) DO UPDATE SET last_state = excluded.last_state, last_observ
 """
 
 
+@contextmanager
+def _immediate(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A write transaction taken before the first read (BEGIN IMMEDIATE).
+
+    Two report processes refreshing at once must not both read the same watermark and
+    fold the same results twice, and a read snapshot must not be upgraded to a write
+    after the agent committed new results (SQLITE_BUSY_SNAPSHOT). Taking the write lock
+    first serialises refreshes; busy_timeout makes the second one wait.
+    """
+    with engine.connect() as conn:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+
+
 def _refresh_sqlite(engine: sa.Engine, zone: ZoneInfo) -> int:
     total = 0
     while True:
-        with engine.begin() as conn:
+        with _immediate(engine) as conn:
             lo = int(_get_mark(conn, "last_id") or 0)
             top = conn.execute(sa.select(sa.func.max(core.results.c.id))).scalar() or 0
             if top <= lo:

@@ -89,3 +89,43 @@ def test_sql_and_python_folds_agree_on_the_demo_history():
                                     .order_by(*rollup.rollup_days.primary_key.columns)).all())
     assert len(out[0]) > 1000
     assert out[0] == out[1]
+
+
+def test_concurrent_refreshes_while_results_arrive_count_each_result_once(tmp_path):
+    """Two report builds refreshing at once while the agent writes: no double count, no lock error."""
+    import threading
+
+    url = f"sqlite:///{tmp_path}/s.sqlite"
+    writer = Store.open(url, "s1")
+    rollup.ensure_schema(writer.engine)
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def write():
+        for i in range(300):
+            at = T0 + i * timedelta(minutes=5)
+            writer.record_run(CheckRun("system", "pc-1", at, 0.1, (
+                CheckResult("system.disk", "pc-1", "C:", State.WARN if i % 7 == 0 else State.OK, "x", observed_at=at),)))
+        done.set()
+
+    def refresh():
+        store = Store.open(url, "s1")
+        try:
+            while not done.is_set():
+                rollup.refresh(store.engine, "UTC")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=write)] + [threading.Thread(target=refresh) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    rollup.refresh(writer.engine, "UTC")
+    assert errors == []
+    rows = days(writer)
+    assert sum(d.samples for d in rows) == 300
+    assert sum(d.starts for d in rows) == sum(1 for i in range(300) if i % 7 == 0)
+    writer.close()
