@@ -95,7 +95,8 @@ class FindingRecord:
 class FindingEvent:
     """Something that happened to a finding in this cycle.
 
-    kind: opened | worsened | improved | flapping | resolved | discarded
+    kind: opened | worsened | improved | flapping | resolved | discarded, and "stale" (made
+    by the service when nothing reported on the finding for ``stale_after_s``)
     """
 
     kind: str

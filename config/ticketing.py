@@ -142,6 +142,8 @@ class TicketingSettings(Strict):
     storm_limit: Annotated[int, Field(ge=1, description="new tickets per site per cycle; the rest go into one summary ticket")] = 10
     flap_window_s: Annotated[float, Field(gt=0, description="window in which state changes are counted")] = 3600
     flap_threshold: Annotated[int, Field(ge=2, description="this many changes within the window mark a finding flapping")] = 5
+    stale_after_s: Annotated[float, Field(gt=0, description=(
+        "a finding with no result at all for this long (target or check removed) is closed, with its ticket"))] = 7 * 86400
     silences: tuple[Silence, ...] = ()
     maintenance: tuple[MaintenanceWindow, ...] = ()
     escalation: EscalationSettings = EscalationSettings()

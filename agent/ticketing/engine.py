@@ -277,8 +277,8 @@ class TicketEngine:
             self._event(record, "opened", now, severity=record.severity.value, flapping=record.flapping)
             return  # the ticket is decided in _reconcile, with suppression and storm control
         ticket = self.tickets.get(record.ticket_fp) if record.ticket_fp else None
-        if kind == "resolved":
-            self._event(record, "resolved", now, held=record.held_reason)
+        if kind in ("resolved", "stale"):
+            self._event(record, kind, now, held=record.held_reason)
             self._finding_resolved(record, ticket, event, now)
             return
         if ticket is None or not ticket.active:
@@ -326,9 +326,14 @@ class TicketEngine:
         if ticket is None or not ticket.active:
             return
         lasted = (now - (record.opened_at or record.first_seen)).total_seconds()
-        ok = event.result.summary if event.result is not None else "OK"
-        text = (f"Recovered: {record.check}{f' [{record.item}]' if record.item else ''} on {record.target} is OK "
-                f"since {_fmt(record.ok_since or now)} ({ok}). The problem lasted {_duration(lasted)}.")
+        what = f"{record.check}{f' [{record.item}]' if record.item else ''} on {record.target}"
+        if event.kind == "stale":
+            text = (f"Closed: nothing has reported on {what} since {_fmt(record.last_seen)} "
+                    f"(target or check removed from the configuration?).")
+        else:
+            ok = event.result.summary if event.result is not None else "OK"
+            text = (f"Recovered: {what} is OK since {_fmt(record.ok_since or now)} ({ok}). "
+                    f"The problem lasted {_duration(lasted)}.")
         if ticket.fingerprint == record.fingerprint:
             self._resolve_ticket(ticket, text + "\nResolved automatically by Patrol.", now, "patrol")
             self._out["resolved"].append(record.title)

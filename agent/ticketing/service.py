@@ -16,7 +16,7 @@ import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import requests
@@ -133,6 +133,7 @@ class TicketingService:
             decisions += len(run.results)
             if run.error is None and (run.target, run.collector) in live:
                 events.extend(self._unreported(run, live[(run.target, run.collector)]))
+        events.extend(self._stale(now))
         self._sync_responses(now)
         self.engine.cycle(events, self.tracker.active, now, silences)
         summary = self.engine.summary(decisions)
@@ -165,6 +166,16 @@ class TicketingService:
                                                      observed_at=run.started_at))
             if event is not None:
                 events.append(event)
+        return events
+
+    def _stale(self, now: datetime) -> list[FindingEvent]:
+        """Findings nothing has reported on for ``stale_after_s``: the target or check is gone."""
+        horizon = now - timedelta(seconds=self.ticketing.stale_after_s)
+        events = []
+        for record in list(self.tracker.active.values()):
+            if max(record.last_seen, record.ok_since or record.last_seen) < horizon:
+                self.tracker.close(record.fingerprint, now)
+                events.append(FindingEvent("stale", record, record.severity, None))
         return events
 
     def _sync_responses(self, now: datetime) -> None:

@@ -315,3 +315,15 @@ def test_an_item_that_is_no_longer_reported_resolves(make_harness):
     h.cycle(("pc-00", "system.disk", O, "/data"))  # "/" was unmounted: the run no longer reports it
     assert h.cycle(("pc-00", "system.disk", O, "/data")).resolved
     assert "no longer reported by system (removed or renamed?)" in comments(h)[-1]
+
+
+def test_a_finding_nothing_reports_on_any_more_is_closed_with_its_ticket(make_harness):
+    h = make_harness(settings_with(stale_after_s=86400))
+    h.cycle(DISK)
+    h.cycle(DISK)
+    h.cycle(("pc-01", "system.disk", O, "/"), minutes=60 * 23)  # pc-00 left the inventory
+    assert queries.open_tickets(h.store)
+    summary = h.cycle(("pc-01", "system.disk", O, "/"), minutes=60 * 2)
+    assert summary.resolved == ("system.disk [/] on pc-00",)
+    assert comments(h)[-1].startswith("Closed: nothing has reported on system.disk [/] on pc-00 since")
+    assert not queries.open_findings(h.store)
