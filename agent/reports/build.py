@@ -129,7 +129,8 @@ def _starts_by(engine: sa.Engine, period: Period, columns: Sequence[str], site: 
 def _metrics(raw: Any) -> dict[str, float]:
     if isinstance(raw, str):  # JSON columns come back as text from some drivers
         raw = json.loads(raw)
-    return {m["name"]: float(m["value"]) for m in raw or ()}
+    # Labelled metrics (missing_updates_count{severity=...}) are parts, not the item's value.
+    return {m["name"]: float(m["value"]) for m in raw or () if not m.get("labels")}
 
 
 def _sum_by(counts: Mapping[tuple[str, str], int], index: int) -> dict[str, int]:

@@ -59,7 +59,7 @@ def _host_results(name: str, at: datetime, day: int, rnd: random.Random) -> Iter
            [{"name": "antivirus_products_count", "value": products, "unit": "count"}])
     missing = 3 if name in ("pc-002", "pc-004") and day >= _OCT + 12 else 0
     yield ("patches.security", "", "crit" if missing else "ok", f"{missing} critical updates missing",
-           [{"name": "missing_updates_count", "value": missing, "unit": "count"}])
+           [{"name": "missing_security_updates_count", "value": missing, "unit": "count"}])
     used = 60 + (max(0, day - 120) * 0.4 if name == "pc-008" else 0) + rnd.random() * 3
     yield ("system.disk", "C:", "crit" if used >= 95 else "warn" if used >= 85 else "ok", f"C: {used:.0f}% used",
            [{"name": "disk_used_percent", "value": round(used, 1), "unit": "percent"}])

@@ -48,14 +48,19 @@ def generate(ctx: AppContext, request: ReportRequest, out_dir: Path) -> list[Pat
     store = ctx.store
     check_site(store.engine, ctx.inventory, ctx.settings.agent.site, request.site)
     site_store = _site_store(ctx, request.site)
+    inventory = ctx.inventory
+    if request.site == ctx.settings.agent.site and inventory.site.name != request.site:
+        # The inventory describes this agent's site even when its file names it otherwise
+        # (or there is no file: site "default" with just this computer).
+        inventory = inventory.model_copy(update={"site": inventory.site.model_copy(update={"name": request.site})})
     written: list[Path] = []
     for lang in request.languages:
         if request.kind == "inspection":
-            report = build_inspection(store.engine, ctx.inventory, request.site, request.period, now=ctx.clock(),
+            report = build_inspection(store.engine, inventory, request.site, request.period, now=ctx.clock(),
                                       lang=lang, settings=settings, inspected_by=ctx.settings.agent.name,
                                       store=site_store)
         else:
-            report = build_faults(store.engine, ctx.inventory, request.site, request.period, now=ctx.clock(),
+            report = build_faults(store.engine, inventory, request.site, request.period, now=ctx.clock(),
                                   lang=lang, settings=settings, store=site_store)
         written += write_outputs(report, request.formats, out_dir, cjk_font=settings.cjk_font,
                                  detail=settings.device_detail)
