@@ -23,11 +23,11 @@ import requests
 
 from agent.findings import FindingEvent, FindingTracker, Policy
 from agent.ticketing import state
-from agent.ticketing.backends.base import TicketBackend
+from agent.ticketing.backends.base import BackendRejected, TicketBackend
 from agent.ticketing.engine import CycleSummary, SilenceRule, TargetIndex, TicketEngine, TicketRecord
 from agent.ticketing.outbox import Outbox
 from collectors.base import CheckResult, CheckRun, State, utcnow
-from config.secrets import resolve_secret
+from config.secrets import SecretUnavailable, resolve_secret
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,10 @@ def make_notifier(settings: Any, secret: Callable[[Any], str] = resolve_secret) 
     url = escalation.webhook_url
 
     def notify(payload: dict[str, Any]) -> None:
-        key = secret(escalation.webhook_secret) if escalation.webhook_secret else None
+        try:
+            key = secret(escalation.webhook_secret) if escalation.webhook_secret else None
+        except SecretUnavailable as exc:
+            raise BackendRejected(f"escalation webhook: {exc}") from None
         post_signed(session, url, payload, key, 10, "escalation webhook")
 
     return notify

@@ -111,3 +111,15 @@ def test_escalation_notice_goes_out_while_the_ticket_backend_is_down(make_harnes
     summary = h.cycle(DISK)
     assert summary.escalated and [n["missed"] for n in notices] == ["response"]
     assert {op.op for op in h.service.outbox.pending()} == {"comment", "priority"}  # waiting for the backend
+
+
+def test_a_missing_token_is_an_outbox_error_naming_the_reference(make_harness, monkeypatch):
+    monkeypatch.delenv("PATROL_TEST_NO_SUCH_TOKEN", raising=False)
+    settings = settings_with(backend="rt", rt={"url": "http://127.0.0.1:9", "token": "env:PATROL_TEST_NO_SUCH_TOKEN"})
+    h = make_harness(settings)  # building the service does not need the secret yet
+    h.cycle(DISK)
+    summary = h.cycle(DISK)
+    assert summary.opened and summary.outbox_waiting == 1
+    [op] = h.service.outbox.pending()
+    assert op.last_error == ("RT: rt.token: environment variable PATROL_TEST_NO_SUCH_TOKEN is not set "
+                             "(secret env:PATROL_TEST_NO_SUCH_TOKEN)")

@@ -22,6 +22,7 @@ from typing import Any
 import requests
 
 from agent.ticketing.backends.base import BackendRejected, BackendUnavailable, NewTicket, RemoteTicket
+from config.secrets import SecretUnavailable
 
 _FINGERPRINT = re.compile(r"^[0-9a-f]{16,64}$")
 _INACTIVE = {"resolved", "rejected", "deleted"}
@@ -30,7 +31,8 @@ _INACTIVE = {"resolved", "rejected", "deleted"}
 class RtBackend:
     name = "rt"
 
-    def __init__(self, url: str, token: str, *, queue: str = "General", fingerprint_field: str = "Patrol Fingerprint",
+    def __init__(self, url: str, token: str | Callable[[], str], *, queue: str = "General",
+                 fingerprint_field: str = "Patrol Fingerprint",
                  timeout_s: float = 10, verify_tls: bool = True, extra_fields: dict[str, str] | None = None,
                  session: requests.Session | None = None):
         self.base = url.rstrip("/")
@@ -41,19 +43,29 @@ class RtBackend:
         self.extra_fields = dict(extra_fields or {})
         self.session = session or requests.Session()
         self.session.verify = verify_tls
-        # The token only ever sits in this header; it is never logged or put in an error.
-        self.session.headers["Authorization"] = f"token {token}"
+        self._token = token  # resolved at the first call: a missing secret is an outbox error, not a crash
 
     @classmethod
     def from_settings(cls, settings: Any, resolve_secret: Callable[[Any], str]) -> "RtBackend":
         rt = settings.rt
-        return cls(rt.url, resolve_secret(rt.token), queue=rt.queue, fingerprint_field=rt.fingerprint_field,
+        return cls(rt.url, lambda: resolve_secret(rt.token), queue=rt.queue, fingerprint_field=rt.fingerprint_field,
                    timeout_s=rt.timeout_s, verify_tls=rt.verify_tls, extra_fields=rt.extra_fields)
 
     # --- HTTP -------------------------------------------------------------------------------
 
+    def _authorize(self) -> None:
+        if "Authorization" in self.session.headers:
+            return
+        try:
+            token = self._token() if callable(self._token) else self._token
+        except SecretUnavailable as exc:  # names the reference (env:NAME), never a value
+            raise BackendRejected(f"RT: rt.token: {exc}") from None
+        # The token only ever sits in this header; it is never logged or put in an error.
+        self.session.headers["Authorization"] = f"token {token}"
+
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         what = f"RT {method} {path.split('?')[0]}"
+        self._authorize()
         try:
             reply = self.session.request(method, self.api + path, timeout=self.timeout, **kwargs)
         except requests.Timeout:

@@ -26,6 +26,7 @@ from typing import Any
 import requests
 
 from agent.ticketing.backends.base import BackendRejected, BackendUnavailable, NewTicket, RemoteTicket
+from config.secrets import SecretUnavailable
 
 SIGNATURE_HEADER = "X-Patrol-Signature"
 _PD_SEVERITY = {"crit": "critical", "warn": "warning", "unknown": "error"}
@@ -57,11 +58,17 @@ def post_signed(session: requests.Session, url: str, document: dict[str, Any], s
 class WebhookBackend:
     name = "webhook"
 
-    def __init__(self, url: str, *, secret: str | None = None, routing_key: str | None = None,
+    def __init__(self, url: str, *, secret: str | Callable[[], str | None] | None = None,
+                 routing_key: str | Callable[[], str | None] | None = None,
                  source: str = "patrol", timeout_s: float = 10, session: requests.Session | None = None):
         self.url = url
-        self.secret = secret
-        self.routing_key = routing_key
+        # Secrets may be given as callables, resolved at the first event: a missing one is an
+        # outbox error naming the reference, not a crash of `patrol inspect`.
+        self._secret_source = secret
+        self._routing_source = routing_key
+        self._resolved = False
+        self.secret: str | None = None
+        self.routing_key: str | None = None
         self.source = source
         self.timeout = timeout_s
         self.session = session or requests.Session()
@@ -71,12 +78,23 @@ class WebhookBackend:
     @classmethod
     def from_settings(cls, settings: Any, resolve_secret: Callable[[Any], str], agent_name: str) -> "WebhookBackend":
         hook = settings.webhook
-        return cls(hook.url, secret=resolve_secret(hook.secret) if hook.secret else None,
-                   routing_key=resolve_secret(hook.routing_key) if hook.routing_key else None,
+        return cls(hook.url, secret=(lambda: resolve_secret(hook.secret)) if hook.secret else None,
+                   routing_key=(lambda: resolve_secret(hook.routing_key)) if hook.routing_key else None,
                    source=hook.source or agent_name, timeout_s=hook.timeout_s)
+
+    def _resolve(self) -> None:
+        if self._resolved:
+            return
+        try:
+            self.secret = self._secret_source() if callable(self._secret_source) else self._secret_source
+            self.routing_key = self._routing_source() if callable(self._routing_source) else self._routing_source
+        except SecretUnavailable as exc:
+            raise BackendRejected(f"webhook: {exc}") from None
+        self._resolved = True
 
     def _send(self, action: str, fingerprint: str, patrol_action: str, summary: str,
               details: dict[str, Any], severity: str | None = None) -> None:
+        self._resolve()
         ctx = self._context.get(fingerprint, {})
         payload: dict[str, Any] = {
             "summary": summary[:1024], "source": self.source,
