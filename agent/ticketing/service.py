@@ -23,7 +23,7 @@ import requests
 
 from agent.findings import FindingEvent, FindingTracker, Policy
 from agent.ticketing import state
-from agent.ticketing.backends.base import BackendRejected, TicketBackend
+from agent.ticketing.backends.base import BackendRejected, BackendUnavailable, TicketBackend
 from agent.ticketing.engine import CycleSummary, SilenceRule, TargetIndex, TicketEngine, TicketRecord
 from agent.ticketing.outbox import Outbox
 from collectors.base import CheckResult, CheckRun, State, utcnow
@@ -195,6 +195,9 @@ class TicketingService:
                 continue
             try:
                 who = taken_by(ticket.key)
+            except BackendUnavailable as exc:  # down: do not wait for a timeout per ticket
+                log.info("could not ask %s who took ticket %s: %s", self.backend.name, ticket.key, exc)
+                return
             except Exception as exc:  # noqa: BLE001 - any failure only means "not known"
                 log.info("could not ask %s who took ticket %s: %s", self.backend.name, ticket.key, exc)
                 continue
