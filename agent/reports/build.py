@@ -107,6 +107,25 @@ def _last_problem(engine: sa.Engine, site: str, period: Period, k: _Key) -> str:
         return conn.execute(query).scalar() or k.last.last_summary
 
 
+def _streak_start(engine: sa.Engine, site: str, period: Period, k: _Key) -> date:
+    """The day the key's current problem began, looking back before the period if need be:
+    the day after the last day that ended OK (or the key's first day if none did)."""
+    d = rollup.rollup_days
+    key = sa.and_(d.c.site == site, d.c.target == k.target, d.c.check == k.check, d.c.item == k.item)
+    with engine.connect() as conn:
+        last_ok = conn.execute(sa.select(sa.func.max(d.c.day))
+                               .where(key, d.c.day <= period.last_day, d.c.last_state == "ok")).scalar()
+        if isinstance(last_ok, str):
+            last_ok = date.fromisoformat(last_ok)
+        query = sa.select(sa.func.min(d.c.day)).where(key, d.c.day <= period.last_day)
+        if last_ok is not None:
+            query = query.where(d.c.day > last_ok)
+        first = conn.execute(query).scalar()
+    if isinstance(first, str):
+        first = date.fromisoformat(first)
+    return first or k.first_bad_day or k.last.day
+
+
 def _starts_by(engine: sa.Engine, period: Period, columns: Sequence[str], site: str | None) -> dict[Any, int]:
     """Problem starts in the period grouped by rollup columns (day; site; target and check)."""
     d = rollup.rollup_days
@@ -271,7 +290,8 @@ def build_inspection(engine: sa.Engine, inventory: Inventory, site: str, period:
         else:
             finding_rows.append((fingerprint(site, k.target, k.check, k.item), k.check, k.target, k.item,
                                  k.last.last_state, k.last.last_summary,
-                                 _midnight(k.first_bad_day or k.last.day, period.zone), k.last.last_observed_at))
+                                 _midnight(_streak_start(engine, site, period, k), period.zone),
+                                 k.last.last_observed_at))
     findings_source = "ticketing" if episodes else "results"
     recs = group([Problem(check=r[1], target=r[2], severity=r[4], metrics=latest_metrics.get((r[2], r[1], r[3]), {}))
                   for r in finding_rows], lang)
