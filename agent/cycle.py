@@ -7,6 +7,7 @@ of a cycle loses nothing already measured.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -68,7 +69,9 @@ async def run_cycle(ctx: AppContext, runner: Runner, jobs: Sequence[CheckJob], *
     summary, error = None, None
     if tickets is not None and runs:
         try:
-            summary = tickets.process(runs)
+            # Off the event loop: a slow ticket backend must not stall running checks or the
+            # scheduler (process() is bounded by the outbox's max_drain_s and thread-safe).
+            summary = await asyncio.to_thread(tickets.process, runs)
         except Exception as exc:
             # Ticketing must never cost us the results: they are stored; the engine retries
             # from the findings on the next cycle.
