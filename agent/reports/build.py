@@ -212,13 +212,6 @@ def _cell_states(checklist: Checklist, kind: str, keys: Iterable[_Key]) -> list[
     return list(states.values())
 
 
-def _count(cells: Iterable[ChecklistCell]) -> StateCounts:
-    n = defaultdict(int)
-    for c in cells:
-        n[c.state] += 1
-    return StateCounts(**n)
-
-
 def _count_states(states: Iterable[str]) -> StateCounts:
     n: dict[str, int] = defaultdict(int)
     for state in states:
@@ -268,7 +261,7 @@ def build_inspection(engine: sa.Engine, inventory: Inventory, site: str, period:
     summary = Summary(
         devices_total=len(sections),
         devices_inspected=sum(1 for s in sections if s.state != "not_checked"),
-        items=_count(c for s in sections for c in s.cells), samples=sum(k.samples for k in keys),
+        items=_count_states(c.state for s in sections for c in s.cells), samples=sum(k.samples for k in keys),
         previous_period=previous.label,
         previous_devices_inspected=len(prev_by_target) if prev_keys else None,
         previous_items=_count_states(prev_states) if prev_keys else None)
