@@ -32,6 +32,8 @@ from config.reports import ReportsSettings
 from inventory.models import Inventory
 
 _ORDER = {"ok": 0, "warn": 1, "unknown": 2, "crit": 3}
+# The standard's tiers, most urgent first; configured tiers beyond these follow by name.
+TIER_ORDER = ("urgent", "serious", "general")
 
 
 class UnknownSite(LookupError):
@@ -397,7 +399,7 @@ def build_faults(engine: sa.Engine, inventory: Inventory, site: str, period: Per
     for r in rows:
         tiers[r.priority or "-"].append(r)
     sla = []
-    for tier in sorted(tiers):
+    for tier in sorted(tiers, key=lambda name: (TIER_ORDER.index(name) if name in TIER_ORDER else len(TIER_ORDER), name)):
         members = tiers[tier]
         met = sum(r.sla == "met" for r in members)
         breached = sum(r.sla == "breached" for r in members)
