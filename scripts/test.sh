@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # 1. Debian packages: only the missing ones, so a second run costs nothing.
-mapfile -t wanted < <(grep -vE '^\s*(#|$)' scripts/apt-test-packages.txt)
+list=scripts/apt-test-packages.txt
+[ -s "$list" ] || { echo "$list is missing or empty" >&2; exit 1; }
+mapfile -t wanted < <(grep -vE '^\s*(#|$)' "$list")
 missing=()
 for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
