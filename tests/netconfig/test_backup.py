@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
-import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -19,7 +17,7 @@ from collectors.netconfig import NetconfigCollector
 from config.checks.netconfig import NetconfigParams
 from inventory.models import CliCredentials, NetworkDevice
 from tests.netconfig.conftest import FakeDevice
-from tests.support.proc import free_port
+from tests.support.proc import SilentServer, free_port
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
 
@@ -197,14 +195,8 @@ def test_secrets_masked_in_repository_when_asked(site: Site, device_files):
 @pytest.fixture
 def silent_port() -> Iterator[int]:
     """A TCP port that accepts connections and never says a word (a hung device)."""
-    server = socket.create_server(("127.0.0.1", 0))
-    accepted: list[socket.socket] = []
-    thread = threading.Thread(target=lambda: accepted.append(server.accept()[0]), daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    server.close()
-    for conn in accepted:
-        conn.close()
+    with SilentServer() as server:
+        yield server.port
 
 
 @pytest.mark.parametrize("case", ["wrong-password", "connection-refused", "silent-device", "no-platform-rules",
