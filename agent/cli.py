@@ -15,8 +15,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from config.loader import ConfigError
-
 DEFAULT_CONFIG = Path("/etc/patrol/patrol.yaml")
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -72,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("collectors", help="list the check families found (built-in and plugins)")
 
-    for module in ("agent.ticketing.cli", "agent.reports.cli"):
+    for module in ("agent.ticketing.cli_args", "agent.reports.cli"):
         _add_optional_parser(module, sub)
     return parser
 
@@ -99,11 +97,39 @@ def config_path(args: argparse.Namespace) -> Path | None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "run":
+        # Before anything imports the config schema: `patrol run` stays a small process.
+        return run_command(args)
+    from config.loader import ConfigError
+
     try:
         return dispatch(args)
     except ConfigError as exc:
         print(f"patrol: configuration error\n{exc}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def worker_argv(args: argparse.Namespace) -> list[str]:
+    """How `patrol run` starts its workers: this interpreter, so a venv install works as is."""
+    argv = [sys.executable, "-m", "agent.worker"]
+    path = config_path(args)
+    if path is not None:
+        argv += ["--config", str(path.absolute())]
+    if args.log_level:
+        argv += ["--log-level", args.log_level]
+    return argv
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from agent.daemon import supervise
+    from agent.logsetup import setup_logging
+
+    setup_logging(args.log_level or "INFO", args.log_format or "text")
+    try:
+        return asyncio.run(supervise(worker_argv(args), log_level=args.log_level, log_format=args.log_format,
+                                     version=version()))
     except KeyboardInterrupt:
         return 130
 
@@ -141,13 +167,6 @@ def dispatch(args: argparse.Namespace) -> int:
             from agent.commands import check_command
 
             return check_command(ctx, args)
-        if args.command == "run":
-            from agent.daemon import run_daemon
-
-            setup_logging(args.log_level or settings.log.level, args.log_format or settings.log.format.value,
-                          settings.resolve(settings.log.file) if settings.log.file else settings.state_dir / "patrol.log",
-                          settings.log.max_bytes, settings.log.backups)
-            return asyncio.run(run_daemon(ctx))
         if args.command == "config" and args.config_command == "show":
             print(json.dumps(settings.model_dump(mode="json"), indent=2, ensure_ascii=False))
             return EXIT_OK

@@ -1,128 +1,282 @@
-"""`patrol run`: scheduled checks, /metrics, tickets and reports until SIGTERM or SIGINT.
+"""`patrol run`: a small long-lived supervisor that schedules, serves /metrics and starts
+a short-lived worker (agent/worker.py) for each batch of due jobs.
 
-Shutdown: the scheduler stops taking new runs, running cycles get a short grace to
-finish (each run is stored in its own transaction, so a cancelled cycle leaves the store
-consistent), the outbox is flushed once, the audit log records the stop. The whole stop
-takes well under 5 s.
+Why two processes: the supervisor never imports pydantic, SQLAlchemy, the check families
+or the ticket engine, so it idles at about a third of what one process holding all of
+them would (bench/agent_footprint.py); and whatever a check leaves behind (a thread stuck
+in a blocking call, a leak, a crashed C extension) ends with its worker.
+
+A worker start costs about 0.6 s of CPU (imports), so check families due at about the
+same time share one worker: a family due within a quarter of its interval (at most two
+minutes) of a batch either runs early with it or waits for it, and after that the
+families stay in step. A run may so come up to a quarter of its interval early or late;
+cron schedules never move.
+
+Start: a ``plan`` worker validates config and inventory (errors end `patrol run` with
+exit 2, as before), writes ``daemon.start`` to the audit log and sends the jobs and the
+store's last known states, which /metrics serves at once. Stop (SIGTERM/SIGINT): no new
+workers; running ones get SIGTERM (each stored run is its own transaction, so a cancelled
+one leaves the store consistent) and SIGKILL after a grace; a last worker writes
+``daemon.stop``. The whole stop takes well under 5 s.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import signal
-from dataclasses import replace
-from datetime import timedelta
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from agent.context import AppContext
-from agent.cycle import run_cycle, ticketing_service
 from agent.exporter import Snapshot, build_registry, serve
-from agent.runner import Runner, params_for, plan
-from agent.scheduler import PlannedJob, TaskTracker, build_scheduler, staggered_first_runs, trigger_for
+from agent.launcher import Launcher
+from agent.logsetup import setup_logging
+from agent.scheduler import PlannedJob, TaskTracker, build_scheduler, trigger_for
+from agent.wire import Message, latest_from_json, run_from_json
 
 log = logging.getLogger(__name__)
 STOP_GRACE_S = 2.5
+STOP_WORKER_DEADLINE_S = 1.8
+PLAN_DEADLINE_S = 300.0
+BATCH_WINDOW_S = 0.5
+PULL_SHARE, PULL_MAX_S = 0.25, 120.0
+FIRST_RUN_DELAY_S = 1.0
+JOIN_SLACK_S = 2.0  # a job waiting for a batch starts one anyway if the batch has not come by then
 
 
-def family_jobs(ctx: AppContext, runner: Runner, snapshot: Snapshot, tickets: Any) -> list[PlannedJob]:
-    jobs = []
-    for name, collector in ctx.registry.collectors.items():
-        params = params_for(collector, ctx.settings)
-        if not params.enabled:
-            continue
-        if not plan(ctx.registry, ctx.settings, ctx.inventory, only=[name]):
-            log.info("check family %s has no target here; not scheduled", name)
-            continue
+@dataclass(frozen=True)
+class JobSpec:
+    """One job of the plan, as the ``plan`` worker sent it."""
 
-        async def cycle(name: str = name) -> None:
-            # Re-planned each time: cheap, and picks up targets whose state changed.
-            jobs_now = plan(ctx.registry, ctx.settings, ctx.inventory, only=[name])
-            outcome = await run_cycle(ctx, runner, jobs_now, snapshot=snapshot, tickets=tickets)
-            failed = sum(1 for r in outcome.runs if r.error)
-            log.info("%s: %d targets checked, %d failed", name, len(outcome.runs), failed)
+    id: str
+    interval_s: float | None
+    jitter_s: float
+    cron: str | None
+    misfire_grace_s: float
+    deadline_s: float
+    when_pending: bool = False
 
-        cycle.__name__ = f"check_{name}"
-        jobs.append(PlannedJob(f"check:{name}", trigger_for(params.schedule), cycle, params.schedule.misfire_grace_s))
-    return jobs
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "JobSpec":
+        return cls(str(data["id"]), None if data.get("interval_s") is None else float(data["interval_s"]),
+                   float(data.get("jitter_s") or 0), data.get("cron"), float(data["misfire_grace_s"]),
+                   float(data["deadline_s"]), bool(data.get("when_pending", False)))
 
+    @property
+    def is_check(self) -> bool:
+        return self.id.startswith("check:")
 
-def housekeeping_jobs(ctx: AppContext, tickets: Any) -> list[PlannedJob]:
-    from apscheduler.triggers.interval import IntervalTrigger
-
-    store_settings = ctx.settings.store
-
-    async def prune() -> None:
-        removed = await asyncio.to_thread(ctx.store.prune, ctx.clock(), retention_days=store_settings.retention_days,
-                                          audit_retention_days=store_settings.audit_retention_days)
-        log.info("retention: removed %s", removed)
-
-    jobs = [PlannedJob("store:prune", IntervalTrigger(hours=6), prune, 3600)]
-    drain = getattr(tickets, "drain_outbox", None)
-    if callable(drain):
-        async def drain_outbox() -> None:
-            sent = await asyncio.to_thread(drain)
-            if sent:
-                log.info("ticket outbox: %d operations delivered", sent)
-
-        jobs.append(PlannedJob("tickets:outbox", IntervalTrigger(seconds=30), drain_outbox, 30))
-    return jobs
+    def pull_window_s(self) -> float:
+        """How early this job may run to share a worker with a batch that is starting."""
+        if self.cron or not self.interval_s:
+            return 0.0
+        return min(self.interval_s * PULL_SHARE, PULL_MAX_S)
 
 
-def report_jobs(ctx: AppContext) -> list[PlannedJob]:
-    try:
-        from agent.reports.schedule import scheduled_reports
-    except ImportError:
-        return []
-    from apscheduler.triggers.cron import CronTrigger
+class State:
+    """What the worker messages tell the supervisor."""
 
-    jobs = []
-    for report in scheduled_reports(ctx):
-        async def produce(report: Any = report) -> None:
-            paths = await asyncio.to_thread(report.run)
-            log.info("report %s written: %s", report.name, ", ".join(str(p) for p in paths))
+    def __init__(self) -> None:
+        self.plan: dict[str, Any] | None = None
+        self.snapshot: Snapshot | None = None
+        self.outbox_pending: int | None = None
+        self.seed: list[Any] = []
 
-        jobs.append(PlannedJob(f"report:{report.name}", CronTrigger.from_crontab(report.cron), produce, 3600))
-    return jobs
+    def on_message(self, message: Message) -> None:
+        body = message.body
+        if message.kind == "run":
+            if self.snapshot is not None:
+                self.snapshot.update(run_from_json(body["run"]))
+        elif message.kind == "latest":
+            self.seed = [latest_from_json(item) for item in body["runs"]]
+        elif message.kind == "outbox":
+            self.outbox_pending = int(body["pending"])
+        elif message.kind == "plan":
+            self.plan = body
+        else:
+            log.warning("worker sent an unknown message %r; ignored (version mismatch?)", message.kind)
 
 
-async def run_daemon(ctx: AppContext) -> int:
+class Batcher:
+    """Check tasks due at about the same time run in one worker (a worker start is the
+    expensive part of a cycle). A batch starts ``window_s`` after its first task that is
+    due now; a task may instead wait a little for a batch that is about to come
+    (``wait_s``); ``on_batch_start`` is told when a batch is about to start, to pull in
+    families that are due soon."""
+
+    def __init__(self, launcher: Launcher, on_batch_start: Callable[[str], None], window_s: float = BATCH_WINDOW_S):
+        self.launcher = launcher
+        self.on_batch_start = on_batch_start
+        self.window_s = window_s
+        self._tasks: dict[str, float] = {}
+        self._done: asyncio.Future[None] | None = None
+        self._start_at = math.inf
+        self._handle: asyncio.TimerHandle | None = None
+
+    async def submit(self, task: str, deadline_s: float, wait_s: float = 0.0) -> None:
+        loop = asyncio.get_running_loop()
+        if self._done is None:
+            self._done = loop.create_future()
+        done = self._done
+        self._tasks[task] = max(deadline_s, self._tasks.get(task, 0.0))
+        start_at = loop.time() + max(self.window_s, wait_s)
+        if start_at < self._start_at:
+            if self._handle is not None:
+                self._handle.cancel()
+            self._start_at, self._handle = start_at, loop.call_at(start_at, self._start)
+            if wait_s <= self.window_s:
+                self.on_batch_start(task)
+        await asyncio.shield(done)
+
+    def _start(self) -> None:
+        tasks, done = self._tasks, self._done
+        self._tasks, self._done, self._start_at, self._handle = {}, None, math.inf, None
+        assert done is not None
+        names = sorted(tasks)
+
+        async def run() -> None:
+            try:
+                result = await self.launcher.run(names, max(tasks.values()))
+                if result.code not in (0, None) and not result.killed:
+                    log.warning("worker [%s] exited with %s", " ".join(names), result.code)
+            except Exception as exc:  # a worker that cannot start must not stop the schedule
+                log.error("could not run worker [%s]: %s: %s", " ".join(names), type(exc).__name__, exc)
+            finally:
+                done.set_result(None)
+
+        asyncio.get_running_loop().create_task(run())
+
+
+class Daemon:
+    def __init__(self, worker_argv: Sequence[str], *, log_level: str | None = None, log_format: str | None = None,
+                 clock: Callable[[], datetime] | None = None, batch_window_s: float = BATCH_WINDOW_S):
+        self.batch_window_s = batch_window_s
+        self.state = State()
+        self.launcher = Launcher(worker_argv, self.state.on_message)
+        self.log_level, self.log_format = log_level, log_format
+        self.clock = clock or (lambda: datetime.now().astimezone())
+        self.specs: dict[str, JobSpec] = {}
+        self.scheduler: Any = None
+        self.running: set[str] = set()
+
+    async def start(self) -> int | None:
+        """Run the plan worker; returns an exit code when `patrol run` cannot start."""
+        result = await self.launcher.run(["plan"], PLAN_DEADLINE_S, relay_text=False)
+        plan = self.state.plan
+        if plan is None or result.code != 0:
+            # A bad config or inventory: the worker's own message, as `patrol inspect` prints it.
+            for line in result.stderr_text:
+                print(line, file=sys.stderr)
+            return result.code or 1
+        settings = plan["log"]
+        setup_logging(self.log_level or settings["level"], self.log_format or settings["format"],
+                      Path(settings["file"]), int(settings["max_bytes"]), int(settings["backups"]))
+        self.specs = {spec.id: spec for spec in (JobSpec.from_json(j) for j in plan["jobs"])}
+        snapshot = Snapshot(plan["site"])
+        snapshot.load(self.state.seed)
+        self.state.snapshot = snapshot
+        return None
+
+    def jobs(self, now: datetime) -> list[PlannedJob]:
+        batcher = Batcher(self.launcher, self._pull_forward, self.batch_window_s)
+        first = now + timedelta(seconds=FIRST_RUN_DELAY_S)
+        jobs = []
+        for spec in self.specs.values():
+            jobs.append(PlannedJob(spec.id, trigger_for(spec), self._job(spec, batcher), spec.misfire_grace_s,
+                                   # every family once right after start, all in one worker, so /metrics fills up
+                                   first_run=first if spec.is_check else None))
+        return jobs
+
+    def _job(self, spec: JobSpec, batcher: Batcher) -> Any:
+        async def job() -> None:
+            self.running.add(spec.id)
+            try:
+                if spec.is_check:
+                    await batcher.submit(spec.id, spec.deadline_s, self._wait_to_join(spec))
+                elif not spec.when_pending or self.state.outbox_pending:
+                    result = await self.launcher.run([spec.id], spec.deadline_s)
+                    if result.code not in (0, None) and not result.killed:
+                        log.warning("worker [%s] exited with %s", spec.id, result.code)
+            finally:
+                self.running.discard(spec.id)
+
+        job.__name__ = spec.id.replace(":", "_")
+        return job
+
+    def _check_jobs_due(self, skip: str) -> list[tuple[Any, JobSpec, float]]:
+        """Other check jobs not running now, with how many seconds until each is due."""
+        if self.scheduler is None:
+            return []
+        now = self.clock()
+        due = []
+        for job in self.scheduler.get_jobs():
+            spec = self.specs.get(job.id)
+            if spec is None or not spec.is_check or job.id == skip or job.id in self.running:
+                continue
+            if job.next_run_time is not None:
+                due.append((job, spec, (job.next_run_time - now).total_seconds()))
+        return due
+
+    def _wait_to_join(self, spec: JobSpec) -> float:
+        """Seconds to wait for the next batch, when it comes within this job's window; else 0."""
+        soonest = min((in_s for _job, _spec, in_s in self._check_jobs_due(spec.id)), default=math.inf)
+        if 0 < soonest <= spec.pull_window_s():
+            log.debug("%s waits %.0f s to share the next worker", spec.id, soonest)
+            return soonest + JOIN_SLACK_S
+        return 0.0
+
+    def _pull_forward(self, starting: str) -> None:
+        """Bring check families that are due soon into the batch that is starting."""
+        now = self.clock()
+        for job, spec, in_s in self._check_jobs_due(starting):
+            if in_s <= spec.pull_window_s():
+                log.debug("%s runs %.0f s early to share the worker of %s", job.id, in_s, starting)
+                job.modify(next_run_time=now)
+
+    async def serve_until(self, stop: asyncio.Event, version_fallback: str) -> int:
+        plan = self.state.plan
+        assert plan is not None and self.state.snapshot is not None
+        server = None
+        exporter = plan["exporter"]
+        if exporter["enabled"]:
+            server = serve(build_registry(self.state.snapshot, plan.get("version") or version_fallback),
+                           exporter["listen"])
+            log.info("serving /metrics on http://%s/metrics", exporter["listen"])
+        tracker = TaskTracker()
+        now = self.clock()
+        self.scheduler = build_scheduler(self.jobs(now), tracker, now)
+        self.scheduler.start()
+        log.info("patrol run: %d check families scheduled", sum(1 for s in self.specs.values() if s.is_check))
+
+        await stop.wait()
+        log.info("stopping")
+        self.scheduler.shutdown(wait=False)
+        stopped = await self.launcher.stop_all(STOP_GRACE_S)
+        await tracker.stop(0.5)
+        await self.launcher.run([f"stop:{stopped}"], STOP_WORKER_DEADLINE_S)
+        if server is not None:
+            http_server, _thread = server
+            http_server.shutdown()
+        log.info("stopped")
+        return 0
+
+
+async def supervise(worker_argv: Sequence[str], *, log_level: str | None = None, log_format: str | None = None,
+                    version: str = "0+unknown") -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-
-    settings = ctx.settings
-    snapshot = Snapshot(settings.agent.site)
-    snapshot.load(ctx.store.latest())
-    server = None
-    if settings.exporter.enabled:
-        from agent.cli import version
-
-        server = serve(build_registry(snapshot, version()), settings.exporter.listen)
-        log.info("serving /metrics on http://%s/metrics", settings.exporter.listen)
-
-    runner = Runner(ctx.collector_io(), concurrency=settings.runner.concurrency)
-    tickets = ticketing_service(ctx)
-    tracker = TaskTracker()
-    now = ctx.clock()
-    checks = family_jobs(ctx, runner, snapshot, tickets)
-    # Run every family once right after start (staggered), so /metrics fills up at once.
-    checks = [replace(job, first_run=first)
-              for job, first in zip(checks, staggered_first_runs(len(checks), now + timedelta(seconds=1)))]
-    scheduler = build_scheduler(checks + housekeeping_jobs(ctx, tickets) + report_jobs(ctx), tracker, now)
-    scheduler.start()
-    ctx.store.audit("daemon.start", settings.agent.name, {"families": [j.id for j in checks]})
-    log.info("patrol run: %d check families scheduled", len(checks))
-
-    await stop.wait()
-    log.info("stopping")
-    scheduler.shutdown(wait=False)
-    cancelled = await tracker.stop(STOP_GRACE_S)
-    runner.close()
-    if server is not None:
-        http_server, _thread = server
-        http_server.shutdown()
-    ctx.store.audit("daemon.stop", settings.agent.name, {"cancelled_runs": cancelled})
-    log.info("stopped")
-    return 0
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except NotImplementedError:  # Windows: Ctrl+C arrives as KeyboardInterrupt
+            pass
+    daemon = Daemon(worker_argv, log_level=log_level, log_format=log_format)
+    failed = await daemon.start()
+    if failed is not None:
+        return failed
+    return await daemon.serve_until(stop, version)

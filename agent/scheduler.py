@@ -12,15 +12,14 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from config.checks.base import Schedule
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +33,16 @@ class PlannedJob:
     first_run: datetime | None = None  # None: wait for the trigger
 
 
-def trigger_for(schedule: Schedule) -> BaseTrigger:
+class ScheduleLike(Protocol):
+    """``config.checks.base.Schedule`` or the plain copy a worker sends (agent/daemon.py);
+    a protocol so that `patrol run` needs no pydantic to build its triggers."""
+
+    interval_s: float | None
+    jitter_s: float
+    cron: str | None
+
+
+def trigger_for(schedule: ScheduleLike) -> BaseTrigger:
     if schedule.cron:
         try:
             return CronTrigger.from_crontab(schedule.cron)
@@ -83,10 +91,3 @@ def build_scheduler(jobs: list[PlannedJob], tracker: TaskTracker, now: datetime)
                           replace_existing=True)
         log.debug("scheduled %s: %s", job.id, job.trigger)
     return scheduler
-
-
-def staggered_first_runs(count: int, now: datetime, spread_s: float = 5.0) -> list[datetime]:
-    """First-run times spread over a few seconds so that start-up does not run everything at once."""
-    if count <= 1:
-        return [now] * count
-    return [now + timedelta(seconds=spread_s * i / (count - 1)) for i in range(count)]

@@ -25,55 +25,6 @@ from collectors.base import State
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 
-def add_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser("tickets", help="list and work the tickets Patrol opened")
-    sub = p.add_subparsers(dest="tickets_command", metavar="ACTION", required=True)
-
-    ls = sub.add_parser("list", help="open tickets (all with --all)")
-    ls.add_argument("--all", action="store_true", help="include resolved tickets")
-    ls.add_argument("--limit", type=int, default=200)
-    ls.add_argument("--json", action="store_true")
-
-    show = sub.add_parser("show", help="one ticket with its history")
-    show.add_argument("ticket", help="Patrol ticket id, backend key or fingerprint prefix")
-    show.add_argument("--json", action="store_true")
-
-    for name, helptext in (("ack", "acknowledge: stops the response-deadline escalation"),
-                           ("resolve", "resolve by hand (it reopens if the check keeps failing)")):
-        a = sub.add_parser(name, help=helptext)
-        a.add_argument("ticket")
-        a.add_argument("--note", default="", help="text added to the ticket")
-        a.add_argument("--user", default=None, help="who does it (default: your login name)")
-
-    c = sub.add_parser("comment", help="add a comment")
-    c.add_argument("ticket")
-    c.add_argument("text")
-    c.add_argument("--user", default=None)
-
-    o = sub.add_parser("outbox", help="backend calls waiting to be sent, with their last error")
-    o.add_argument("--drain", action="store_true", help="send what is due now")
-    o.add_argument("--force", action="store_true", help="with --drain: ignore the retry backoff")
-    o.add_argument("--json", action="store_true")
-
-    s = sub.add_parser("silence", help="hold new tickets for matching findings until a time")
-    ssub = s.add_subparsers(dest="silence_command", metavar="ACTION", required=True)
-    add = ssub.add_parser("add")
-    add.add_argument("--target", default="*", help="target name or glob")
-    add.add_argument("--check", default="*", help="check name or glob, e.g. 'patches.*'")
-    add.add_argument("--item", default="*")
-    add.add_argument("--for", dest="duration", default=None, help="how long: 30m, 4h, 2d")
-    add.add_argument("--until", default=None, help="end time, ISO 8601 with a time zone")
-    add.add_argument("--reason", required=True)
-    add.add_argument("--user", default=None)
-    sl = ssub.add_parser("list")
-    sl.add_argument("--json", action="store_true")
-    rm = ssub.add_parser("remove")
-    rm.add_argument("id", type=int)
-    rm.add_argument("--user", default=None)
-
-
-# --- output --------------------------------------------------------------------------------
-
 def _console() -> Any:
     from rich.console import Console
 

@@ -19,8 +19,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import requests
-
 from agent.findings import FindingEvent, FindingTracker, Policy
 from agent.ticketing import state
 from agent.ticketing.backends.base import BackendRejected, BackendUnavailable, TicketBackend
@@ -53,6 +51,8 @@ def make_notifier(settings: Any, secret: Callable[[Any], str] = resolve_secret) 
     escalation = settings.ticketing.escalation
     if not escalation.webhook_url:
         return None
+    import requests  # here, not at the top: a worker with the built-in backend never needs it
+
     from agent.ticketing.backends.webhook import post_signed
 
     session = requests.Session()

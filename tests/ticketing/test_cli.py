@@ -8,7 +8,7 @@ import json
 import pytest
 
 from agent.context import AppContext
-from agent.ticketing import cli, queries
+from agent.ticketing import cli, cli_args, queries
 from collectors.base import State
 from tests.ticketing.conftest import settings_with
 
@@ -27,7 +27,7 @@ def ctx_and_harness(make_harness):
 def tickets(argv: list[str], ctx, capsys) -> tuple[int, str]:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command")
-    cli.add_parser(sub)
+    cli_args.add_parser(sub)
     code = cli.main(parser.parse_args(["tickets", *argv]), ctx)
     return code, capsys.readouterr().out
 

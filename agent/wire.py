@@ -1,0 +1,94 @@
+"""What a worker process tells `patrol run`: one JSON object per line on its stdout.
+
+Both sides import this module, so it stays light (no pydantic, no SQLAlchemy): the whole
+point of the worker split is that the long-lived process never loads them.
+
+Messages (``kind`` and its fields)::
+
+    {"kind": "plan", "site": ..., "version": ..., "exporter": {...}, "log": {...}, "jobs": [...]}
+    {"kind": "run", "run": {...}}        a finished check run (already stored by the worker)
+    {"kind": "latest", "runs": [...]}    the store's last known states, to seed /metrics
+    {"kind": "outbox", "pending": N}     ticket operations still waiting for the backend
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from collectors.base import CheckResult, CheckRun, Metric, State
+
+
+class WireError(ValueError):
+    """A worker line that is not a message this version understands."""
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    kind: str
+    body: dict[str, Any]
+
+
+def encode(kind: str, **body: Any) -> str:
+    return json.dumps({"kind": kind, **body}, ensure_ascii=False, separators=(",", ":"))
+
+
+def decode(line: str) -> Message:
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise WireError(f"not JSON ({exc.msg} at column {exc.colno}): {line[:120]!r}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("kind"), str):
+        raise WireError(f"not a message object with a 'kind': {line[:120]!r}")
+    kind = data.pop("kind")
+    return Message(kind, data)
+
+
+def result_to_json(result: CheckResult) -> dict[str, Any]:
+    return {"check": result.check, "target": result.target, "item": result.item, "state": result.state.name,
+            "summary": result.summary, "details": result.details, "observed_at": result.observed_at.isoformat(),
+            "metrics": [[m.name, m.value, m.unit, [list(kv) for kv in m.labels]] for m in result.metrics]}
+
+
+def result_from_json(data: dict[str, Any]) -> CheckResult:
+    try:
+        return CheckResult(
+            check=data["check"], target=data["target"], item=data["item"], state=State[data["state"]],
+            summary=data["summary"], details=data.get("details", ""),
+            metrics=tuple(Metric(name, float(value), unit, tuple((str(k), str(v)) for k, v in labels))
+                          for name, value, unit, labels in data.get("metrics", ())),
+            observed_at=datetime.fromisoformat(data["observed_at"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise WireError(f"bad check result ({type(exc).__name__}: {exc})") from None
+
+
+def run_to_json(run: CheckRun) -> dict[str, Any]:
+    return {"collector": run.collector, "target": run.target, "started_at": run.started_at.isoformat(),
+            "duration_s": run.duration_s, "error": run.error, "results": [result_to_json(r) for r in run.results]}
+
+
+def run_from_json(data: dict[str, Any]) -> CheckRun:
+    try:
+        return CheckRun(collector=data["collector"], target=data["target"],
+                        started_at=datetime.fromisoformat(data["started_at"]), duration_s=float(data["duration_s"]),
+                        results=tuple(result_from_json(r) for r in data["results"]), error=data.get("error"))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise WireError(f"bad check run ({type(exc).__name__}: {exc})") from None
+
+
+@dataclass(frozen=True, slots=True)
+class LatestEntry:
+    """A last known state from the store, as ``Snapshot.load`` takes it."""
+
+    collector: str
+    result: CheckResult
+    duration_s: float
+
+
+def latest_from_json(data: dict[str, Any]) -> LatestEntry:
+    try:
+        return LatestEntry(str(data["collector"]), result_from_json(data["result"]), float(data["duration_s"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise WireError(f"bad latest state ({type(exc).__name__}: {exc})") from None

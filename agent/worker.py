@@ -1,0 +1,294 @@
+"""A `patrol run` worker: one short-lived process per batch of due jobs.
+
+`patrol run` itself (agent/supervisor.py) only schedules, serves /metrics and starts
+workers; everything that needs the config schema (pydantic), the store (SQLAlchemy), the
+check families or the ticket engine happens here, so the long-lived process stays small
+and anything a check leaves behind (a hung thread, a leak, a crashed C extension) ends
+with its worker.
+
+    python -m agent.worker [--config FILE] [--log-level LEVEL] TASK [TASK ...]
+
+Tasks: ``plan`` (validate, audit the start, describe the jobs, seed /metrics),
+``check:<family>`` (several are run as one cycle), ``store:prune``, ``tickets:outbox``,
+``report:<name>``, ``stop:<cancelled runs>`` (audit the stop). Messages go to stdout as
+JSON lines (agent/wire.py); logs go to stderr as JSON lines, which the supervisor relays
+into its own log. Exit codes: 0 done, 1 a task failed, 2 bad config or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import math
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from agent.wire import encode, run_to_json
+
+log = logging.getLogger("agent.worker")  # not __name__: it is "__main__" under `python -m`
+Emit = Callable[[str], None]
+
+# Jobs the supervisor schedules besides the check families.
+PRUNE_EVERY_S = 6 * 3600
+OUTBOX_EVERY_S = 30
+# A worker is killed when its batch outlives its deadline; a check batch gets the time its
+# runs could legitimately take (timeouts x waves of the concurrency limit) plus this margin.
+DEADLINE_MARGIN_S = 60
+HOUSEKEEPING_DEADLINE_S = 3600
+
+
+class StderrJsonHandler(logging.Handler):
+    """Log records as JSON lines for the supervisor to relay (agent/supervisor.py reads them)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            entry = {"name": record.name, "levelno": record.levelno, "msg": record.getMessage(),
+                     "created": record.created}
+            if record.exc_info:
+                entry["exc_text"] = logging.Formatter().formatException(record.exc_info)
+            sys.stderr.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            sys.stderr.flush()
+        except Exception:  # logging must never take the worker down
+            self.handleError(record)
+
+
+def setup_worker_logging(level: str) -> None:
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.addHandler(StderrJsonHandler())
+    root.setLevel(level.upper())
+    for noisy in ("apscheduler", "paramiko", "netmiko", "pysnmp", "urllib3", "asyncio", "weasyprint", "fontTools"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+def schedule_fields(schedule: Any) -> dict[str, Any]:
+    return {"interval_s": schedule.interval_s, "jitter_s": schedule.jitter_s, "cron": schedule.cron,
+            "misfire_grace_s": schedule.misfire_grace_s}
+
+
+def plan_message(ctx: Any, version: str) -> dict[str, Any]:
+    """Everything the supervisor needs, as plain data: the jobs, /metrics and log settings."""
+    from agent.runner import params_for, plan
+
+    settings = ctx.settings
+    jobs: list[dict[str, Any]] = []
+    for name, collector in ctx.registry.collectors.items():
+        params = params_for(collector, settings)
+        if not params.enabled:
+            continue
+        targets = plan(ctx.registry, settings, ctx.inventory, only=[name])
+        if not targets:
+            log.info("check family %s has no target here; not scheduled", name)
+            continue
+        waves = math.ceil(len(targets) / settings.runner.concurrency)
+        jobs.append({"id": f"check:{name}", **schedule_fields(params.schedule),
+                     "deadline_s": params.timeout_s * waves + DEADLINE_MARGIN_S})
+    jobs.append({"id": "store:prune", "interval_s": PRUNE_EVERY_S, "jitter_s": 0, "cron": None,
+                 "misfire_grace_s": 3600, "deadline_s": HOUSEKEEPING_DEADLINE_S})
+    if getattr(getattr(settings, "ticketing", None), "enabled", False) and _ticketing_installed():
+        jobs.append({"id": "tickets:outbox", "interval_s": OUTBOX_EVERY_S, "jitter_s": 0, "cron": None,
+                     "misfire_grace_s": OUTBOX_EVERY_S, "deadline_s": HOUSEKEEPING_DEADLINE_S, "when_pending": True})
+    for report in _scheduled_reports(ctx):
+        jobs.append({"id": f"report:{report.name}", "interval_s": None, "jitter_s": 0, "cron": report.cron,
+                     "misfire_grace_s": 3600, "deadline_s": HOUSEKEEPING_DEADLINE_S})
+    log_file = settings.resolve(settings.log.file) if settings.log.file else settings.state_dir / "patrol.log"
+    return {"site": settings.agent.site, "name": settings.agent.name, "version": version,
+            "exporter": {"enabled": settings.exporter.enabled, "listen": settings.exporter.listen},
+            "log": {"level": settings.log.level, "format": settings.log.format.value, "file": str(log_file),
+                    "max_bytes": settings.log.max_bytes, "backups": settings.log.backups},
+            "jobs": jobs}
+
+
+def _ticketing_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("agent.ticketing.service") is not None
+
+
+def _scheduled_reports(ctx: Any) -> list[Any]:
+    try:
+        from agent.reports.schedule import scheduled_reports
+    except ImportError:  # reports not part of this build
+        return []
+    return scheduled_reports(ctx)
+
+
+class Worker:
+    """Runs one batch of tasks against a context; ``emit`` writes a wire line."""
+
+    def __init__(self, ctx: Any, emit: Emit, version: str = "0+unknown"):
+        self.ctx = ctx
+        self.emit = emit
+        self.version = version
+        self._tickets: Any = None
+
+    def tickets(self) -> Any | None:
+        if self._tickets is None and self.ctx.settings.ticketing.enabled:
+            from agent.cycle import ticketing_service
+
+            self._tickets = ticketing_service(self.ctx)
+        return self._tickets
+
+    async def execute(self, tasks: Sequence[str]) -> int:
+        failed = 0
+        families = [t.removeprefix("check:") for t in tasks if t.startswith("check:")]
+        if families:
+            failed += await self._guard("checks", self.checks(families))
+        for task in tasks:
+            if task.startswith("check:"):
+                continue
+            failed += await self._guard(task, self.other(task))
+        return 1 if failed else 0
+
+    async def _guard(self, what: str, work: Any) -> int:
+        try:
+            await work
+            return 0
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # one failed task must not hide the others' results
+            log.error("%s failed: %s: %s", what, type(exc).__name__, exc)
+            log.debug("%s failed", what, exc_info=True)
+            return 1
+
+    async def other(self, task: str) -> None:
+        kind, _, arg = task.partition(":")
+        if task == "plan":
+            self.emit(encode("plan", **plan_message(self.ctx, self.version)))
+            self.emit(encode("latest", runs=[_latest_to_json(s) for s in self.ctx.store.latest()]))
+            self.ctx.store.audit("daemon.start", self.ctx.settings.agent.name,
+                                 {"families": [n for n in self.ctx.registry.collectors]})
+        elif task == "store:prune":
+            store = self.ctx.settings.store
+            removed = await asyncio.to_thread(self.ctx.store.prune, self.ctx.clock(),
+                                              retention_days=store.retention_days,
+                                              audit_retention_days=store.audit_retention_days)
+            log.info("retention: removed %s", removed)
+        elif task == "tickets:outbox":
+            tickets = self.tickets()
+            if tickets is not None:
+                sent = await asyncio.to_thread(tickets.drain_outbox)
+                if sent:
+                    log.info("ticket outbox: %d operations delivered", sent)
+                self.emit(encode("outbox", pending=tickets.outbox.count_pending()))
+        elif kind == "report":
+            report = next((r for r in _scheduled_reports(self.ctx) if r.name == arg), None)
+            if report is None:
+                raise ValueError(f"no scheduled report named {arg!r}")
+            paths = await asyncio.to_thread(report.run)
+            log.info("report %s written: %s", report.name, ", ".join(str(p) for p in paths))
+        elif kind == "stop":
+            self.ctx.store.audit("daemon.stop", self.ctx.settings.agent.name, {"cancelled_runs": int(arg or 0)})
+        else:
+            raise ValueError(f"unknown task {task!r}")
+
+    async def checks(self, families: Sequence[str]) -> None:
+        from agent.cycle import run_cycle
+        from agent.runner import Runner, plan
+
+        ctx = self.ctx
+        jobs = plan(ctx.registry, ctx.settings, ctx.inventory, only=families)
+        runner = Runner(ctx.collector_io(), concurrency=ctx.settings.runner.concurrency)
+        tickets = self.tickets()
+        try:
+            outcome = await run_cycle(ctx, runner, jobs, tickets=tickets,
+                                      on_run=lambda run: self.emit(encode("run", run=run_to_json(run))))
+        finally:
+            runner.close()
+        for family in families:
+            runs = [r for r in outcome.runs if r.collector == family]
+            log.info("%s: %d targets checked, %d failed", family, len(runs), sum(1 for r in runs if r.error))
+        if tickets is not None:
+            self.emit(encode("outbox", pending=tickets.outbox.count_pending()))
+
+
+def _latest_to_json(state: Any) -> dict[str, Any]:
+    from agent.wire import result_to_json
+
+    return {"collector": state.collector, "duration_s": state.duration_s, "result": result_to_json(state.result)}
+
+
+def run_tasks(ctx: Any, tasks: Sequence[str], emit: Emit, version: str = "0+unknown") -> int:
+    """Run ``tasks``; SIGTERM cancels them (a cancelled run is not stored: each run is its own transaction)."""
+
+    async def main() -> int:
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                loop.add_signal_handler(sig, task.cancel)
+            except (NotImplementedError, RuntimeError):  # Windows: the supervisor kills the process instead
+                pass
+        return await Worker(ctx, emit, version).execute(tasks)
+
+    try:
+        return asyncio.run(main())
+    except asyncio.CancelledError:
+        log.info("stopped by a signal")
+        return 0
+
+
+def stdout_emitter() -> Emit:
+    def emit(line: str) -> None:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()  # the supervisor updates /metrics as each run arrives
+
+    return emit
+
+
+def finish(code: int, ctx: Any | None) -> None:
+    """Close the store and leave at once: a check thread stuck in a blocking call past its
+    timeout would otherwise keep the interpreter waiting for it at exit."""
+    try:
+        if ctx is not None:
+            ctx.close()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m agent.worker")
+    parser.add_argument("--config", type=Path, default=None)
+    parser.add_argument("--log-level", default=None)
+    parser.add_argument("tasks", nargs="+")
+    args = parser.parse_args(argv)
+
+    from agent.cli import version
+    from agent.context import AppContext
+    from collectors.registry import load_registry
+    from config.loader import ConfigError, load_settings
+
+    ctx = None
+    try:
+        settings = load_settings(args.config)
+        setup_worker_logging(args.log_level or settings.log.level)
+        ctx = AppContext(settings, args.config)
+        families = [t.removeprefix("check:") for t in args.tasks if t.startswith("check:")]
+        if "plan" in args.tasks:
+            ctx.inventory  # noqa: B018 - a bad inventory stops `patrol run` at start with exit 2, naming the line
+        elif families:
+            # Import only the families this batch runs: most of a worker's start-up is imports.
+            ctx.__dict__["registry"] = load_registry(names=families)
+        code = run_tasks(ctx, args.tasks, stdout_emitter(), version())
+    except ConfigError as exc:
+        print(f"patrol: configuration error\n{exc}", file=sys.stderr)
+        code = 2
+    except Exception as exc:
+        log.error("worker failed: %s: %s", type(exc).__name__, exc)
+        log.debug("worker failed", exc_info=True)
+        code = 1
+    finish(code, ctx)
+
+
+if __name__ == "__main__":
+    main()
