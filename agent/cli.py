@@ -112,8 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def worker_argv(args: argparse.Namespace) -> list[str]:
-    """How `patrol run` starts its workers: this interpreter, so a venv install works as is."""
-    argv = [sys.executable, "-m", "agent.worker"]
+    """How `patrol run` starts its workers: this interpreter, so a venv install works as is;
+    -P so that an unrelated ``agent/`` folder in the working directory is never imported."""
+    argv = [sys.executable, "-P", "-m", "agent.worker"]
     path = config_path(args)
     if path is not None:
         argv += ["--config", str(path.absolute())]

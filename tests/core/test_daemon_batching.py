@@ -12,12 +12,19 @@ from agent.scheduler import TaskTracker, build_scheduler
 
 
 class RecordingLauncher:
-    def __init__(self) -> None:
+    def __init__(self, takes_s: float = 0.05) -> None:
+        self.takes_s = takes_s
         self.batches: list[tuple[str, ...]] = []
+        self.running: list[str] = []
+        self.overlaps: list[str] = []
 
     async def run(self, tasks, deadline_s, **_kw) -> WorkerExit:
         self.batches.append(tuple(tasks))
-        await asyncio.sleep(0.05)
+        self.overlaps += [t for t in tasks if t in self.running]
+        self.running += tasks
+        await asyncio.sleep(self.takes_s)
+        for task in tasks:
+            self.running.remove(task)
         return WorkerExit(0, False, ())
 
 
@@ -25,10 +32,12 @@ def spec(name: str, interval_s: float, cron: str | None = None) -> JobSpec:
     return JobSpec(f"check:{name}", interval_s, 0.0, cron, 60.0, 30.0)
 
 
-def run_schedule(specs: list[JobSpec], seconds: float) -> list[tuple[str, ...]]:
+def run_schedule(specs: list[JobSpec], seconds: float, launcher: RecordingLauncher | None = None
+                 ) -> list[tuple[str, ...]]:
+    launcher = launcher or RecordingLauncher()
+
     async def scenario() -> list[tuple[str, ...]]:
         daemon = Daemon(["unused"], batch_window_s=0.1)
-        launcher = RecordingLauncher()
         daemon.launcher = launcher  # type: ignore[assignment]
         daemon.specs = {s.id: s for s in specs}
         tracker = TaskTracker()
@@ -64,6 +73,12 @@ def test_a_family_due_just_before_a_batch_waits_for_it():
     with_other = [b for b in batches if "check:other" in b]
     assert len(with_other) >= 2, batches
     assert all("check:system" in b for b in with_other), batches
+
+
+def test_a_family_slower_than_its_interval_never_has_two_workers():
+    launcher = RecordingLauncher(takes_s=1.2)
+    batches = run_schedule([spec("system", 0.3), spec("other", 0.5)], 4.0, launcher)
+    assert launcher.overlaps == [] and 2 <= len(batches) <= 4, batches
 
 
 def test_cron_families_are_never_moved():
