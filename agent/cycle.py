@@ -1,7 +1,7 @@
-"""One cycle: run jobs, stream each run into the store and the metrics snapshot, then tickets.
+"""One cycle: run jobs, stream each run into the store and to ``on_run``, then tickets.
 
-Shared by `patrol inspect` (one cycle over everything) and `patrol run` (one cycle per
-scheduled family). Each run is stored as soon as it finishes, so a crash in the middle
+Shared by `patrol inspect` (one cycle over everything) and `patrol run`'s workers (one
+cycle per batch of due families; ``on_run`` sends each run on to the supervisor's /metrics). Each run is stored as soon as it finishes, so a crash in the middle
 of a cycle loses nothing already measured.
 """
 
@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.context import AppContext
-from agent.exporter import Snapshot
 from agent.runner import CheckJob, Runner
 from collectors.base import CheckRun
 
@@ -40,10 +39,8 @@ class CycleOutcome:
 class RunRecorder:
     """Called by the runner for each finished run."""
 
-    def __init__(self, ctx: AppContext, snapshot: Snapshot | None = None,
-                 on_run: Callable[[CheckRun], None] | None = None):
+    def __init__(self, ctx: AppContext, on_run: Callable[[CheckRun], None] | None = None):
         self.ctx = ctx
-        self.snapshot = snapshot
         self.on_run = on_run
 
     def __call__(self, run: CheckRun) -> None:
@@ -57,15 +54,13 @@ class RunRecorder:
             # The results are still in memory, reported and exported; the store will catch up
             # on the next run. Losing the database must not stop the checks.
             log.exception("could not store the results of %s on %s", run.collector, run.target)
-        if self.snapshot is not None:
-            self.snapshot.update(run)
         if self.on_run is not None:
             self.on_run(run)
 
 
-async def run_cycle(ctx: AppContext, runner: Runner, jobs: Sequence[CheckJob], *, snapshot: Snapshot | None = None,
+async def run_cycle(ctx: AppContext, runner: Runner, jobs: Sequence[CheckJob], *,
                     tickets: Any | None = None, on_run: Callable[[CheckRun], None] | None = None) -> CycleOutcome:
-    runs = await runner.run(jobs, on_done=RunRecorder(ctx, snapshot, on_run))
+    runs = await runner.run(jobs, on_done=RunRecorder(ctx, on_run))
     summary, error = None, None
     if tickets is not None and runs:
         try:

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.exporter import Snapshot, build_registry, serve
-from agent.launcher import Launcher
+from agent.launcher import Launcher, WorkerExit
 from agent.logsetup import setup_logging
 from agent.scheduler import PlannedJob, TaskTracker, build_scheduler, trigger_for
 from agent.wire import Message, latest_from_json, run_from_json
@@ -78,7 +78,7 @@ class JobSpec:
         return min(self.interval_s * PULL_SHARE, PULL_MAX_S)
 
 
-class State:
+class SupervisorState:
     """What the worker messages tell the supervisor."""
 
     def __init__(self) -> None:
@@ -156,8 +156,8 @@ class Daemon:
     def __init__(self, worker_argv: Sequence[str], *, log_level: str | None = None, log_format: str | None = None,
                  clock: Callable[[], datetime] | None = None, batch_window_s: float = BATCH_WINDOW_S):
         self.batch_window_s = batch_window_s
-        self.state = State()
-        self.launcher = Launcher(worker_argv, self.state.on_message)
+        self.state = SupervisorState()
+        self.launcher = Launcher(worker_argv, self.state.on_message, self._worker_exited)
         self.log_level, self.log_format = log_level, log_format
         self.clock = clock or (lambda: datetime.now().astimezone())
         self.specs: dict[str, JobSpec] = {}
@@ -181,6 +181,10 @@ class Daemon:
         snapshot.load(self.state.seed)
         self.state.snapshot = snapshot
         return None
+
+    def _worker_exited(self, result: WorkerExit) -> None:
+        if self.state.snapshot is not None and not result.stopping:
+            self.state.snapshot.count_worker(result.outcome)
 
     def jobs(self, now: datetime) -> list[PlannedJob]:
         batcher = Batcher(self.launcher, self._pull_forward, self.batch_window_s)

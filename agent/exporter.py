@@ -19,12 +19,13 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from prometheus_client.core import GaugeMetricFamily, Metric as PromMetric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric as PromMetric
 from prometheus_client.registry import CollectorRegistry
 
 from collectors.base import CheckResult, CheckRun
 
 BASE_LABELS = ("site", "target", "check", "item")
+WORKER_OUTCOMES = ("ok", "failed", "killed")
 # Units converted to Prometheus base units on the way out: (suffix, new suffix, factor).
 _UNIT_CONVERSIONS = {"days": ("seconds", 86400.0), "percent": ("ratio", 0.01)}
 
@@ -43,6 +44,7 @@ class Snapshot:
         self.site = site
         self._lock = threading.Lock()
         self._runs: dict[tuple[str, str], tuple[SnapshotEntry, ...]] = {}
+        self._workers: dict[str, int] = {outcome: 0 for outcome in WORKER_OUTCOMES}
 
     def update(self, run: CheckRun) -> None:
         entries = tuple(SnapshotEntry(r, run.duration_s, run.started_at.timestamp()) for r in run.results)
@@ -59,6 +61,15 @@ class Snapshot:
         with self._lock:
             for key, entries in grouped.items():
                 self._runs.setdefault(key, tuple(entries))
+
+    def count_worker(self, outcome: str) -> None:
+        """One `patrol run` worker ended: ``ok``, ``failed`` (non-zero exit) or ``killed`` (deadline)."""
+        with self._lock:
+            self._workers[outcome] += 1
+
+    def worker_counts(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._workers)
 
     def entries(self) -> list[SnapshotEntry]:
         with self._lock:
@@ -100,6 +111,11 @@ class PatrolCollector:
                 family = values.setdefault("patrol_" + name, {"unit": metric.unit, "samples": []})
                 family["samples"].append((dict(zip(BASE_LABELS, labels)) | dict(metric.labels), value))  # type: ignore[union-attr]
         yield from (state, duration, last_run)
+        workers = CounterMetricFamily("patrol_workers", "Worker processes of `patrol run` that ended, by outcome "
+                                      "(failed: exited with an error; killed: passed its deadline)", labels=("outcome",))
+        for outcome, count in self.snapshot.worker_counts().items():
+            workers.add_metric((outcome,), count)
+        yield workers
         for name in sorted(values):
             samples = values[name]["samples"]
             label_names = list(BASE_LABELS) + sorted({k for s, _ in samples for k in s} - set(BASE_LABELS))  # type: ignore[union-attr]

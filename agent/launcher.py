@@ -32,14 +32,23 @@ class WorkerExit:
     code: int
     killed: bool  # stopped by us: deadline passed or `patrol run` stopping
     stderr_text: tuple[str, ...]  # stderr lines that were not log records (e.g. a config error)
+    stopping: bool = False  # killed because `patrol run` is stopping, not for overrunning
+
+    @property
+    def outcome(self) -> str:
+        if self.killed and not self.stopping:
+            return "killed"
+        return "ok" if self.code == 0 else "failed"
 
 
 class Launcher:
     """Starts workers as ``argv + tasks``; ``on_message`` sees each wire message as it arrives."""
 
-    def __init__(self, argv: Sequence[str], on_message: Callable[[Message], None]):
+    def __init__(self, argv: Sequence[str], on_message: Callable[[Message], None],
+                 on_exit: Callable[[WorkerExit], None] | None = None):
         self.argv = tuple(argv)
         self.on_message = on_message
+        self.on_exit = on_exit
         self.live: dict[int, asyncio.subprocess.Process] = {}
         self._stopping: set[int] = set()
 
@@ -66,10 +75,14 @@ class Launcher:
         finally:
             code = await proc.wait()
             self.live.pop(proc.pid, None)
-            killed = killed or proc.pid in self._stopping
+            stopping = proc.pid in self._stopping
+            killed = killed or stopping
             self._stopping.discard(proc.pid)
         log.debug("worker [%s] exited %s after %.2f s", label, code, time.monotonic() - started)
-        return WorkerExit(code, killed, tuple(text))
+        result = WorkerExit(code, killed, tuple(text), stopping)
+        if self.on_exit is not None:
+            self.on_exit(result)
+        return result
 
     async def stop_all(self, grace_s: float) -> int:
         """SIGTERM every live worker (each cancels its runs and exits), SIGKILL after ``grace_s``;

@@ -52,6 +52,7 @@ def test_metrics_pass_promtool_and_sigterm_mid_run_stops_cleanly(daemon, promtoo
     assert 'patrol_check_state{check="ok.value",item="",site="hq",target="pc-1"} 0.0' in text
     assert 'patrol_fake_value_ratio{check="ok.value",item="",site="hq",target="pc-1"} 0.5' in text
     assert "patrol_build_info{" in text
+    assert 'patrol_workers_total{outcome="killed"} 0.0' in text
     # "slow" is now in the middle of its 30 s fetch: SIGTERM must stop everything well within 5 s.
     started = time.monotonic()
     proc.popen.send_signal(signal.SIGTERM)

@@ -40,7 +40,7 @@ def test_messages_logs_and_plain_text_are_told_apart(caplog):
         sys.stderr.write("patrol: configuration error\\n")
         sys.exit(2)
     '''))
-    assert exit_.code == 2 and not exit_.killed
+    assert exit_.code == 2 and not exit_.killed and exit_.outcome == "failed"
     assert [m.kind for m in messages] == ["outbox", "run"]
     assert messages[0].body == {"pending": 3} and len(messages[1].body["run"]["blob"]) == 200000
     assert exit_.stderr_text == ("patrol: configuration error",)
@@ -57,7 +57,7 @@ def test_a_worker_past_its_deadline_is_killed_with_what_it_started():
         print(json.dumps({"kind": "outbox", "pending": child.pid}), flush=True)
         time.sleep(60)
     '''), deadline_s=1.5)
-    assert exit_.killed and time.monotonic() - started < 5
+    assert exit_.killed and exit_.outcome == "killed" and time.monotonic() - started < 5
     grandchild = messages[0].body["pending"]
     deadline = time.monotonic() + 3
     while psutil.pid_exists(grandchild) and psutil.Process(grandchild).status() != psutil.STATUS_ZOMBIE:
@@ -86,8 +86,8 @@ def test_stop_all_terminates_running_workers_within_the_grace():
         return await polite_run, await stubborn_run, time.monotonic() - t0
 
     polite, stubborn, elapsed = asyncio.run(scenario())
-    assert polite.code == 0 and polite.killed
-    assert stubborn.code == -9 and stubborn.killed
+    assert polite.code == 0 and polite.killed and polite.stopping and polite.outcome == "ok"
+    assert stubborn.code == -9 and stubborn.killed and stubborn.stopping
     assert elapsed < 4
 
 
