@@ -248,8 +248,14 @@ class Daemon:
         server = None
         exporter = plan["exporter"]
         if exporter["enabled"]:
-            server = serve(build_registry(self.state.snapshot, plan.get("version") or version_fallback),
-                           exporter["listen"])
+            try:
+                server = serve(build_registry(self.state.snapshot, plan.get("version") or version_fallback),
+                               exporter["listen"])
+            except OSError as exc:
+                # Another agent (or anything else) holds the port: say which setting to change.
+                log.error("cannot serve /metrics on %s (exporter.listen): %s", exporter["listen"], exc)
+                await self.launcher.run(["stop:0"], STOP_WORKER_DEADLINE_S)
+                return 1
             log.info("serving /metrics on http://%s/metrics", exporter["listen"])
         tracker = TaskTracker()
         now = self.clock()

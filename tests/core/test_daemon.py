@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import sqlite3
 import subprocess
+import sys
 import time
 
 import requests
@@ -13,6 +15,7 @@ import requests
 from agent.scheduler import PlannedJob, TaskTracker, build_scheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from collectors.base import utcnow
+from tests.core.conftest import REPO
 
 
 def test_scheduler_never_overlaps_runs_of_one_job():
@@ -78,3 +81,19 @@ def test_restart_serves_last_known_states_at_once(daemon):
     # second start: the job's first run is ~1 s away, but the store's latest states are served before it
     proc2, url2, _ = daemon("ok", "checks:\n  plugins:\n    ok: {schedule: {interval_s: 3600, jitter_s: 0}}\n")
     assert 'patrol_check_state{check="ok.value"' in requests.get(url2, timeout=2).text
+
+
+def test_a_busy_metrics_port_is_a_clear_error_not_a_traceback(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = tmp_path / "patrol.yaml"
+        config.write_text(f"agent: {{site: hq, name: pc-1}}\nexporter: {{listen: '127.0.0.1:{port}'}}\n")
+        done = subprocess.run([sys.executable, "-m", "agent.cli", "-c", str(config), "run"], cwd=REPO,
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert f"cannot serve /metrics on 127.0.0.1:{port} (exporter.listen)" in done.stderr
+    assert "Traceback" not in done.stderr
+    con = sqlite3.connect(tmp_path / "var" / "patrol.sqlite")
+    assert [r[0] for r in con.execute("SELECT action FROM audit ORDER BY id")] == ["daemon.start", "daemon.stop"]
