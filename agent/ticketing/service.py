@@ -15,11 +15,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from agent.findings import FindingEvent, FindingTracker, Policy
+from agent.interlock import interlock
 from agent.ticketing import state
 from agent.ticketing.backends.base import BackendRejected, BackendUnavailable, TicketBackend
 from agent.ticketing.engine import CycleSummary, SilenceRule, TargetIndex, TicketEngine, TicketRecord
@@ -28,6 +31,21 @@ from collectors.base import CheckResult, CheckRun, State, utcnow
 from config.secrets import SecretUnavailable, resolve_secret
 
 log = logging.getLogger(__name__)
+# How long a ticket decision waits for another process's (an engine cycle takes well under a second).
+ENGINE_LOCK_TIMEOUT_S = 120.0
+
+
+def engine_lock_path(settings: Any, store: Any) -> Path | None:
+    """Where the processes of this agent take turns at the ticket engine: beside an SQLite
+    file, else in the state directory. (Replicas on one PostgreSQL database would need an
+    advisory lock instead; they are not built.)"""
+    url = store.engine.url
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            return None
+        db = Path(url.database)
+        return db.with_name(db.name + ".ticket-engine.lock")
+    return Path(settings.state_dir) / "ticket-engine.lock"
 
 
 def make_backend(settings: Any, store: Any, clock: Callable[[], datetime],
@@ -81,6 +99,7 @@ class TicketingService:
             unknown_open_factor=self.ticketing.unknown_open_factor, flap_window_s=self.ticketing.flap_window_s,
             flap_threshold=self.ticketing.flap_threshold)
         self._lock = threading.RLock()
+        self.lock_path = engine_lock_path(settings, store)
         self.engine = TicketEngine(self.ticketing, store.site, self.backend.name, TargetIndex.from_inventory(inventory))
         out = self.ticketing.outbox
         self.outbox = Outbox(store.engine, store.site, self.backend, clock=clock, retry_base_s=out.retry_base_s,
@@ -118,8 +137,23 @@ class TicketingService:
         """Turn one cycle's results into finding and ticket decisions; send them unless told not to."""
         if not self.ticketing.enabled:
             return CycleSummary()
-        with self._lock:  # family jobs of `patrol run` may finish at the same time
-            return self._process(runs)
+        with self._exclusive():
+            summary = self._process(runs)
+        # Sent after the lock is released: the outbox has leases of its own, and a slow
+        # ticket backend must not hold up another worker's decisions.
+        sent = self.drain_outbox() if self.ticketing.outbox.drain_each_cycle else 0
+        return dataclasses.replace(summary, outbox_sent=sent, outbox_waiting=self.outbox.count_pending())
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """One engine at a time: threads of this process (the lock) and other processes of
+        this agent (workers of `patrol run`, `patrol tickets ...`; the interlock file)."""
+        with self._lock:
+            if self.lock_path is None:  # an in-memory store: no other process can see it
+                yield
+                return
+            with interlock(self.lock_path, ENGINE_LOCK_TIMEOUT_S):
+                yield
 
     def _process(self, runs: Sequence[CheckRun]) -> CycleSummary:
         now = self.clock()
@@ -141,8 +175,7 @@ class TicketingService:
         self.engine.cycle(events, self.tracker.active, now, silences)
         summary = self.engine.summary(decisions)
         self._save(now)
-        sent = self.drain_outbox() if self.ticketing.outbox.drain_each_cycle else 0
-        return dataclasses.replace(summary, outbox_sent=sent, outbox_waiting=self.outbox.count_pending())
+        return summary
 
     def _live_by_run(self) -> dict[tuple[str, str], list[Any]]:
         """Live findings by (target, collector), to notice items a successful run no longer reports."""
@@ -226,8 +259,10 @@ class TicketingService:
         return ticket
 
     def _act(self, ref: str, action: Callable[[TicketRecord, datetime], None]) -> TicketRecord:
-        with self._lock:
-            return self._act_locked(ref, action)
+        with self._exclusive():
+            live = self._act_locked(ref, action)
+        self.drain_outbox()
+        return live
 
     def _act_locked(self, ref: str, action: Callable[[TicketRecord, datetime], None]) -> TicketRecord:
         now = self.clock()
@@ -251,7 +286,6 @@ class TicketingService:
                    ops=self.engine.ops, events=self.engine.events,
                    audits=self.engine.audits, now=now)
         self.engine.reset_outputs()
-        self.drain_outbox()
         return live
 
     def acknowledge(self, ref: str, actor: str, note: str = "") -> TicketRecord:

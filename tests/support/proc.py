@@ -12,6 +12,8 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
+import textwrap
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -159,3 +161,20 @@ class SilentServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def lock_holder(path: Path, hold_s: float) -> subprocess.Popen:
+    """Another process that takes the agent interlock ``path`` (agent/interlock.py), says
+    so, and holds it for ``hold_s``; returns once it holds it. Kill it to end early."""
+    code = textwrap.dedent(f'''
+        import time
+        from pathlib import Path
+        from agent.interlock import interlock
+        with interlock(Path({str(path)!r}), 5):
+            print("held", flush=True)
+            time.sleep({hold_s})
+    ''')
+    repo = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=repo, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "held", "the lock holder did not start"
+    return proc

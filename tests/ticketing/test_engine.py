@@ -6,10 +6,14 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
+from agent.interlock import LockTimeout
 from agent.ticketing import queries, schema
+from agent.ticketing import service as service_module
 from collectors.base import State
+from tests.support.proc import lock_holder
 from tests.ticketing.conftest import START, inventory_with_switch, settings_with
 
 O, W, C, U = State.OK, State.WARN, State.CRIT, State.UNKNOWN
@@ -327,3 +331,19 @@ def test_a_finding_nothing_reports_on_any_more_is_closed_with_its_ticket(make_ha
     assert summary.resolved == ("system.disk [/] on pc-00",)
     assert comments(h)[-1].startswith("Closed: nothing has reported on system.disk [/] on pc-00 since")
     assert not queries.open_findings(h.store)
+
+
+def test_the_engine_waits_for_another_process_deciding(make_harness, tmp_path, monkeypatch):
+    """Two `patrol run` workers (or a worker and `patrol tickets ack`) never decide at once."""
+    h = make_harness()
+    lock = h.service.lock_path
+    assert lock == tmp_path / "patrol.sqlite.ticket-engine.lock"
+    other = lock_holder(lock, 30)
+    try:
+        monkeypatch.setattr(service_module, "ENGINE_LOCK_TIMEOUT_S", 0.3)
+        with pytest.raises(LockTimeout):
+            h.cycle(DISK)
+    finally:
+        other.kill()
+        other.wait(10)
+    assert not h.cycle(DISK).opened and len(h.cycle(DISK).opened) == 1  # free again: it decides as before
