@@ -26,6 +26,7 @@ from config.checks.software import SoftwareParams
 from config.checks.switch import SwitchParams
 from config.checks.system import SystemParams
 from config.checks.web import WebParams
+from config.fleet import CollectorLink, ServeSettings
 from config.reports import ReportsSettings
 from config.ticketing import TicketingSettings
 
@@ -132,6 +133,8 @@ class Settings(Strict):
     checks: ChecksSettings = ChecksSettings()
     ticketing: TicketingSettings = TicketingSettings()
     reports: ReportsSettings = ReportsSettings()
+    collector: CollectorLink = CollectorLink()
+    serve: ServeSettings = ServeSettings()
 
     # Where the file was read from: relative paths are resolved against its folder.
     _base_dir: Path = PrivateAttr(default=Path("."))

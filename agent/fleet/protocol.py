@@ -1,0 +1,170 @@
+"""The collector API's contract, shared by `patrol serve` and the agents that push to it.
+
+Everything an agent sends is validated here (pydantic, ``extra="forbid"``, bounded
+lengths), so a wrong body is a 422 naming the field, never a crash of the collector. The
+same models give the OpenAPI schema that tests fuzz (schemathesis).
+
+Paths (all below ``/api/v1``)::
+
+    POST /enroll                 one-time token -> this agent's credential
+    POST /results                a batch of check runs (gzip allowed), idempotent by (agent, seq)
+    GET  /agents/me/config       check settings from the centre (ETag / If-None-Match)
+    POST /alertmanager           Alertmanager webhook v4 (bearer token from serve.alertmanager.token)
+    GET  /ca.pem                 the collector's CA certificate, for pinning at enrolment
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from collectors.base import CheckResult, CheckRun, Metric, State
+
+API = "/api/v1"
+ENROLL_PATH = f"{API}/enroll"
+RESULTS_PATH = f"{API}/results"
+CONFIG_PATH = f"{API}/agents/me/config"
+ALERTMANAGER_PATH = f"{API}/alertmanager"
+CA_PATH = f"{API}/ca.pem"
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+Item = Annotated[str, StringConstraints(max_length=256)]
+Text = Annotated[str, StringConstraints(max_length=4096)]
+LongText = Annotated[str, StringConstraints(max_length=65536)]
+MetricName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=128)]
+StateName = Literal["OK", "WARN", "CRIT", "UNKNOWN"]
+
+
+class Wire(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class MachineIdentity(Wire):
+    """What makes an agent the same computer across reinstalls, re-enrolment and IP changes."""
+
+    hostname: Name
+    machine_id: Annotated[str | None, StringConstraints(max_length=128)] = None
+    smbios_uuid: Annotated[str | None, StringConstraints(max_length=64)] = None
+
+
+class EnrollRequest(Wire):
+    token: Annotated[str, StringConstraints(min_length=8, max_length=256)]
+    name: Name  # the agent's own name (agent.name), its target name unless an admin renamed it
+    identity: MachineIdentity
+    os: Annotated[str, StringConstraints(max_length=256)] = ""
+    version: Annotated[str, StringConstraints(max_length=64)] = ""
+
+
+class EnrollResponse(Wire):
+    agent_id: str
+    site: str
+    target: str
+    credential: str  # shown once; the collector keeps only its hash
+    reenrolled: bool  # True: this computer was known already, same target and history
+
+
+class MetricIn(Wire):
+    name: MetricName
+    value: float
+    unit: Annotated[str, StringConstraints(max_length=32)] = ""
+    labels: Annotated[dict[Annotated[str, StringConstraints(max_length=64)], Annotated[str, StringConstraints(max_length=256)]],
+                      Field(max_length=16)] = {}
+
+
+class ResultIn(Wire):
+    check: Name
+    item: Item = ""
+    state: StateName
+    summary: Text
+    details: LongText = ""
+    observed_at: AwareDatetime
+    metrics: Annotated[list[MetricIn], Field(max_length=256)] = []
+
+
+class RunIn(Wire):
+    collector: Name
+    started_at: AwareDatetime
+    duration_s: Annotated[float, Field(ge=0, le=86400)]
+    error: Annotated[str | None, StringConstraints(max_length=4096)] = None
+    results: Annotated[list[ResultIn], Field(max_length=10_000)]
+
+
+class ResultBatch(Wire):
+    """One push. ``seq`` counts up by one per batch of this agent; the collector stores each
+    (agent, seq) once and never one older than what it has, so a re-sent batch is a no-op."""
+
+    batch_id: Annotated[str, StringConstraints(min_length=8, max_length=64)]
+    seq: Annotated[int, Field(ge=1, le=2**62)]
+    sent_at: AwareDatetime  # the agent's clock, to notice skew
+    hostname: Name
+    version: Annotated[str, StringConstraints(max_length=64)] = ""
+    os: Annotated[str, StringConstraints(max_length=256)] = ""
+    interval_s: Annotated[float, Field(gt=0, le=7 * 86400)] = 300  # the agent's shortest schedule: for silence
+    dropped: Annotated[int, Field(ge=0)] = 0  # results the agent dropped past its outbox bound, since the last batch
+    runs: Annotated[list[RunIn], Field(max_length=10_000)]
+
+
+class BatchAck(Wire):
+    batch_id: str
+    seq: int
+    stored: bool  # False: a batch with this or a later seq was stored already (a re-send)
+    results: int
+
+
+class AgentConfig(Wire):
+    """Check settings from the centre; an agent applies them under its own file's settings,
+    except that its file may override only ``local_overrides``."""
+
+    site: str
+    target: str
+    checks: dict[str, Any]
+    local_overrides: list[str]
+
+
+class Problem(Wire):
+    """Every error reply: one line saying what was wrong."""
+
+    detail: str
+
+
+# --- conversions -------------------------------------------------------------------------
+
+
+def run_to_wire(run: CheckRun) -> dict[str, Any]:
+    """A run as the JSON an agent pushes (the target is implied by the agent's credential)."""
+    return {
+        "collector": run.collector, "started_at": run.started_at.isoformat(), "duration_s": max(0.0, run.duration_s),
+        "error": run.error,
+        "results": [{"check": r.check, "item": r.item, "state": r.state.name, "summary": r.summary,
+                     "details": r.details, "observed_at": r.observed_at.isoformat(),
+                     "metrics": [{"name": m.name, "value": m.value, "unit": m.unit, "labels": dict(m.labels)}
+                                 for m in r.metrics]}
+                    for r in run.results],
+    }
+
+
+def run_from_wire(run: RunIn, target: str) -> CheckRun:
+    """A pushed run as a CheckRun on ``target`` (the agent's own, whatever the body says).
+
+    A metric that breaks the product's naming rules (unit suffix) is dropped rather than
+    failing the whole batch: the result's state and summary still count.
+    """
+    results = []
+    for r in run.results:
+        metrics = []
+        for m in r.metrics:
+            try:
+                metrics.append(Metric(m.name, m.value, m.unit, tuple(sorted(m.labels.items()))))
+            except ValueError:
+                continue
+        results.append(CheckResult(check=r.check, target=target, item=r.item, state=State[r.state],
+                                   summary=r.summary, details=r.details, metrics=tuple(metrics),
+                                   observed_at=r.observed_at.astimezone(timezone.utc)))
+    return CheckRun(collector=run.collector, target=target, started_at=run.started_at.astimezone(timezone.utc),
+                    duration_s=run.duration_s, results=tuple(results), error=run.error)
+
+
+def utc(dt: datetime) -> datetime:
+    return dt.astimezone(timezone.utc)
