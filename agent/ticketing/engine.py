@@ -474,6 +474,7 @@ class TicketEngine:
             return
         if existing is not None and existing.resolved_at is not None and now - existing.resolved_at <= window:
             ticket = existing
+            old_tier = ticket.tier  # the tier the backend still has, before it is replaced below
             ticket.status, ticket.resolved_at, ticket.resolved_by = "open", None, None
             ticket.acknowledged_at = ticket.acknowledged_by = None
             ticket.reopen_count += 1
@@ -484,7 +485,7 @@ class TicketEngine:
                     f"ticket was first opened (reopen #{ticket.reopen_count}).\n\n"
                     + self._body(record, tier, ticket.due_response, ticket.due_resolve, suppressed))
             self._op(ticket, "reopen", text=text)
-            if self.level(tier) != self.level(existing.tier):
+            if self.level(tier) != self.level(old_tier):
                 self._op(ticket, "priority", tier=tier, level=self.level(tier))
             self._event(ticket, "ticket_reopened", now, tier=tier, reopen=ticket.reopen_count)
             self.audits.append(Audit("ticket.reopen", record.title, {"fingerprint": record.fingerprint, "tier": tier}))

@@ -347,3 +347,31 @@ def test_the_engine_waits_for_another_process_deciding(make_harness, tmp_path, m
         other.kill()
         other.wait(10)
     assert not h.cycle(DISK).opened and len(h.cycle(DISK).opened) == 1  # free again: it decides as before
+
+
+def test_a_ticket_reopened_at_another_tier_sends_the_new_priority(make_harness):
+    # WARN (general) resolves, comes back as CRIT (serious) inside the reopen window: the backend
+    # must be told, not only the local record.
+    h = make_harness(settings_with(reopen_window_s=3600))
+    for state in (W, W, O, O):
+        h.cycle(("pc-00", "system.disk", state, "/"))
+    assert backend_tickets(h)[0].priority == "general"
+    h.cycle(DISK)
+    assert h.cycle(DISK).reopened
+    assert tickets(h)[0].priority == "serious"
+    assert (backend_tickets(h)[0].status, backend_tickets(h)[0].priority) == ("open", "serious")
+
+
+def test_a_reopened_ticket_escalates_again_when_it_misses_its_new_deadline(make_harness):
+    h = make_harness(settings_with(reopen_window_s=24 * 3600))
+    h.cycle(DISK)
+    h.cycle(DISK)  # serious: respond within 1 h
+    h.clock.advance(hours=1)
+    assert h.cycle(DISK).escalated
+    for state in (O, O, C):
+        h.cycle(("pc-00", "system.disk", state, "/"))
+    assert h.cycle(DISK).reopened
+    [ticket] = tickets(h)
+    assert not ticket.response_breached and not ticket.resolve_breached  # a new episode, new deadlines
+    h.clock.advance(hours=1)
+    assert h.cycle(DISK).escalated  # and it escalates again when it misses them

@@ -155,3 +155,17 @@ def test_wrong_token_is_a_clear_error_and_the_cycle_goes_on(rt, make_harness, mo
     assert op.last_error == "RT GET /tickets: HTTP 401, the token was refused (check rt.token)"
     with h.store.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(schema.tickets)).scalar_one() == 1
+
+
+def test_a_ticket_reopened_at_another_tier_gets_the_new_priority_in_rt(rt, make_harness, monkeypatch):
+    h = make_harness(rt_settings(rt, monkeypatch, "rt-reopen-tier", reopen_window_s=3600))
+    fp = fp_of(h)
+    for state in (W, W, O, O):  # general (40), then resolved
+        h.cycle(("pc-00", "system.disk", state, "/"))
+    [ticket] = rt_tickets(rt, fp)
+    assert (ticket["Status"], int(ticket["Priority"])) == ("resolved", 40)
+    h.cycle(DISK)
+    assert h.cycle(DISK).reopened  # back as CRIT: serious
+    assert not h.service.outbox.pending()
+    [ticket] = rt_tickets(rt, fp)
+    assert (ticket["Status"], int(ticket["Priority"])) == ("open", 70)
