@@ -26,7 +26,8 @@ def evaluate(model: DomainModel, params: DomainParams, target: Host, now: dateti
         return CheckResult(f"domain.{check}", target.name, item, state, summary, metrics=metrics, observed_at=now)
 
     for status in model.membership or ():
-        state = State.UNKNOWN if status.healthy is None else (State.OK if status.healthy else State.CRIT)
+        state = (State.UNKNOWN if status.healthy is None else State.CRIT if not status.healthy
+                 else State.WARN if status.degraded else State.OK)
         yield result(status.aspect, status.item, state, status.summary)
     if model.kerberos is not None:
         yield result("kerberos", model.realm or "", _state(model.kerberos), model.kerberos.message)

@@ -13,6 +13,8 @@ class MembershipStatus:
     """One aspect of this computer's membership, as a platform source reports it.
 
     ``healthy`` is True/False, or None when the source could not tell (UNKNOWN).
+    ``degraded`` marks a healthy aspect that lost redundancy (some domain controllers fail
+    while others answer): WARN rather than OK.
     ``aspect`` becomes the check name: domain.<aspect> (secure_channel, realm, sssd, winbind).
     """
 
@@ -20,6 +22,7 @@ class MembershipStatus:
     item: str
     healthy: bool | None
     summary: str
+    degraded: bool = False
 
 
 @dataclass(frozen=True, slots=True)

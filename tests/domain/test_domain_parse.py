@@ -31,37 +31,51 @@ def case_dirs(platform: str) -> list:
 class FakeRunner:
     """Answers each program from the case folder; a program without an answer is not installed."""
 
-    def __init__(self, answers: dict[str, tuple[int, str]]):
+    def __init__(self, answers: dict[str, tuple[int, str | bytes]]):
         self.answers = answers
         self.calls: list[tuple[str, ...]] = []
 
     def __call__(self, argv, *, timeout, input=None, env=None) -> CommandOutput:
         self.calls.append(tuple(argv))
-        key = " ".join(argv[:3]) if argv[0] == "sssctl" else argv[0]
+        if argv[0] == "sssctl" or (argv[0] == "nltest" and argv[1].startswith("/server:")):
+            key = " ".join(argv[:3] if argv[0] == "sssctl" else argv[:2])
+        else:
+            key = argv[0]
         if key not in self.answers:
             raise FileNotFoundError(argv[0])
         rc, text = self.answers[key]
-        return CommandOutput(tuple(argv), rc, text.encode(), b"")
+        return CommandOutput(tuple(argv), rc, text if isinstance(text, bytes) else text.encode(), b"")
 
 
-def statuses_of(platform: str, answers: dict[str, tuple[int, str]]) -> list[dict]:
+def statuses_of(platform: str, answers: dict[str, tuple[int, str | bytes]]) -> list[dict]:
     params = DomainParams(membership=True)
     raw = DomainCollector().fetch(LOCAL, params, CollectorIO(run=FakeRunner(answers), platform=platform))
     return [asdict(s) for s in parse(raw).membership]
 
 
+def windows_answers(case: Path) -> dict[str, tuple[int, str | bytes]]:
+    """The case's recorded outputs, as the programs print them: nltest in the console's OEM
+    code page named by ``encoding.txt`` (cp936 on zh-CN), PowerShell's JSON as UTF-8."""
+    encoding = (case / "encoding.txt").read_text().strip() if (case / "encoding.txt").exists() else "utf-8"
+    answers: dict[str, tuple[int, str | bytes]] = {"powershell.exe": (0, (case / "computer.json").read_text())}
+    if (case / "nltest.txt").exists():
+        answers["nltest"] = (0, (case / "nltest.txt").read_text(encoding="utf-8").encode(encoding))
+    for path in sorted(case.glob("nltest-server-*.txt")):  # one DC's own channel: nltest /server:<dc>
+        dc = path.stem.removeprefix("nltest-server-")
+        answers[f"nltest /server:{dc}"] = (0, path.read_text(encoding="utf-8").encode(encoding))
+    return answers
+
+
 @pytest.mark.parametrize("case", case_dirs("windows"))
 def test_windows_membership(case: Path) -> None:
-    answers = {"powershell.exe": (0, (case / "computer.json").read_text())}
-    if (case / "nltest.txt").exists():
-        answers["nltest"] = (0, (case / "nltest.txt").read_text())
+    answers = windows_answers(case)
     expected = json.loads((case / "expected.json").read_text())
     if isinstance(expected, dict):  # a broken answer: one UNKNOWN status naming the problem
         [status] = statuses_of("windows", answers)
         assert (status["aspect"], status["healthy"]) == ("membership", None)
         assert status["summary"].startswith(expected["error"])
     else:
-        assert statuses_of("windows", answers) == expected
+        assert statuses_of("windows", answers) == [{"degraded": False, **e} for e in expected]
 
 
 @pytest.mark.parametrize("case", case_dirs("linux"))
@@ -74,7 +88,7 @@ def test_linux_membership(case: Path) -> None:
         answers[f"sssctl domain-status {domain}"] = (rc, (case / name).read_text())
     if tools["wbinfo"]:
         answers["wbinfo"] = (tools["wbinfo"][0], (case / tools["wbinfo"][1]).read_text())
-    assert statuses_of("linux", answers) == json.loads((case / "expected.json").read_text())
+    assert statuses_of("linux", answers) == [{"degraded": False, **e} for e in json.loads((case / "expected.json").read_text())]
 
 
 def test_membership_statuses_become_results() -> None:
@@ -306,3 +320,36 @@ def test_broken_membership_source_does_not_hide_the_login_results() -> None:
         results = {r.check: r for r in evaluate(parse(raw), params, LOCAL, NOW)}
         assert (results["domain.membership"].state, results["domain.membership"].summary) == (State.UNKNOWN, message)
         assert results["domain.kerberos"].state is State.OK
+
+
+# Each language's nltest output in its console's OEM code page: (file, code page, status, DC, call failed)
+LANGUAGES = [
+    ("en.txt", "cp437", 0, "dc10.domain.example", False),
+    ("zh-CN.txt", "cp936", 0, "HOMSOM-DC02.hs.com", False),
+    ("zh-CN-no-logon-servers.txt", "cp936", 1311, None, False),
+    ("zh-TW.txt", "cp950", 0, "dc10.domain.example", False),
+    ("ja.txt", "cp932", 0, "dc10.domain.example", False),
+    ("de.txt", "cp850", 0, "dc10.domain.example", False),
+    ("fr.txt", "cp850", 0, "dc10.domain.example", False),
+    ("es.txt", "cp850", 0, "dc10.domain.example", False),
+    ("it.txt", "cp850", 0, "dc10.domain.example", False),
+    ("it-call-refused.txt", "cp850", 5, None, True),
+    ("ru.txt", "cp866", 0, "dc10.domain.example", False),
+]
+
+
+@pytest.mark.parametrize(("name", "codepage", "code", "dc", "call_failed"), LANGUAGES, ids=[x[0] for x in LANGUAGES])
+def test_nltest_in_every_language(name: str, codepage: str, code: int, dc: str | None, call_failed: bool) -> None:
+    from collectors.platforms.windows.domain import parse_nltest
+
+    raw = (FIXTURES / "nltest-languages" / name).read_text(encoding="utf-8").encode(codepage)
+    channel = parse_nltest(raw.decode("utf-8", "replace"))  # as fetch decodes it
+    assert (channel.status_code, channel.dc, channel.call_failed) == (code, dc, call_failed)
+    assert channel.refused is (code == 5 and call_failed)
+
+
+def test_nltest_without_a_status_is_a_parse_error() -> None:
+    from collectors.platforms.windows.domain import parse_nltest
+
+    with pytest.raises(ParseError, match="no connection status"):
+        parse_nltest("标志: 30 HAS_IP\n此命令成功完成\n")
