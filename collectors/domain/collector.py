@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
@@ -13,7 +14,7 @@ from collectors.domain.evaluate import evaluate
 from collectors.domain.kerberos import fetch_kerberos
 from collectors.domain.ldap import fetch_ldap
 from collectors.domain.membership import fetch_membership
-from collectors.domain.model import DomainModel, DomainRaw
+from collectors.domain.model import DcLoginRaw, DomainModel, DomainRaw, KinitRaw, LdapRaw
 from collectors.domain.parse import parse
 from collectors.domain.smb import fetch_share
 from config.checks.domain import DomainParams
@@ -21,6 +22,15 @@ from config.secrets import SecretUnavailable
 from inventory.models import Host, Inventory
 
 log = logging.getLogger(__name__)
+
+
+def _login(params: DomainParams, password: str, io: CollectorIO) -> tuple[KinitRaw | None, LdapRaw]:
+    """Kerberos (when configured and available) and LDAP against ``params.dc``."""
+    kerberos = fetch_kerberos(params, password, io) if params.kerberos != "off" else None
+    if kerberos is not None and kerberos.error == "not_installed" and params.kerberos == "auto":
+        log.info("domain: %s not found; the Kerberos (TGT) test is skipped (kerberos: auto)", params.kinit)
+        kerberos = None
+    return kerberos, fetch_ldap(params, password, io.clock)
 
 
 class DomainCollector:
@@ -45,15 +55,17 @@ class DomainCollector:
         except SecretUnavailable as exc:
             raise FetchError(f"domain: {exc}") from None
         started = time.monotonic()
-        kerberos = fetch_kerberos(params, password, io) if params.kerberos != "off" else None
-        if kerberos is not None and kerberos.error == "not_installed" and params.kerberos == "auto":
-            log.info("domain: %s not found; the Kerberos (TGT) test is skipped (kerberos: auto)", params.kinit)
-            kerberos = None
-        ldap = fetch_ldap(params, password, io.clock)
-        shares = tuple(fetch_share(unc, params, password) for unc in params.shares)
-        log.debug("domain: login tests against %s took %.2f s", params.dc, time.monotonic() - started)
+        # The other DCs answer (or time out) in parallel with the first: one dead DC must
+        # not eat the check's whole time budget.
+        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="patrol-dc") as pool:
+            others = [pool.submit(_login, params.model_copy(update={"dc": dc}), password, io) for dc in params.other_dcs]
+            kerberos, ldap = _login(params, password, io)
+            shares = tuple(fetch_share(unc, params, password) for unc in params.shares)
+            other_dcs = tuple(DcLoginRaw(dc, *future.result()) for dc, future in zip(params.other_dcs, others))
+        log.debug("domain: login tests against %s took %.2f s", ", ".join((params.dc or "", *params.other_dcs)),
+                  time.monotonic() - started)
         return DomainRaw(params.realm, params.dc, params.account.username, platform, membership, error, kerberos, ldap,
-                         shares)
+                         shares, other_dcs)
 
     def parse(self, raw: DomainRaw) -> DomainModel:
         return parse(raw)

@@ -29,10 +29,12 @@ def evaluate(model: DomainModel, params: DomainParams, target: Host, now: dateti
         state = (State.UNKNOWN if status.healthy is None else State.CRIT if not status.healthy
                  else State.WARN if status.degraded else State.OK)
         yield result(status.aspect, status.item, state, status.summary)
+    dc = model.dc or ""
     if model.kerberos is not None:
-        yield result("kerberos", model.realm or "", _state(model.kerberos), model.kerberos.message)
+        yield result("kerberos", model.realm or "",
+                     *_across_dcs([(dc, model.kerberos), *((d, k) for d, k, _ in model.other_dcs)], "Kerberos"))
     if model.ldap is not None:
-        yield result("ldap", model.dc or "", _state(model.ldap), model.ldap.message)
+        yield result("ldap", dc, *_across_dcs([(dc, model.ldap), *((d, lo) for d, _, lo in model.other_dcs)], "LDAP"))
     if model.account is not None:
         yield _account_result(model, params, now, result)
     skew = _skew_result(model, params, result)
@@ -40,6 +42,23 @@ def evaluate(model: DomainModel, params: DomainParams, target: Host, now: dateti
         yield skew
     for unc, outcome in model.shares:
         yield result("share", unc, _state(outcome), outcome.message)
+
+
+def _across_dcs(outcomes: list[tuple[str, Outcome | None]], what: str) -> tuple[State, str]:
+    """One state for a step tried against every DC: all fine OK, some failing WARN (the
+    domain still works, with less redundancy), all failing the worst of their states."""
+    tried = [(dc, outcome) for dc, outcome in outcomes if outcome is not None]
+    if len(tried) == 1:
+        return _state(tried[0][1]), tried[0][1].message
+    failing = [(dc, o) for dc, o in tried if o.kind != "ok"]
+    fine = [dc for dc, o in tried if o.kind == "ok"]
+    if not failing:
+        return State.OK, f"{what} works on all {len(tried)} domain controllers ({', '.join(fine)}); " + tried[0][1].message
+    problems = "; ".join(f"{dc}: {o.message}" for dc, o in failing)
+    if fine:
+        return State.WARN, (f"{what} fails on {len(failing)} of {len(tried)} domain controllers (redundancy lost): "
+                            f"{problems}; works on {', '.join(fine)}")
+    return State.worst(_state(o) for _, o in failing), f"{what} fails on every domain controller: {problems}"
 
 
 def _account_result(model: DomainModel, params: DomainParams, now: datetime, result: Any) -> CheckResult:

@@ -61,6 +61,15 @@ class ShareRaw:
 
 
 @dataclass(frozen=True, slots=True)
+class DcLoginRaw:
+    """The login steps against one of ``other_dcs``."""
+
+    dc: str
+    kerberos: KinitRaw | None
+    ldap: LdapRaw | None
+
+
+@dataclass(frozen=True, slots=True)
 class DomainRaw:
     realm: str | None
     dc: str | None
@@ -71,6 +80,7 @@ class DomainRaw:
     kerberos: KinitRaw | None = None
     ldap: LdapRaw | None = None
     shares: tuple[ShareRaw, ...] = ()
+    other_dcs: tuple[DcLoginRaw, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,3 +110,5 @@ class DomainModel:
     account: AccountInfo | None
     skew_s: float | None  # DC clock minus ours; positive: the DC is ahead
     shares: tuple[tuple[str, Outcome], ...] = field(default=())
+    # (dc, kerberos, ldap) for each of other_dcs; None where the step did not run
+    other_dcs: tuple[tuple[str, Outcome | None, Outcome | None], ...] = field(default=())

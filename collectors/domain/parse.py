@@ -21,4 +21,6 @@ def parse(raw: DomainRaw) -> DomainModel:
     skew = clock_skew_s(raw.ldap) if raw.ldap else None
     shares = tuple((s.unc, parse_share(s, user)) for s in raw.shares)
     membership = parse_membership(raw.membership_platform, raw.membership_raw, raw.membership_error)
-    return DomainModel(raw.realm, raw.dc, raw.username, membership, kerberos, ldap, account, skew, shares)
+    others = tuple((o.dc, parse_kinit(o.kerberos, raw.username or "", raw.realm or "", o.dc) if o.kerberos else None,
+                    parse_ldap(o.ldap, user) if o.ldap else None) for o in raw.other_dcs)
+    return DomainModel(raw.realm, raw.dc, raw.username, membership, kerberos, ldap, account, skew, shares, others)

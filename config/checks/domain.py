@@ -63,6 +63,9 @@ class DomainParams(CheckParams):
                     "Linux realmd/sssd/winbind where present")] = False
     realm: Annotated[str | None, Field(description="Kerberos realm / AD DNS domain in upper case, e.g. CORP.EXAMPLE.COM")] = None
     dc: Annotated[str | None, Field(description="the domain controller to test: KDC, LDAP server and time source")] = None
+    other_dcs: Annotated[tuple[str, ...], Field(
+        description="the domain's other controllers: Kerberos and LDAP are tested against each as against 'dc' "
+                    "(in parallel); some failing is WARN (redundancy lost), all failing CRIT")] = ()
     kdc_port: Annotated[int, Field(gt=0, lt=65536)] = 88
     account: Annotated[DomainAccount | None, Field(description="service account for the login tests; unset = no login tests")] = None
     kerberos: Annotated[Literal["auto", "required", "off"], Field(
@@ -99,6 +102,8 @@ class DomainParams(CheckParams):
     def _complete(self) -> "DomainParams":
         if self.account is not None and (not self.realm or not self.dc):
             raise ValueError("domain: the login tests need 'realm' and 'dc' besides 'account'")
+        if self.other_dcs and self.account is None:
+            raise ValueError("domain: testing 'other_dcs' needs 'account'")
         if self.shares and self.account is None:
             raise ValueError("domain: opening 'shares' needs 'account'")
         return self

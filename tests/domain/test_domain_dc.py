@@ -30,6 +30,9 @@ CASES = {
     "missing_share": settings(shares=[MISSING]),
     # 127.0.0.2 is on the namespace's loopback too, but the DC listens only on 127.0.0.1.
     "kdc_unreachable": settings(dc="127.0.0.2", shares=[]),
+    # Every DC tested: one of two answering is redundancy lost, none answering is down.
+    "one_of_two_dcs_down": settings(other_dcs=["127.0.0.2"], shares=[]),
+    "both_dcs_down": settings(dc="127.0.0.2", other_dcs=["127.0.0.3"], shares=[]),
     # Samba made itself a self-signed certificate at start: LDAPS works when not verified,
     # and StartTLS against the system's CA store must fail as untrusted.
     "ldaps_unverified": settings(ldap={"security": "ldaps", "verify_tls": False}, shares=[], kerberos="off"),
@@ -105,6 +108,24 @@ def test_kdc_unreachable(checked) -> None:
     assert states(results)[("domain.ldap", "127.0.0.2")] == "crit"
     assert summary(results, "domain.ldap").startswith("LDAP server 127.0.0.2:389 unreachable")
     assert states(results)[("domain.clock_skew", "127.0.0.2")] == "unknown"
+
+
+def test_one_dc_of_two_down_is_warn_naming_it(checked) -> None:
+    results = checked[0]["one_of_two_dcs_down"]
+    assert states(results)[("domain.kerberos", REALM)] == "warn"
+    assert summary(results, "domain.kerberos") == (
+        f"Kerberos fails on 1 of 2 domain controllers (redundancy lost): 127.0.0.2: KDC unreachable: no answer from "
+        f"127.0.0.2 for realm {REALM}; works on 127.0.0.1")
+    assert states(results)[("domain.ldap", "127.0.0.1")] == "warn"
+    assert "127.0.0.2: LDAP server 127.0.0.2:389 unreachable" in summary(results, "domain.ldap")
+    assert states(results)[("domain.account", SVC_USER)] == "ok"  # read from the DC that answered
+
+
+def test_no_dc_answering_is_crit(checked) -> None:
+    results = checked[0]["both_dcs_down"]
+    assert states(results)[("domain.kerberos", REALM)] == "crit"
+    assert summary(results, "domain.kerberos").startswith("Kerberos fails on every domain controller: 127.0.0.2: ")
+    assert states(results)[("domain.ldap", "127.0.0.2")] == "crit"
 
 
 def test_clock_ten_minutes_off_is_crit(skewed) -> None:

@@ -353,3 +353,28 @@ def test_nltest_without_a_status_is_a_parse_error() -> None:
 
     with pytest.raises(ParseError, match="no connection status"):
         parse_nltest("标志: 30 HAS_IP\n此命令成功完成\n")
+
+
+def test_every_dc_login_verdicts() -> None:
+    """Kerberos against three DCs: all fine OK; some failing WARN naming them; all failing
+    the worst of their own states (CRIT for an answer, UNKNOWN when none could tell)."""
+    from collectors.domain.model import DcLoginRaw
+
+    ok = KinitRaw(0, "")
+    down = KinitRaw(1, "kinit: Cannot contact any KDC for realm 'EX.TEST' while getting initial credentials")
+    hung = KinitRaw(None, "", "timeout", 20)
+
+    def kerberos(first: KinitRaw, *others: KinitRaw) -> tuple[State, str]:
+        raw = DomainRaw("EX.TEST", "dc1", "svc", kerberos=first,
+                        other_dcs=tuple(DcLoginRaw(f"dc{i}", k, None) for i, k in enumerate(others, start=2)))
+        [r] = [r for r in evaluate(parse(raw), PARAMS, LOCAL, NOW) if r.check == "domain.kerberos"]
+        return r.state, r.summary
+
+    assert kerberos(ok, ok, ok) == (State.OK, "Kerberos works on all 3 domain controllers (dc1, dc2, dc3); "
+                                              "Kerberos ticket (TGT) for svc@EX.TEST from dc1")
+    state, text = kerberos(ok, down, hung)
+    assert state is State.WARN
+    assert text.startswith("Kerberos fails on 2 of 3 domain controllers (redundancy lost): dc2: KDC unreachable")
+    assert text.endswith("; works on dc1")
+    assert kerberos(down, down, hung)[0] is State.CRIT
+    assert kerberos(hung, hung)[0] is State.UNKNOWN
