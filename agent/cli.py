@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("collectors", help="list the check families found (built-in and plugins)")
 
-    for module in ("agent.ticketing.cli_args", "agent.reports.cli"):
+    for module in ("agent.ticketing.cli_args", "agent.reports.cli", "agent.run.enroll"):
         _add_optional_parser(module, sub)
     return parser
 
@@ -187,6 +187,10 @@ def dispatch(args: argparse.Namespace) -> int:
             from agent.reports.cli import main as report_main
 
             return report_main(args, ctx)
+        if args.command == "enroll":
+            from agent.run.enroll import main as enroll_main
+
+            return enroll_main(args, ctx)
     finally:
         ctx.close()
     raise AssertionError(f"unhandled command {args.command}")

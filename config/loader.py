@@ -8,6 +8,7 @@ closest known key as a suggestion ("did you mean 'interval_s'?").
 from __future__ import annotations
 
 import difflib
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,6 +193,35 @@ def load_settings(path: Path | None):
     from config.schema import Settings  # late: keeps `import config.loader` light
 
     if path is None:
-        return Settings()
+        return apply_central(Settings(), YamlDocument("(defaults)", {}, {}))
     doc = read_yaml(path)
-    return validate(Settings, doc).with_base_dir(path.resolve().parent)
+    return apply_central(validate(Settings, doc).with_base_dir(path.resolve().parent), doc)
+
+
+def apply_central(settings, doc: YamlDocument):
+    """An enrolled agent's settings with the collector's check settings applied
+    (config/central.py); anything else unchanged. A central document that does not
+    validate is logged and ignored: it never stops the agent."""
+    from config.fleet_state import FleetPaths
+
+    fleet = FleetPaths.under(settings.state_dir)
+    if not (settings.collector.url or fleet.enrolled()):
+        return settings
+    from config.central import merge_checks, read_central, warn_ignored_once
+
+    central = read_central(fleet.central_config)
+    if central is None:
+        return settings
+    data = dict(doc.data) if isinstance(doc.data, dict) else {}
+    local_checks = data.get("checks") if isinstance(data.get("checks"), dict) else {}
+    merged, ignored = merge_checks(central.checks, local_checks, central.local_overrides)
+    try:
+        result = type(settings).model_validate({**data, "checks": merged})
+    except ValidationError as exc:
+        problems = problems_from_validation(exc, type(settings), YamlDocument(str(fleet.central_config), merged, {}))
+        logging.getLogger(__name__).error(
+            "check settings from the collector ignored (this agent runs on its own file): %s",
+            "; ".join(f"{p.path}: {p.message}" for p in problems))
+        return settings
+    warn_ignored_once(ignored, central.local_overrides, fleet.ignored_note)
+    return result.with_base_dir(settings.base_dir)
