@@ -6,8 +6,15 @@ Checks (``CheckResult.check``) and items:
 - ``switch.uptime`` (""): sysUpTime; WARN for ``reboot_hold_s`` after a detected reboot.
 - ``switch.port`` (ifName): oper/admin status and changes since the last poll, uplinks
   down CRIT, error/discard rates and utilization from counter deltas.
+- ``switch.ports`` (""): how many ports are up, down and administratively down (never
+  alarmed: an admin-down port is a decision, not a fault).
 - ``switch.cpu`` / ``switch.memory`` / ``switch.temperature`` / ``switch.fan`` /
-  ``switch.psu`` (sensor name): from the device profile (collectors/snmp/profiles/).
+  ``switch.psu`` (sensor name): from the device profile (collectors/snmp/profiles/), or
+  from the standard MIBs (the ``generic`` profile) for a reading the profile cannot get.
+- ``switch.health`` (""): which of CPU, memory, temperature, fans and power supplies the
+  device gives, which it does not (named with the objects tried), sensors whose value
+  means "not supported", and objects the agent does not serve (sysUpTime.0, ifAdminStatus).
+  Never silent: a device that gives no reading says so here.
 """
 
 from __future__ import annotations
@@ -21,9 +28,9 @@ from typing import Any, ClassVar
 from collectors.base import CheckResult, CollectorIO, Metric, ParseError, State, threshold_state
 from collectors.snmp import ports as P
 from collectors.snmp.client import SnmpTimeout, open_client, set_site_limit
-from collectors.snmp.health import Health, read_health, text
+from collectors.snmp.health import Health, fallback_sections, read_health, text
 from collectors.snmp.pollstate import PollState
-from collectors.snmp.profiles import Profile, load_profiles, select
+from collectors.snmp.profiles import SECTIONS, Profile, load_profiles, select
 from config.checks.switch import SwitchParams
 
 SYS_DESCR = "1.3.6.1.2.1.1.1.0"      # SNMPv2-MIB::sysDescr.0
@@ -48,6 +55,8 @@ class SwitchPoll:
     profile: Profile | None = None
     tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     previous: Mapping[str, Any] | None = None
+    fallback: Profile | None = None         # the standard-MIB profile read where ``profile`` has nothing
+    fallback_for: tuple[str, ...] = ()      # the sections it was walked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,20 +73,24 @@ class SwitchModel:
     response_time_s: float | None = None
     sys_name: str = ""
     profile: str = ""
-    uptime_s: float | None = None
+    uptime_s: float | None = None           # None: the agent does not serve sysUpTime.0
     rebooted_now: bool = False
     last_reboot_at: float | None = None
     at: float = 0.0
     ports: tuple[Port, ...] = ()
     missing_uplinks: tuple[str, ...] = ()
     health: Health = Health()
+    missing_objects: tuple[str, ...] = ()   # MIB objects the agent does not serve, named for switch.health
 
 
-def _uptime(system: Mapping[str, Any]) -> int:
+def _uptime(system: Mapping[str, Any]) -> int | None:
+    """sysUpTime.0 in ticks, or None when the agent does not serve it (a partial agent still
+    gives every other reading); a value of the wrong type is a broken agent."""
     value = system.get(SYS_UPTIME)
+    if value is None:
+        return None
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ParseError(f"sysUpTime.0 is {type(value).__name__ if value is not None else 'missing'}, "
-                         f"not TimeTicks: not an SNMP agent we can read")
+        raise ParseError(f"sysUpTime.0 is {type(value).__name__}, not TimeTicks: not an SNMP agent we can read")
     return value
 
 
@@ -105,18 +118,25 @@ class SwitchCollector:
             profile = select(oid if isinstance(oid, str) else None, profiles, target.snmp_profile)
             uptime = _uptime(system)
             tables = await snmp.walk([*P.PORT_COLUMNS, *profile.columns()])
+            # Readings the profile could not get come from the standard MIBs: a second walk,
+            # only for devices that need it (a complete vendor profile costs nothing more).
+            fallback = profiles.get("generic")
+            sections = fallback_sections(profile, tables, fallback)
+            if sections and fallback is not None:
+                tables = {**tables, **await snmp.walk(
+                    [c for c in fallback.columns(sections) if c not in tables])}
         at = io.clock().timestamp()
         previous = state.load(target.name)
         state.save(target.name, P.next_state(previous, at, uptime, P.port_samples(tables)))
-        return SwitchPoll(at, target.uplinks, None, rtt, system, profile, tables, previous)
+        return SwitchPoll(at, target.uplinks, None, rtt, system, profile, tables, previous, fallback, sections)
 
     def parse(self, raw: SwitchPoll) -> SwitchModel:
         if raw.unreachable:
             return SwitchModel(unreachable=raw.unreachable, at=raw.at)
         uptime = _uptime(raw.system)
         prev = raw.previous or {}
-        rebooted = P.detect_reboot(raw.previous, raw.at, uptime)
-        last_reboot = raw.at - uptime / 100 if rebooted else prev.get("last_reboot_at")
+        rebooted = uptime is not None and P.detect_reboot(raw.previous, raw.at, uptime)
+        last_reboot = raw.at - uptime / 100 if rebooted and uptime is not None else prev.get("last_reboot_at")
         elapsed = raw.at - prev["at"] if isinstance(prev.get("at"), (int, float)) else 0.0
         prev_ports = prev.get("ports") if isinstance(prev.get("ports"), dict) else {}
         wanted = {u.lower() for u in raw.uplinks}
@@ -131,11 +151,12 @@ class SwitchCollector:
             was = before.get("o") if before and before.get("n") == sample.name else None
             ports.append(Port(sample, was if isinstance(was, int) else None, rates, bool(keys)))
         missing = tuple(u for u in raw.uplinks if u.lower() not in found)
-        health = read_health(raw.profile, raw.tables) if raw.profile else Health()
+        health = read_health(raw.profile, raw.tables, raw.fallback, raw.fallback_for) if raw.profile else Health()
+        objects = ([] if uptime is not None else ["SNMPv2-MIB::sysUpTime.0"]) + P.missing_columns(raw.tables)
         return SwitchModel(None, raw.response_time_s, text(raw.system.get(SYS_NAME)) or "",
-                           raw.profile.name if raw.profile else "", uptime / 100, rebooted,
-                           last_reboot if isinstance(last_reboot, (int, float)) else None, raw.at,
-                           tuple(ports), missing, health)
+                           raw.profile.name if raw.profile else "", uptime / 100 if uptime is not None else None,
+                           rebooted, last_reboot if isinstance(last_reboot, (int, float)) else None, raw.at,
+                           tuple(ports), missing, health, tuple(objects))
 
     def evaluate(self, model: SwitchModel, params: SwitchParams, target: Any, now: datetime) -> Iterable[CheckResult]:
         def result(check: str, item: str, state: State, summary: str, details: str = "",
@@ -151,11 +172,17 @@ class SwitchCollector:
                      f"answers SNMP in {rtt * 1000:.0f} ms (profile {model.profile})", notes,
                      (Metric("response_time_seconds", rtt, "seconds"),))
         yield from self._uptime(model, params, result)
+        yield self._port_counts(model, result)
         yield from self._ports(model, params, result)
         yield from self._health(model, params, result)
+        yield self._readable(model, params, result)
 
     def _uptime(self, model: SwitchModel, params: SwitchParams, result: Any) -> Iterable[CheckResult]:
-        uptime = model.uptime_s or 0.0
+        if model.uptime_s is None:
+            yield result("uptime", "", State.UNKNOWN, "not readable: the agent does not serve SNMPv2-MIB::sysUpTime.0",
+                         "no uptime, so no reboot detection; every other reading is still taken")
+            return
+        uptime = model.uptime_s
         metrics = (Metric("uptime_seconds", uptime, "seconds"),)
         recent = model.last_reboot_at is not None and model.at - model.last_reboot_at < params.reboot_hold_s
         if model.rebooted_now or recent:
@@ -164,22 +191,38 @@ class SwitchCollector:
         else:
             yield result("uptime", "", State.OK, f"up {_duration(uptime)}", metrics=metrics)
 
+    def _port_counts(self, model: SwitchModel, result: Any) -> CheckResult:
+        """Counts over every ifTable row (never ifNumber): up, down, administratively down."""
+        total = len(model.ports)
+        admin_down = sum(1 for p in model.ports if p.sample.admin == 2)
+        up = sum(1 for p in model.ports if p.sample.oper == 1)
+        down = total - up - admin_down
+        summary = f"{total} ports: {up} up, {down} down, {admin_down} administratively down (not alarmed)"
+        return result("ports", "", State.OK, summary, "counted from the ifTable rows",
+                      (Metric("ports_count", total, "count"), Metric("ports_up_count", up, "count"),
+                       Metric("ports_down_count", down, "count"),
+                       Metric("ports_admin_down_count", admin_down, "count")))
+
     def _ports(self, model: SwitchModel, params: SwitchParams, result: Any) -> Iterable[CheckResult]:
         for name in model.missing_uplinks:
             yield result("port", name, State.UNKNOWN, f"uplink {name} is not among the device's ports (ifName/ifDescr)")
         for port in model.ports:
             s = port.sample
-            if not port.uplink and (s.if_type not in params.port_types or s.admin != 1):
+            # admin None: the agent does not serve ifAdminStatus; its ports are still reported
+            if not port.uplink and (s.if_type not in params.port_types or s.admin not in (1, None)):
                 continue
             yield self._port(port, params, result)
 
     def _port(self, port: Port, params: SwitchParams, result: Any) -> CheckResult:
         s, r = port.sample, port.rates
-        oper = OPER_NAMES.get(s.oper or 0, f"status {s.oper}")
+        oper = OPER_NAMES.get(s.oper or 0, f"status {s.oper}") if s.oper is not None else "status not served"
         states, parts, metrics = [], [], []
         if s.admin != 1 and port.uplink:
             states.append(_STATES[params.uplink_down])
             parts.append("uplink administratively down")
+        elif s.oper is None:
+            states.append(State.UNKNOWN if port.uplink else State.OK)
+            parts.append("oper status not served (IF-MIB::ifOperStatus)")
         elif s.oper != 1:
             if port.uplink:
                 states.append(_STATES[params.uplink_down])
@@ -215,6 +258,11 @@ class SwitchCollector:
             states.append(st)
             if st is not State.OK:
                 parts.append(f"{label} {value:.2f}/s")
+        # Cumulative counters beside the rates: the report shows errors since the last inspection.
+        for pair, metric in (((2, 3), "port_errors_total"), ((4, 5), "port_discards_total")):
+            values = [s.counters[i] for i in pair if s.counters[i] is not None]
+            if values:
+                metrics.append(Metric(metric, float(sum(values)), "total"))  # type: ignore[arg-type]
         details = f"ifIndex {s.index}; ifDescr {s.descr}" + (f"; {r.note}" if r.note else "")
         return result("port", s.name, State.worst(states), ", ".join(parts), details, tuple(metrics))
 
@@ -246,6 +294,34 @@ class SwitchCollector:
             for name, f in _unique((f.name, f) for f in readings):
                 yield result(check, name, _STATES.get(f.state, State.UNKNOWN),
                              f"{'fan' if check == 'fan' else 'power supply'} {f.state}", f"status code {f.raw}")
+
+
+    def _readable(self, model: SwitchModel, params: SwitchParams, result: Any) -> CheckResult:
+        """switch.health: what the device gives and what it does not, never silent."""
+        h = model.health
+        have = [f"{_READING_NAMES[s]} {h.count(s)}" for s in SECTIONS if h.count(s)]
+        lacking = [_READING_NAMES[m.section] for m in h.missing]
+        parts = []
+        if lacking:
+            parts.append("not readable: " + ", ".join(lacking))
+        parts.append("reads " + (", ".join(have) if have else "nothing"))
+        if h.unreadable:
+            parts.append(f"{len(h.unreadable)} sensor(s) not supported")
+        details = [f"profile {model.profile}"]
+        details += [f"not readable: {_READING_NAMES[m.section]} (no reading from "
+                    f"{', '.join(m.tried) if m.tried else 'any object: the profile has none'})" for m in h.missing]
+        details += [f"{_READING_NAMES[s]} from the standard MIBs (the profile has none)" for s in h.from_fallback]
+        details += [f"not a reading: {u}" for u in h.unreadable]
+        details += [f"not served by the agent: {o}" for o in model.missing_objects]
+        states = [_STATES[params.not_readable] if h.missing else State.OK]
+        if model.missing_objects:
+            parts.append("agent lacks " + ", ".join(model.missing_objects))
+        metrics = tuple(Metric(f"{s}_readings_count", h.count(s), "count") for s in SECTIONS)
+        return result("health", "", State.worst(states), "; ".join(parts), "\n".join(details), metrics)
+
+
+_READING_NAMES = {"cpu": "CPU", "memory": "memory", "temperature": "temperature", "fans": "fans",
+                  "psus": "power supplies"}
 
 
 def _unique(pairs: Iterable[tuple[str, Any]]) -> Iterable[tuple[str, Any]]:

@@ -12,7 +12,8 @@ Usage (inside an ``async def fetch``)::
 
 Values are plain Python (see collectors/snmp/ber.py): int for INTEGER/Counter/Gauge/
 TimeTicks, bytes for OCTET STRING, dotted str for OBJECT IDENTIFIER and IpAddress, None
-for NULL. ``get`` leaves out OIDs the agent does not have (noSuchObject/noSuchInstance);
+for NULL. ``get`` leaves out OIDs the agent does not have (noSuchObject/noSuchInstance, or a
+noSuchName error naming one of them: that one is dropped and the rest asked again);
 ``walk`` returns every column asked for, empty when the agent has no rows. Only the
 columns asked for are walked (GETBULK, never past the column: no lexicographic mode),
 OIDs stay numeric (no MIB lookups).
@@ -226,6 +227,11 @@ class SnmpClient:
             status, index, varbinds = await self._request(ber.GET, part)
             if status == 1 and chunk > 1:  # tooBig: ask for fewer at a time
                 chunk = max(1, chunk // 2)
+                continue
+            if status == 2 and 1 <= index <= len(part):
+                # noSuchName: an SNMPv1-style agent refusing the whole GET for one absent
+                # object (a partial agent); leave that object out and ask for the rest.
+                del keys[i + index - 1]
                 continue
             if status != 0:
                 raise SnmpError(f"{self.name}: agent answered GET with "

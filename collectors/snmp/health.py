@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from collectors.snmp.profiles import Profile, Source
+from collectors.snmp.profiles import SECTIONS, Profile, Source
 
 Tables = Mapping[str, Mapping[str, object]]
 
@@ -45,6 +45,14 @@ class StatusReading:
 
 
 @dataclass(frozen=True, slots=True)
+class Missing:
+    """A reading the device does not give: which section and which objects were tried."""
+
+    section: str
+    tried: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Health:
     cpu: tuple[Reading, ...] = ()
     memory: tuple[MemoryReading, ...] = ()
@@ -52,6 +60,19 @@ class Health:
     fans: tuple[StatusReading, ...] = ()
     psus: tuple[StatusReading, ...] = ()
     notes: tuple[str, ...] = ()
+    # sensors that exist but whose value means "not supported" or whose status is unknown:
+    # named, never turned into a reading
+    unreadable: tuple[str, ...] = ()
+    missing: tuple[Missing, ...] = ()          # sections with no reading at all
+    from_fallback: tuple[str, ...] = ()        # sections read from the standard MIBs, not the profile
+
+    def count(self, section: str) -> int:
+        return len(getattr(self, section))
+
+
+# Values agents put where they have no reading (MIB "not supported" conventions and
+# unsigned/signed all-ones): never a CPU load, a temperature or a memory percentage.
+NOT_SUPPORTED = frozenset({-1, 65535, 2147483647, -2147483648, 4294967295})
 
 
 def text(value: object) -> str | None:
@@ -133,7 +154,8 @@ def _status(rows: _Rows, index: str) -> tuple[str | None, int | None]:
     return state, int(raw)
 
 
-def _readings(source: Source, tables: Tables, section: str, notes: list[str]) -> list[Reading]:
+def _readings(source: Source, tables: Tables, section: str, notes: list[str],
+              unreadable: list[str]) -> list[Reading]:
     rows = _Rows(source, tables, section, notes)
     out = []
     for index in rows.indexes(source.value or ""):
@@ -142,18 +164,27 @@ def _readings(source: Source, tables: Tables, section: str, notes: list[str]) ->
             continue
         if int(value) in source.ignore_values:
             continue
-        state, _ = _status(rows, index)
+        state, raw = _status(rows, index)
         if state == "absent":
+            continue
+        if int(value) in NOT_SUPPORTED or state == "unknown":
+            why = f"value {int(value)} means not supported" if int(value) in NOT_SUPPORTED else \
+                f"the device says its state is unknown (status {raw})"
+            unreadable.append(f"{section} {rows.name(index)}: {why}")
+            continue
+        scaled = _scaled(rows, index, value)
+        if section == "cpu" and not 0 <= scaled <= 100:
+            unreadable.append(f"cpu {rows.name(index)}: {scaled:g} is not a percentage")
             continue
         warn = rows.number(source.warn, index, "warn threshold")
         crit = rows.number(source.crit, index, "crit threshold")
-        out.append(Reading(rows.name(index), _scaled(rows, index, value),
-                           _scaled(rows, index, warn) if warn else None,
-                           _scaled(rows, index, crit) if crit else None, state))
+        out.append(Reading(rows.name(index), scaled,
+                           _scaled(rows, index, warn) if warn and int(warn) not in NOT_SUPPORTED else None,
+                           _scaled(rows, index, crit) if crit and int(crit) not in NOT_SUPPORTED else None, state))
     return out
 
 
-def _memory(source: Source, tables: Tables, notes: list[str]) -> list[MemoryReading]:
+def _memory(source: Source, tables: Tables, notes: list[str], unreadable: list[str]) -> list[MemoryReading]:
     rows = _Rows(source, tables, "memory", notes)
     key = source.percent or source.used or source.total or ""
     out = []
@@ -162,6 +193,9 @@ def _memory(source: Source, tables: Tables, notes: list[str]) -> list[MemoryRead
         if source.percent:
             pct = rows.number(source.percent, index, "percent")
             if pct is None or int(pct) in source.ignore_values:
+                continue
+            if int(pct) in NOT_SUPPORTED or not 0 <= pct <= 100:
+                unreadable.append(f"memory {name}: {int(pct)} is not a percentage (not supported)")
                 continue
             out.append(MemoryReading(name, pct))
             continue
@@ -179,13 +213,14 @@ def _memory(source: Source, tables: Tables, notes: list[str]) -> list[MemoryRead
         if used is None:
             used = total - free  # type: ignore[operator]
         if not total or total <= 0 or used < 0 or used > total:
-            notes.append(f"memory {name}: used {used:g} of total {total} is impossible; ignored")
+            unreadable.append(f"memory {name}: used {used:g} of total {total:g} is impossible (not supported?)")
             continue
         out.append(MemoryReading(name, 100.0 * used / total, used * factor, total * factor))
     return out
 
 
-def _statuses(source: Source, tables: Tables, section: str, notes: list[str]) -> list[StatusReading]:
+def _statuses(source: Source, tables: Tables, section: str, notes: list[str],
+              unreadable: list[str]) -> list[StatusReading]:
     rows = _Rows(source, tables, section, notes)
     out = []
     for index in rows.indexes(source.status or ""):
@@ -196,11 +231,64 @@ def _statuses(source: Source, tables: Tables, section: str, notes: list[str]) ->
     return out
 
 
-def read_health(profile: Profile, tables: Tables) -> Health:
+_SECTION_NAMES = {"cpu": "cpu", "memory": "memory", "temperature": "temperature", "fans": "fan", "psus": "psu"}
+
+
+def _key_column(source: Source) -> str:
+    return source.value or source.percent or source.used or source.total or source.status or ""
+
+
+def described(source: Source) -> str:
+    """How a "not readable" message names what was tried: the MIB object, else its OID."""
+    return source.object or _key_column(source)
+
+
+def _read_section(section: str, sources: tuple[Source, ...], tables: Tables, notes: list[str],
+                  unreadable: list[str]) -> list:
+    label = _SECTION_NAMES[section]
+    out: list = []
+    for source in sources:
+        if source.fallback and out:  # a fallback source is read only when those before it gave nothing
+            continue
+        if section in ("cpu", "temperature"):
+            out += _readings(source, tables, label, notes, unreadable)
+        elif section == "memory":
+            out += _memory(source, tables, notes, unreadable)
+        else:
+            out += _statuses(source, tables, label, notes, unreadable)
+    return out
+
+
+def fallback_sections(profile: Profile, tables: Tables, fallback: Profile | None) -> tuple[str, ...]:
+    """Sections the profile gave no reading for and that ``fallback`` (the standard MIBs) reads differently."""
+    if fallback is None:
+        return ()
+    health = read_health(profile, tables)
+    return tuple(m.section for m in health.missing
+                 if fallback.sources(m.section) and fallback.sources(m.section) != profile.sources(m.section))
+
+
+def read_health(profile: Profile, tables: Tables, fallback: Profile | None = None,
+                fallback_for: tuple[str, ...] = ()) -> Health:
+    """Readings per section from the profile's sources; a section in ``fallback_for`` that the
+    profile cannot read comes from ``fallback``'s sources (the standard MIBs) instead."""
     notes: list[str] = []
-    cpu = [r for s in profile.sources("cpu") for r in _readings(s, tables, "cpu", notes)]
-    temps = [r for s in profile.sources("temperature") for r in _readings(s, tables, "temperature", notes)]
-    memory = [m for s in profile.sources("memory") for m in _memory(s, tables, notes)]
-    fans = [f for s in profile.sources("fans") for f in _statuses(s, tables, "fan", notes)]
-    psus = [p for s in profile.sources("psus") for p in _statuses(s, tables, "psu", notes)]
-    return Health(tuple(cpu), tuple(memory), tuple(temps), tuple(fans), tuple(psus), tuple(notes))
+    unreadable: list[str] = []
+    got: dict[str, list] = {}
+    missing: list[Missing] = []
+    used_fallback: list[str] = []
+    for section in SECTIONS:
+        sources = profile.sources(section)
+        readings = _read_section(section, sources, tables, notes, unreadable)
+        tried = [described(s) for s in sources]
+        if not readings and fallback is not None and section in fallback_for:
+            extra = fallback.sources(section)
+            readings = _read_section(section, extra, tables, notes, unreadable)
+            tried += [described(s) for s in extra if described(s) not in tried]
+            if readings:
+                used_fallback.append(section)
+        if not readings:
+            missing.append(Missing(section, tuple(tried)))
+        got[section] = readings
+    return Health(tuple(got["cpu"]), tuple(got["memory"]), tuple(got["temperature"]), tuple(got["fans"]),
+                  tuple(got["psus"]), tuple(notes), tuple(unreadable), tuple(missing), tuple(used_fallback))

@@ -57,10 +57,36 @@ class PortSample:
     counters: tuple[int | None, ...]  # in_oct, out_oct, in_err, out_err, in_disc, out_disc
 
 
+# A port is a row of ifTable/ifXTable (never ifNumber, which agents get wrong): any of these
+# columns having the row is enough, so an agent without ifOperStatus still lists its ports.
+_ROW_COLUMNS = (IF_OPER, IF_ADMIN, IF_DESCR, IF_TYPE, IF_NAME)
+# Objects whose absence changes what the check can say, with the MIB name used in messages.
+NAMED_COLUMNS = {IF_ADMIN: "IF-MIB::ifAdminStatus", IF_OPER: "IF-MIB::ifOperStatus", IF_DESCR: "IF-MIB::ifDescr",
+                 IF_TYPE: "IF-MIB::ifType", IF_IN_ERRORS: "IF-MIB::ifInErrors", IF_IN_DISCARDS: "IF-MIB::ifInDiscards",
+                 IF_IN_OCTETS: "IF-MIB::ifInOctets"}
+
+
+def _row_indexes(tables: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    seen: dict[str, None] = {}
+    for col in _ROW_COLUMNS:
+        for index in tables.get(col, {}):
+            seen.setdefault(index, None)
+    if len(seen) > len(tables.get(IF_OPER, {})):  # rows merged from several columns: keep ifIndex order
+        return sorted(seen, key=lambda i: tuple(int(p) for p in i.split(".") if p.isdigit()))
+    return list(seen)
+
+
+def missing_columns(tables: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """MIB names of the port columns the agent serves no row of, when it has ports at all."""
+    if not _row_indexes(tables):
+        return []
+    return [name for col, name in NAMED_COLUMNS.items() if not tables.get(col)]
+
+
 def port_samples(tables: Mapping[str, Mapping[str, Any]]) -> list[PortSample]:
     oper = tables.get(IF_OPER, {})
     out = []
-    for index in oper:
+    for index in _row_indexes(tables):
         hc_in, hc_out = _int(tables.get(IF_HC_IN_OCTETS, {}), index), _int(tables.get(IF_HC_OUT_OCTETS, {}), index)
         hc = hc_in is not None and hc_out is not None
         in_oct = hc_in if hc else _int(tables.get(IF_IN_OCTETS, {}), index)
@@ -99,10 +125,11 @@ def detect_reboot(previous: Mapping[str, Any] | None, at: float, uptime_ticks: i
     return uptime_ticks < elapsed * 100 - tolerance or uptime_ticks < previous["uptime"]
 
 
-def next_state(previous: Mapping[str, Any] | None, at: float, uptime_ticks: int,
+def next_state(previous: Mapping[str, Any] | None, at: float, uptime_ticks: int | None,
                samples: list[PortSample]) -> dict[str, Any]:
-    rebooted = detect_reboot(previous, at, uptime_ticks)
-    last_reboot = at - uptime_ticks / 100 if rebooted else (previous or {}).get("last_reboot_at")
+    rebooted = uptime_ticks is not None and detect_reboot(previous, at, uptime_ticks)
+    last_reboot = at - uptime_ticks / 100 if rebooted and uptime_ticks is not None \
+        else (previous or {}).get("last_reboot_at")
     return {"at": at, "uptime": uptime_ticks, "last_reboot_at": last_reboot,
             "ports": {p.index: {"n": p.name, "o": p.oper, "hc": p.hc, "c": list(p.counters)} for p in samples}}
 

@@ -77,6 +77,8 @@ class Source(Strict):
     where: tuple[Where, ...] = ()
     index_prefix: str | None = None  # keep rows whose index starts with this ("4." = Juniper fans)
     ignore_values: tuple[int, ...] = ()  # values that mean "no such sensor here" (H3C: 65535)
+    fallback: bool = False         # read only when the sources before it in the section gave no reading
+    object: str = ""               # MIB name of the key column, for "not readable" messages
 
     @field_validator("name", "descr", "value", "percent", "used", "free", "total", "units", "sensor_scale", "precision",
                      "warn", "crit", "status")
@@ -105,10 +107,10 @@ class Profile(Strict):
     def sources(self, section: str) -> tuple[Source, ...]:
         return getattr(self, section) or ()
 
-    def columns(self) -> list[str]:
-        """Every column this profile walks, each once, in a stable order."""
+    def columns(self, sections: Iterable[str] = SECTIONS) -> list[str]:
+        """Every column this profile walks (for ``sections``), each once, in a stable order."""
         seen: dict[str, None] = {}
-        for section in SECTIONS:
+        for section in sections:
             for source in self.sources(section):
                 for col in source.columns():
                     seen.setdefault(col, None)

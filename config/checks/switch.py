@@ -35,6 +35,9 @@ class SwitchParams(CheckParams):
     response_time_s: WarnCrit = Field(WarnCrit(warn=1.0, crit=3.0), description="first answer's round trip, seconds")
     reboot_hold_s: Annotated[float, Field(ge=0, description=(
         "how long after a detected reboot switch.uptime stays WARN (so a finding can open)"))] = 3600
+    not_readable: Annotated[Literal["ok", "warn", "unknown"], Field(description=(
+        "state of switch.health when the device gives no CPU, memory, temperature, fan or power-supply "
+        "reading (ok for fanless gear you accept as it is)"))] = "unknown"
     cpu_percent: WarnCrit = Field(WarnCrit(warn=80, crit=95), description="CPU load, percent")
     memory_percent: WarnCrit = Field(WarnCrit(warn=85, crit=95), description="memory used, percent")
     temperature_c: WarnCrit = Field(WarnCrit(warn=70, crit=85), description=(

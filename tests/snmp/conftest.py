@@ -33,6 +33,14 @@ _T1 = dict(_BASE)
 _T1[3] = (_BASE[3][0] + 1_000_000, _BASE[3][1] + 1_000_000, 10 + 600, 20, 5, 5)        # 2 errors/s over 300 s
 _T1[4] = (_BASE[4][0] + 33_750_000_000, _BASE[4][1] + 3_750_000_000, 10, 20, 5, 5)    # in 900 Mbit/s = 90 %
 _T1[5] = (_BASE[5][0] - 1_000, _BASE[5][1] + 1_000, 10, 20, 5, 5)                      # 64-bit counter went back
+
+
+def without(fixture: str, *prefixes: str) -> str:
+    """A real recording from data/ with some objects taken out: a partial agent (hand-made from it)."""
+    lines = (DATA / f"{fixture}.snmprec").read_text(encoding="latin-1").splitlines(keepends=True)
+    return "".join(line for line in lines if not line.startswith(prefixes))
+
+
 SYNTH = {
     "synth/t0": synth.switch(ports=8, uptime_ticks=100_000_000, counters=_BASE),
     "synth/t1": synth.switch(ports=8, uptime_ticks=100_030_000, counters=_T1, oper={1: 2, 2: 2}, fan_state=6),
@@ -40,6 +48,10 @@ SYNTH = {
     "synth/wrap0": synth.switch(ports=2, uptime_ticks=2**32 - 10_000),
     "synth/wrap1": synth.switch(ports=2, uptime_ticks=20_000),
     "synth/rates": synth.switch(ports=2, rates={1: (125_000.0, 250_000.0, 5.0)}),
+    # the c3560 recording without sysUpTime.0 and without ifAdminStatus (agents seen doing either)
+    "synth/partial": without("cisco-c3560", "1.3.6.1.2.1.1.3.0|", "1.3.6.1.2.1.2.2.1.7."),
+    # values that mean "not supported": CPU 2147483647, a temperature sensor reading 65535
+    "synth/unsupported": synth.switch(ports=2, cpu=2147483647, temperature=65535),
 }
 
 

@@ -42,9 +42,11 @@ def parse_request(data: bytes) -> tuple[bytes, int, int, int, list[bytes]]:
     return community, pdu, rid, reps, oids
 
 
-def response(community: bytes, rid: int, varbinds: list[tuple[bytes, int, bytes]], status: int = 0) -> bytes:
+def response(community: bytes, rid: int, varbinds: list[tuple[bytes, int, bytes]], status: int = 0,
+             index: int | None = None) -> bytes:
     vbs = b"".join(ber.tlv(0x30, ber.tlv(0x06, oid) + ber.tlv(tag, content)) for oid, tag, content in varbinds)
-    body = ber.encode_int(rid) + ber.encode_int(status) + ber.encode_int(1 if status else 0) + ber.tlv(0x30, vbs)
+    index = index if index is not None else (1 if status else 0)
+    body = ber.encode_int(rid) + ber.encode_int(status) + ber.encode_int(index) + ber.tlv(0x30, vbs)
     return ber.tlv(0x30, ber.encode_int(1) + ber.tlv(0x04, community) + ber.tlv(ber.RESPONSE, body))
 
 
@@ -87,6 +89,11 @@ class HostileAgent:
             return None
         if mode == "garbage":
             return random.Random(rid).randbytes(60)
+        if pdu == ber.GET and mode == "nosuchname":  # SNMPv1 habit: one absent object fails the whole GET
+            names = [ber.decode_oid(o) for o in oids]
+            if "1.3.6.1.2.1.1.3.0" in names:
+                return response(community, rid, [(o, 0x05, b"") for o in oids], status=2,
+                                index=names.index("1.3.6.1.2.1.1.3.0") + 1)
         if pdu == ber.GET:
             vbs = []
             for oid in oids:

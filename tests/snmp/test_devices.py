@@ -19,6 +19,7 @@ class Expect:
     counts: dict[str, int]
     values: dict[tuple[str, str], str] = field(default_factory=dict)  # (check, item) -> summary substring
     problems: dict[tuple[str, str], State] = field(default_factory=dict)  # every non-OK result
+    health: str = "not readable: nothing"  # the switch.health summary: what it reads, what it cannot
 
 
 CASES = {
@@ -28,7 +29,8 @@ CASES = {
                           {("switch.cpu", "CPU 1"): "CPU 28%", ("switch.memory", "Processor"): "29% used",
                            ("switch.fan", "Switch#1, Fan#1"): "fan ok"},
                           # ciscoEnvMonTemperatureState = 2 (warning) in the recording
-                          {("switch.temperature", "SW#1, Sensor#1, YELLOW"): State.WARN}),
+                          {("switch.temperature", "SW#1, Sensor#1, YELLOW"): State.WARN},
+                          "reads CPU 1, memory 3, temperature 1, fans 1, power supplies 1"),
     "cisco-n5000": Expect("cisco-nxos",
                           {"switch.port": 32, "switch.cpu": 1, "switch.memory": 1, "switch.temperature": 16,
                            "switch.fan": 6, "switch.psu": 4},
@@ -36,33 +38,47 @@ CASES = {
                            ("switch.temperature", "Module-1, Outlet"): "40.0 °C",
                            ("switch.psu", "PowerSupply-1"): "power supply ok"},
                           # entSensorValue 759 with precision 1: above the configured 70 °C warning
-                          {("switch.temperature", "temperature 25885"): State.WARN}),
+                          {("switch.temperature", "temperature 25885"): State.WARN},
+                          "reads CPU 1, memory 1, temperature 16, fans 6, power supplies 4"),
     "h3c-comware7": Expect("h3c-comware",
                            {"switch.port": 83, "switch.cpu": 15, "switch.memory": 18, "switch.temperature": 70,
                             "switch.fan": 2, "switch.psu": 12},
                            {("switch.cpu", "Board 0"): "CPU 24%", ("switch.memory", "Master Board 4"): "15% used",
-                            ("switch.temperature", "Board 0"): "37.0 °C", ("switch.fan", "Fan 16"): "fan ok"}),
+                            ("switch.temperature", "Board 0"): "37.0 °C", ("switch.fan", "Fan 16"): "fan ok"},
+                           health="reads CPU 15, memory 18, temperature 70, fans 2, power supplies 12"),
     "h3c-e528": Expect("h3c-comware",  # old firmware: H3C-ENTITY-EXT-MIB under 2011.10
                        {"switch.port": 28, "switch.cpu": 1, "switch.memory": 1, "switch.temperature": 2},
                        {("switch.cpu", "Level 1 Virtual Module #1"): "CPU 49%",
-                        ("switch.memory", "Level 1 Virtual Module #1"): "53% used"}),
+                        ("switch.memory", "Level 1 Virtual Module #1"): "53% used"},
+                       # the recording has no fan or supply table, and no ENTITY-STATE-MIB either
+                       {("switch.health", ""): State.UNKNOWN},
+                       "not readable: fans, power supplies; reads CPU 1, memory 1, temperature 2"),
     "huawei-s5720": Expect("huawei-vrp",
                            {"switch.port": 33, "switch.cpu": 1, "switch.memory": 1, "switch.temperature": 1,
-                            "switch.fan": 1},
+                            "switch.fan": 1, "switch.psu": 2},
                            {("switch.cpu", "MPU Board 0"): "CPU 38%", ("switch.temperature", "MPU Board 0"): "42.0 °C",
-                            ("switch.memory", "MPU Board 0"): "7% used"}),
+                            ("switch.memory", "MPU Board 0"): "7% used",
+                            # no hwPwrStatusTable: the "POWER Card" modules with hwEntityOperStatus
+                            ("switch.psu", "POWER Card 0/5"): "power supply ok"},
+                           health="reads CPU 1, memory 1, temperature 1, fans 1, power supplies 2"),
     "huawei-s12704": Expect("huawei-vrp",
                             {"switch.port": 45, "switch.cpu": 7, "switch.memory": 7, "switch.temperature": 7,
-                             "switch.fan": 4},
-                            {("switch.cpu", "MPU Board 5"): "CPU 41%", ("switch.fan", "Fan 30.1"): "fan ok"}),
+                             "switch.fan": 4, "switch.psu": 2},
+                            {("switch.cpu", "MPU Board 5"): "CPU 41%", ("switch.fan", "Fan 30.1"): "fan ok",
+                             # no hwPwrStatusTable: ENTITY-MIB's two powerSupply entities, hwEntityOperStatus
+                             ("switch.psu", "PWR1"): "power supply ok", ("switch.psu", "PWR2"): "power supply ok"},
+                            health="reads CPU 7, memory 7, temperature 7, fans 4, power supplies 2"),
     "ruijie-s5750": Expect("ruijie",  # the recording's only temperature row reads 0 ("number 1:invalid")
                            {"switch.port": 24, "switch.cpu": 1, "switch.memory": 1},
-                           {("switch.cpu", "CPU 0"): "CPU 37%", ("switch.memory", "memory"): "50% used"}),
+                           {("switch.cpu", "CPU 0"): "CPU 37%", ("switch.memory", "memory"): "50% used"},
+                           {("switch.health", ""): State.UNKNOWN},
+                           "not readable: temperature, fans, power supplies; reads CPU 1, memory 1"),
     "juniper-mx960": Expect("juniper",
                             {"switch.port": 65, "switch.cpu": 2, "switch.memory": 2, "switch.temperature": 39,
                              "switch.fan": 26, "switch.psu": 4},
                             {("switch.cpu", "Routing Engine 0"): "CPU 18%",
-                             ("switch.memory", "Routing Engine 0"): "12% used", ("switch.psu", "PEM 0"): "ok"}),
+                             ("switch.memory", "Routing Engine 0"): "12% used", ("switch.psu", "PEM 0"): "ok"},
+                            health="reads CPU 2, memory 2, temperature 39, fans 26, power supplies 4"),
     "arista-7150s": Expect("arista",
                            {"switch.port": 54, "switch.cpu": 3, "switch.memory": 1, "switch.temperature": 17,
                             "switch.fan": 6, "switch.psu": 2},
@@ -71,7 +87,8 @@ CASES = {
                            # entPhySensorOperStatus = unavailable(2) for every fan sensor in the recording
                            {("switch.fan", f"{tray} Fan 1 Sensor 1"): State.UNKNOWN
                             for tray in ("Fan Tray 1", "Fan Tray 2", "Fan Tray 3", "Fan Tray 4",
-                                         "PowerSupply1", "PowerSupply2")}),
+                                         "PowerSupply1", "PowerSupply2")},
+                           "reads CPU 3, memory 1, temperature 17, fans 6, power supplies 2"),
 }
 
 
@@ -87,5 +104,6 @@ def test_profile_against_recording(snmpsim, poll, community: str) -> None:
     assert counts["switch.uptime"] == 1
     for key, text in expect.values.items():
         assert text in got[key].summary, (key, got[key].summary)
+    assert got[("switch.health", "")].summary == expect.health
     problems = {r.key()[1:]: r.state for r in results if r.state is not State.OK}
     assert problems == {(c, i): s for (c, i), s in expect.problems.items()}

@@ -33,6 +33,7 @@ CASES = [
     ("loop", ("switch", State.UNKNOWN), "non-increasing OID"),
     ("endless", ("switch", State.UNKNOWN), "more than 50 rows"),
     ("toobig", ("switch.reachability", State.OK), "answers SNMP"),  # asks again for fewer varbinds
+    ("nosuchname", ("switch.reachability", State.OK), "answers SNMP"),  # GET again without sysUpTime.0
 ]
 
 
@@ -44,6 +45,16 @@ def test_broken_replies(hostile, poll, mode: str, expected: tuple[str, State], w
     assert (first.check, first.state) == expected
     assert words in first.summary
     assert all(SECRET not in f"{r.summary} {r.details}" for r in results)
+
+
+def test_nosuchname_agent_still_gives_the_rest(hostile, poll) -> None:
+    """An agent that fails a GET with noSuchName for sysUpTime.0: the object is named, the rest read."""
+    got = {(r.check, r.item): r for r in poll(device(hostile.port, f"nosuchname-{SECRET}", timeout_s=0.3))}
+    assert got[("switch.uptime", "")].state is State.UNKNOWN
+    assert "SNMPv2-MIB::sysUpTime.0" in got[("switch.uptime", "")].summary
+    health = got[("switch.health", "")]
+    assert health.summary.startswith("not readable: CPU, memory, temperature, fans, power supplies; reads nothing")
+    assert "not served by the agent: SNMPv2-MIB::sysUpTime.0" in health.details
 
 
 def test_silent_device_can_be_unknown_instead(hostile, poll) -> None:
