@@ -103,6 +103,12 @@ class _Rows:
                 continue
             if all(self._matches(w.column, w.equals, index) for w in src.where):
                 out.append(index)
+        if src.contained_in:
+            parents = {str(self.tables.get(src.contained_in, {}).get(i)) for i in out}
+            out = [i for i in out if i not in parents]
+        if src.index_containers:
+            stems = [_stem(i) for i in out]
+            out = [i for i, stem in zip(out, stems) if not any(o.startswith(stem + ".") for o in stems)]
         return out
 
     def _matches(self, column: str, equals: tuple[int | str, ...], index: str) -> bool:
@@ -128,6 +134,14 @@ class _Rows:
         if not label and src.descr:
             label = text(self.tables.get(src.descr, {}).get(index))
         return label or f"{src.label or self.section} {index}".strip()
+
+
+def _stem(index: str) -> str:
+    """An index without its trailing zero levels: "4.1.0.0" -> "4.1" (Juniper container indexes)."""
+    parts = index.split(".")
+    while len(parts) > 1 and parts[-1] == "0":
+        parts.pop()
+    return ".".join(parts)
 
 
 def _scaled(rows: _Rows, index: str, value: float) -> float:

@@ -77,18 +77,23 @@ class Source(Strict):
     where: tuple[Where, ...] = ()
     index_prefix: str | None = None  # keep rows whose index starts with this ("4." = Juniper fans)
     ignore_values: tuple[int, ...] = ()  # values that mean "no such sensor here" (H3C: 65535)
+    # Containers are not sensors: a fan tray holding fans is not a fan. ``contained_in`` names
+    # ENTITY-MIB::entPhysicalContainedIn (rows another kept row sits in are dropped);
+    # ``index_containers`` does the same by index (Juniper: 4.1.0.0 holds 4.1.1.0 ... 4.1.12.0).
+    contained_in: Oid | None = None
+    index_containers: bool = False
     fallback: bool = False         # read only when the sources before it in the section gave no reading
     object: str = ""               # MIB name of the key column, for "not readable" messages
 
     @field_validator("name", "descr", "value", "percent", "used", "free", "total", "units", "sensor_scale", "precision",
-                     "warn", "crit", "status")
+                     "warn", "crit", "status", "contained_in")
     @classmethod
     def _oids(cls, v: str | None) -> str | None:
         return _oid(v)
 
     def columns(self) -> list[str]:
         cols = [self.name, self.descr, self.value, self.percent, self.used, self.free, self.total, self.units,
-                self.sensor_scale, self.precision, self.warn, self.crit, self.status]
+                self.sensor_scale, self.precision, self.warn, self.crit, self.status, self.contained_in]
         cols.extend(w.column for w in self.where)
         return [c for c in cols if c]
 

@@ -172,3 +172,54 @@ def test_response_time_thresholds(rtt: float, state: State) -> None:
     model = SwitchModel(None, rtt, uptime_s=1e6, at=1e7)
     results = list(SwitchCollector().evaluate(model, SwitchParams(), dev, datetime(2026, 1, 1, tzinfo=timezone.utc)))
     assert results[0].check == "switch.reachability" and results[0].state is state
+
+
+ENT_NAME, ENT_CLASS, ENT_IN = "1.3.6.1.2.1.47.1.1.1.1.7", "1.3.6.1.2.1.47.1.1.1.1.5", "1.3.6.1.2.1.47.1.1.1.1.4"
+ENT_OPER = "1.3.6.1.2.1.131.1.1.1.3"  # ENTITY-STATE-MIB::entStateOper
+SENSOR = "1.3.6.1.2.1.99.1.1.1"       # ENTITY-SENSOR-MIB::entPhySensorEntry
+
+
+def test_fan_tray_holding_fans_is_not_a_fan() -> None:
+    tables = {ENT_NAME: {"1": b"Fan Tray 1", "2": b"Fan 1/1", "3": b"Fan 1/2", "4": b"PSU fan"},
+              ENT_CLASS: {"1": 7, "2": 7, "3": 7, "4": 7},
+              ENT_IN: {"1": 0, "2": 1, "3": 1, "4": 0},
+              ENT_OPER: {"1": 3, "2": 3, "3": 2, "4": 3}}
+    health = read_health(load_profiles()["generic"], tables)
+    assert [(f.name, f.state) for f in health.fans] == [("Fan 1/1", "ok"), ("Fan 1/2", "crit"), ("PSU fan", "ok")]
+
+
+def test_entity_sensor_scale_precision_and_status() -> None:
+    tables = {ENT_NAME: {"10": b"Inlet", "11": b"Board", "12": b"Missing"},
+              f"{SENSOR}.1": {"10": 8, "11": 8, "12": 8},        # entPhySensorType celsius
+              f"{SENSOR}.2": {"10": 9, "11": 9, "12": 9},        # entPhySensorScale units
+              f"{SENSOR}.3": {"10": 1, "11": 0, "12": 0},        # entPhySensorPrecision
+              f"{SENSOR}.4": {"10": 455, "11": 38, "12": 0},     # entPhySensorValue
+              f"{SENSOR}.5": {"10": 1, "11": 1, "12": 2}}        # entPhySensorOperStatus: 2 unavailable
+    health = read_health(load_profiles()["generic"], tables)
+    assert [(t.name, t.value) for t in health.temperature] == [("Inlet", 45.5), ("Board", 38.0)]
+    assert health.unreadable == ("temperature Missing: the device says its state is unknown (status 2)",)
+
+
+def test_standard_mibs_read_what_the_vendor_profile_cannot() -> None:
+    profiles = load_profiles()
+    tables = {"1.3.6.1.2.1.25.3.3.1.2": {"768": 97},                     # hrProcessorLoad only
+              "1.3.6.1.2.1.25.2.3.1.2": {"1": "1.3.6.1.2.1.25.2.1.2"},   # hrStorageRam
+              "1.3.6.1.2.1.25.2.3.1.3": {"1": b"RAM"}, "1.3.6.1.2.1.25.2.3.1.4": {"1": 1024},
+              "1.3.6.1.2.1.25.2.3.1.5": {"1": 1000}, "1.3.6.1.2.1.25.2.3.1.6": {"1": 880}}
+    alone = read_health(profiles["cisco-ios"], tables)
+    assert alone.cpu == () and [m.section for m in alone.missing] == ["cpu", "memory", "temperature", "fans", "psus"]
+    health = read_health(profiles["cisco-ios"], tables, profiles["generic"], ("cpu", "memory"))
+    assert [(c.name, c.value) for c in health.cpu] == [("CPU 768", 97.0)]
+    assert [(m.name, m.used_percent, m.total_bytes) for m in health.memory] == [("RAM", 88.0, 1024_000.0)]
+    assert health.from_fallback == ("cpu", "memory")
+    assert [m.section for m in health.missing] == ["temperature", "fans", "psus"]
+    assert "CISCO-PROCESS" not in " ".join(health.missing[0].tried)  # OIDs or object names, never guessed
+
+
+@pytest.mark.parametrize("value", [-1, 65535, 2147483647, 4294967295])
+def test_not_supported_markers_are_never_readings(value: int) -> None:
+    tables = {"1.3.6.1.4.1.9.9.109.1.1.1.1.8": {"1": value},      # cpmCPUTotal5minRev
+              "1.3.6.1.4.1.9.9.13.1.3.1.3": {"7": value}}         # ciscoEnvMonTemperatureStatusValue
+    health = read_health(load_profiles()["cisco-ios"], tables)
+    assert health.cpu == () and health.temperature == ()
+    assert len(health.unreadable) == 2 and all("means not supported" in u for u in health.unreadable)
