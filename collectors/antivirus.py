@@ -109,13 +109,14 @@ def product_key(name: str) -> str:
 # seen by Get-MpComputerStatus and by Security Center) the earlier source wins.
 SOURCES: Mapping[tuple[str, str], tuple[str, ...]] = {
     ("windows", "client"): ("defender", "security_center", "windows_third_party"),
-    ("windows", "server"): ("defender", "windows_third_party"),
+    ("windows", "server"): ("defender", "windows_third_party", "windows_known_av"),
     ("linux", ""): ("clamav", "linux_third_party"),
 }
 SOURCE_MODULES: Mapping[str, str] = {
     "security_center": "collectors.platforms.windows.security_center",
     "defender": "collectors.platforms.windows.defender",
     "windows_third_party": "collectors.platforms.windows.av_third_party",
+    "windows_known_av": "collectors.platforms.windows.av_known",
     "clamav": "collectors.platforms.linux.clamav",
     "linux_third_party": "collectors.platforms.linux.av_third_party",
 }
@@ -216,6 +217,7 @@ class AntivirusCollector:
                    metrics: tuple[Metric, ...] = ()) -> CheckResult:
             return CheckResult(f"antivirus.{check}", target.name, item, state, summary, details, metrics, now)
 
+        sev = params.severities
         for error in model.errors:
             yield result("source", error.source, State.UNKNOWN, error.reason)
 
@@ -230,12 +232,12 @@ class AntivirusCollector:
             yield result("present", "", State.UNKNOWN,
                          f"no antivirus product found, but {len(model.errors)} data source(s) could not be read")
         else:
-            state = State.CRIT if params.require_product else State.OK
+            state = State.parse(sev.no_product) if params.require_product else State.OK
             yield result("present", "", state, f"no antivirus product found (looked in: {', '.join(model.sources)})")
 
         count = Metric("active_products_count", len(active), "count")
         if len(active) > params.max_active_products:
-            yield result("policy", "", State.parse(params.policy_state),
+            yield result("policy", "", State.parse(sev.too_many_products),
                          f"{len(active)} active antivirus products ({_names(active)}); at most "
                          f"{params.max_active_products} allowed", metrics=(count,))
         else:
@@ -243,25 +245,39 @@ class AntivirusCollector:
 
         for product in products:
             others = [p for p in active if p is not product]
-            yield from self._product(product, others, params, now, result)
+            stopped = [p for p in products if p is not product and p not in active]
+            yield from self._product(product, others, stopped, params, now, result)
 
-    def _product(self, p: AvProduct, others: list[AvProduct], params: AntivirusParams, now: datetime,
-                 result: Any) -> Iterable[CheckResult]:
+    def _product(self, p: AvProduct, others: list[AvProduct], stopped: list[AvProduct], params: AntivirusParams,
+                 now: datetime, result: Any) -> Iterable[CheckResult]:
+        sev = params.severities
         mode = p.mode or p.state.value
         if p.state is ProductState.ON:
             state, summary = State.OK, f"enabled ({mode})"
         elif p.state is ProductState.UNKNOWN:
             state, summary = State.UNKNOWN, f"state not known ({mode})"
         elif others:
-            # Standing down for another active product is how coexistence is meant to work.
-            yield result("status", p.name, State.OK, f"{mode}; {_names(others)} is active", p.details)
+            # Not the primary engine (Defender passive / EDR block / SxS passive / not running
+            # beside another product): information only. Protection is judged from the
+            # primary product's own results; this one's scan and signature ages mean nothing.
+            yield result("status", p.name, State.OK,
+                         f"{mode}: not the primary antivirus; protection is judged from {_names(others)}", p.details)
             return
         elif p.state is ProductState.PASSIVE and p.fallback_active:
             state, summary = State.OK, f"{mode} with real-time protection on; no other antivirus is active"
+        elif p.state is ProductState.PASSIVE and stopped:
+            state, summary = (State.parse(sev.not_protecting),
+                              f"{mode}, and {_names(stopped)} is not running: nothing protects this computer")
         elif p.state is ProductState.PASSIVE:
-            state, summary = State.CRIT, f"{mode} and no other antivirus is active"
+            state, summary = (State.parse(sev.passive_without_primary),
+                              f"{mode}: Defender stands down for another product, but none was found running "
+                              "(name it under checks.antivirus.third_party, or check that it runs)")
+        elif stopped:
+            state, summary = (State.parse(sev.not_protecting),
+                              f"{mode}: not protecting, and {_names(stopped)} is not running either: "
+                              "nothing protects this computer")
         else:
-            state, summary = State.CRIT, f"{mode}: not protecting, and no other antivirus is active"
+            state, summary = State.parse(sev.not_protecting), f"{mode}: not protecting, and no other antivirus is active"
         if p.problems:
             state = State.worst(state, *(s for s, _ in p.problems))
             summary += "; " + "; ".join(text for _, text in p.problems)
@@ -271,7 +287,7 @@ class AntivirusCollector:
             if p.realtime:
                 yield result("realtime", p.name, State.OK, "real-time protection on")
             elif p.realtime_required:
-                yield result("realtime", p.name, State.CRIT, "real-time protection off")
+                yield result("realtime", p.name, State.parse(sev.realtime_off), "real-time protection off")
             else:
                 yield result("realtime", p.name, State.OK, "real-time protection off (not required by settings)")
 
@@ -287,15 +303,17 @@ class AntivirusCollector:
 
     @staticmethod
     def _signatures(p: AvProduct, params: AntivirusParams, now: datetime, result: Any) -> CheckResult:
+        sev = params.severities
         if p.signatures_missing:
-            return result("signatures", p.name, State.CRIT, p.signatures_missing)
+            return result("signatures", p.name, State.parse(sev.signatures_missing), p.signatures_missing)
         age = _age_days(p.signatures_updated, now) if p.signatures_updated is not None else p.signature_age_days
         flag = p.signatures_out_of_date
         if age is None:
             if flag is None:
                 return result("signatures", p.name, State.UNKNOWN, "signature age not reported")
             if flag:
-                return result("signatures", p.name, State.CRIT, "signatures out of date (reported by the product)")
+                return result("signatures", p.name, State.parse(sev.signatures_out_of_date),
+                              "signatures out of date (reported by the product; it gives no age)")
             return result("signatures", p.name, State.OK, "signatures up to date (reported by the product)")
         limits = params.signature_age_days
         state = threshold_state(age, limits.warn, limits.crit)
@@ -303,6 +321,7 @@ class AntivirusCollector:
         if p.signatures_updated is not None:
             summary += f" (updated {p.signatures_updated:%Y-%m-%d %H:%M} UTC)"
         if flag:
-            state = State.worst(state, State.WARN)
+            # The product's flag adds its severity; only the age thresholds raise it to CRIT.
+            state = State.worst(state, State.parse(sev.signatures_out_of_date))
             summary += "; the product reports them out of date"
         return result("signatures", p.name, state, summary, metrics=(Metric("signature_age_days", round(age, 3), "days"),))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from config.checks.base import CheckParams, Strict, WarnCrit
 
@@ -38,13 +38,38 @@ class ThirdPartyProduct(Strict):
         description="optional separate real-time scanning service/process; absent means real-time is not checked")] = None
 
 
+Severity = Literal["ok", "warn", "crit"]
+
+
+class AvSeverities(Strict):
+    """The state of each antivirus finding; defaults as engineers grade them."""
+
+    not_protecting: Annotated[Severity, Field(
+        description="the only product is off, snoozed, expired or not running")] = "crit"
+    passive_without_primary: Annotated[Severity, Field(
+        description="Defender is passive (another product was registered) but no other product was found: "
+                    "usually a product this agent cannot see; name it under third_party")] = "warn"
+    realtime_off: Annotated[Severity, Field(description="real-time protection off on the active product")] = "crit"
+    signatures_missing: Annotated[Severity, Field(description="no signatures at all (never updated)")] = "crit"
+    signatures_out_of_date: Annotated[Severity, Field(
+        description="the product flags its signatures out of date (the age thresholds still decide CRIT)")] = "warn"
+    too_many_products: Annotated[Severity, Field(
+        description="more active products than max_active_products (both are named)")] = "warn"
+    no_product: Annotated[Severity, Field(description="no antivirus product at all (with require_product)")] = "crit"
+
+
 class AntivirusParams(CheckParams):
     """Settings under ``checks.antivirus``."""
 
     signature_age_days: Annotated[WarnCrit, Field(description="age of the newest signatures")] = WarnCrit(warn=3, crit=7)
     scan_age_days: Annotated[WarnCrit, Field(description="time since the last quick or full scan (Defender)")] = WarnCrit(warn=14, crit=None)
     max_active_products: Annotated[int, Field(ge=1, description="more active antivirus products than this is a policy finding (the standard allows one)")] = 1
-    policy_state: Annotated[Literal["warn", "crit"], Field(description="state of antivirus.policy when too many products are active")] = "crit"
+    policy_state: Annotated[Literal["warn", "crit"] | None, Field(
+        description="deprecated: use severities.too_many_products (when set, it wins)")] = None
+    severities: AvSeverities = AvSeverities()
+    detect_known_products: Annotated[bool, Field(
+        description="Windows Server: find well-known products (Trend Micro, Sophos, Symantec, McAfee/Trellix, Kaspersky, "
+                    "ESET, Bitdefender, 360, 火绒, 腾讯电脑管家, 瑞星, 金山毒霸) by their processes and services")] = True
     require_product: Annotated[bool, Field(description="no antivirus product at all is CRIT (false: not checked)")] = True
     windows_edition: Annotated[Literal["auto", "client", "server"], Field(
         description="auto reads Win32_OperatingSystem.ProductType; Server editions have no Security Center")] = "auto"
@@ -53,3 +78,9 @@ class AntivirusParams(CheckParams):
     clamav: ClamavSettings = ClamavSettings()
     third_party: Annotated[tuple[ThirdPartyProduct, ...], Field(
         description="products found by service and signature file age (Windows Server, Linux)")] = ()
+
+    @model_validator(mode="after")
+    def _legacy_policy_state(self) -> "AntivirusParams":
+        if self.policy_state is not None and self.policy_state != self.severities.too_many_products:
+            object.__setattr__(self, "severities", self.severities.model_copy(update={"too_many_products": self.policy_state}))
+        return self

@@ -20,6 +20,7 @@ SCRIPT_MARKERS = (
     ("Win32_OperatingSystem", "edition"),
     ("SecurityCenter2", "security_center"),
     ("Get-MpComputerStatus", "defender"),
+    ("Get-Process", "windows_known_av"),
     ("Get-Service", "windows_third_party"),
     ("Microsoft.Update.Session", "windows_update"),
 )

@@ -40,8 +40,10 @@ RUNNING_MODES = {
     "edr block mode": ProductState.PASSIVE,
     "not running": ProductState.OFF,
 }
-NEVER = 4294967295  # QuickScanAge/FullScanAge: UINT32_MAX means no scan ever ran
-SIGNATURE_AGE_NEVER = 65535  # AntivirusSignatureAge when signatures were never updated
+# Ages Defender reports when it does not know one: UINT16_MAX and UINT32_MAX mean "unknown
+# or never" (a scan that never ran, signatures never updated; 65535 is also what a passive
+# Defender that never updated shows), never a real number of days.
+AGE_UNKNOWN = frozenset({65535, 4294967295})
 
 
 def fetch(params: Any, io: CollectorIO) -> CommandOutput:
@@ -87,8 +89,11 @@ def parse(out: CommandOutput) -> tuple[AvProduct, ...]:
 
     updated = parse_ps_date(obj.get("AntivirusSignatureLastUpdated"), "AntivirusSignatureLastUpdated")
     age = _int(obj, "AntivirusSignatureAge")
-    missing = "signatures never updated" if updated is None and age is not None and age >= SIGNATURE_AGE_NEVER else None
-    scan_ages = [a for a in (_int(obj, "QuickScanAge"), _int(obj, "FullScanAge")) if a is not None and a != NEVER]
+    missing = (f"signatures never updated (AntivirusSignatureAge {age}: unknown or never)"
+               if updated is None and age in AGE_UNKNOWN else None)
+    if age in AGE_UNKNOWN:
+        age = None
+    scan_ages = [a for a in (_int(obj, "QuickScanAge"), _int(obj, "FullScanAge")) if a is not None and a not in AGE_UNKNOWN]
     details = "; ".join(filter(None, (
         f"AMRunningMode: {raw_mode}" if raw_mode else "AMRunningMode not reported (older Defender)",
         f"signature version {obj['AntivirusSignatureVersion']}" if obj.get("AntivirusSignatureVersion") else "",
@@ -98,7 +103,7 @@ def parse(out: CommandOutput) -> tuple[AvProduct, ...]:
         name=PRODUCT, source=NAME, state=state, key="microsoft-defender", owner="Microsoft", mode=mode,
         fallback_active=mode.strip().lower() == "edr block mode" and bool(realtime) and av_enabled is not False,
         realtime=realtime, signatures_updated=updated,
-        signature_age_days=float(age) if age is not None and missing is None else None,
+        signature_age_days=float(age) if age is not None else None,
         signatures_out_of_date=_bool(obj, "DefenderSignaturesOutOfDate"), signatures_missing=missing,
         scan_known=True, last_scan_age_days=float(min(scan_ages)) if scan_ages else None,
         details=details),)
