@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("collectors", help="list the check families found (built-in and plugins)")
 
-    for module in ("agent.ticketing.cli_args", "agent.reports.cli", "agent.run.enroll"):
+    for module in ("agent.ticketing.cli_args", "agent.reports.cli", "agent.run.enroll", "agent.serve.cli"):
         _add_optional_parser(module, sub)
     return parser
 
@@ -191,6 +191,10 @@ def dispatch(args: argparse.Namespace) -> int:
             from agent.run.enroll import main as enroll_main
 
             return enroll_main(args, ctx)
+        if args.command in ("serve", "agents"):
+            from agent.serve.cli import main as serve_main
+
+            return serve_main(args, ctx, worker_argv(args), version())
     finally:
         ctx.close()
     raise AssertionError(f"unhandled command {args.command}")

@@ -242,12 +242,14 @@ class Daemon:
                 log.debug("%s runs %.0f s early to share the worker of %s", job.id, in_s, starting)
                 job.modify(next_run_time=now)
 
-    async def serve_until(self, stop: asyncio.Event, version_fallback: str) -> int:
+    async def serve_until(self, stop: asyncio.Event, version_fallback: str, *, serve_metrics: bool = True) -> int:
+        """Schedule until ``stop``; ``serve_metrics`` False when another server (the site
+        collector's) serves these results."""
         plan = self.state.plan
         assert plan is not None and self.state.snapshot is not None
         server = None
         exporter = plan["exporter"]
-        if exporter["enabled"]:
+        if exporter["enabled"] and serve_metrics:
             try:
                 server = serve(build_registry(self.state.snapshot, plan.get("version") or version_fallback),
                                exporter["listen"])

@@ -35,6 +35,7 @@ class SnapshotEntry:
     result: CheckResult
     duration_s: float
     run_started_ts: float
+    site: str = ""  # set where one snapshot holds several sites (the site collector)
 
 
 class Snapshot:
@@ -56,11 +57,13 @@ class Snapshot:
         grouped: dict[tuple[str, str], list[SnapshotEntry]] = {}
         for state in latest:
             result = state.result  # type: ignore[attr-defined]
-            grouped.setdefault((state.collector, result.target), []).append(  # type: ignore[attr-defined]
-                SnapshotEntry(result, state.duration_s, result.observed_at.timestamp()))  # type: ignore[attr-defined]
+            grouped.setdefault((getattr(state, "site", ""), state.collector, result.target), []).append(  # type: ignore[attr-defined]
+                SnapshotEntry(result, state.duration_s, result.observed_at.timestamp(),  # type: ignore[attr-defined]
+                              getattr(state, "site", "")))
         with self._lock:
-            for key, entries in grouped.items():
-                self._runs.setdefault(key, tuple(entries))
+            for (site, collector, target), entries in grouped.items():
+                # keyed by site only where entries carry one, so update() keeps replacing runs
+                self._runs.setdefault((f"{site}\0{collector}" if site else collector, target), tuple(entries))
 
     def count_worker(self, outcome: str) -> None:
         """One `patrol run` worker ended: ``ok``, ``failed`` (non-zero exit) or ``killed`` (deadline)."""
@@ -98,7 +101,7 @@ class PatrolCollector:
         values: dict[str, dict[str, object]] = {}
         for entry in self.snapshot.entries():
             r = entry.result
-            labels = (site, r.target, r.check, r.item)
+            labels = (entry.site or site, r.target, r.check, r.item)
             state.add_metric(labels, r.state.exporter_value)
             duration.add_metric(labels, entry.duration_s)
             last_run.add_metric(labels, entry.run_started_ts)

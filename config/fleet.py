@@ -86,7 +86,9 @@ class AlertmanagerSettings(Strict):
 
     token: Annotated[Secret | None, Field(description="bearer token Alertmanager sends (http_config.authorization); "
                                                       "unset: the endpoint is off")] = None
-    tier_label: Annotated[str, Field(description="alert label naming the SLA tier directly")] = "tier"
+    tier_label: Annotated[str, Field(description="alert label naming the SLA tier (ticketing.tiers), directly or "
+                                                 "through tier_map")] = "tier"
+    tier_map: Annotated[dict[str, str], Field(description="tier label value -> tier name, e.g. {P1: urgent, P2: serious}")] = {}
     severity_label: Annotated[str, Field(description="alert label mapped to warn/crit")] = "severity"
     severity_map: Annotated[dict[str, str], Field(description="severity label value -> warn|crit|unknown")] = {
         "critical": "crit", "page": "crit", "error": "crit", "warning": "warn", "warn": "warn", "info": "warn"}

@@ -133,7 +133,10 @@ class TicketingSettings(Strict):
         description="severity -> target criticality -> tier name")] = DEFAULT_PRIORITY
     down_checks: Annotated[tuple[str, ...], Field(
         description="checks whose non-OK result means the target is down: its dependents' tickets are suppressed")] = (
-        "switch.reachability", "system.reachability", "printer_snmp.reachability")
+        "switch.reachability", "host.reachability", "printer_snmp.reachability")
+    check_tiers: Annotated[dict[str, str], Field(
+        description="check name or glob -> tier, over the priority table (e.g. {'alert.*': serious}); "
+                    "Alertmanager alerts with a tier label set theirs this way too")] = {}
     down_tier: Annotated[str | None, Field(description="tier of a down-check ticket (a failed network device is urgent); none: use the table")] = "urgent"
     ticket_unknown: Annotated[bool, Field(description="open tickets for UNKNOWN results (could not check)")] = True
     unknown_open_factor: Annotated[int, Field(ge=1, description="an all-UNKNOWN streak needs open_after x this many results to open")] = 3
@@ -158,6 +161,9 @@ class TicketingSettings(Strict):
             for criticality, tier in row.items():
                 if tier not in names:
                     raise ValueError(f"priority.{severity}.{criticality}: unknown tier {tier!r}; tiers are {names}")
+        for pattern, tier in self.check_tiers.items():
+            if tier not in names:
+                raise ValueError(f"check_tiers.{pattern}: unknown tier {tier!r}; tiers are {names}")
         if self.down_tier is not None and self.down_tier not in names:
             raise ValueError(f"down_tier: unknown tier {self.down_tier!r}; tiers are {names}")
         if self.backend == "rt" and self.rt.token is None:

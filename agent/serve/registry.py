@@ -69,6 +69,7 @@ class AgentRecord:
     version: str
     enrolled_at: datetime
     last_seen: datetime | None
+    address: str | None
     last_seq: int
     interval_s: float
     clock_offset_s: float | None
@@ -146,7 +147,7 @@ class AgentRegistry:
                 agent_id = uuid.uuid4().hex
                 conn.execute(agents.insert().values(
                     agent_id=agent_id, site=site, target=self._free_target(conn, site, target_name(request.name)),
-                    name_pinned=False, enrolled_at=now, last_seen=None, last_seq=0, interval_s=300.0,
+                    name_pinned=False, enrolled_at=now, last_seen=None, address=None, last_seq=0, interval_s=300.0,
                     clock_offset_s=None, dropped_total=0, results_total=0, **values))
             record = AgentRecord.from_row(conn.execute(sa.select(agents).where(agents.c.agent_id == agent_id)).one())
         return record, credential, known is not None

@@ -41,6 +41,7 @@ agents = sa.Table(
     sa.Column("credential_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("enrolled_at", UTCDateTime, nullable=False),
     sa.Column("last_seen", UTCDateTime, nullable=True),
+    sa.Column("address", sa.String(64), nullable=True),  # where its last push came from (reachability)
     sa.Column("last_seq", sa.BigInteger, nullable=False, default=0),
     sa.Column("interval_s", sa.Float, nullable=False, default=300.0),
     sa.Column("clock_offset_s", sa.Float, nullable=True),

@@ -18,6 +18,9 @@ runs = sa.Table(
     sa.Column("started_at", UTCDateTime, nullable=False),
     sa.Column("duration_s", sa.Float, nullable=False),
     sa.Column("error", sa.Text, nullable=True),
+    # When the site collector received a pushed run (started_at is the agent's clock); NULL
+    # for runs made where they are stored.
+    sa.Column("received_at", UTCDateTime, nullable=True),
     sa.Index("ix_runs_started", "started_at"),
 )
 
@@ -67,6 +70,14 @@ audit = sa.Table(
     sa.Index("ix_audit_at", "at"),
 )
 
+def _add_received_at(conn: sa.Connection) -> None:
+    existing = {c["name"] for c in sa.inspect(conn).get_columns("runs")}
+    if "received_at" not in existing:  # a store created at version 2 has it from create_tables
+        ddl_type = UTCDateTime().compile(dialect=conn.dialect)
+        conn.execute(sa.text(f"ALTER TABLE runs ADD COLUMN received_at {ddl_type} NULL"))
+
+
 CORE = Component("core", [
     Migration(1, "runs, results, latest, audit", create_tables(runs, results, latest, audit)),
+    Migration(2, "runs.received_at (pushed runs)", _add_received_at),
 ])

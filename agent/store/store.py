@@ -79,16 +79,25 @@ class Store:
     def record_run(self, run: CheckRun) -> int:
         """Store a run, its results and the latest state per item, in one transaction."""
         with self.engine.begin() as conn:
-            run_id = conn.execute(core.runs.insert().values(
-                site=self.site, collector=run.collector, target=run.target, started_at=run.started_at,
-                duration_s=run.duration_s, error=run.error)).inserted_primary_key[0]
-            rows = [self._result_row(r) | {"run_id": run_id} for r in run.results]
-            if rows:
-                conn.execute(core.results.insert(), rows)
-                upsert(conn, core.latest,
-                       [{k: v for k, v in row.items()} | {"collector": run.collector, "duration_s": run.duration_s}
-                        for row in rows],
-                       keys=["site", "target", "check", "item"])
+            return self.write_run(conn, run)
+
+    def write_run(self, conn: sa.Connection, run: CheckRun, *, forget_unreported: bool = False,
+                  received_at: datetime | None = None) -> int:
+        """Write a run inside the caller's transaction (the collector stores a pushed batch
+        and its sequence number together). ``forget_unreported`` also drops latest rows the
+        run no longer reports, as ``forget_latest`` does."""
+        run_id = conn.execute(core.runs.insert().values(
+            site=self.site, collector=run.collector, target=run.target, started_at=run.started_at,
+            duration_s=run.duration_s, error=run.error, received_at=received_at)).inserted_primary_key[0]
+        rows = [self._result_row(r) | {"run_id": run_id} for r in run.results]
+        if rows:
+            conn.execute(core.results.insert(), rows)
+            upsert(conn, core.latest,
+                   [{k: v for k, v in row.items()} | {"collector": run.collector, "duration_s": run.duration_s}
+                    for row in rows],
+                   keys=["site", "target", "check", "item"])
+        if forget_unreported and run.error is None:
+            self._forget_in(conn, run.target, run.collector, {(r.check, r.item) for r in run.results})
         return run_id
 
     def record_runs(self, runs: Iterable[CheckRun]) -> None:
@@ -102,8 +111,11 @@ class Store:
             "metrics": [_metric_json(m) for m in result.metrics], "observed_at": result.observed_at,
         }
 
-    def latest(self, *, target: str | None = None) -> list[LatestState]:
-        query = sa.select(core.latest).where(core.latest.c.site == self.site)
+    def latest(self, *, target: str | None = None, every_site: bool = False) -> list[LatestState]:
+        """The latest state per item of this site (``every_site``: of every site in the store)."""
+        query = sa.select(core.latest)
+        if not every_site:
+            query = query.where(core.latest.c.site == self.site)
         if target is not None:
             query = query.where(core.latest.c.target == target)
         query = query.order_by(core.latest.c.target, core.latest.c.check, core.latest.c.item)
@@ -114,16 +126,18 @@ class Store:
     def forget_latest(self, *, target: str, collector: str, keep: Iterable[tuple[str, str]]) -> int:
         """Drop latest rows of ``collector`` on ``target`` that its last run no longer reported
         (a disk unmounted, a port removed), so /metrics does not show them forever."""
-        keep = set(keep)
         with self.engine.begin() as conn:
-            rows = conn.execute(sa.select(core.latest.c.check, core.latest.c.item).where(
+            return self._forget_in(conn, target, collector, set(keep))
+
+    def _forget_in(self, conn: sa.Connection, target: str, collector: str, keep: set[tuple[str, str]]) -> int:
+        rows = conn.execute(sa.select(core.latest.c.check, core.latest.c.item).where(
+            core.latest.c.site == self.site, core.latest.c.target == target,
+            core.latest.c.collector == collector)).all()
+        gone = [(c, i) for c, i in rows if (c, i) not in keep]
+        for check, item in gone:
+            conn.execute(core.latest.delete().where(
                 core.latest.c.site == self.site, core.latest.c.target == target,
-                core.latest.c.collector == collector)).all()
-            gone = [(c, i) for c, i in rows if (c, i) not in keep]
-            for check, item in gone:
-                conn.execute(core.latest.delete().where(
-                    core.latest.c.site == self.site, core.latest.c.target == target,
-                    core.latest.c.check == check, core.latest.c.item == item))
+                core.latest.c.check == check, core.latest.c.item == item))
         return len(gone)
 
     def results_between(self, start: datetime, end: datetime, *, target: str | None = None) -> Iterator[CheckResult]:

@@ -200,6 +200,8 @@ class TicketEngine:
         self.tickets: dict[str, TicketRecord] = {}  # latest ticket per fingerprint
         self.storm_fp = fingerprint(site, "*", STORM_CHECK, "")
         self._down_checks = frozenset(settings.down_checks)
+        # check glob -> tier; the collector adds the tier labels of Alertmanager alerts here
+        self.check_tiers: dict[str, str] = dict(getattr(settings, "check_tiers", {}) or {})
         self._tier_rank = {t.name: i for i, t in enumerate(settings.tiers)}
         self.reset_outputs()
 
@@ -239,6 +241,9 @@ class TicketEngine:
     # --- priority and SLA ---------------------------------------------------------------------
 
     def tier_for(self, severity: State, check: str, target: str) -> str:
+        for pattern, tier in self.check_tiers.items():
+            if fnmatchcase(check, pattern):
+                return tier
         if self.settings.down_tier and severity is State.CRIT and check in self._down_checks:
             return self.settings.down_tier
         criticality = self.targets.criticality.get(target, "normal")

@@ -110,7 +110,7 @@ def test_flapping_check_gets_one_ticket_marked_flapping(make_harness):
 
 def test_switch_down_with_20_hosts_behind_it_gives_one_ticket(make_harness):
     h = make_harness(inventory=inventory_with_switch(20))
-    hosts = [(f"pc-{i:02d}", "system.reachability", C) for i in range(20)]
+    hosts = [(f"pc-{i:02d}", "host.reachability", C) for i in range(20)]
     down = ("sw1", "switch.reachability", C)
     h.cycle(down, *hosts)
     summary = h.cycle(down, *hosts)
@@ -124,7 +124,7 @@ def test_switch_down_with_20_hosts_behind_it_gives_one_ticket(make_harness):
         h.cycle(down, *hosts)
     assert len(backend_tickets(h)) == 1
     # The switch comes back, and so do the hosts behind it: nothing but the switch's ticket closes.
-    up = [("sw1", "switch.reachability", O), *((f"pc-{i:02d}", "system.reachability", O) for i in range(20))]
+    up = [("sw1", "switch.reachability", O), *((f"pc-{i:02d}", "host.reachability", O) for i in range(20))]
     h.cycle(*up)
     h.cycle(*up)
     assert [t.status for t in backend_tickets(h)] == ["resolved"]
@@ -136,18 +136,18 @@ def test_dependents_failing_after_the_parent_is_ticketed_are_listed_on_it(make_h
     down = ("sw1", "switch.reachability", C)
     h.cycle(down)
     h.cycle(down)
-    h.cycle(down, *((f"pc-{i:02d}", "system.reachability", C) for i in range(5)))
-    h.cycle(down, *((f"pc-{i:02d}", "system.reachability", C) for i in range(5)))
+    h.cycle(down, *((f"pc-{i:02d}", "host.reachability", C) for i in range(5)))
+    h.cycle(down, *((f"pc-{i:02d}", "host.reachability", C) for i in range(5)))
     assert len(backend_tickets(h)) == 1
     assert "Holding tickets of 5 dependent(s) while sw1 is down: pc-00, pc-01, pc-02, pc-03, pc-04" in comments(h)
 
 
 def test_a_down_host_holds_its_own_other_checks(make_harness):
     h = make_harness()
-    state = [("pc-00", "system.reachability", C), ("pc-00", "system.disk", U, "/"), ("pc-00", "system.cpu", U)]
+    state = [("pc-00", "host.reachability", C), ("pc-00", "system.disk", U, "/"), ("pc-00", "system.cpu", U)]
     for _ in range(8):
         h.cycle(*state)
-    assert [t.check for t in tickets(h)] == ["system.reachability"]
+    assert [t.check for t in tickets(h)] == ["host.reachability"]
     assert tickets(h)[0].suppressed == ("pc-00 system.cpu", "pc-00 system.disk")
 
 
@@ -292,7 +292,7 @@ def test_router_down_behind_which_a_switch_is_down_gives_one_ticket_listing_all(
         network_devices=(NetworkDevice(name="rt1"), NetworkDevice(name="sw1", depends_on=("rt1",))))
     h = make_harness(inventory=inventory)
     down = [("rt1", "switch.reachability", C), ("sw1", "switch.reachability", C),
-            *((f"pc-{i:02d}", "system.reachability", C) for i in range(3))]
+            *((f"pc-{i:02d}", "host.reachability", C) for i in range(3))]
     h.cycle(*down)
     summary = h.cycle(*down)
     assert len(summary.opened) == 1 and len(summary.suppressed) == 4

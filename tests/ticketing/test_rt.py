@@ -121,7 +121,7 @@ def test_rt_down_during_a_cycle_then_up_delivers_in_order(rt, make_harness, monk
 
 def test_switch_down_with_20_hosts_gives_one_rt_ticket(rt, make_harness, monkeypatch):
     h = make_harness(rt_settings(rt, monkeypatch, "rt-storm"), inventory=inventory_with_switch(20))
-    hosts = [(f"pc-{i:02d}", "system.reachability", C) for i in range(20)]
+    hosts = [(f"pc-{i:02d}", "host.reachability", C) for i in range(20)]
     for _ in range(3):
         h.cycle(("sw1", "switch.reachability", C), *hosts)
     data = rt_get(rt, "/tickets", query="Subject LIKE 'on sw1' OR Subject LIKE 'on pc-'", fields="Subject,CF.{Patrol Fingerprint}")

@@ -1,0 +1,329 @@
+"""`patrol serve`: the site collector as one process.
+
+It holds the site's store and ticket engine, serves the API (agent/serve/app.py) over
+HTTPS with uvicorn, and runs beside it:
+
+- the network-device families (switch, printer_snmp, netconfig) and this machine's own
+  checks, on their schedules, through the same supervisor and short-lived workers as
+  `patrol run` (agent/daemon.py);
+- the watch loop: ``agent.silent`` for agents that stopped pushing, ``host.reachability``
+  for every inventory host and every agent's computer;
+- the ticket pump (agent/serve/pump.py): pushed, watched and alerted results go to each
+  site's ticket engine in batches, off the request path.
+
+SIGTERM/SIGINT: stop accepting, finish the requests in flight, decide on what is
+pending, stop the workers; everything acknowledged to an agent is already committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from agent.context import AppContext, store_components
+from agent.serve.app import CollectorServices, create_app
+from agent.serve.ingest import Ingestor
+from agent.serve.metrics import CachedSnapshot, build_collector_registry
+from agent.serve.pump import TicketPump
+from agent.serve.registry import AgentRegistry
+from agent.serve.schema import FLEET
+from agent.serve.tls import TlsFiles, ensure_tls
+from agent.serve.watch import REACH_CHECK, WATCH_COLLECTOR, probe, reach_result, silence_runs
+from agent.store import Store
+from collectors.base import CheckRun
+from config.secrets import SecretUnavailable, resolve_secret
+
+log = logging.getLogger(__name__)
+SILENCE_EVERY_S = 60.0
+REACH_CONCURRENCY = 128
+
+
+class IdleClosingH11(H11Protocol):
+    """uvicorn closes idle keep-alive connections, but not a new one that never sends a
+    request: start the same idle timer at connect, so thousands of silent sockets cannot
+    hold the collector's connection slots (a request's first bytes stop the timer)."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self.timeout_keep_alive_handler)
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # `patrol serve` handles SIGTERM itself: it has more than uvicorn to stop.
+        yield
+
+
+def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = deep_merge(out[key], value) if isinstance(value, Mapping) and isinstance(out.get(key), Mapping) \
+            else value
+    return out
+
+
+@dataclass(frozen=True)
+class SiteView:
+    name: str
+    inventory: Any  # inventory.models.Inventory
+
+
+class Collector:
+    """The running collector: store, registry, ticket services per site, watch loop."""
+
+    def __init__(self, ctx: AppContext, version: str):
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.version = version
+        serve = self.settings.serve
+        self.engine = Store.open(self.settings.store_url, self.settings.agent.site,
+                                 [*store_components(), FLEET]).engine
+        self.registry = AgentRegistry(self.engine, ctx.clock)
+        self.ingestor = Ingestor(self.engine, self.store_for, clock_skew_warn_s=serve.clock_skew_warn_s,
+                                 clock=ctx.clock)
+        self.pump = TicketPump(self.ticket_service, serve.ticket_delay_s)
+        self.sites = self._sites()
+        self.snapshot = CachedSnapshot(lambda: self.store_for(self.settings.agent.site).latest(every_site=True))
+
+    def _sites(self) -> dict[str, SiteView]:
+        from inventory.loader import load_inventory
+
+        sites = {self.settings.agent.site: SiteView(self.settings.agent.site, self.ctx.inventory)}
+        for name, entry in self.settings.serve.sites.items():
+            path = self.settings.resolve(entry.inventory) if entry.inventory else None
+            sites[name] = SiteView(name, load_inventory(path, local_name=self.settings.agent.name))
+        return sites
+
+    @cache  # noqa: B019 - one Store per site for the collector's lifetime
+    def store_for(self, site: str) -> Store:
+        return Store(self.engine, site)
+
+    @cache  # noqa: B019 - one ticket service per site; it re-reads its state each cycle
+    def ticket_service(self, site: str) -> Any | None:
+        if not self.settings.ticketing.enabled:
+            return None
+        try:
+            from agent.ticketing.service import TicketingService
+        except ImportError:
+            return None
+        view = self.sites.get(site)
+        inventory = view.inventory if view is not None else self.ctx.inventory
+        return TicketingService(self.settings, self.store_for(site), inventory, self.ctx.clock)
+
+    def add_alert_tiers(self, site: str, tiers: dict[str, str]) -> None:
+        service = self.ticket_service(site)
+        if service is None or not tiers:
+            return
+        known = {t.name for t in self.settings.ticketing.tiers}
+        for check, tier in tiers.items():
+            if tier in known:
+                service.engine.check_tiers[check] = tier
+            else:
+                log.warning("alert %s names tier %r, which is not one of %s; the priority table decides",
+                            check, tier, sorted(known))
+
+    def agent_checks(self, site: str) -> dict[str, Any]:
+        serve = self.settings.serve
+        return deep_merge(serve.agent_checks, serve.site_checks.get(site, {}))
+
+    def audit(self, site: str, action: str, subject: str, detail: Mapping[str, Any]) -> None:
+        try:
+            self.store_for(site).audit(action, subject, detail)
+        except Exception as exc:  # noqa: BLE001 - the audit must not fail an enrolment already committed
+            log.error("could not write the audit entry %s %s: %s", action, subject, exc)
+
+    def alert_token(self) -> str | None:
+        ref = self.settings.serve.alertmanager.token
+        if ref is None:
+            return None
+        try:
+            return resolve_secret(ref)
+        except SecretUnavailable as exc:
+            log.error("serve.alertmanager.token: %s; alerts are refused until it is set", exc)
+            return None
+
+    # --- the watch loop ----------------------------------------------------------------------
+
+    def watch_silence(self, now: datetime) -> int:
+        serve = self.settings.serve
+        by_site = silence_runs(self.registry.list(), now, after_intervals=serve.silent_after_intervals,
+                               min_s=serve.silent_min_s)
+        for site, runs in by_site.items():
+            self.ingestor.store_runs(site, runs)
+            self.pump.submit(site, runs)
+        return sum(len(runs) for runs in by_site.values())
+
+    def reach_targets(self) -> list[tuple[str, str, str]]:
+        """(site, target, address) of each inventory host and each agent's computer."""
+        out: dict[tuple[str, str], str] = {}
+        for site in self.sites.values():
+            for host in site.inventory.hosts:
+                if not host.local:
+                    out[(site.name, host.name)] = host.address
+        for agent in self.registry.list():
+            if not agent.revoked and agent.address and (agent.site, agent.target) not in out:
+                out[(agent.site, agent.target)] = agent.address
+        return [(site, target, address) for (site, target), address in sorted(out.items())]
+
+    async def watch_reachability(self, now: datetime) -> int:
+        reach = self.settings.serve.reachability
+        targets = self.reach_targets()
+        limit = asyncio.Semaphore(REACH_CONCURRENCY)
+
+        async def one(site: str, target: str, address: str) -> tuple[str, CheckRun]:
+            async with limit:
+                outcome = await probe(address, icmp=reach.icmp, tcp_ports=reach.tcp_ports, timeout_s=reach.timeout_s)
+            return site, CheckRun(WATCH_COLLECTOR, target, now, outcome.rtt_s or 0.0,
+                                  (reach_result(target, address, outcome, now),))
+
+        by_site: dict[str, list[CheckRun]] = {}
+        for site, run in await asyncio.gather(*(one(*t) for t in targets)):
+            by_site.setdefault(site, []).append(run)
+        for site, runs in by_site.items():
+            await asyncio.to_thread(self.ingestor.store_runs, site, runs)
+            self.pump.submit(site, runs)
+        return len(targets)
+
+    async def watch(self, stop: asyncio.Event) -> None:
+        reach = self.settings.serve.reachability
+        loop = asyncio.get_running_loop()
+        next_silence = next_reach = loop.time() + 5.0  # give agents a moment to push after our restart
+        while not stop.is_set():
+            now_mono = loop.time()
+            try:
+                if now_mono >= next_silence:
+                    next_silence = now_mono + SILENCE_EVERY_S
+                    await asyncio.to_thread(self.watch_silence, self.ctx.clock())
+                if reach.enabled and now_mono >= next_reach:
+                    next_reach = now_mono + reach.interval_s
+                    await self.watch_reachability(self.ctx.clock())
+            except Exception as exc:  # the loop must outlive a bad probe or a database hiccup
+                log.error("watch loop: %s: %s", type(exc).__name__, exc)
+                log.debug("watch loop", exc_info=True)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), max(0.5, min(next_silence, next_reach if reach.enabled
+                                                                 else next_silence) - loop.time()))
+
+
+def tls_files(settings: Any) -> tuple[TlsFiles | None, bool]:
+    tls = settings.serve.tls
+    if not tls.enabled:
+        return None, False
+    if tls.cert_file is not None or tls.key_file is not None:
+        if tls.cert_file is None or tls.key_file is None:
+            from config.loader import ConfigError
+
+            raise ConfigError("serve.tls: give both cert_file and key_file, or neither (then a CA is made here)")
+        ca = settings.resolve(tls.ca_file) if tls.ca_file else settings.resolve(tls.cert_file)
+        return TlsFiles(settings.resolve(tls.cert_file), settings.resolve(tls.key_file), ca), False
+    return ensure_tls(settings.state_dir / "tls", settings.agent.site, tls.names)
+
+
+async def serve(ctx: AppContext, version: str, worker_argv: Sequence[str] | None, *,
+                log_level: str | None = None, log_format: str | None = None) -> int:
+    settings = ctx.settings
+    serve_settings = settings.serve
+    collector = Collector(ctx, version)
+    files, created = tls_files(settings)
+    if files is not None:
+        fingerprint = files.ca_fingerprint()
+        verb = "created a CA for this collector" if created else "CA"
+        print(f"patrol serve: {verb}; agents enrol with --ca-fingerprint {fingerprint}", file=sys.stderr, flush=True)
+        log.info("CA certificate %s, SHA-256 fingerprint %s", files.ca_file, fingerprint)
+
+    daemon = None
+    if worker_argv is not None:
+        from agent.daemon import Daemon
+
+        daemon = Daemon(worker_argv, log_level=log_level, log_format=log_format)
+        failed = await daemon.start()
+        if failed is not None:
+            return failed
+    worker_counts = daemon.state.snapshot.worker_counts if daemon is not None and daemon.state.snapshot else None
+    collector.snapshot = CachedSnapshot(collector.snapshot._load, worker_counts=worker_counts)
+    services = CollectorServices(
+        registry=collector.registry, ingestor=collector.ingestor, pump=collector.pump,
+        metrics=build_collector_registry(collector.snapshot, collector.registry.list, version),
+        default_site=settings.agent.site, sites=frozenset(collector.sites), version=version,
+        ca_pem=files.ca_pem() if files is not None and files.ca_file.exists() else None,
+        agent_checks=collector.agent_checks, local_overrides=serve_settings.local_overrides,
+        alert_token=collector.alert_token, alert_settings=serve_settings.alertmanager, audit=collector.audit,
+        on_alert_tiers=collector.add_alert_tiers, clock=ctx.clock)
+    asgi, _app = create_app(services, max_body_bytes=int(serve_settings.max_body_mb * 1024 * 1024))
+    host, _, port = serve_settings.listen.rpartition(":")
+    config = uvicorn.Config(asgi, host=host.strip("[]"), port=int(port), http=IdleClosingH11, lifespan="off",
+                            log_config=None, access_log=False, limit_concurrency=serve_settings.max_connections,
+                            timeout_keep_alive=int(max(1, serve_settings.keepalive_s)), server_header=False,
+                            ssl_certfile=str(files.cert_file) if files else None,
+                            ssl_keyfile=str(files.key_file) if files else None)
+    server = _Server(config)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+
+    collector.pump.start()
+    tasks = [asyncio.create_task(collector.watch(stop), name="watch")]
+    if daemon is not None:
+        tasks.append(asyncio.create_task(daemon.serve_until(stop, version, serve_metrics=False), name="devices"))
+    try:
+        sock = bind(host.strip("[]"), int(port))
+    except OSError as exc:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        collector.pump.stop()
+        print(f"patrol serve: cannot listen on {serve_settings.listen} (serve.listen): {exc.strerror or exc}",
+              file=sys.stderr)
+        return 1
+    server_task = asyncio.create_task(server.serve(sockets=[sock]), name="api")
+    await _wait_started(server, server_task)
+    scheme = "https" if files else "http"
+    log.info("collector for site(s) %s listening on %s://%s", ", ".join(sorted(collector.sites)), scheme,
+             serve_settings.listen)
+    await stop.wait()
+    log.info("stopping")
+    server.should_exit = True
+    await asyncio.gather(server_task, *tasks, return_exceptions=True)
+    await asyncio.to_thread(collector.pump.stop)
+    collector.engine.dispose()
+    log.info("stopped")
+    return 0
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound here so a busy port is our one-line error, not uvicorn's exit."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+async def _wait_started(server: uvicorn.Server, task: asyncio.Task[None]) -> bool:
+    while not server.started:
+        if task.done():
+            return False
+        await asyncio.sleep(0.05)
+    return True

@@ -1,0 +1,163 @@
+"""What the collector itself says about the site's computers: ``agent.silent`` and ``host.reachability``.
+
+An enrolled agent that has not pushed for max(N x its interval, a floor) is silent. Each
+inventory host, and each computer with an agent, is probed from the collector (ICMP echo
+where the system allows unprivileged ping sockets, else a TCP connect to the configured
+ports: any answer, even a refusal, proves the host is up). ``host.reachability`` is one of
+the ticket engine's down checks, so an unreachable host holds its own agent's silence
+ticket (and its other findings): one ticket for the real cause.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+import struct
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from agent.serve.registry import AgentRecord
+from collectors.base import CheckResult, CheckRun, Metric, State
+
+SILENT_CHECK = "agent.silent"
+REACH_CHECK = "host.reachability"
+WATCH_COLLECTOR = "fleet"  # the pseudo family of the collector's own checks on the site's hosts
+
+
+def silence_result(agent: AgentRecord, now: datetime, *, after_intervals: float, min_s: float) -> CheckResult:
+    """``agent.silent`` for one agent: OK while it pushes, CRIT with "last seen" once it stopped."""
+    limit = max(after_intervals * agent.interval_s, min_s)
+    since = agent.last_seen or agent.enrolled_at
+    quiet = (now - since).total_seconds()
+    seen = "never pushed since it enrolled" if agent.last_seen is None else f"last seen {since.isoformat(timespec='seconds')}"
+    if quiet > limit:
+        return CheckResult(SILENT_CHECK, agent.target, "", State.CRIT,
+                           f"agent silent for {_span(quiet)} ({seen}; expected a push every {_span(agent.interval_s)})",
+                           details=f"agent id {agent.agent_id}, host name {agent.hostname}, version {agent.version or '?'}",
+                           metrics=(Metric("agent_silent_seconds", round(quiet, 1), "seconds"),), observed_at=now)
+    return CheckResult(SILENT_CHECK, agent.target, "", State.OK, f"agent pushing ({seen})",
+                       metrics=(Metric("agent_silent_seconds", round(max(quiet, 0.0), 1), "seconds"),), observed_at=now)
+
+
+def silence_runs(agents: Iterable[AgentRecord], now: datetime, *, after_intervals: float,
+                 min_s: float) -> dict[str, list[CheckRun]]:
+    """Per site, one run per live (not revoked) agent."""
+    out: dict[str, list[CheckRun]] = {}
+    for agent in agents:
+        if agent.revoked:
+            continue
+        result = silence_result(agent, now, after_intervals=after_intervals, min_s=min_s)
+        out.setdefault(agent.site, []).append(CheckRun(WATCH_COLLECTOR, agent.target, now, 0.0, (result,)))
+    return out
+
+
+def _span(seconds: float) -> str:
+    seconds = int(max(seconds, 0))
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    if seconds < 172800:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    return f"{seconds // 86400} d"
+
+
+# --- reachability ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ProbeOutcome:
+    up: bool
+    method: str  # "icmp", "tcp/445", ...
+    rtt_s: float | None
+    detail: str
+
+
+def reach_result(target: str, address: str, outcome: ProbeOutcome, now: datetime) -> CheckResult:
+    if outcome.up:
+        rtt = f" in {outcome.rtt_s * 1000:.1f} ms" if outcome.rtt_s is not None else ""
+        metrics = (Metric("host_rtt_seconds", round(outcome.rtt_s, 6), "seconds"),) if outcome.rtt_s is not None else ()
+        return CheckResult(REACH_CHECK, target, "", State.OK, f"{address} answers ({outcome.method}){rtt}",
+                           metrics=metrics, observed_at=now)
+    return CheckResult(REACH_CHECK, target, "", State.CRIT, f"{address} does not answer: {outcome.detail}",
+                       observed_at=now)
+
+
+def _icmp_checksum(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    total = (total >> 16) + (total & 0xFFFF)
+    total += total >> 16
+    return ~total & 0xFFFF
+
+
+async def icmp_echo(address: str, timeout_s: float) -> float | None:
+    """RTT of one ICMP echo through an unprivileged ping socket; None when not answered.
+
+    Raises PermissionError where the system does not allow ping sockets for this user
+    (net.ipv4.ping_group_range), so the caller falls back to TCP.
+    """
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    proto = socket.IPPROTO_ICMPV6 if family == socket.AF_INET6 else socket.IPPROTO_ICMP
+    sock = socket.socket(family, socket.SOCK_DGRAM, proto)
+    sock.setblocking(False)
+    try:
+        echo_type = 128 if family == socket.AF_INET6 else 8
+        payload = b"patrol-reach"
+        header = struct.pack("!BBHHH", echo_type, 0, 0, 0, 1)
+        packet = struct.pack("!BBHHH", echo_type, 0, _icmp_checksum(header + payload), 0, 1) + payload
+        loop = asyncio.get_running_loop()
+        start = time.perf_counter()
+        await loop.sock_sendto(sock, packet, (address, 0))
+        try:
+            await asyncio.wait_for(loop.sock_recv(sock, 1024), timeout_s)
+        except asyncio.TimeoutError:
+            return None
+        return time.perf_counter() - start
+    finally:
+        sock.close()
+
+
+async def tcp_probe(address: str, port: int, timeout_s: float) -> tuple[bool, float | None, str]:
+    start = time.perf_counter()
+    try:
+        _reader, writer = await asyncio.wait_for(asyncio.open_connection(address, port), timeout_s)
+    except ConnectionRefusedError:
+        return True, time.perf_counter() - start, "refused"  # the host's stack answered
+    except asyncio.TimeoutError:
+        return False, None, "timed out"
+    except OSError as exc:
+        if exc.errno in (errno.ECONNREFUSED, errno.ECONNRESET):
+            return True, time.perf_counter() - start, "refused"
+        return False, None, exc.strerror or type(exc).__name__
+    writer.close()
+    try:
+        await writer.wait_closed()
+    except OSError:
+        pass
+    return True, time.perf_counter() - start, "open"
+
+
+async def probe(address: str, *, icmp: bool, tcp_ports: Sequence[int], timeout_s: float) -> ProbeOutcome:
+    tried: list[str] = []
+    if icmp:
+        try:
+            resolved = (await asyncio.get_running_loop().getaddrinfo(address, None))[0][4][0]
+            rtt = await icmp_echo(str(resolved), timeout_s)
+            if rtt is not None:
+                return ProbeOutcome(True, "icmp", rtt, "echo reply")
+            tried.append("no ICMP echo reply")
+        except PermissionError:
+            pass  # no ping sockets for us: TCP alone decides
+        except OSError as exc:
+            tried.append(f"ICMP: {exc.strerror or exc}")
+    if tcp_ports:
+        outcomes = await asyncio.gather(*(tcp_probe(address, port, timeout_s) for port in tcp_ports))
+        for port, (up, rtt, how) in zip(tcp_ports, outcomes):
+            if up:
+                return ProbeOutcome(True, f"tcp/{port} {how}", rtt, how)
+        tried.append("no answer on TCP " + ", ".join(f"{p} ({how})" for p, (_u, _r, how) in zip(tcp_ports, outcomes)))
+    return ProbeOutcome(False, "none", None, "; ".join(tried) or "nothing to try")
