@@ -1,0 +1,1 @@
+"""What agents and the site collector share: the API contract and machine identity."""

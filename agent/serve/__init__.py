@@ -1,0 +1,1 @@
+"""The site collector (`patrol serve`): API, enrolment, ingest, watch, tickets per site."""
