@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from agent.exporter import Snapshot, build_registry, serve
+from agent.exporter import PushStats, Snapshot, build_registry, serve
 from agent.launcher import Launcher, WorkerExit
 from agent.logsetup import setup_logging
 from agent.scheduler import PlannedJob, TaskTracker, build_scheduler, trigger_for
@@ -59,13 +59,16 @@ class JobSpec:
     cron: str | None
     misfire_grace_s: float
     deadline_s: float
-    when_pending: bool = False
+    when_pending: str = ""  # run only while this queue ("tickets", "push") has something pending
+    first_run_s: float | None = None  # also run this long after start (check families always do)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "JobSpec":
+        pending = data.get("when_pending") or ""
         return cls(str(data["id"]), None if data.get("interval_s") is None else float(data["interval_s"]),
                    float(data.get("jitter_s") or 0), data.get("cron"), float(data["misfire_grace_s"]),
-                   float(data["deadline_s"]), bool(data.get("when_pending", False)))
+                   float(data["deadline_s"]), "tickets" if pending is True else str(pending),
+                   None if data.get("first_run_s") is None else float(data["first_run_s"]))
 
     @property
     def is_check(self) -> bool:
@@ -84,8 +87,13 @@ class SupervisorState:
     def __init__(self) -> None:
         self.plan: dict[str, Any] | None = None
         self.snapshot: Snapshot | None = None
-        self.outbox_pending: int | None = None
+        self.pending: dict[str, int] = {}  # queue -> items waiting ("tickets": ticket calls, "push": batches)
+        self.push: PushStats | None = None
         self.seed: list[Any] = []
+
+    @property
+    def outbox_pending(self) -> int | None:
+        return self.pending.get("tickets")
 
     def on_message(self, message: Message) -> None:
         body = message.body
@@ -95,7 +103,13 @@ class SupervisorState:
         elif message.kind == "latest":
             self.seed = [latest_from_json(item) for item in body["runs"]]
         elif message.kind == "outbox":
-            self.outbox_pending = int(body["pending"])
+            self.pending["tickets"] = int(body["pending"])
+        elif message.kind == "push":
+            stats = PushStats.from_json(body)
+            self.pending["push"] = stats.pending
+            self.push = stats
+            if self.snapshot is not None:
+                self.snapshot.set_push(stats)
         elif message.kind == "plan":
             self.plan = body
         else:
@@ -179,6 +193,8 @@ class Daemon:
         self.specs = {spec.id: spec for spec in (JobSpec.from_json(j) for j in plan["jobs"])}
         snapshot = Snapshot(plan["site"])
         snapshot.load(self.state.seed)
+        if self.state.push is not None:
+            snapshot.set_push(self.state.push)
         self.state.snapshot = snapshot
         return None
 
@@ -191,9 +207,14 @@ class Daemon:
         first = now + timedelta(seconds=FIRST_RUN_DELAY_S)
         jobs = []
         for spec in self.specs.values():
+            if spec.is_check:
+                first_run = first  # every family once right after start, all in one worker, so /metrics fills up
+            elif spec.first_run_s is not None:
+                first_run = now + timedelta(seconds=max(spec.first_run_s, FIRST_RUN_DELAY_S))
+            else:
+                first_run = None
             jobs.append(PlannedJob(spec.id, trigger_for(spec), self._job(spec, batcher), spec.misfire_grace_s,
-                                   # every family once right after start, all in one worker, so /metrics fills up
-                                   first_run=first if spec.is_check else None))
+                                   first_run=first_run))
         return jobs
 
     def _job(self, spec: JobSpec, batcher: Batcher) -> Any:
@@ -202,7 +223,7 @@ class Daemon:
             try:
                 if spec.is_check:
                     await batcher.submit(spec.id, spec.deadline_s, self._wait_to_join(spec))
-                elif not spec.when_pending or self.state.outbox_pending:
+                elif not spec.when_pending or self.state.pending.get(spec.when_pending):
                     result = await self.launcher.run([spec.id], spec.deadline_s)
                     if result.code not in (0, None) and not result.killed:
                         log.warning("worker [%s] exited with %s", spec.id, result.code)

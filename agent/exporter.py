@@ -10,6 +10,8 @@ Series:
 - ``patrol_<metric>{site,target,check,item,...}``: each result metric, in base units
   (``days`` are exported as ``_seconds``, ``percent`` as ``_ratio``, so promtool's unit lint passes)
 - ``patrol_build_info{version,python}`` 1
+- an agent enrolled with a collector (push mode) also: ``patrol_push_pending_batches``,
+  ``patrol_push_dropped_results_total`` and ``patrol_push_last_success_timestamp_seconds``
 """
 
 from __future__ import annotations
@@ -38,6 +40,21 @@ class SnapshotEntry:
     site: str = ""  # set where one snapshot holds several sites (the site collector)
 
 
+@dataclass(frozen=True, slots=True)
+class PushStats:
+    """The push outbox as the last worker saw it (agent/run/push.py; the ``push`` wire message)."""
+
+    pending: int
+    dropped_total: int
+    last_success: float | None
+
+    @classmethod
+    def from_json(cls, body: dict[str, object]) -> "PushStats":
+        last = body.get("last_success")
+        return cls(int(body["pending"]), int(body["dropped_total"]),  # type: ignore[call-overload]
+                   None if last is None else float(last))  # type: ignore[arg-type]
+
+
 class Snapshot:
     """The latest run per (collector, target); thread-safe (scrapes come from the HTTP thread)."""
 
@@ -46,6 +63,15 @@ class Snapshot:
         self._lock = threading.Lock()
         self._runs: dict[tuple[str, str], tuple[SnapshotEntry, ...]] = {}
         self._workers: dict[str, int] = {outcome: 0 for outcome in WORKER_OUTCOMES}
+        self._push: PushStats | None = None
+
+    def set_push(self, stats: PushStats) -> None:
+        with self._lock:
+            self._push = stats
+
+    def push(self) -> PushStats | None:
+        with self._lock:
+            return self._push
 
     def update(self, run: CheckRun) -> None:
         entries = tuple(SnapshotEntry(r, run.duration_s, run.started_at.timestamp()) for r in run.results)
@@ -119,6 +145,15 @@ class PatrolCollector:
         for outcome, count in self.snapshot.worker_counts().items():
             workers.add_metric((outcome,), count)
         yield workers
+        push = self.snapshot.push()
+        if push is not None:
+            yield GaugeMetricFamily("patrol_push_pending_batches", "Batches of results waiting in the outbox for the "
+                                    "collector", value=push.pending)
+            yield CounterMetricFamily("patrol_push_dropped_results", "Results dropped from the push outbox past its "
+                                      "size or age bound (or refused as too large)", value=push.dropped_total)
+            if push.last_success is not None:
+                yield GaugeMetricFamily("patrol_push_last_success_timestamp_seconds",
+                                        "Unix time when the collector last took a batch", value=push.last_success)
         for name in sorted(values):
             samples = values[name]["samples"]
             label_names = list(BASE_LABELS) + sorted({k for s, _ in samples for k in s} - set(BASE_LABELS))  # type: ignore[union-attr]

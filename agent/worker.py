@@ -10,7 +10,8 @@ with its worker.
 
 Tasks: ``plan`` (validate, audit the start, describe the jobs, seed /metrics),
 ``check:<family>`` (several are run as one cycle), ``store:prune``, ``tickets:outbox``,
-``report:<name>``, ``stop:<cancelled runs>`` (audit the stop). Messages go to stdout as
+``report:<name>``, ``stop:<cancelled runs>`` (audit the stop); for an agent enrolled with a
+collector (agent/run/push.py) also ``push:outbox`` and ``config:pull``. Messages go to stdout as
 JSON lines (agent/wire.py); logs go to stderr as JSON lines, which the supervisor relays
 into its own log. Exit codes: 0 done, 1 a task failed, 2 bad config or usage.
 """
@@ -37,6 +38,9 @@ Emit = Callable[[str], None]
 # Jobs the supervisor schedules besides the check families.
 PRUNE_EVERY_S = 6 * 3600
 OUTBOX_EVERY_S = 30
+FIRST_PULL_S = 2.0  # central check settings are fetched right after `patrol run` starts
+# After each cycle a worker sends what it queued, for at most this long; the push:outbox job sends the rest.
+PUSH_AFTER_CYCLE_BUDGET_S = 30.0
 # A worker is killed when its batch outlives its deadline; a check batch gets the time its
 # runs could legitimately take (timeouts x waves of the concurrency limit) plus this margin.
 DEADLINE_MARGIN_S = 60
@@ -92,9 +96,19 @@ def plan_message(ctx: Any, version: str) -> dict[str, Any]:
                      "deadline_s": params.timeout_s * waves + DEADLINE_MARGIN_S})
     jobs.append({"id": "store:prune", "interval_s": PRUNE_EVERY_S, "jitter_s": 0, "cron": None,
                  "misfire_grace_s": 3600, "deadline_s": HOUSEKEEPING_DEADLINE_S})
-    if getattr(getattr(settings, "ticketing", None), "enabled", False) and _ticketing_installed():
+    link = _push_link(settings, version)
+    if link is not None:
+        # Agent mode: results go to the collector, which decides tickets for the whole site.
+        collector = settings.collector
+        jobs.append({"id": "push:outbox", "interval_s": collector.push_interval_s, "jitter_s": 0, "cron": None,
+                     "misfire_grace_s": collector.push_interval_s, "deadline_s": HOUSEKEEPING_DEADLINE_S,
+                     "when_pending": "push"})
+        jobs.append({"id": "config:pull", "interval_s": collector.config_refresh_s, "jitter_s": 0, "cron": None,
+                     "misfire_grace_s": collector.config_refresh_s, "deadline_s": HOUSEKEEPING_DEADLINE_S,
+                     "first_run_s": FIRST_PULL_S})
+    elif getattr(getattr(settings, "ticketing", None), "enabled", False) and _ticketing_installed():
         jobs.append({"id": "tickets:outbox", "interval_s": OUTBOX_EVERY_S, "jitter_s": 0, "cron": None,
-                     "misfire_grace_s": OUTBOX_EVERY_S, "deadline_s": HOUSEKEEPING_DEADLINE_S, "when_pending": True})
+                     "misfire_grace_s": OUTBOX_EVERY_S, "deadline_s": HOUSEKEEPING_DEADLINE_S, "when_pending": "tickets"})
     for report in _scheduled_reports(ctx):
         jobs.append({"id": f"report:{report.name}", "interval_s": None, "jitter_s": 0, "cron": report.cron,
                      "misfire_grace_s": 3600, "deadline_s": HOUSEKEEPING_DEADLINE_S})
@@ -104,6 +118,18 @@ def plan_message(ctx: Any, version: str) -> dict[str, Any]:
             "log": {"level": settings.log.level, "format": settings.log.format.value, "file": str(log_file),
                     "max_bytes": settings.log.max_bytes, "backups": settings.log.backups},
             "jobs": jobs}
+
+
+def _push_link(settings: Any, version: str) -> Any | None:
+    from agent.run.push import push_link
+
+    return push_link(settings, version)
+
+
+def shortest_interval_s(jobs: Sequence[dict[str, Any]]) -> float | None:
+    """The shortest interval of the scheduled check families (what the collector's silence check needs)."""
+    intervals = [j["interval_s"] for j in jobs if j["id"].startswith("check:") and not j.get("cron") and j.get("interval_s")]
+    return min(intervals) if intervals else None
 
 
 def _ticketing_installed() -> bool:
@@ -128,8 +154,32 @@ class Worker:
         self.emit = emit
         self.version = version
         self._tickets: Any = None
+        self._pusher: Any = None
+        self._fleet: bool | None = None
+
+    def pusher(self) -> Any | None:
+        """The sender to the collector, when this agent is enrolled (agent/run/push.py)."""
+        if self._fleet is None:
+            link = _push_link(self.ctx.settings, self.version)
+            self._fleet = link is not None
+            if link is not None:
+                from agent.run.push import Pusher, open_outbox
+
+                self._pusher = Pusher(link, open_outbox(link))
+        return self._pusher
+
+    def close(self) -> None:
+        if self._pusher is not None:
+            self._pusher.close()
+
+    def emit_push_stats(self, stats: Any) -> None:
+        from agent.run.push import stats_message
+
+        self.emit(encode("push", **stats_message(stats)))
 
     def tickets(self) -> Any | None:
+        if self.pusher() is not None:
+            return None  # agent mode: the collector decides tickets for the whole site
         if self._tickets is None and self.ctx.settings.ticketing.enabled:
             from agent.cycle import ticketing_service
 
@@ -161,8 +211,15 @@ class Worker:
     async def other(self, task: str) -> None:
         kind, _, arg = task.partition(":")
         if task == "plan":
-            self.emit(encode("plan", **plan_message(self.ctx, self.version)))
+            plan = plan_message(self.ctx, self.version)
+            self.emit(encode("plan", **plan))
             self.emit(encode("latest", runs=[_latest_to_json(s) for s in self.ctx.store.latest()]))
+            pusher = self.pusher()
+            if pusher is not None:
+                interval = shortest_interval_s(plan["jobs"])
+                if interval is not None:
+                    pusher.set_interval(interval)
+                self.emit_push_stats(pusher.outbox.stats())
             self.ctx.store.audit("daemon.start", self.ctx.settings.agent.name,
                                  {"families": [n for n in self.ctx.registry.collectors]})
         elif task == "store:prune":
@@ -178,6 +235,19 @@ class Worker:
                 if sent:
                     log.info("ticket outbox: %d operations delivered", sent)
                 self.emit(encode("outbox", pending=tickets.outbox.count_pending()))
+        elif task == "push:outbox":
+            pusher = self.pusher()
+            if pusher is not None:
+                outcome = await asyncio.to_thread(pusher.send)
+                if outcome.sent:
+                    log.info("push: %d batches delivered, %d pending", outcome.sent, outcome.stats.pending)
+                self.emit_push_stats(outcome.stats)
+        elif task == "config:pull":
+            pusher = self.pusher()
+            if pusher is not None:
+                from agent.run.central_pull import pull_config
+
+                await asyncio.to_thread(pull_config, pusher)
         elif kind == "report":
             report = next((r for r in _scheduled_reports(self.ctx) if r.name == arg), None)
             if report is None:
@@ -207,6 +277,15 @@ class Worker:
             log.info("%s: %d targets checked, %d failed", family, len(runs), sum(1 for r in runs if r.error))
         if tickets is not None:
             self.emit(encode("outbox", pending=tickets.outbox.count_pending()))
+        pusher = self.pusher()
+        if pusher is not None:
+            await asyncio.to_thread(self._push_cycle, pusher, outcome.runs)
+
+    def _push_cycle(self, pusher: Any, runs: Sequence[Any]) -> None:
+        """Queue the cycle's runs and try to send at once (the backoff decides whether to)."""
+        pusher.enqueue(runs)
+        outcome = pusher.send(budget_s=PUSH_AFTER_CYCLE_BUDGET_S)
+        self.emit_push_stats(outcome.stats)
 
 
 def _latest_to_json(state: Any) -> dict[str, Any]:
@@ -227,7 +306,11 @@ def run_tasks(ctx: Any, tasks: Sequence[str], emit: Emit, version: str = "0+unkn
                 loop.add_signal_handler(sig, task.cancel)
             except (NotImplementedError, RuntimeError):  # Windows: the supervisor kills the process instead
                 pass
-        return await Worker(ctx, emit, version).execute(tasks)
+        worker = Worker(ctx, emit, version)
+        try:
+            return await worker.execute(tasks)
+        finally:
+            worker.close()
 
     try:
         return asyncio.run(main())

@@ -126,6 +126,12 @@ class Outbox:
         self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                         (key, value))
 
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        return self._get(key, default)
+
+    def set_meta(self, key: str, value: Any) -> None:
+        self._set(key, value)
+
     def _take_seq(self) -> int:
         seq = self._get("next_seq")
         if seq is None:

@@ -71,7 +71,7 @@ def test_plan_lists_the_due_jobs_seeds_metrics_and_audits_the_start(context):
     assert jobs["check:ok"] | {"deadline_s": 0} == {
         "id": "check:ok", "interval_s": 90, "jitter_s": 3, "cron": None, "misfire_grace_s": 60, "deadline_s": 0}
     assert jobs["check:ok"]["deadline_s"] == 5 + DEADLINE_MARGIN_S  # one target, one wave
-    assert jobs["tickets:outbox"]["when_pending"] is True
+    assert jobs["tickets:outbox"]["when_pending"] == "tickets"
     assert plan["site"] == "hq" and plan["version"] == "9.9"
     assert plan["exporter"] == {"enabled": True, "listen": "127.0.0.1:9469"}
     assert plan["log"]["file"].endswith("patrol.log")

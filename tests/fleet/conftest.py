@@ -2,7 +2,21 @@ from __future__ import annotations
 
 import pytest
 
+from agent.run.outbox import Outbox
+from agent.run.push import PushLink, Pusher
+from config.fleet_state import FleetPaths
 from tests.fleet.recording_collector import RecordingCollector, make_pki
+
+CREDENTIAL = "pac_test-credential-0123456789"
+T0 = 1_800_000_000.0
+
+
+class Clock:
+    def __init__(self):
+        self.now = T0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 @pytest.fixture(scope="session")
@@ -15,3 +29,26 @@ def collector(pki):
     with RecordingCollector(pki) as server:
         server.accept_batches()
         yield server
+
+
+@pytest.fixture
+def make_pusher(tmp_path, pki):
+    made = []
+
+    def make(url: str, *, credential: str | None = CREDENTIAL, max_bytes: int = 2**26, max_results: int = 2000,
+             clock: Clock | None = None) -> Pusher:
+        paths = FleetPaths.under(tmp_path / "state")
+        paths.root.mkdir(parents=True, exist_ok=True)
+        paths.ca.write_bytes(pki.ca_pem)
+        link = PushLink(url=url, credential=credential, ca_file=paths.ca, paths=paths, hostname="pc-0412",
+                        version="1.2.3", os="Linux 6.1", timeout_s=5, batch_max_results=max_results, retry_base_s=5,
+                        retry_max_s=600, max_bytes=max_bytes, max_age_s=3600)
+        clock = clock or Clock()
+        pusher = Pusher(link, Outbox(paths.outbox, max_bytes=max_bytes, max_age_s=3600, clock=clock), clock=clock,
+                        rand=lambda: 0.5)
+        made.append(pusher)
+        return pusher
+
+    yield make
+    for p in made:
+        p.close()
