@@ -102,7 +102,9 @@ class Outbox:
         self.max_age_s = max_age_s
         self.clock = clock
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        # check_same_thread off: a worker opens the outbox on its event loop and uses it from
+        # asyncio.to_thread, one call at a time (never two threads at once).
+        self.db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a power cut may lose the last batch, never corrupt
         self.db.executescript(_SCHEMA)
