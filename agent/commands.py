@@ -58,7 +58,7 @@ def inspect_command(ctx: AppContext, args: argparse.Namespace) -> int:
             return EXIT_USAGE
     jobs = plan(ctx.registry, ctx.settings, ctx.inventory, only=families, target=args.target)
     if not jobs:
-        print("patrol: nothing to inspect (no enabled check family has a target)", file=sys.stderr)
+        print(f"patrol: {nothing_to_inspect(ctx.inventory, args.target)}", file=sys.stderr)
         return EXIT_USAGE
     tickets = None if args.no_tickets else ticketing_service(ctx)
     started = ctx.clock()
@@ -81,6 +81,26 @@ def inspect_command(ctx: AppContext, args: argparse.Namespace) -> int:
             console.print(f"tickets: {ticket_line}")
         console.print(f"written: {json_path}  {md_path}")
     return _exit_for(outcome.runs, args.fail_on)
+
+
+def nothing_to_inspect(inventory: Any, target: str | None) -> str:
+    """Why a `patrol inspect [--target X]` has no job, in the words an engineer acts on."""
+    if target is None:
+        return "nothing to inspect (no enabled check family has a target)"
+    shown = "".join(ch if ch.isprintable() else "?" for ch in target)[:128]
+    names = [t.name for t in inventory.targets]
+    if target not in names:
+        import difflib
+
+        close = difflib.get_close_matches(target, names, n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(close)}?" if close else (
+            f"; the inventory has {', '.join(names[:8])}{', ...' if len(names) > 8 else ''}" if names else "")
+        return f"no target named {shown}{hint}"
+    found = inventory.get(target)
+    if getattr(found, "kind", None) == "host" and not getattr(found, "local", False):
+        return (f"{shown} is a host of the inventory; its checks run on its own agent: enrol it with `patrol enroll` "
+                "(docs/fleet.md)")
+    return f"nothing to inspect on {shown} (no enabled check family covers it here; see `patrol collectors`)"
 
 
 def _ticket_line(outcome: CycleOutcome) -> str | None:
