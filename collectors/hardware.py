@@ -63,7 +63,9 @@ def issue_state(issue: DeviceIssue, params: HardwareParams) -> State:
     from collectors.platforms.windows.hardware_codes import describe
 
     code = int(issue.code)
-    return State.parse(params.code_states.get(code, describe(code)[3]))
+    if code in params.code_states:
+        return State.parse(params.code_states[code])
+    return State.parse(getattr(params.problem_states, describe(code)[3], "crit"))
 
 
 def ignored(issue: DeviceIssue, params: HardwareParams) -> bool:

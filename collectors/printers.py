@@ -85,9 +85,19 @@ def evaluate_jobs(queue: str, jobs: Sequence[PrintJob], params: PrintersParams, 
     state = threshold_state(oldest_s / 60, limits.warn, limits.crit)
     first_limit = min((v for v in (limits.warn, limits.crit) if v is not None), default=None)
     stuck = [j for j, age in dated if first_limit is not None and age / 60 >= first_limit]
+    # A job the spooler put in an error state (job error, printer offline, out of paper,
+    # blocked) will not print by waiting: it is a finding at once, not after the stuck limit.
+    errored = [j for j in jobs if j.state == "stopped"]
+    if errored:
+        state = State.worst(state, State.parse(params.job_error_state))
     metrics = (Metric("queued_jobs_count", len(jobs), "count"), Metric("stuck_jobs_count", len(stuck), "count"),
                Metric("oldest_job_age_seconds", round(oldest_s, 1), "seconds"))
-    if stuck:
+    if errored:
+        why = sorted({r for j in errored for r in j.reasons}) or ["stopped"]
+        summary = f"{queue}: {len(errored)} job(s) in an error state ({', '.join(why)})"
+        if stuck:
+            summary += f"; {len(stuck)} job(s) stuck, oldest waiting {oldest_s / 60:.0f} min"
+    elif stuck:
         shown = ", ".join(f"{name} {v:g}" for name, v in (("warn", limits.warn), ("crit", limits.crit)) if v is not None)
         summary = f"{queue}: {len(stuck)} job(s) stuck, oldest waiting {oldest_s / 60:.0f} min ({shown} min)"
     elif jobs:

@@ -40,7 +40,8 @@ REASONS: Mapping[str, tuple[State, str]] = {
     "output-area-almost-full": (WARN, "output bin almost full"),
     "output-area-full": (CRIT, "output bin full"),
     "offline": (CRIT, "printer offline"),
-    "work-offline": (CRIT, "set to 'Use Printer Offline'"),
+    # The user's own switch: jobs wait, nothing is broken; WARN so it is noticed.
+    "work-offline": (WARN, "set to 'Use Printer Offline'"),
     "not-available": (CRIT, "printer not available"),
     "shutdown": (CRIT, "printer shut down"),
     "timed-out": (CRIT, "printer timed out"),

@@ -23,6 +23,9 @@ class PrintersParams(CheckParams):
         "Microsoft Print to PDF", "Microsoft XPS Document Writer", "OneNote*", "Fax", "PDF")
     stuck_job_minutes: Annotated[WarnCrit, Field(
         description="a job still not printed after this many minutes is stuck: WARN/CRIT")] = WarnCrit(warn=15, crit=60)
+    job_error_state: Annotated[Literal["ok", "warn", "crit"], Field(
+        description="state of a queue with a job in an error state (job error, printer offline, out of paper, "
+                    "blocked), at once whatever its age")] = "warn"
     count_held_jobs: Annotated[bool, Field(
         description="treat jobs held on purpose (hold-until, held by an operator) as stuck too")] = False
     not_accepting_state: Annotated[Literal["ok", "warn", "crit"], Field(

@@ -61,6 +61,24 @@ def test_windows_overrides_and_ignores() -> None:
     assert (results["hardware.driver"].state, results["hardware.device"].state) == (State.OK, State.WARN)
 
 
+def test_problem_codes_by_meaning_with_configurable_defaults() -> None:
+    """28 (driver not installed) and 43 (stopped by Windows) are WARN, a device the user
+    disabled (22) is not a fault, a conflict is CRIT; each meaning's state is a setting."""
+    sample = ps(b'{"Total":9,"Problems":['
+                b'{"Name":"Webcam","PNPDeviceID":"USB\\\\VID_1\\\\1","PNPClass":"Camera","ConfigManagerErrorCode":43},'
+                b'{"Name":"Bluetooth","PNPDeviceID":"USB\\\\VID_2\\\\2","PNPClass":"Bluetooth","ConfigManagerErrorCode":22}]}')
+    results = run_all(windows.parse(sample))
+    assert results["hardware.device"].state is State.WARN
+    assert "Webcam [Camera]: code 43 CM_PROB_FAILED_POST_START" in results["hardware.device"].summary
+    assert "OK USB" in results["hardware.device"].details  # the disabled one is listed, not counted
+    strict = run_all(windows.parse(sample), problem_states={"stopped": "crit", "disabled": "warn"})
+    assert strict["hardware.device"].state is State.CRIT
+    drivers = windows.parse(ps((FIXTURES / "windows" / "missing_drivers_and_conflict" / "output.json").read_bytes()))
+    assert run_all(drivers)["hardware.driver"].state is State.WARN
+    assert run_all(drivers, problem_states={"driver_missing": "crit"})["hardware.driver"].state is State.CRIT
+    assert run_all(drivers, code_states={28: "ok"})["hardware.driver"].state is State.OK  # one code wins over its group
+
+
 @pytest.mark.parametrize("stdout, returncode, message", [
     (b"", 1, "failed"),
     (b"[]", 0, "expected an object"),
@@ -149,7 +167,7 @@ def test_whole_collector_on_windows_through_the_command_runner() -> None:
     params = HardwareParams()
     model = COLLECTOR.parse(COLLECTOR.fetch(HOST, params, CollectorIO(run=run, platform="windows")))
     got = {r.check: r.state for r in COLLECTOR.evaluate(model, params, HOST, NOW)}
-    assert got == {"hardware.driver": State.CRIT, "hardware.device": State.CRIT}  # no kernel log on Windows
+    assert got == {"hardware.driver": State.WARN, "hardware.device": State.CRIT}  # no kernel log on Windows
 
 
 def test_linux_says_device_errors_come_from_the_kernel_log() -> None:

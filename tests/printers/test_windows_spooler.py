@@ -52,6 +52,25 @@ def test_whole_collector_on_windows_through_the_command_runner() -> None:
     }
 
 
+def test_job_error_at_once_work_offline_and_missing_state() -> None:
+    """A job in an error state one minute old is WARN at once (not after the 15-minute stuck
+    limit); 'Use Printer Offline' is WARN; a printer without PrinterState is UNKNOWN, not ready."""
+    model = printers.parse(output((FIXTURES / "job_error_offline_and_no_state" / "output.json").read_bytes()))
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+    host = Host(name="pc-17", local=True)
+    got = {(r.check, r.item): r for r in PrintersCollector().evaluate(model, PrintersParams(), host, now)}
+    canon = "Canon LBP2900 前台"
+    assert got[("printers.jobs", canon)].state is State.WARN
+    assert got[("printers.jobs", canon)].summary == f"{canon}: 1 job(s) in an error state (job-error, printer-offline)"
+    assert got[("printers.queue", canon)].state is State.OK
+    assert got[("printers.queue", "Reception")].state is State.WARN
+    assert "set to 'Use Printer Offline'" in got[("printers.queue", "Reception")].summary
+    assert got[("printers.queue", "Legacy Driver Queue")].state is State.UNKNOWN
+    strict = {(r.check, r.item): r.state for r in PrintersCollector().evaluate(
+        model, PrintersParams(job_error_state="crit", reason_states={"work-offline": "crit"}), host, now)}
+    assert (strict[("printers.jobs", canon)], strict[("printers.queue", "Reception")]) == (State.CRIT, State.CRIT)
+
+
 @pytest.mark.parametrize("data, returncode, stderr, message", [
     (b"WARNING: something\r\n", 0, b"", "not JSON"),
     (b"[]", 0, b"", "expected one JSON object"),

@@ -22,7 +22,7 @@ from typing import Any
 
 from collectors.base import CollectorIO, CommandOutput, ParseError
 from collectors.platforms.windows.powershell import as_objects, decode_json, run_powershell
-from collectors.printing.model import PrintJob, PrintQueue, PrintSystem
+from collectors.printing.model import PrintJob, PrintQueue, PrintSystem, QueueState
 
 WHAT = "Win32_Printer query"
 SCRIPT = (
@@ -82,11 +82,15 @@ def queue_from(row: Mapping[str, Any]) -> PrintQueue:
     name = row.get("Name")
     if not isinstance(name, str) or not name:
         raise ParseError("Win32_Printer: a printer without a Name")
+    raw_state = row.get("PrinterState")
+    known = isinstance(raw_state, int) and not isinstance(raw_state, bool)
     flags = _int(row, "PrinterState") & 0xFFFFFFFF
     reasons = [reason for flag, reason in PRINTER_FLAGS.items() if flags & flag]
     if row.get("WorkOffline") is True:
         reasons.append("work-offline")
-    state = "stopped" if flags & PAUSED else "processing" if flags & BUSY_FLAGS else "idle"
+    # A printer without PrinterState (some drivers, WMI errors) is not known to be ready.
+    state: QueueState = ("unknown" if not known else "stopped" if flags & PAUSED
+                         else "processing" if flags & BUSY_FLAGS else "idle")
     return PrintQueue(name=name, state=state, accepting=not flags & PENDING_DELETION,
                       reasons=tuple(dict.fromkeys(reasons)), device=str(row.get("PortName") or ""))
 
