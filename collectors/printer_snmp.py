@@ -9,13 +9,18 @@ evaluate yields:
   conditions and the active alert table, with the page counter as a metric;
 - ``printer_snmp.supply`` (item = prtMarkerSuppliesDescription): level as a percentage,
   WARN at or below ``supply_warn_percent`` naming the supply;
-- ``printer_snmp.input`` (item = tray name): paper level, empty trays.
+- ``printer_snmp.input`` (item = tray name): paper level, empty trays;
+- ``printer_snmp.reachability`` (""): answers SNMP, with the first round trip; a printer
+  that stays silent through a quick re-check is CRIT "down" on that same poll (not
+  UNKNOWN: a dead printer must ticket as soon as any other fault).
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -122,7 +127,7 @@ ALERT_CODES = {1: "other", 2: "unknown", 3: "coverOpen", 4: "coverClosed", 5: "i
 # -3 "at least one unit remains" (the printer cannot measure more precisely).
 LEVEL_OTHER, LEVEL_UNKNOWN, LEVEL_SOME = -1, -2, -3
 
-_STATE = {"ok": State.OK, "warn": State.WARN, "crit": State.CRIT}
+_STATE = {"ok": State.OK, "warn": State.WARN, "crit": State.CRIT, "unknown": State.UNKNOWN}
 
 
 def decode_error_state(value: bytes) -> tuple[str, ...]:
@@ -189,6 +194,20 @@ class PrinterModel:
     inputs: tuple[InputTray, ...]
     alerts: tuple[Alert, ...]
     page_count: int | None  # sum of prtMarkerLifeCount over markers counting impressions or sheets
+    response_time_s: float | None = None  # first answer's round trip (None: parsed from columns alone)
+    unreachable: str | None = None        # why the printer is down (then nothing else is known)
+
+
+@dataclass(frozen=True)
+class PrinterPoll:
+    """What fetch brought back: the walked columns, or why the printer did not answer."""
+
+    tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    response_time_s: float | None = None
+    unreachable: str | None = None
+
+
+SYS_PROBE = ("1.3.6.1.2.1.1.1.0", "1.3.6.1.2.1.1.3.0")  # SNMPv2-MIB::sysDescr.0, sysUpTime.0
 
 
 # ---------------------------------------------------------------- parse helpers
@@ -392,22 +411,51 @@ class PrinterSnmpCollector:
     def targets(self, params: PrinterSnmpParams, inventory: Inventory) -> Sequence[Printer]:
         return [printer for printer in inventory.printers if printer.snmp is not None]
 
-    async def fetch(self, target: Printer, params: PrinterSnmpParams, io: CollectorIO) -> dict[str, dict[str, Any]]:
-        from collectors.snmp.client import open_client
+    async def fetch(self, target: Printer, params: PrinterSnmpParams, io: CollectorIO) -> PrinterPoll:
+        from collectors.snmp.client import SnmpTimeout, open_client
 
         if target.snmp is None:
             raise FetchError("no SNMP credentials in the inventory for this printer")
         async with open_client(target.address, target.snmp, io.resolve_secret) as snmp:
+            await snmp.connect()  # socket set-up is not the printer's response time
+            t0 = time.monotonic()
+            try:
+                await snmp.get(SYS_PROBE)
+            except SnmpTimeout as first:
+                # One quick re-check before calling it down: a single lost datagram (or a
+                # printer waking from sleep) must not open a ticket; a dead one does, now.
+                await asyncio.sleep(params.recheck_after_s)
+                t0 = time.monotonic()
+                try:
+                    await snmp.get(SYS_PROBE)
+                except SnmpTimeout:
+                    return PrinterPoll(unreachable=f"{first}; silent again {params.recheck_after_s:g} s later")
+            rtt = time.monotonic() - t0
             # One multi-column walk: a few GETBULK exchanges for the whole printer.
-            return await snmp.walk(COLUMNS, max_rows=2000)
+            return PrinterPoll(await snmp.walk(COLUMNS, max_rows=2000), rtt)
 
-    def parse(self, raw: Mapping[str, Mapping[str, Any]]) -> PrinterModel:
+    def parse(self, raw: PrinterPoll | Mapping[str, Mapping[str, Any]]) -> PrinterModel:
+        if isinstance(raw, PrinterPoll):
+            if raw.unreachable:
+                return PrinterModel((), (), (), (), None, unreachable=raw.unreachable)
+            model = parse_printer(raw.tables)
+            return PrinterModel(model.devices, model.supplies, model.inputs, model.alerts, model.page_count,
+                                raw.response_time_s)
         if not isinstance(raw, Mapping):
             raise ParseError(f"printer_snmp expected SNMP columns, got {type(raw).__name__}")
         return parse_printer(raw)
 
     def evaluate(self, model: PrinterModel, params: PrinterSnmpParams, target: Printer,
                  now: datetime) -> Iterable[CheckResult]:
+        if model.unreachable:
+            yield CheckResult("printer_snmp.reachability", target.name, "", _STATE[params.unreachable],
+                              f"down: {model.unreachable}", observed_at=now)
+            return
+        if model.response_time_s is not None:
+            rtt = model.response_time_s
+            yield CheckResult("printer_snmp.reachability", target.name, "", State.OK,
+                              f"answers SNMP in {rtt * 1000:.0f} ms",
+                              metrics=(Metric("response_time_seconds", rtt, "seconds"),), observed_at=now)
         for device in model.devices:
             item = "" if len(model.devices) == 1 else f"device {device.index}"
             yield _status_result(device, item, model, params, target, now)

@@ -39,6 +39,11 @@ class PrinterSnmpParams(CheckParams):
     """
 
     timeout_s: Annotated[float, Field(gt=0, description="one printer's whole poll may take this long")] = 20
+    unreachable: Annotated[Literal["warn", "crit", "unknown"], Field(description=(
+        "state of printer_snmp.reachability when the printer does not answer SNMP, "
+        "after one quick re-check (a dead printer is 'down', found on the first failed poll)"))] = "crit"
+    recheck_after_s: Annotated[float, Field(ge=0, le=30, description=(
+        "seconds to wait before asking a silent printer once more"))] = 1.0
     supply_warn_percent: Annotated[float, Field(
         ge=0, le=100, description="a supply (toner, ink, drum, waste box space) at or below this percentage is WARN")] = 15
     supply_crit_percent: Annotated[float | None, Field(

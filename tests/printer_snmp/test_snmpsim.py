@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -80,11 +81,14 @@ def poll(port: int, community: str, params: PrinterSnmpParams | None = None, *, 
 def test_recording_gives_expected_results(snmpsim, community):
     run = poll(snmpsim.port, community)
     got = [(r.check, r.item, r.state, r.summary) for r in run.results]
+    if community not in ("broken-types", "not-a-printer"):  # those stop at parse: one UNKNOWN
+        reach = got.pop(0)
+        assert reach[:3] == ("printer_snmp.reachability", "", OK) and reach[3].startswith("answers SNMP in "), reach
     assert got == EXPECTED[community]
 
 
 def test_jam_details_list_conditions_and_active_alerts(snmpsim):
-    [status, *_] = poll(snmpsim.port, "paper-jam-door").results
+    [status] = [r for r in poll(snmpsim.port, "paper-jam-door").results if r.check == "printer_snmp.status"]
     assert status.details.splitlines() == [
         "condition: noPaper (out of paper)",
         "condition: doorOpen (door open)",
@@ -111,10 +115,41 @@ def test_thresholds_come_from_settings(snmpsim):
 
 
 @pytest.mark.parametrize("case", ["wrong-community", "nobody-listening"])
-def test_no_answer_is_unknown_without_the_community(snmpsim, case):
+def test_silent_printer_is_down_on_the_first_poll_without_the_community(snmpsim, case):
     port = snmpsim.port if case == "wrong-community" else free_port("udp")
-    run = poll(port, "s3cret-Community", timeout_s=0.3)
+    params = PrinterSnmpParams(recheck_after_s=0.2)
+    started = time.monotonic()
+    run = poll(port, "s3cret-Community", params, timeout_s=0.3)
     [result] = run.results
-    assert result.state is UNKNOWN
-    assert result.summary.startswith(f"no SNMP answer from 127.0.0.1:{port} within 0.3 s"), result.summary
+    assert (result.check, result.item, result.state) == ("printer_snmp.reachability", "", CRIT)
+    assert result.summary.startswith(f"down: no SNMP answer from 127.0.0.1:{port} within 0.3 s"), result.summary
+    assert result.summary.endswith("silent again 0.2 s later")
+    assert time.monotonic() - started >= 0.3 + 0.2 + 0.3  # asked, waited, asked again
     assert "s3cret-Community" not in result.summary + result.details
+
+
+def test_printer_answering_the_recheck_is_polled(snmpsim):
+    """A printer that drops the first request but answers the re-check is reachable, not down."""
+    from collectors.snmp import client
+
+    dropped = []
+    real = client.V2cTransport.request
+
+    async def lossy(self, pdu, oids, non_repeaters=0, max_repetitions=0):
+        if not dropped:  # the first datagram is lost: nothing is sent, as on a lossy link
+            dropped.append(pdu)
+            raise client.SnmpTimeout("no SNMP answer (dropped by the test)")
+        return await real(self, pdu, oids, non_repeaters, max_repetitions)
+
+    client.V2cTransport.request = lossy
+    try:
+        run = poll(snmpsim.port, "healthy-laser", PrinterSnmpParams(recheck_after_s=0.1))
+    finally:
+        client.V2cTransport.request = real
+    assert dropped == [client.ber.GET]
+    assert [(r.check, r.state) for r in run.results][:2] == [("printer_snmp.reachability", OK), ("printer_snmp.status", OK)]
+
+
+def test_unreachable_state_is_a_setting(snmpsim):
+    run = poll(free_port("udp"), "x", PrinterSnmpParams(unreachable="unknown", recheck_after_s=0), timeout_s=0.2)
+    assert [(r.check, r.state) for r in run.results] == [("printer_snmp.reachability", UNKNOWN)]
