@@ -60,7 +60,7 @@ def inspect_command(ctx: AppContext, args: argparse.Namespace) -> int:
     if not jobs:
         print(f"patrol: {nothing_to_inspect(ctx.inventory, args.target)}", file=sys.stderr)
         return EXIT_USAGE
-    tickets = None if args.no_tickets else ticketing_service(ctx)
+    tickets = None if args.no_tickets or _agent_mode(ctx) else ticketing_service(ctx)
     started = ctx.clock()
     outcome = asyncio.run(_run_with_progress(ctx, jobs, tickets=tickets,
                                              show_progress=not args.json and sys.stderr.isatty()))
@@ -81,6 +81,13 @@ def inspect_command(ctx: AppContext, args: argparse.Namespace) -> int:
             console.print(f"tickets: {ticket_line}")
         console.print(f"written: {json_path}  {md_path}")
     return _exit_for(outcome.runs, args.fail_on)
+
+
+def _agent_mode(ctx: AppContext) -> bool:
+    """Enrolled with a collector: it decides tickets for the site, this computer does not."""
+    from agent.run.push import fleet_mode
+
+    return fleet_mode(ctx.settings)
 
 
 def nothing_to_inspect(inventory: Any, target: str | None) -> str:

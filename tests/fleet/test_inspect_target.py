@@ -33,3 +33,25 @@ def test_inspect_other_or_unknown_target(config, capsys, target, expected):
     err = capsys.readouterr().err
     assert err.startswith(expected), err
     assert "nothing to inspect" not in err
+
+
+def test_inspect_on_an_enrolled_agent_leaves_tickets_to_the_collector(tmp_path, capsys):
+    import json
+    import sqlite3
+
+    from config.fleet_state import FleetPaths
+
+    config = tmp_path / "patrol.yaml"
+    config.write_text("agent: {name: pc-1}\npaths: {state_dir: state}\n"
+                      "checks: {system: {memory_used_percent: {warn: 0.01, crit: null}}}\n")
+    paths = FleetPaths.under(tmp_path / "state")
+    paths.root.mkdir(parents=True)
+    paths.enrolment.write_text(json.dumps({"url": "https://127.0.0.1:9", "agent_id": "a" * 32, "site": "default",
+                                           "target": "pc-1", "credential": "pac_x"}))
+    assert main(["-c", str(config), "inspect", "--only", "system", "--json", "--out", str(tmp_path / "out")]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert any(r["check"] == "system.memory" and r["state"].upper() == "WARN" for r in data["results"])
+    assert data["tickets"] is None
+    db = sqlite3.connect(tmp_path / "state" / "patrol.sqlite")
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "findings" in tables and db.execute("SELECT count(*) FROM findings").fetchone()[0] == 0
