@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from agent.textsafe import markdown_inline, terminal_text
 from collectors.base import CheckResult, CheckRun, State
 
 STATE_LABEL = {State.OK: "OK", State.WARN: "WARN", State.CRIT: "CRIT", State.UNKNOWN: "UNKNOWN"}
@@ -53,29 +54,29 @@ def inspection_json(site: str, agent: str, started: datetime, finished: datetime
 
 
 def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return markdown_inline(text)
 
 
 def inspection_markdown(data: dict[str, Any]) -> str:
     lines = [
-        f"# Inspection of {data['agent']} (site {data['site']})",
+        f"# Inspection of {_md_cell(data['agent'])} (site {_md_cell(data['site'])})",
         "",
         f"- started: {data['started_at']}",
         f"- finished: {data['finished_at']}",
         f"- overall: **{data['state'].upper()}**: " + ", ".join(f"{n} {s}" for s, n in data["counts"].items()),
     ]
     if data.get("tickets"):
-        lines.append(f"- tickets: {data['tickets']}")
+        lines.append(f"- tickets: {_md_cell(data['tickets'])}")
     problems = [r for r in data["results"] if r["state"] != "ok"]
     lines += ["", "## Problems", ""]
     if problems:
         lines += ["| state | target | check | item | summary |", "|---|---|---|---|---|"]
-        lines += [f"| {r['state'].upper()} | {_md_cell(r['target'])} | {r['check']} | {_md_cell(r['item'])} | {_md_cell(r['summary'])} |"
+        lines += [f"| {r['state'].upper()} | {_md_cell(r['target'])} | {_md_cell(r['check'])} | {_md_cell(r['item'])} | {_md_cell(r['summary'])} |"
                   for r in sorted(problems, key=lambda r: _ORDER[State(r["state"])])]
     else:
         lines.append("None: every item passed.")
     lines += ["", "## All results", "", "| state | target | check | item | summary |", "|---|---|---|---|---|"]
-    lines += [f"| {r['state'].upper()} | {_md_cell(r['target'])} | {r['check']} | {_md_cell(r['item'])} | {_md_cell(r['summary'])} |"
+    lines += [f"| {r['state'].upper()} | {_md_cell(r['target'])} | {_md_cell(r['check'])} | {_md_cell(r['item'])} | {_md_cell(r['summary'])} |"
               for r in data["results"]]
     return "\n".join(lines) + "\n"
 
@@ -95,11 +96,14 @@ def write_inspection(folder: Path, data: dict[str, Any]) -> tuple[Path, Path]:
 def render_table(console: Any, runs: Sequence[CheckRun], title: str) -> None:
     from rich.table import Table
 
-    table = Table(title=title, show_lines=False, expand=False)
+    table = Table(title=terminal_text(title), show_lines=False, expand=False)
     for column in ("state", "target", "check", "item", "summary"):
-        table.add_column(column, overflow="fold")
+        # Words wrap at their boundaries; a word longer than the column ends in … (rich's
+        # "fold" cut words mid-way at 80 columns). --wide prints every cell whole.
+        table.add_column(column)
     for r in sorted(sorted_results(runs), key=lambda r: (_ORDER[r.state], r.target, r.check, r.item)):
-        table.add_row(f"[{STATE_STYLE[r.state]}]{STATE_LABEL[r.state]}[/]", r.target, r.check, r.item, r.summary)
+        table.add_row(f"[{STATE_STYLE[r.state]}]{STATE_LABEL[r.state]}[/]", *(terminal_text(v) for v in
+                                                                              (r.target, r.check, r.item, r.summary)))
     console.print(table)
     tally = counts(runs)
     parts = [f"[{STATE_STYLE[s]}]{tally.get(s, 0)} {STATE_LABEL[s]}[/]" for s in (State.CRIT, State.UNKNOWN, State.WARN, State.OK)]

@@ -24,6 +24,7 @@ from agent.reports import charts
 from agent.reports.checklist import default_checklist
 from agent.reports.i18n import Translator
 from agent.reports.model import ChecklistCell, DeviceSection, FaultAnalysis, InspectionReport
+from agent.textsafe import css_string, markdown_inline, path_slug
 
 Report = InspectionReport | FaultAnalysis
 FORMATS = ("html", "pdf", "md", "json")
@@ -36,16 +37,32 @@ class RenderError(RuntimeError):
 
 @functools.cache
 def _environment(autoescape: bool) -> Environment:
+    # Markdown: every printed value has its raw HTML made inert (device text such as
+    # `<img src=...>` would render in a Markdown viewer); the `md` filter also escapes
+    # Markdown syntax for values that are device or user text.
     env = Environment(loader=PackageLoader("agent.reports", "templates"), undefined=StrictUndefined,
                       autoescape=select_autoescape(["html.j2"]) if autoescape else False,
+                      finalize=None if autoescape else _no_raw_html,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["md"] = _md_cell
+    # CSS strings (the page footer): HTML escaping does not apply inside <style>.
+    env.filters["css_string"] = lambda value: Markup(css_string(value))
     return env
 
 
+class _MdSafe(str):
+    """Text already escaped by the `md` filter (not escaped again by the finalizer)."""
+
+
 def _md_cell(value: Any) -> str:
-    """A value safe inside a Markdown table cell."""
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    """A value safe inside a Markdown table cell or inline text."""
+    return _MdSafe(markdown_inline(value))
+
+
+def _no_raw_html(value: Any) -> Any:
+    if isinstance(value, _MdSafe) or not isinstance(value, str):
+        return value
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _state_rows(report: InspectionReport, t: Translator) -> list[tuple[str, list[tuple[str, int]]]]:
@@ -201,13 +218,45 @@ def render_pdf(html: str) -> bytes:
     try:
         from weasyprint import HTML
     except (ImportError, OSError) as exc:  # OSError: pango missing
-        raise RenderError(f"PDF output needs WeasyPrint and Debian's pango (pip install 'patrol[pdf]'): {exc}") from None
-    return HTML(string=html, url_fetcher=_refuse_urls).write_pdf()
+        raise RenderError(f"PDF output needs WeasyPrint and Debian's pango (scripts/install.sh installs both): "
+                          f"{exc}") from None
+    refused: list[str] = []
+    try:
+        pdf = HTML(string=html, url_fetcher=_refusing_fetcher(refused)).write_pdf()
+    except BaseException as exc:  # WeasyPrint's FatalURLFetchingError is a BaseException
+        if not refused:
+            raise
+        raise RenderError(f"the report tried to load {refused[0]!r}; reports must be self-contained") from exc
+    if refused:  # a WeasyPrint that logs a fetcher's error and renders on
+        raise RenderError(f"the report tried to load {refused[0]!r}; reports must be self-contained")
+    return pdf
+
+
+def _refusing_fetcher(refused: list[str]) -> Any:
+    """A URL fetcher that fetches nothing and remembers what was asked. WeasyPrint 68+
+    wants a ``URLFetcher`` (a plain function fails with an AttributeError on the first
+    URL); older releases take a function."""
+    try:
+        from weasyprint.urls import FatalURLFetchingError, URLFetcher
+    except ImportError:
+        def fetch(url: str, *args: Any, **kwargs: Any) -> dict:
+            refused.append(url)
+            return _refuse_urls(url)
+
+        return fetch
+
+    class Refuse(URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            refused.append(url)
+            raise FatalURLFetchingError(f"refused {url!r}: reports must be self-contained")
+
+    return Refuse(fail_on_errors=True)
 
 
 def file_stem(report: Report) -> str:
+    """The file name (without suffix): the site name is slugged, never a path."""
     kind = "inspection" if isinstance(report, InspectionReport) else "faults"
-    return f"{kind}-{report.site.name}-{report.period.label}-{report.lang}"
+    return f"{kind}-{path_slug(report.site.name)}-{path_slug(report.period.label, 'period')}-{path_slug(report.lang, 'lang')}"
 
 
 def write_outputs(report: Report, formats: Sequence[str], out_dir: Path, *, cjk_font: str = "Noto Sans CJK SC",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 from agent.reports.build import build_faults, build_inspection, check_site
 from agent.reports.periods import Period
 from agent.reports.render import write_outputs
+from agent.textsafe import path_slug
 
 if TYPE_CHECKING:
     from agent.context import AppContext
@@ -101,7 +102,7 @@ def write_index(archive: Path, title: str = "Patrol reports · 巡检报告归�
 def archive_report(ctx: AppContext, request: ReportRequest) -> list[Path]:
     """Write the report into the archive (<reports_dir>/archive/<site>/), refresh the index, mail it if set up."""
     archive = archive_dir(ctx)
-    files = generate(ctx, request, archive / request.site)
+    files = generate(ctx, request, archive / path_slug(request.site))
     write_index(archive)
     mail = ctx.settings.reports.mail
     if mail.enabled and mail.to:

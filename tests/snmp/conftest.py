@@ -21,7 +21,7 @@ from collectors.snmp import ber
 from collectors.switch import SwitchCollector
 from config.checks.switch import SwitchParams
 from inventory.models import NetworkDevice
-from tests.snmp import synth
+from tests.snmp import hostile_names, synth
 from tests.support.proc import ServerProcess, free_port, require_program, wait_until
 
 DATA = Path(__file__).parent / "data"
@@ -52,6 +52,7 @@ SYNTH = {
     "synth/partial": without("cisco-c3560", "1.3.6.1.2.1.1.3.0|", "1.3.6.1.2.1.2.2.1.7."),
     # values that mean "not supported": CPU 2147483647, a temperature sensor reading 65535
     "synth/unsupported": synth.switch(ports=2, cpu=2147483647, temperature=65535),
+    "synth/hostile-names": hostile_names.recording(),
 }
 
 
