@@ -41,8 +41,9 @@ class Registry:
         try:
             return self.collectors[name]
         except KeyError:
-            known = ", ".join(sorted(self.collectors)) or "none"
-            raise KeyError(f"no check family named {name!r}; known: {known}") from None
+            from config.loader import did_you_mean
+
+            raise KeyError(f"no check family named {name!r}{did_you_mean(name, self.collectors) or '; known: none'}") from None
 
 
 def load_registry(eps: list[EntryPoint] | None = None, *, names: Collection[str] | None = None) -> Registry:

@@ -61,7 +61,72 @@ class YamlDocument:
 # libyaml when PyYAML was built with it (the wheels are): a 2000-target inventory parses
 # in a tenth of the pure-Python time, which matters because every `patrol run` worker
 # reads the config and inventory afresh.
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# Aliases let a few hundred bytes of YAML describe billions of values ("billion laughs"):
+# the expanded size is computed on the node graph (each node once) and refused above this
+# many values, before the data is built, validated or walked for line numbers.
+MAX_EXPANDED_NODES = 2_000_000
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
+    """A safe loader whose value errors (a date such as 2026-09-31, a malformed
+    ``!!timestamp``) are YAML errors with the value's line, not bare Python exceptions."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+            shown = f" {node.value!r}" if isinstance(node, yaml.ScalarNode) and len(node.value) <= 80 else ""
+            kind = node.tag.rsplit(":", 1)[-1]
+            # A ValueError says what is wrong (day is out of range for month); the others
+            # are the constructor tripping over a value that does not match its tag.
+            reason = str(exc) if isinstance(exc, ValueError) else f"not a valid {kind}"
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read the value{shown} as a {kind}: {reason}", node.start_mark) from None
+
+
+def _expanded_size(root: yaml.Node, limit: int) -> None:
+    """Raise ``ConstructorError`` if ``root`` refers to itself through an alias or expands
+    to more than ``limit`` values. Linear in the number of distinct nodes."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    # Iterative post-order: a deep document must not hit Python's recursion limit either.
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            on_path.discard(key)
+            total = 1 + sum(sizes[id(c)] for c in _children(node))
+            if total > limit:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"aliases expand to more than {limit:,} values (an alias bomb?)", node.start_mark)
+            sizes[key] = total
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            raise yaml.constructor.ConstructorError(None, None, "recursive alias: a value contains itself",
+                                                    node.start_mark)
+        on_path.add(key)
+        stack.append((node, True))
+        for child in _children(node):
+            if id(child) in on_path:
+                raise yaml.constructor.ConstructorError(None, None, "recursive alias: a value contains itself",
+                                                        child.start_mark)
+            if id(child) not in sizes:
+                stack.append((child, False))
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _compose_and_construct(text: str) -> tuple[yaml.Node | None, Any]:
@@ -69,7 +134,10 @@ def _compose_and_construct(text: str) -> tuple[yaml.Node | None, Any]:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        return node, (loader.construct_document(node) if node is not None else None)
+        if node is None:
+            return None, None
+        _expanded_size(node, MAX_EXPANDED_NODES)
+        return node, loader.construct_document(node)
     finally:
         loader.dispose()
 
@@ -84,22 +152,31 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
         raise ConfigError([ConfigProblem(file, line, "", f"not valid YAML: {reason}")]) from None
     if node is None:
         return YamlDocument(file, {}, {(): 1})
+    return YamlDocument(file, data, _line_map(node))
+
+
+def _line_map(root: yaml.Node) -> dict[Loc, int]:
+    """The line of every key path. A node reached again through an alias is not walked
+    again: its paths point at the alias's target, which is where an error would be fixed."""
     lines: dict[Loc, int] = {}
-    _record_lines(node, (), lines)
-    return YamlDocument(file, data, lines)
-
-
-def _record_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
-    lines.setdefault(loc, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value
-            lines[loc + (key,)] = key_node.start_mark.line + 1
-            _record_lines(value_node, loc + (key,), lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, child in enumerate(node.value):
-            lines[loc + (index,)] = child.start_mark.line + 1
-            _record_lines(child, loc + (index,), lines)
+    walked: set[int] = set()
+    stack: list[tuple[yaml.Node, Loc]] = [(root, ())]
+    while stack:
+        node, loc = stack.pop()
+        lines.setdefault(loc, node.start_mark.line + 1)
+        if id(node) in walked:
+            continue
+        walked.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.start_mark)
+                lines[loc + (key,)] = key_node.start_mark.line + 1
+                stack.append((value_node, loc + (key,)))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, child in enumerate(node.value):
+                lines[loc + (index,)] = child.start_mark.line + 1
+                stack.append((child, loc + (index,)))
+    return lines
 
 
 def read_yaml(path: Path) -> YamlDocument:
@@ -119,7 +196,7 @@ def validate(model: type[M], doc: YamlDocument, *, root: Loc = (), context: Mapp
     """Validate ``doc.data`` against ``model``; raise ``ConfigError`` naming lines and keys."""
     data = doc.data if doc.data is not None else {}
     if not isinstance(data, dict):
-        raise ConfigError([ConfigProblem(doc.file, doc.line_of(root), _dotted(root),
+        raise ConfigError([ConfigProblem(doc.file, doc.line_of(root), dotted(root),
                                          f"expected a mapping of settings, got {type(data).__name__}")])
     try:
         return model.model_validate(data, context=context)
@@ -133,8 +210,19 @@ def problems_from_validation(exc: ValidationError, model: type[BaseModel], doc: 
     for error in exc.errors(include_url=False, include_input=False):
         loc = root + tuple(error["loc"])
         message = _message(error, model, error["loc"])
-        problems.append(ConfigProblem(doc.file, doc.line_of(loc), _dotted(loc), message))
+        problems.append(ConfigProblem(doc.file, doc.line_of(loc), dotted(loc), message))
     return problems
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """"; did you mean 'x'?" for the closest known name (case-insensitive), or the list of
+    known names; the hint every "unknown <name>" message ends with."""
+    known = sorted(set(known))
+    lowered = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean '{lowered[close[0]]}'?"
+    return f"; known: {', '.join(known)}" if known else ""
 
 
 def _message(error: Mapping[str, Any], model: type[BaseModel], loc: Loc) -> str:
@@ -181,7 +269,8 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
-def _dotted(loc: Loc) -> str:
+def dotted(loc: Loc) -> str:
+    """A key path as users write it: ``hosts[1].snmp.community``."""
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -195,7 +284,14 @@ def load_settings(path: Path | None):
     if path is None:
         return apply_central(Settings(), YamlDocument("(defaults)", {}, {}))
     doc = read_yaml(path)
-    return apply_central(validate(Settings, doc).with_base_dir(path.resolve().parent), doc)
+    settings = validate(Settings, doc)
+    from config.checks_order import threshold_problems
+
+    problems = [ConfigProblem(doc.file, doc.line_of(loc), dotted(loc), message)
+                for loc, message in threshold_problems(settings)]
+    if problems:
+        raise ConfigError(problems)
+    return apply_central(settings.with_base_dir(path.resolve().parent), doc)
 
 
 def apply_central(settings, doc: YamlDocument):

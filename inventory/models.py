@@ -181,11 +181,11 @@ class Inventory(Strict):
         for target in self.targets:
             for parent in target.depends_on:
                 children.setdefault(parent, []).append(target.name)
-        out: list[str] = []
+        out: dict[str, None] = {}  # ordered and O(1) membership: chains of thousands stay linear
         stack = list(children.get(name, ()))
         while stack:
             child = stack.pop()
             if child not in out and child != name:
-                out.append(child)
+                out[child] = None
                 stack.extend(children.get(child, ()))
         return tuple(out)

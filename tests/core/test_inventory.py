@@ -90,11 +90,11 @@ def test_inventory_entry_for_this_computer_becomes_local(tmp_path):
 
 @pytest.mark.parametrize("text, expected", [
     pytest.param("hosts:\n  - {name: a, address: 10.0.0.1}\n  - {name: a, address: 10.0.0.2}\n",
-                 "inv.yaml:3: hosts.1.name: duplicate name 'a' (first at line 2)", id="duplicate-name"),
-    pytest.param("hosts:\n  - {name: a}\nprinters:\n  - {name: a}\n", "inv.yaml:4: printers.0.name: duplicate name 'a'",
+                 "inv.yaml:3: hosts[1].name: duplicate name 'a' (first at line 2)", id="duplicate-name"),
+    pytest.param("hosts:\n  - {name: a}\nprinters:\n  - {name: a}\n", "inv.yaml:4: printers[0].name: duplicate name 'a'",
                  id="duplicate-across-sections"),
     pytest.param("groups: {core: {}}\nhosts:\n  - {name: a, groups: [Core]}\n",
-                 "inv.yaml:3: hosts.0.groups: unknown group 'Core'; did you mean 'core'?", id="unknown-group-case"),
+                 "inv.yaml:3: hosts[0].groups: unknown group 'Core'; did you mean 'core'?", id="unknown-group-case"),
     pytest.param("hosts:\n  - {name: a, groups: [nope]}\n", "unknown group 'nope'; defined groups: none", id="unknown-group"),
     pytest.param("hosts:\n  - name: a\n    address: 10.0.0.300\n",
                  "inv.yaml:3: hosts[0].address: '10.0.0.300' is neither an IP address nor a valid host name", id="bad-ip"),
