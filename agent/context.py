@@ -38,6 +38,8 @@ class AppContext:
     settings: "Settings"
     config_path: Path | None = None
     clock: Callable[[], datetime] = utcnow
+    # PRAGMA quick_check on open: commands and the start of `patrol run`, not every worker.
+    check_store: bool = True
     _store: "Store | None" = field(default=None, repr=False)
 
     @functools.cached_property
@@ -58,7 +60,15 @@ class AppContext:
         if self._store is None:
             from agent.store import Store
 
-            self._store = Store.open(self.settings.store_url, self.settings.agent.site, store_components())
+            try:
+                self._store = Store.open(self.settings.store_url, self.settings.agent.site, store_components(),
+                                         check=self.check_store)
+            except OSError as exc:  # state_dir below a regular file, unwritable, ...
+                from config.loader import ConfigError, ConfigProblem
+
+                raise ConfigError([ConfigProblem(str(self.config_path or "(defaults)"), None, "paths.state_dir",
+                                                 f"cannot create the store in {self.settings.state_dir}: "
+                                                 f"{exc.strerror or exc}")]) from None
         return self._store
 
     def collector_io(self) -> CollectorIO:

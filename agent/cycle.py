@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,30 +38,58 @@ class CycleOutcome:
 
 
 class RunRecorder:
-    """Called by the runner for each finished run."""
+    """Called by the runner for each finished run.
+
+    A store that cannot be written (a full disk, a locked database) costs one log line,
+    not a traceback per run: the runs are kept (up to ``MAX_UNSTORED``) and stored with the
+    next run that finds the store writable again. Losing the database must not stop the
+    checks; their results are still reported and exported.
+    """
+
+    MAX_UNSTORED = 256
 
     def __init__(self, ctx: AppContext, on_run: Callable[[CheckRun], None] | None = None):
         self.ctx = ctx
         self.on_run = on_run
+        self.unstored: deque[CheckRun] = deque(maxlen=self.MAX_UNSTORED)
+        self.failing = False
 
     def __call__(self, run: CheckRun) -> None:
-        store = self.ctx.store
-        try:
-            store.record_run(run)
-            if run.error is None:
-                store.forget_latest(target=run.target, collector=run.collector,
-                                    keep=[(r.check, r.item) for r in run.results])
-        except Exception:
-            # The results are still in memory, reported and exported; the store will catch up
-            # on the next run. Losing the database must not stop the checks.
-            log.exception("could not store the results of %s on %s", run.collector, run.target)
+        self.unstored.append(run)
+        self.store_pending()
         if self.on_run is not None:
             self.on_run(run)
+
+    def store_pending(self) -> None:
+        import sqlalchemy.exc
+
+        store = self.ctx.store
+        while self.unstored:
+            run = self.unstored[0]
+            try:
+                store.record_run(run)
+                if run.error is None:
+                    store.forget_latest(target=run.target, collector=run.collector,
+                                        keep=[(r.check, r.item) for r in run.results])
+            except sqlalchemy.exc.OperationalError as exc:
+                if not self.failing:
+                    log.error("cannot write the store (%s); results are kept in memory and stored when it "
+                              "can be written again", exc.orig)
+                self.failing = True
+                return
+            except Exception:
+                log.exception("could not store the results of %s on %s", run.collector, run.target)
+            self.unstored.popleft()
+            if self.failing:
+                self.failing = False
+                log.warning("the store can be written again; kept results stored")
 
 
 async def run_cycle(ctx: AppContext, runner: Runner, jobs: Sequence[CheckJob], *,
                     tickets: Any | None = None, on_run: Callable[[CheckRun], None] | None = None) -> CycleOutcome:
-    runs = await runner.run(jobs, on_done=RunRecorder(ctx, on_run))
+    recorder = RunRecorder(ctx, on_run)
+    runs = await runner.run(jobs, on_done=recorder)
+    recorder.store_pending()  # the retry of runs a full disk kept out of the store
     summary, error = None, None
     if tickets is not None and runs:
         try:

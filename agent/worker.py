@@ -348,6 +348,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     from agent.cli import version
     from agent.context import AppContext
+    from agent.store.integrity import StoreUnusable
     from collectors.registry import load_registry
     from config.loader import ConfigError, load_settings
 
@@ -355,16 +356,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         settings = load_settings(args.config)
         setup_worker_logging(args.log_level or settings.log.level)
-        ctx = AppContext(settings, args.config)
+        ctx = AppContext(settings, args.config, check_store="plan" in args.tasks)
         families = [t.removeprefix("check:") for t in args.tasks if t.startswith("check:")]
         if "plan" in args.tasks:
             ctx.inventory  # noqa: B018 - a bad inventory stops `patrol run` at start with exit 2, naming the line
+            ctx.store  # noqa: B018 - so does a damaged store (quick_check), before any check writes to it
         elif families:
             # Import only the families this batch runs: most of a worker's start-up is imports.
             ctx.__dict__["registry"] = load_registry(names=families)
         code = run_tasks(ctx, args.tasks, stdout_emitter(), version())
     except ConfigError as exc:
         print(f"patrol: configuration error\n{exc}", file=sys.stderr)
+        code = 2
+    except StoreUnusable as exc:
+        print(f"patrol: {exc}", file=sys.stderr)
         code = 2
     except Exception as exc:
         log.error("worker failed: %s: %s", type(exc).__name__, exc)

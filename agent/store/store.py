@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from agent.store import core
+from agent.store import core, integrity
 from agent.store.migrations import Component, migrate
 from agent.store.types import upsert
 from collectors.base import CheckResult, CheckRun, Metric, State, utcnow
@@ -58,6 +58,14 @@ def create_engine(url: str) -> sa.Engine:
     return engine
 
 
+def _build(url: str, components: Sequence[Component]) -> None:
+    engine = create_engine(url)
+    try:
+        migrate(engine, components)
+    finally:
+        engine.dispose()
+
+
 class Store:
     """Patrol's persistent state. Components (core, ticketing, ...) share one engine."""
 
@@ -66,9 +74,26 @@ class Store:
         self.site = site
 
     @classmethod
-    def open(cls, url: str, site: str, components: Sequence[Component] = ()) -> Store:
+    def open(cls, url: str, site: str, components: Sequence[Component] = (), *, check: bool = False) -> Store:
+        """Open (creating it whole if absent) and migrate the store. An SQLite file that is
+        empty, foreign or (with ``check``) fails ``PRAGMA quick_check`` raises ``StoreUnusable``."""
+        path = integrity.sqlite_file(url)
+        if path is not None:
+            if path.exists():
+                integrity.check_file(path)
+                if check:
+                    integrity.quick_check(path)
+            else:
+                integrity.create_whole(path, lambda tmp_url: _build(tmp_url, [core.CORE, *components]))
         engine = create_engine(url)
-        migrate(engine, [core.CORE, *components])
+        try:
+            migrate(engine, [core.CORE, *components])
+        except sa.exc.DatabaseError as exc:
+            engine.dispose()
+            if path is None or "malformed" not in str(exc) and "not a database" not in str(exc):
+                raise
+            raise integrity.StoreUnusable(f"the store {path} is damaged ({exc.orig}); restore a backup with "
+                                          "`patrol store restore BACKUP_FILE`") from None
         return cls(engine, site)
 
     def close(self) -> None:
