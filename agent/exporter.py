@@ -17,9 +17,14 @@ Series:
 from __future__ import annotations
 
 import platform
+import socket
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric as PromMetric
 from prometheus_client.registry import CollectorRegistry
@@ -172,9 +177,118 @@ def build_registry(snapshot: Snapshot, version: str) -> CollectorRegistry:
     return registry
 
 
-def serve(registry: CollectorRegistry, listen: str):
+# Connections served at once, each with a socket timeout: Prometheus needs one, a few
+# curl users a couple more. prometheus_client's own server starts a thread per connection
+# without limit or timeout, so 1,100 idle connections under a 1024-descriptor limit took
+# every descriptor: scrapes failed and no worker could start ("Too many open files").
+MAX_CONNECTIONS = 32
+CONNECTION_TIMEOUT_S = 5.0
+# Descriptors kept free for what the supervisor must still do: start workers (three pipes
+# each), write its log, open the store.
+FD_RESERVE = 128
+
+
+def connection_cap(soft_limit: int | None = None, max_connections: int = MAX_CONNECTIONS,
+                   reserve: int = FD_RESERVE) -> int:
+    """How many connections /metrics may hold open, within the process's descriptor limit."""
+    if soft_limit is None:
+        try:
+            import resource
+
+            soft_limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        except (ImportError, ValueError, OSError):  # Windows: no RLIMIT_NOFILE
+            return max_connections
+        if soft_limit == resource.RLIM_INFINITY:
+            return max_connections
+    return max(1, min(max_connections, (soft_limit - reserve) // 2))
+
+
+class _BoundedServer(ThreadingMixIn, WSGIServer):
+    """A WSGI server that holds at most ``max_connections`` connections (each with a
+    timeout). When all are taken, the oldest connection that has not yet sent a whole
+    request is dropped for the newcomer: idle connections cannot lock out a scrape, and
+    the server's descriptors and threads stay bounded."""
+
+    daemon_threads = True
+    max_connections = MAX_CONNECTIONS
+    dropped = 0
+
+    def server_activate(self) -> None:
+        self._slots = threading.BoundedSemaphore(self.max_connections)
+        self._lock = threading.Lock()
+        self._waiting: dict[Any, float] = {}  # connection -> when accepted, until its request is read
+        self.socket.listen(128)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self._drop_oldest_waiting()
+            if not self._slots.acquire(timeout=1.0):
+                self.dropped += 1
+                self.shutdown_request(request)
+                return
+        with self._lock:
+            self._waiting[request] = time.monotonic()
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._finished(request)
+            raise
+
+    def _drop_oldest_waiting(self) -> None:
+        with self._lock:
+            if not self._waiting:
+                return
+            oldest = min(self._waiting, key=self._waiting.__getitem__)
+            del self._waiting[oldest]
+        self.dropped += 1
+        try:
+            oldest.shutdown(socket.SHUT_RDWR)  # its handler's read returns at once and frees the slot
+        except OSError:
+            pass
+
+    def request_read(self, request: Any) -> None:
+        with self._lock:
+            self._waiting.pop(request, None)
+
+    def _finished(self, request: Any) -> None:
+        self.request_read(request)
+        self._slots.release()
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._finished(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that times out, resets or is dropped is not an error of the agent
+
+
+class _QuietHandler(WSGIRequestHandler):
+    timeout = CONNECTION_TIMEOUT_S  # StreamRequestHandler sets it on the socket: idle clients are dropped
+
+    def parse_request(self) -> bool:
+        ok = super().parse_request()
+        if ok:
+            self.server.request_read(self.request)  # type: ignore[attr-defined]
+        return ok
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def serve(registry: CollectorRegistry, listen: str, *, max_connections: int | None = None):
     """Start the /metrics HTTP server in a daemon thread; returns (server, thread)."""
-    from prometheus_client import start_http_server
+    from prometheus_client import make_wsgi_app
 
     host, _, port = listen.rpartition(":")
-    return start_http_server(int(port), addr=host.strip("[]"), registry=registry)
+    host = host.strip("[]")
+    family = socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)[0][0]
+    server_class = type("MetricsServer", (_BoundedServer,), {
+        "address_family": family, "max_connections": max_connections or connection_cap()})
+    server = server_class((host, int(port)), _QuietHandler)
+    server.set_app(make_wsgi_app(registry))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.5}, daemon=True,
+                              name="patrol-metrics")
+    thread.start()
+    return server, thread

@@ -27,6 +27,10 @@ LINE_LIMIT = 16 * 2**20
 KILL_WAIT_S = 2.0
 
 
+# The exit code reported for a worker whose process could not be created (as a shell's 127).
+START_FAILED = 127
+
+
 @dataclass(frozen=True)
 class WorkerExit:
     code: int
@@ -55,11 +59,20 @@ class Launcher:
     async def run(self, tasks: Sequence[str], deadline_s: float, *, relay_text: bool = True) -> WorkerExit:
         """Run one worker to its end; stderr lines that are not log records are logged as
         warnings, or with ``relay_text=False`` only returned (the caller prints them)."""
-        proc = await asyncio.create_subprocess_exec(
-            *self.argv, *tasks, stdin=subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, limit=LINE_LIMIT, **_own_group())
-        self.live[proc.pid] = proc
         label = " ".join(tasks)
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *self.argv, *tasks, stdin=subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE, limit=LINE_LIMIT, **_own_group())
+        except OSError as exc:
+            # EMFILE, EAGAIN, ENOMEM: the worker never ran. It is a failed worker for
+            # patrol_workers_total{outcome="failed"}, not a crash of the schedule.
+            log.error("could not start worker [%s]: %s", label, exc.strerror or exc)
+            result = WorkerExit(START_FAILED, False, (f"could not start: {exc.strerror or exc}",))
+            if self.on_exit is not None:
+                self.on_exit(result)
+            return result
+        self.live[proc.pid] = proc
         text: list[str] = []
         started = time.monotonic()
         pumps = asyncio.gather(self._pump(proc.stdout, lambda line: self._stdout(line, label)),
