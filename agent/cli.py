@@ -33,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-c", "--config", type=Path, default=None,
                         help="config file (default: $PATROL_CONFIG, then /etc/patrol/patrol.yaml if present, "
                              "else the embedded defaults)")
-    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], default=None)
+    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], default=None,
+                        help="log detail (default: log.level of the config, INFO)")
     parser.add_argument("--log-format", choices=["text", "json"], default=None, help="json: one object per line")
     parser.add_argument("--version", action="version", version=f"patrol {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -41,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("inspect", help="run every enabled check once and write an inspection summary")
     p.add_argument("--only", default=None, help="comma-separated check families (default: all enabled)")
     p.add_argument("--target", default=None, help="only this inventory target")
-    p.add_argument("--json", action="store_true", help="print results as JSON instead of a table")
+    _output_options(p, "print results as JSON instead of a table")
     p.add_argument("--fail-on", choices=["warn", "crit"], default=None,
                    help="exit 1 when any result is at least this bad (UNKNOWN counts as crit)")
     p.add_argument("--out", type=Path, default=None, help="folder for results.json and summary.md "
@@ -51,14 +52,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="run one check family and show its results and timing")
     p.add_argument("name", help="check family, e.g. system, antivirus, switch")
     p.add_argument("--target", default=None, help="only this inventory target")
-    p.add_argument("--json", action="store_true")
+    _output_options(p, "print results, timing and errors as JSON instead of a table")
 
     sub.add_parser("run", help="run the scheduled checks, /metrics and tickets until stopped (SIGTERM/SIGINT)")
 
     p = sub.add_parser("config", help="validate or generate configuration")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     v = csub.add_parser("validate", help="check a config file; errors name the line and key")
-    v.add_argument("file", type=Path)
+    v.add_argument("file", type=Path, help="the config file; its inventory (paths.inventory) is checked too")
+    v.add_argument("--offline", action="store_true",
+                   help="do not resolve secret references (env:, file:); by default each one must be readable")
     csub.add_parser("example", help="print the example config generated from the schema")
     csub.add_parser("show", help="print the effective config (defaults filled in)")
 
@@ -66,13 +69,27 @@ def build_parser() -> argparse.ArgumentParser:
     isub = p.add_subparsers(dest="inventory_command", metavar="ACTION", required=True)
     s = isub.add_parser("show", help="targets with groups and defaults applied, secrets masked")
     s.add_argument("file", type=Path, nargs="?", default=None, help="inventory file (default: paths.inventory)")
-    s.add_argument("--json", action="store_true")
+    _output_options(s, "print the resolved inventory as JSON")
 
-    sub.add_parser("collectors", help="list the check families found (built-in and plugins)")
+    sub.add_parser("collectors", help="list the check families found (built-in and plugins) and their targets")
+
+    p = sub.add_parser("store", help="back up or restore the SQLite store (results, audit, tickets)")
+    ssub = p.add_subparsers(dest="store_command", metavar="ACTION", required=True)
+    b = ssub.add_parser("backup", help="copy the store consistently, also while `patrol run` writes to it")
+    b.add_argument("file", type=Path, help="the backup file to write (an existing file is never overwritten)")
+    r = ssub.add_parser("restore", help="replace the store with a checked backup (stop `patrol run` first); "
+                                        "the replaced store is kept as <store>.replaced-N")
+    r.add_argument("file", type=Path, help="a file written by `patrol store backup`")
 
     for module in ("agent.ticketing.cli_args", "agent.reports.cli", "agent.run.enroll", "agent.serve.cli"):
         _add_optional_parser(module, sub)
     return parser
+
+
+def _output_options(p: argparse.ArgumentParser, json_help: str) -> None:
+    p.add_argument("--json", action="store_true", help=json_help)
+    p.add_argument("--wide", action="store_true", help="print table cells in full on one line (default: fit the "
+                                                       "terminal, 80 columns when piped: wrap words, shorten with …)")
 
 
 def _add_optional_parser(module_name: str, sub: Any) -> None:
@@ -94,12 +111,31 @@ def config_path(args: argparse.Namespace) -> Path | None:
     return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
 
 
+# Files Patrol creates (store, log, reports, backups: they hold ticket bodies and
+# results) are readable by their owner only; docs/running.md says so.
+PRIVATE_UMASK = 0o077
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "run":
-        # Before anything imports the config schema: `patrol run` stays a small process.
-        return run_command(args)
+    previous_umask = os.umask(PRIVATE_UMASK)
+    try:
+        if args.command == "run":
+            # Before anything imports the config schema: `patrol run` stays a small process.
+            return run_command(args)
+        return _guarded(args)
+    except BrokenPipeError:
+        # `patrol tickets list --json | head`: the reader has gone; say nothing more.
+        _silence_stdout()
+        return EXIT_FAIL
+    finally:
+        os.umask(previous_umask)
+
+
+def _guarded(args: argparse.Namespace) -> int:
+    """dispatch() with every expected failure as one line on stderr, never a traceback."""
+    from agent.store.integrity import StoreUnusable
     from config.loader import ConfigError
 
     try:
@@ -107,8 +143,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"patrol: configuration error\n{exc}", file=sys.stderr)
         return EXIT_USAGE
+    except StoreUnusable as exc:
+        print(f"patrol: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"patrol: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAIL
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        from sqlalchemy.exc import OperationalError
+
+        if isinstance(exc, OperationalError):  # a full disk, a locked or unreachable database
+            print(f"patrol: the store cannot be written: {exc.orig}", file=sys.stderr)
+            return EXIT_FAIL
+        raise
+
+
+def _silence_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout replaced (tests): nothing left to flush
+        pass
+    finally:
+        os.close(devnull)
 
 
 def worker_argv(args: argparse.Namespace) -> list[str]:
@@ -146,14 +208,9 @@ def dispatch(args: argparse.Namespace) -> int:
         sys.stdout.write(example_yaml())
         return EXIT_OK
     if args.command == "config" and args.config_command == "validate":
-        settings = load_settings(args.file)
-        print(f"{args.file}: valid")
-        if settings.paths.inventory is not None:
-            from inventory.loader import load_inventory
+        from agent.commands import validate_command
 
-            inv = load_inventory(settings.resolve(settings.paths.inventory), local_name=settings.agent.name)
-            print(f"{settings.resolve(settings.paths.inventory)}: valid, {len(inv.targets)} targets")
-        return EXIT_OK
+        return validate_command(args)
 
     path = config_path(args)
     settings = load_settings(path)
@@ -179,6 +236,10 @@ def dispatch(args: argparse.Namespace) -> int:
             from agent.commands import collectors_command
 
             return collectors_command(ctx)
+        if args.command == "store":
+            from agent.commands import store_command
+
+            return store_command(ctx, args)
         if args.command == "tickets":
             from agent.ticketing.cli import main as tickets_main
 

@@ -12,16 +12,21 @@ from agent.context import AppContext
 from agent.cycle import CycleOutcome, run_cycle, ticketing_service
 from agent.inspection import inspection_json, render_table, write_inspection
 from agent.runner import Runner, plan
+from agent.textsafe import markup_escape, path_slug, terminal_text
 from collectors.base import CheckRun, State
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 _FAIL_STATES = {"warn": {State.WARN, State.CRIT, State.UNKNOWN}, "crit": {State.CRIT, State.UNKNOWN}}
 
 
-def _console(stderr: bool = False) -> Any:
+# --wide: as wide as the longest row needs (rich measures the table within this width).
+WIDE_COLUMNS = 4000
+
+
+def _console(stderr: bool = False, wide: bool = False) -> Any:
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    return Console(stderr=stderr, highlight=False, width=WIDE_COLUMNS if wide else None)
 
 
 def _families(value: str | None) -> list[str] | None:
@@ -53,21 +58,29 @@ def inspect_command(ctx: AppContext, args: argparse.Namespace) -> int:
     if families:
         unknown = [f for f in families if f not in ctx.registry.collectors]
         if unknown:
-            print(f"patrol: unknown check families: {', '.join(unknown)}; known: "
-                  f"{', '.join(ctx.registry.collectors)}", file=sys.stderr)
+            from config.loader import did_you_mean
+
+            print(f"patrol: --only: unknown check family '{unknown[0]}'{did_you_mean(unknown[0], ctx.registry.collectors)}",
+                  file=sys.stderr)
             return EXIT_USAGE
     jobs = plan(ctx.registry, ctx.settings, ctx.inventory, only=families, target=args.target)
     if not jobs:
         print(f"patrol: {nothing_to_inspect(ctx.inventory, args.target)}", file=sys.stderr)
         return EXIT_USAGE
-    tickets = None if args.no_tickets or _agent_mode(ctx) else ticketing_service(ctx)
     started = ctx.clock()
+    # The folder is made (and proven writable) before minutes of checks, not after them.
+    folder = args.out or (ctx.settings.reports_dir / "inspections"
+                          / f"{path_slug(ctx.settings.agent.site)}-{started:%Y%m%dT%H%M%SZ}")
+    problem = writable_folder(folder)
+    if problem:
+        print(f"patrol: {'--out' if args.out else 'paths.reports_dir'}: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    tickets = None if args.no_tickets or _agent_mode(ctx) else ticketing_service(ctx)
     outcome = asyncio.run(_run_with_progress(ctx, jobs, tickets=tickets,
                                              show_progress=not args.json and sys.stderr.isatty()))
     finished = ctx.clock()
     ticket_line = _ticket_line(outcome)
     data = inspection_json(ctx.settings.agent.site, ctx.settings.agent.name, started, finished, outcome.runs, ticket_line)
-    folder = args.out or ctx.settings.reports_dir / "inspections" / f"{ctx.settings.agent.site}-{started:%Y%m%dT%H%M%SZ}"
     json_path, md_path = write_inspection(folder, data)
     ctx.store.audit("inspect", ctx.settings.agent.site, {"jobs": len(jobs), "counts": data["counts"],
                                                           "folder": str(folder)})
@@ -75,11 +88,11 @@ def inspect_command(ctx: AppContext, args: argparse.Namespace) -> int:
         json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        console = _console()
+        console = _console(wide=args.wide)
         render_table(console, outcome.runs, f"Patrol inspection: {ctx.settings.agent.name} (site {ctx.settings.agent.site})")
         if ticket_line:
-            console.print(f"tickets: {ticket_line}")
-        console.print(f"written: {json_path}  {md_path}")
+            console.print("tickets: ", terminal_text(ticket_line), sep="")
+        console.print("written: ", terminal_text(f"{json_path}  {md_path}"), sep="")
     return _exit_for(outcome.runs, args.fail_on)
 
 
@@ -110,6 +123,30 @@ def nothing_to_inspect(inventory: Any, target: str | None) -> str:
     return f"nothing to inspect on {shown} (no enabled check family covers it here; see `patrol collectors`)"
 
 
+def _unknown_target(ctx: AppContext, target: str | None) -> bool:
+    """True (and says so, with the closest name) when --target names no inventory target."""
+    names = [t.name for t in ctx.inventory.targets]
+    if target is None or target in names:
+        return False
+    from config.loader import did_you_mean
+
+    print(f"patrol: --target: no inventory target named '{target}'{did_you_mean(target, names)}", file=sys.stderr)
+    return True
+
+
+def writable_folder(folder) -> str | None:
+    """None if ``folder`` exists (or was created) and a file can be written in it; else why not."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".patrol-probe-"):
+            pass
+    except OSError as exc:
+        return f"cannot write to {folder}: {exc.strerror or exc}"
+    return None
+
+
 def _ticket_line(outcome: CycleOutcome) -> str | None:
     if outcome.ticket_error:
         return f"ticketing failed: {outcome.ticket_error}"
@@ -133,6 +170,8 @@ def check_command(ctx: AppContext, args: argparse.Namespace) -> int:
     except KeyError as exc:
         print(f"patrol: {exc.args[0]}", file=sys.stderr)
         return EXIT_USAGE
+    if _unknown_target(ctx, args.target):
+        return EXIT_USAGE
     jobs = plan(ctx.registry, ctx.settings, ctx.inventory, only=[collector.name], target=args.target,
                 include_disabled=True)
     if not jobs:
@@ -152,11 +191,11 @@ def check_command(ctx: AppContext, args: argparse.Namespace) -> int:
         json.dump(out, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        console = _console()
+        console = _console(wide=args.wide)
         render_table(console, outcome.runs, f"patrol check {args.name}")
         for run in outcome.runs:
-            console.print(f"{run.collector} on {run.target}: {run.duration_s * 1000:.0f} ms"
-                          + (f" (failed: {run.error})" if run.error else ""))
+            console.print(terminal_text(f"{run.collector} on {run.target}: {run.duration_s * 1000:.0f} ms"
+                                        + (f" (failed: {run.error})" if run.error else "")))
     return EXIT_OK
 
 
@@ -173,11 +212,11 @@ def inventory_show(ctx: AppContext, args: argparse.Namespace) -> int:
     from rich.table import Table
 
     site = inventory.site
-    console = _console()
-    console.print(f"site [bold]{site.name}[/]" + (f" ({site.customer})" if site.customer else ""))
+    console = _console(wide=args.wide)
+    console.print(f"site [bold]{markup_escape(site.name)}[/]" + (f" ({markup_escape(site.customer)})" if site.customer else ""))
     table = Table()
     for column in ("name", "kind", "address", "groups", "criticality", "depends on", "access"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column)  # wraps at word boundaries; a longer word ends in …
     for target in inventory.targets:
         access = []
         snmp = getattr(target, "snmp", None)
@@ -187,8 +226,8 @@ def inventory_show(ctx: AppContext, args: argparse.Namespace) -> int:
         if cli is not None:
             access.append(f"ssh {cli.username} (password {cli.password})")
         kind = target.kind + (" (this computer)" if getattr(target, "local", False) else "")
-        table.add_row(target.name, kind, target.address, ",".join(target.groups), target.criticality,
-                      ",".join(target.depends_on), "; ".join(access))
+        table.add_row(*(terminal_text(v) for v in (target.name, kind, target.address, ",".join(target.groups),
+                                                   target.criticality, ",".join(target.depends_on), "; ".join(access))))
     console.print(table)
     return EXIT_OK
 
@@ -198,7 +237,62 @@ def collectors_command(ctx: AppContext) -> int:
     for name, collector in ctx.registry.collectors.items():
         params = ctx.settings.checks.for_family(name)
         enabled = getattr(params, "enabled", True)
-        console.print(f"{name:14} {'enabled ' if enabled else 'disabled'} {type(collector).__module__}")
+        # "enabled" alone misled: a family with no target in the inventory never runs.
+        targets = [job.target.name for job in plan(ctx.registry, ctx.settings, ctx.inventory, only=[name],
+                                                   include_disabled=True)]
+        state = ("disabled" if not enabled else "enabled" if targets else "idle")
+        shown = ", ".join(targets[:3]) + (f" and {len(targets) - 3} more" if len(targets) > 3 else "")
+        console.print(terminal_text(f"{name:14} {state:8} {len(targets):>5} target{'s' if len(targets) != 1 else ' '}  "
+                                    f"{shown or '(none in the inventory)'}"))
     for broken in ctx.registry.broken:
-        console.print(f"{broken.name:14} [red]broken[/]   {broken.target}: {broken.error}")
+        console.print(f"{markup_escape(broken.name):14} [red]broken[/]   {markup_escape(broken.target)}: "
+                      f"{markup_escape(broken.error)}")
     return EXIT_OK if not ctx.registry.broken else EXIT_FAIL
+
+
+def store_command(ctx: AppContext, args: argparse.Namespace) -> int:
+    from agent.store import integrity
+
+    path = integrity.sqlite_file(ctx.settings.store_url)
+    if path is None:
+        print("patrol: `patrol store` backs up SQLite stores; back up PostgreSQL with pg_dump", file=sys.stderr)
+        return EXIT_USAGE
+    if args.store_command == "backup":
+        integrity.backup(path, args.file)
+        print(f"backed up {path} to {args.file}")
+        return EXIT_OK
+    kept = integrity.restore(args.file, path)
+    print(f"restored {path} from {args.file}" + (f"; the replaced store is kept as {kept}" if kept else ""))
+    return EXIT_OK
+
+
+def validate_command(args: argparse.Namespace) -> int:
+    """`patrol config validate`: the config, its inventory and (unless --offline) every
+    secret reference, all checked before anything is called valid."""
+    from config.checks_order import unreadable_secrets
+    from config.loader import ConfigError, ConfigProblem, dotted, load_settings, read_yaml
+
+    settings = load_settings(args.file)
+    inventory_path = settings.resolve(settings.paths.inventory) if settings.paths.inventory else None
+    inventory = None
+    if inventory_path is not None:
+        from inventory.loader import read_document, resolve
+
+        inventory_doc = read_document(inventory_path)
+        inventory = resolve(inventory_doc)
+    if not args.offline:
+        doc = read_yaml(args.file)
+        problems = [ConfigProblem(str(args.file), doc.line_of(loc), dotted(loc), why)
+                    for loc, why in unreadable_secrets(settings)]
+        if inventory is not None:
+            for section in ("hosts", "network_devices", "printers"):
+                for index, target in enumerate(getattr(inventory, section)):
+                    problems += [ConfigProblem(str(inventory_path), inventory_doc.line_of((section, index) + loc),
+                                               dotted((section, index) + loc), why)
+                                 for loc, why in unreadable_secrets(target)]
+        if problems:
+            raise ConfigError(problems)
+    print(f"{args.file}: valid" + (" (secrets not resolved: --offline)" if args.offline else ""))
+    if inventory is not None:
+        print(f"{inventory_path}: valid, {len(inventory.targets)} targets")
+    return EXIT_OK

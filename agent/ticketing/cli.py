@@ -62,7 +62,8 @@ def _print_table(console: Any, headers: Sequence[str], rows: Sequence[Sequence[s
 
 
 def _when(at: datetime | None) -> str:
-    return at.strftime("%Y-%m-%d %H:%M") if at else "-"
+    """A time with its zone (the store keeps UTC): "2026-11-03 08:15 UTC", never ambiguous."""
+    return f"{at:%Y-%m-%d %H:%M} {at.tzname() or 'UTC'}" if at else "-"
 
 
 def _user(args: argparse.Namespace) -> str:
