@@ -27,7 +27,7 @@ def _error(path) -> str:
     ("groups: {finance: {}}\nhosts:\n  - name: a\n    groups: [[finance]]\n",
      "inv.yaml:4: hosts[0].groups: expected a list of group names"),
     ("groups:\n  g: {depends_on: [[x]]}\nhosts:\n  - {name: x}\n  - name: a\n    groups: [g]\n",
-     "hosts[1].depends_on[0]: Input should be a valid string"),
+     "inv.yaml:2: groups.g.depends_on[0]: Input should be a valid string"),  # at the group, not the host
     ("a: &a [*a]\nhosts: *a\n", "inv.yaml:1: not valid YAML: recursive alias"),
     ("hosts: &h\n  - {name: a, groups: *h}\n", "not valid YAML: recursive alias"),
 ])
