@@ -17,6 +17,7 @@ Sample (Alertmanager 0.25, trimmed)::
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -58,6 +59,20 @@ class AmWebhook(BaseModel):
 _WHERE = {"instance", "job", "site", "tier", "severity"}
 
 
+def host_of_instance(instance: str) -> str:
+    """``pc-7:9100`` -> ``pc-7``; ``[::1]:9100`` -> ``0000-...-0001`` (target names have no colons)."""
+    host = instance
+    if instance.startswith("["):
+        host = instance[1:].partition("]")[0]
+    elif instance.count(":") == 1:
+        host = instance.partition(":")[0]
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    return address.exploded.replace(":", "-") if address.version == 6 else str(address)
+
+
 def check_name(alert: AmAlert) -> str:
     return "alert." + (_CHECK_SAFE.sub("_", alert.labels.get("alertname", "unnamed"))[:100] or "unnamed")
 
@@ -85,7 +100,7 @@ def alert_result(alert: AmAlert, *, default_target: str, target_labels: Sequence
             target, used = labels[key], key
             break
     if used == "instance":
-        target = re.sub(r":\d+$", "", target.strip("[]")) or target
+        target = host_of_instance(target)
     target = _CHECK_SAFE.sub("-", target).strip("-.")[:128] or default_target
     item = ",".join(f"{k}={v}" for k, v in sorted(labels.items())
                     if k != "alertname" and k != used and k not in _WHERE)[:256]

@@ -44,8 +44,15 @@ def digest(secret: str) -> str:
 
 
 def target_name(name: str) -> str:
-    """An agent's name as an inventory target name (letters, digits, '.', '_', '-')."""
-    cleaned = _TARGET_NAME.sub("-", name.strip()).strip("-.") or "agent"
+    """An agent's name as an inventory target name (letters, digits, '.', '_', '-').
+
+    A name with non-ASCII letters (财务-PC) becomes its punycode (``xn--...``), as DNS does,
+    so two such names never collapse into one; the agent's own host name is kept beside it.
+    """
+    name = name.strip()
+    if not name.isascii():
+        name = "xn--" + name.encode("punycode").decode("ascii")
+    cleaned = _TARGET_NAME.sub("-", name).strip("-.") or "agent"
     return cleaned[:128]
 
 
