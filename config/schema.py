@@ -45,6 +45,10 @@ class AgentSettings(Strict):
     name: Annotated[str, Field(min_length=1, default_factory=socket.gethostname,
                                description="this machine's name in reports and labels (default: the host name)")]
     role: Annotated[Role, Field(description="endpoint: only this computer; collector/standalone: the whole inventory")] = Role.standalone
+    machine_id: Annotated[str | None, Field(
+        max_length=128, description="this computer's identity for `patrol enroll`, instead of the one read from it "
+                                    "(MachineGuid/SMBIOS UUID, /etc/machine-id): for VMs cloned without sysprep "
+                                    "that share one, and for containers")] = None
 
 
 class PathSettings(Strict):

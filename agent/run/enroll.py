@@ -166,6 +166,8 @@ def main(args: argparse.Namespace, ctx: Any) -> int:
     settings = ctx.settings
     try:
         identity = machine_identity(ctx.collector_io())
+        if settings.agent.machine_id:  # set by hand: clones that share an id, containers
+            identity = identity.model_copy(update={"machine_id": settings.agent.machine_id, "smbios_uuid": None})
         enrolment = enroll(url, args.token, fingerprint, FleetPaths.under(settings.state_dir), name=settings.agent.name,
                            identity=identity, version=version(), timeout_s=settings.collector.timeout_s)
     except (EnrollFailed, CollectorUnreachable, IdentityError) as exc:

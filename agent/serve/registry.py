@@ -25,10 +25,17 @@ from collectors.base import utcnow
 
 TOKEN_PREFIX = "pet_"  # Patrol enrolment token: recognisable in a leaked paste
 CREDENTIAL_PREFIX = "pac_"  # Patrol agent credential
+ACTIVE_MIN_S = 600.0  # as serve.silent_min_s's default
 _TARGET_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 # Identifiers some firmware ships on every board: never evidence of the same computer.
 _BOGUS_UUIDS = {"00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff",
                 "03000200-0400-0500-0006-000700080009", "00020003-0004-0005-0006-000700080009"}
+
+
+def _active(agent: "AgentRecord", now: datetime) -> bool:
+    """Pushed (or enrolled) within the time after which it would count as silent."""
+    last = agent.last_seen or agent.enrolled_at
+    return agent.revoked_at is None and (now - last).total_seconds() < max(3 * agent.interval_s, ACTIVE_MIN_S)
 
 
 class EnrolmentRefused(Exception):
@@ -144,7 +151,7 @@ class AgentRegistry:
         smbios, machine = usable_uuid(ident.smbios_uuid), (ident.machine_id or "").strip().lower() or None
         with self.engine.begin() as conn:
             site = self._consume_token(conn, request.token, now)
-            known = self._find_known(conn, site, smbios, machine)
+            known = self._find_known(conn, site, ident.hostname, smbios, machine, now)
             values = {"hostname": ident.hostname, "machine_id": machine, "smbios_uuid": smbios, "os": request.os,
                       "version": request.version, "credential_hash": digest(credential), "revoked_at": None}
             if known is not None:
@@ -159,14 +166,25 @@ class AgentRegistry:
             record = AgentRecord.from_row(conn.execute(sa.select(agents).where(agents.c.agent_id == agent_id)).one())
         return record, credential, known is not None
 
-    def _find_known(self, conn: sa.Connection, site: str, smbios: str | None, machine: str | None) -> AgentRecord | None:
+    def _find_known(self, conn: sa.Connection, site: str, hostname: str, smbios: str | None,
+                    machine: str | None, now: datetime) -> AgentRecord | None:
+        """The agent this computer already is, if any.
+
+        Same SMBIOS UUID or machine id, and either the same host name or an agent that has
+        gone quiet (a reinstalled or renamed PC). An agent with the same id that is still
+        pushing under another name is another computer: a VM or disk image cloned without
+        sysprep shares MachineGuid and often the SMBIOS UUID, and merging the two would
+        hide one of them.
+        """
         for column, value in ((agents.c.smbios_uuid, smbios), (agents.c.machine_id, machine)):
             if value is None:
                 continue
-            row = conn.execute(sa.select(agents).where(agents.c.site == site, column == value)
-                               .order_by(agents.c.enrolled_at)).first()
-            if row is not None:
-                return AgentRecord.from_row(row)
+            rows = conn.execute(sa.select(agents).where(agents.c.site == site, column == value)
+                                .order_by(agents.c.enrolled_at)).all()
+            for row in rows:
+                known = AgentRecord.from_row(row)
+                if known.hostname.lower() == hostname.lower() or not _active(known, now):
+                    return known
         return None
 
     def _free_target(self, conn: sa.Connection, site: str, wanted: str, agent_id: str | None = None) -> str:

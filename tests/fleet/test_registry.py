@@ -56,10 +56,11 @@ def test_expired_and_unknown_tokens_are_refused(reg):
 
 
 def test_a_reinstalled_pc_keeps_its_target_and_the_old_credential_stops_working(reg):
-    registry, _ = reg
+    registry, clock = reg
     token = registry.create_token("hq", uses=3).token
     first, old_credential, _ = registry.enroll(request(token, smbios="4C4C4544-0042-3510-8052-B4C04F4B4E32"))
-    # Windows reinstalled: a new MachineGuid, the same SMBIOS UUID, a new host name
+    # Windows reinstalled (which takes a while): a new MachineGuid, the same SMBIOS UUID, a new host name
+    clock.now += timedelta(minutes=45)
     again, new_credential, known = registry.enroll(request(token, "DESKTOP-7QK2", "m-new",
                                                            "4c4c4544-0042-3510-8052-b4c04f4b4e32"))
     assert known and again.agent_id == first.agent_id and again.target == "pc-0412"
@@ -108,3 +109,16 @@ def test_revoke_rename_and_lookup(reg):
                                         ("a b/c", "a-b-c"), ("///", "agent")])
 def test_target_names_are_safe(raw, name):
     assert target_name(raw) == name
+
+
+def test_a_clone_still_pushing_under_another_name_is_another_computer(reg):
+    registry, clock = reg
+    token = registry.create_token("hq", uses=3).token
+    golden, _, _ = registry.enroll(request(token, "pc-gold", "m-same", "4c4c4544-0000-1111-2222-333344445555"))
+    # a VM cloned from the same image, enrolled while the first one is alive: both must exist
+    clone, _, known = registry.enroll(request(token, "pc-clone", "m-same", "4c4c4544-0000-1111-2222-333344445555"))
+    assert not known and clone.agent_id != golden.agent_id
+    # the original PC reinstalled under a new name after a quiet hour: the same computer again
+    clock.now += timedelta(hours=1)
+    again, _, known = registry.enroll(request(token, "pc-new-name", "m-other", "4c4c4544-0000-1111-2222-333344445555"))
+    assert known and again.agent_id == golden.agent_id
