@@ -9,6 +9,8 @@ Messages (``kind`` and its fields)::
     {"kind": "run", "run": {...}}        a finished check run (already stored by the worker)
     {"kind": "latest", "runs": [...]}    the store's last known states, to seed /metrics
     {"kind": "outbox", "pending": N}     ticket operations still waiting for the backend
+    {"kind": "push", "pending": N, "held": N, "dropped_total": N, "last_success": T|null}
+                                         the push outbox of an enrolled agent (agent/run/push.py)
 """
 
 from __future__ import annotations
