@@ -1,0 +1,132 @@
+"""Engine rules that a broken change could drop silently (each test here failed on such a
+change, found by bench/mutation.py or by hand in issue 21): item silences, maintenance
+check filters, storm priority and ordering, the comment rate limit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from agent.ticketing import queries, schema
+from collectors.base import State
+from inventory.models import Host, Inventory, NetworkDevice
+from tests.ticketing.conftest import START, settings_with
+
+O, W, C = State.OK, State.WARN, State.CRIT
+
+
+def backend_tickets(h) -> list:
+    with h.store.engine.connect() as conn:
+        return conn.execute(sa.select(schema.builtin_tickets).order_by(schema.builtin_tickets.c.id)).all()
+
+
+def comments(h, key: str = "1") -> list[str]:
+    return [text for _, text in h.service.backend.comments(key)]
+
+
+def twice(h, *states):
+    h.cycle(*states)
+    return h.cycle(*states)
+
+
+def test_a_silence_on_one_item_leaves_the_other_items_of_the_check_alone(make_harness):
+    until = (START + timedelta(hours=2)).isoformat()
+    h = make_harness(settings_with(silences=[{"target": "pc-00", "check": "system.disk", "item": "/",
+                                              "until": until, "reason": "disk swap"}]))
+    summary = twice(h, ("pc-00", "system.disk", C, "/"), ("pc-00", "system.disk", C, "/data"))
+    assert summary.held == ("system.disk [/] on pc-00",)
+    assert [r.subject for r in backend_tickets(h)] == ["[Patrol] CRIT system.disk [/data] on pc-00"]
+
+
+def test_a_maintenance_window_holds_only_the_checks_it_names(make_harness):
+    window = {"name": "BIOS update", "targets": ["pc-00"], "checks": ["system.cpu"], "start": START.isoformat(),
+              "end": (START + timedelta(hours=1)).isoformat()}
+    h = make_harness(settings_with(maintenance=[window]))
+    summary = twice(h, ("pc-00", "system.cpu", C), ("pc-00", "system.disk", C, "/"))
+    assert summary.held == ("system.cpu on pc-00",)
+    assert [r.subject for r in backend_tickets(h)] == ["[Patrol] CRIT system.disk [/] on pc-00"]
+
+
+def test_a_maintenance_window_holds_nothing_after_its_end(make_harness):
+    window = {"name": "BIOS update", "targets": ["pc-00"], "start": START.isoformat(),
+              "end": (START + timedelta(minutes=10)).isoformat()}  # the second cycle is at its end
+    h = make_harness(settings_with(maintenance=[window]))
+    summary = twice(h, ("pc-00", "system.disk", C, "/"))
+    assert not summary.held and len(backend_tickets(h)) == 1
+
+
+def test_urgent_findings_joining_a_storm_ticket_raise_its_priority(make_harness):
+    h = make_harness(settings_with(storm_limit=1))
+    warn = [("pc-00", "system.disk", W, f"/w{i}") for i in range(3)]
+    twice(h, *warn)  # one ticket, two findings in a general-tier summary ticket
+    storm = backend_tickets(h)[-1]
+    assert "Alert storm" in storm.subject and storm.priority == "general"
+    crit = [("pc-01", "system.disk", C, f"/c{i}") for i in range(2)]
+    summary = twice(h, *warn, *crit)
+    assert len(summary.grouped) == 1  # one crit finding got the cycle's ticket, the other joined the storm
+    storm = backend_tickets(h)[1]
+    assert storm.priority == "serious"
+    assert [t.priority for t in queries.open_tickets(h.store) if t.check == "patrol.storm"] == ["serious"]
+
+
+def test_under_storm_limit_the_down_check_gets_the_ticket_before_more_urgent_findings(make_harness):
+    inventory = Inventory(hosts=(Host(name="collector-1", local=True), Host(name="pc-00"),
+                                 Host(name="db1", criticality="high")),
+                          network_devices=(NetworkDevice(name="sw1"),))
+    h = make_harness(settings_with(storm_limit=1, down_tier=None), inventory=inventory)
+    # db1's disk (crit on a high-criticality host: urgent) is more urgent than pc-00 down (serious),
+    # but the down check goes first: its ticket is the one that lists dependents.
+    summary = twice(h, ("db1", "system.disk", C, "/"), ("pc-00", "system.reachability", C))
+    assert summary.grouped == ("system.disk [/] on db1",)
+    assert backend_tickets(h)[0].subject == "[Patrol] CRIT system.reachability on pc-00"
+
+
+def test_with_open_after_1_a_down_switch_is_ticketed_and_its_dependents_held_in_the_same_cycle(make_harness):
+    settings = settings_with()
+    data = settings.model_dump(mode="json")
+    for family in ("system", "switch"):
+        data["checks"][family]["findings"] = {"open_after": 1, "resolve_after": 1}
+    h = make_harness(type(settings).model_validate(data))
+    summary = h.cycle(("sw1", "switch.reachability", C), ("pc-00", "system.reachability", C),
+                      ("pc-01", "system.disk", C, "/"))
+    assert summary.opened == ("switch.reachability on sw1",)
+    assert sorted(summary.suppressed) == ["system.disk [/] on pc-01", "system.reachability on pc-00"]
+    [ticket] = backend_tickets(h)
+    assert "Tickets held for 2 dependent(s) while this is down: pc-00, pc-01" in ticket.body
+    assert comments(h) == []  # listed in the body already: no "holding tickets of" comment on top
+
+
+def test_a_switch_still_pending_holds_dependents_that_open_sooner(make_harness):
+    settings = settings_with()
+    data = settings.model_dump(mode="json")
+    data["checks"]["system"]["findings"] = {"open_after": 1, "resolve_after": 1}  # the switch needs 2
+    h = make_harness(type(settings).model_validate(data))
+    down = ("sw1", "switch.reachability", C)
+    summary = h.cycle(down, ("pc-00", "system.reachability", C))
+    assert summary.suppressed == ("system.reachability on pc-00",) and not backend_tickets(h)
+    summary = h.cycle(down, ("pc-00", "system.reachability", C))
+    assert summary.opened == ("switch.reachability on sw1",)
+    assert [t.subject for t in backend_tickets(h)] == ["[Patrol] CRIT switch.reachability on sw1"]
+
+
+def test_updates_after_a_comment_wait_for_the_comment_interval(make_harness):
+    h = make_harness(settings_with(comment_interval_s=3600))
+    crit, warn = ("pc-00", "system.disk", C, "/"), ("pc-00", "system.disk", W, "/")
+
+    def improved() -> int:
+        return sum(c.startswith("Improved: CRIT -> WARN") for c in comments(h))
+
+    twice(h, crit)
+    h.cycle(warn)  # 5 min after the ticket opened: the note waits
+    assert improved() == 0
+    h.clock.advance(hours=1)
+    h.cycle(warn)  # the waiting note goes out now
+    assert improved() == 1
+    h.cycle(crit)  # worsening: a comment at once, and the interval starts again
+    assert comments(h)[-1].startswith("Worsened: WARN -> CRIT")
+    h.cycle(warn)
+    assert improved() == 1  # this improvement waits for the interval
+    h.clock.advance(hours=1)
+    h.cycle(warn)
+    assert improved() == 2
