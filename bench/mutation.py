@@ -44,13 +44,14 @@ TARGET = 0.85  # issue 21: at least 85 % of the mutants of each module killed
 # lifecycle they check is covered by the builtin-backend tests listed here.
 MODULES: dict[str, tuple[str, ...]] = {
     "agent/ticketing/engine.py": ("tests/ticketing/test_engine_rules.py", "tests/ticketing/test_engine.py"),
-    "agent/findings.py": ("tests/ticketing/test_findings_rules.py", "tests/ticketing/test_findings.py", "tests/ticketing/test_engine_rules.py",
-                          "tests/ticketing/test_engine.py"),
+    "agent/findings.py": ("tests/ticketing/test_findings_rules.py", "tests/ticketing/test_findings.py",
+                          "tests/ticketing/test_engine_rules.py", "tests/ticketing/test_engine.py"),
     "collectors/snmp/ports.py": ("tests/snmp/test_ports_health.py", "tests/snmp/test_pure.py",
                                  "tests/snmp/test_polls.py"),
     "collectors/snmp/health.py": ("tests/snmp/test_ports_health.py", "tests/snmp/test_pure.py"),
-    "collectors/printer_snmp.py": ("tests/printer_snmp/test_parse.py", "tests/printer_snmp/test_snmpsim.py"),
-    "agent/reports/build.py": ("tests/reports/test_build_mutants.py", "tests/reports/test_model.py"),
+    "collectors/printer_snmp.py": ("tests/printer_snmp/test_rules.py", "tests/printer_snmp/test_parse.py",
+                                   "tests/printer_snmp/test_snmpsim.py"),
+    "agent/reports/build.py": ("tests/reports/test_build_rules.py", "tests/reports/test_model.py"),
     "config/loader.py": ("tests/core/test_loader.py", "tests/core/test_config.py", "tests/core/test_inventory.py",
                          "tests/ticketing/test_config.py"),
 }
