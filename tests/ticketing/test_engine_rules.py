@@ -75,11 +75,12 @@ def test_under_storm_limit_the_down_check_gets_the_ticket_before_more_urgent_fin
                                  Host(name="db1", criticality="high")),
                           network_devices=(NetworkDevice(name="sw1"),))
     h = make_harness(settings_with(storm_limit=1, down_tier=None), inventory=inventory)
-    # db1's disk (crit on a high-criticality host: urgent) is more urgent than pc-00 down (serious),
+    # db1's disk (crit on a high-criticality host: urgent) is more urgent than sw1 down (serious),
     # but the down check goes first: its ticket is the one that lists dependents.
-    summary = twice(h, ("db1", "system.disk", C, "/"), ("pc-00", "system.reachability", C))
+    summary = twice(h, ("db1", "system.disk", C, "/"), ("sw1", "switch.reachability", C))
     assert summary.grouped == ("system.disk [/] on db1",)
-    assert backend_tickets(h)[0].subject == "[Patrol] CRIT system.reachability on pc-00"
+    assert backend_tickets(h)[0].subject == "[Patrol] CRIT switch.reachability on sw1"
+    assert backend_tickets(h)[0].priority == "serious"
 
 
 def test_with_open_after_1_a_down_switch_is_ticketed_and_its_dependents_held_in_the_same_cycle(make_harness):
