@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -38,6 +39,7 @@ from agent.launcher import Launcher, WorkerExit
 from agent.logsetup import setup_logging
 from agent.scheduler import PlannedJob, TaskTracker, build_scheduler, trigger_for
 from agent.wire import Message, latest_from_json, run_from_json
+from collectors.system_cpu import AGENT_PID_ENV
 
 log = logging.getLogger(__name__)
 STOP_GRACE_S = 2.5
@@ -308,6 +310,8 @@ async def supervise(worker_argv: Sequence[str], *, log_level: str | None = None,
             loop.add_signal_handler(sig, stop.set)
         except NotImplementedError:  # Windows: Ctrl+C arrives as KeyboardInterrupt
             pass
+    # Workers inherit it: system.cpu subtracts this whole process tree (every worker's checks).
+    os.environ[AGENT_PID_ENV] = str(os.getpid())
     daemon = Daemon(worker_argv, log_level=log_level, log_format=log_format)
     failed = await daemon.start()
     if failed is not None:

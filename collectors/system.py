@@ -11,13 +11,15 @@ import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, ClassVar
 
 from collectors.base import (CheckResult, CollectorIO, CommandOutput, FetchError, Metric, ParseError, State,
                              threshold_state)
 from collectors.platforms.services import ServiceStatus, fetch_services, source_for
-from config.checks.system import SystemParams
+from collectors.platforms.shutdown import LastShutdown, fetch_last_shutdown, parse_last_shutdown
+from collectors.system_cpu import sample_cpu
+from config.checks.system import MaintenanceWindow, SystemParams
 from inventory.models import Host, Inventory
 
 
@@ -38,10 +40,20 @@ class DiskUsage:
 
 
 @dataclass(frozen=True, slots=True)
+class CpuSample:
+    busy_percent: float  # the whole machine, all cores
+    own_percent: float  # this agent's process tree, same scale
+
+    @property
+    def outside_percent(self) -> float:
+        return max(0.0, self.busy_percent - self.own_percent)
+
+
+@dataclass(frozen=True, slots=True)
 class SystemSample:
     cpu_count: int
     load_15m: float | None
-    cpu_percent: float | None
+    cpu_percent: float | None  # a single sample without the agent's share (older recorded samples)
     memory_total_bytes: int
     memory_available_bytes: int
     swap_total_bytes: int
@@ -53,6 +65,10 @@ class SystemSample:
     processes: Mapping[str, bool]
     clock_offset_s: float | None
     clock_synchronized: bool | None
+    cpu_samples: tuple[CpuSample, ...] = ()
+    boot_time: float | None = None  # seconds since the epoch
+    boot_utc_offset_s: int = 0  # the local time zone's offset at boot (maintenance windows are local)
+    last_shutdown: LastShutdown | None = None
 
 
 # --- fetch ---------------------------------------------------------------------------------
@@ -85,11 +101,12 @@ def fetch_sample(params: SystemParams, io: CollectorIO) -> dict[str, Any]:
     raw: dict[str, Any] = {
         "cpu_count": psutil.cpu_count() or 1,
         "load_15m": load,
-        "cpu_percent": psutil.cpu_percent(interval=0.5),
+        "cpu_samples": sample_cpu(psutil, params.cpu_samples, params.cpu_sample_s),
         "memory": {"total": vm.total, "available": vm.available},
         "swap": {"total": sw.total, "used": sw.used},
         "disks": disks,
         "boot_time": psutil.boot_time(),
+        "boot_utc_offset_s": _utc_offset(psutil.boot_time()),
         "now": io.clock().timestamp(),
         "platform": io.platform,
         "services": list(params.required_services),
@@ -100,10 +117,18 @@ def fetch_sample(params: SystemParams, io: CollectorIO) -> dict[str, Any]:
             raw["services_output"] = fetch_services(params.required_services, io)
         except (FetchError, TimeoutError) as exc:
             raw["services_error"] = str(exc)
+    if raw["now"] - raw["boot_time"] < params.recent_reboot_s:  # only a recent reboot needs its cause
+        raw["last_shutdown"] = fetch_last_shutdown(io)
     raw["chrony"] = _try(io, ["chronyc", "-c", "tracking"])
     if raw["chrony"] is None or raw["chrony"].returncode != 0:
         raw["timedatectl"] = _try(io, ["timedatectl", "show", "--property=NTPSynchronized", "--value"])
     return raw
+
+
+def _utc_offset(epoch: float) -> int:
+    import time
+
+    return int(time.localtime(epoch).tm_gmtoff)
 
 
 def _running_processes(psutil: Any, names: Sequence[str]) -> dict[str, bool]:
@@ -139,6 +164,8 @@ def parse_sample(raw: Mapping[str, Any]) -> SystemSample:
             except (ParseError, FetchError) as exc:
                 services_error = str(exc)
         offset, synced = parse_clock(raw.get("chrony"), raw.get("timedatectl"))
+        cpu = tuple(CpuSample(float(c["busy"]), float(c["own"])) for c in raw.get("cpu_samples") or ())
+        shutdown = parse_last_shutdown(raw["platform"], raw["last_shutdown"]) if "last_shutdown" in raw else None
         return SystemSample(
             cpu_count=int(raw["cpu_count"]),
             load_15m=None if raw.get("load_15m") is None else float(raw["load_15m"]),
@@ -154,6 +181,10 @@ def parse_sample(raw: Mapping[str, Any]) -> SystemSample:
             processes=dict(raw.get("processes", {})),
             clock_offset_s=offset,
             clock_synchronized=synced,
+            cpu_samples=cpu,
+            boot_time=float(raw["boot_time"]),
+            boot_utc_offset_s=int(raw.get("boot_utc_offset_s", 0)),
+            last_shutdown=shutdown,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ParseError(f"system sample is incomplete: {type(exc).__name__} {exc}") from None
@@ -204,10 +235,9 @@ def evaluate_sample(sample: SystemSample, params: SystemParams, target: str, now
         state = threshold_state(per_core, params.cpu_load_per_core.warn, params.cpu_load_per_core.crit)
         yield result("system.load", "", state, f"load {sample.load_15m:.2f} over 15 min on {sample.cpu_count} cores "
                      f"({per_core:.2f} per core)", Metric("load15_per_core_ratio", per_core, "ratio"))
-    if sample.cpu_percent is not None:
-        state = threshold_state(sample.cpu_percent, params.cpu_percent.warn, params.cpu_percent.crit)
-        yield result("system.cpu", "", state, f"CPU {sample.cpu_percent:.0f}% busy",
-                     Metric("cpu_busy_ratio", sample.cpu_percent / 100, "ratio"))
+    cpu = _cpu_result(sample, params)
+    if cpu is not None:
+        yield result("system.cpu", "", *cpu)
 
     total, avail = sample.memory_total_bytes, sample.memory_available_bytes
     used_pct = 100.0 * (total - avail) / total if total else 0.0
@@ -236,10 +266,8 @@ def evaluate_sample(sample: SystemSample, params: SystemParams, target: str, now
                      Metric("disk_used_ratio", pct / 100, "ratio"), Metric("disk_free_bytes", disk.free_bytes, "bytes"),
                      details=f"device {disk.device}, {disk.fstype}")
 
-    recent = sample.uptime_s < params.recent_reboot_s
-    yield result("system.uptime", "", State.WARN if recent else State.OK,
-                 f"up {_duration(sample.uptime_s)}" + (" (rebooted recently)" if recent else ""),
-                 Metric("uptime_seconds", sample.uptime_s, "seconds"))
+    state, summary = _uptime(sample, params)
+    yield result("system.uptime", "", state, summary, Metric("uptime_seconds", sample.uptime_s, "seconds"))
 
     if params.required_services:
         if sample.services_error:
@@ -263,6 +291,61 @@ def evaluate_sample(sample: SystemSample, params: SystemParams, target: str, now
     elif sample.clock_synchronized is not None:
         yield result("system.clock", "", State.OK if sample.clock_synchronized else State.WARN,
                      "clock synchronised by NTP" if sample.clock_synchronized else "clock not synchronised by NTP")
+
+
+def _cpu_result(sample: SystemSample, params: SystemParams) -> tuple[State, str, Metric] | None:
+    """CPU busy outside the agent; an alarm only when every sample is over the threshold."""
+    limits = params.cpu_percent
+    if sample.cpu_samples:
+        outside = [c.outside_percent for c in sample.cpu_samples]
+        mean, lowest = sum(outside) / len(outside), min(outside)
+        own = sum(c.own_percent for c in sample.cpu_samples) / len(sample.cpu_samples)
+        state = threshold_state(lowest, limits.warn, limits.crit)
+        shown = "/".join(f"{v:.0f}" for v in outside)
+        summary = (f"CPU {mean:.0f}% busy outside this agent (samples {shown}%; the agent itself used {own:.0f}%)"
+                   + (f", over the limit in all {len(outside)} samples" if state is not State.OK else ""))
+        return state, summary, Metric("cpu_busy_ratio", round(mean / 100, 4), "ratio")
+    if sample.cpu_percent is not None:
+        state = threshold_state(sample.cpu_percent, limits.warn, limits.crit)
+        return state, f"CPU {sample.cpu_percent:.0f}% busy", Metric("cpu_busy_ratio", sample.cpu_percent / 100, "ratio")
+    return None
+
+
+def in_window(moment_local: datetime, windows: Sequence[MaintenanceWindow]) -> MaintenanceWindow | None:
+    """The window ``moment_local`` (a naive local time) falls in; a window past midnight
+    belongs to the day it opens."""
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    minute = moment_local.hour * 60 + moment_local.minute
+    for window in windows:
+        start = int(window.start[:2]) * 60 + int(window.start[3:])
+        end = int(window.end[:2]) * 60 + int(window.end[3:])
+        today, yesterday = days[moment_local.weekday()], days[(moment_local.weekday() - 1) % 7]
+        if start <= end and today in window.days and start <= minute < end:
+            return window
+        if start > end and ((today in window.days and minute >= start) or (yesterday in window.days and minute < end)):
+            return window
+    return None
+
+
+def _uptime(sample: SystemSample, params: SystemParams) -> tuple[State, str]:
+    """A recent reboot is WARN only when unexpected; a planned one is information (OK)."""
+    up = f"up {_duration(sample.uptime_s)}"
+    if sample.uptime_s >= params.recent_reboot_s:
+        return State.OK, up
+    window = None
+    if sample.boot_time is not None and params.maintenance_windows:
+        local = datetime.fromtimestamp(sample.boot_time + sample.boot_utc_offset_s, timezone.utc).replace(tzinfo=None)
+        window = in_window(local, params.maintenance_windows)
+    shutdown = sample.last_shutdown
+    if window is not None:
+        return State.OK, (f"{up}: rebooted in the maintenance window {','.join(window.days)} "
+                          f"{window.start}-{window.end} (planned)")
+    if shutdown is not None and shutdown.kind == "clean":
+        return State.OK, f"{up}: rebooted after a clean shutdown ({shutdown.detail}; planned)"
+    if shutdown is not None and shutdown.kind == "unexpected":
+        return State.parse(params.unexpected_reboot_state), f"{up}: rebooted unexpectedly ({shutdown.detail})"
+    why = shutdown.detail if shutdown is not None else "the shutdown record was not read"
+    return State.parse(params.unknown_reboot_state), f"{up}: rebooted recently; whether it was planned is not known ({why})"
 
 
 class SystemCollector:

@@ -32,6 +32,11 @@ def raw(**over):
     return base
 
 
+def last(name: str) -> CommandOutput:
+    """A recorded `last -x -n 3 shutdown reboot` output (tests/core/samples/last/SOURCE.md)."""
+    return CommandOutput(("last",), 0, (SAMPLES / "last" / name).read_bytes(), b"")
+
+
 def states(sample, params=SystemParams()):
     return {(r.check, r.item): r for r in evaluate_sample(parse_sample(sample), params, "pc-1", NOW)}
 
@@ -42,7 +47,13 @@ def states(sample, params=SystemParams()):
     pytest.param(raw(memory={"total": 16 * GIB, "available": GIB // 4}), ("system.memory", ""), State.CRIT, "98% used", id="memory-crit"),
     pytest.param(raw(load_15m=12.0), ("system.load", ""), State.WARN, "3.00 per core", id="load-warn"),
     pytest.param(raw(load_15m=20.0), ("system.load", ""), State.CRIT, "5.00 per core", id="load-crit"),
-    pytest.param(raw(cpu_percent=97.0), ("system.cpu", ""), State.WARN, "97%", id="cpu-busy"),
+    pytest.param(raw(cpu_percent=97.0), ("system.cpu", ""), State.WARN, "97%", id="cpu-busy-old-sample"),
+    pytest.param(raw(cpu_samples=[{"busy": 97, "own": 2}, {"busy": 95, "own": 1}, {"busy": 99, "own": 3}]), ("system.cpu", ""),
+                 State.WARN, "over the limit in all 3 samples", id="cpu-busy-sustained"),
+    pytest.param(raw(cpu_samples=[{"busy": 99, "own": 60}, {"busy": 98, "own": 55}, {"busy": 100, "own": 70}]),
+                 ("system.cpu", ""), State.OK, "the agent itself used 62%", id="cpu-busy-with-the-agent-itself"),
+    pytest.param(raw(cpu_samples=[{"busy": 99, "own": 0}, {"busy": 40, "own": 0}, {"busy": 98, "own": 0}]), ("system.cpu", ""),
+                 State.OK, "samples 99/40/98%", id="cpu-burst-not-sustained"),
     pytest.param(raw(swap={"total": 4 * GIB, "used": 3 * GIB}), ("system.swap", ""), State.WARN, "75% used", id="swap-warn"),
     pytest.param(raw(disks=[{"mountpoint": "/", "device": "d", "fstype": "ext4", "total": 100 * GIB, "used": 96 * GIB, "free": 4 * GIB}]),
                  ("system.disk", "/"), State.CRIT, "96% used", id="disk-96pct-4gib-free-crit-by-percent"),
@@ -54,7 +65,12 @@ def states(sample, params=SystemParams()):
                  ("system.disk", "/boot"), State.CRIT, "0.3 GiB free", id="small-volume-below-free-floor-crit"),
     pytest.param(raw(disks=[{"mountpoint": "/", "device": "d", "fstype": "ext4", "total": 100 * GIB, "used": 88 * GIB, "free": 12 * GIB}]),
                  ("system.disk", "/"), State.WARN, "88% used", id="disk-88pct-warn"),
-    pytest.param(raw(boot_time=NOW.timestamp() - 600), ("system.uptime", ""), State.WARN, "rebooted recently", id="recent-reboot"),
+    pytest.param(raw(boot_time=NOW.timestamp() - 600, last_shutdown=last("crash.txt")), ("system.uptime", ""), State.WARN,
+                 "rebooted unexpectedly (no shutdown record between the last two boots", id="recent-reboot-unexpected"),
+    pytest.param(raw(boot_time=NOW.timestamp() - 600, last_shutdown=last("clean.txt")), ("system.uptime", ""), State.OK,
+                 "rebooted after a clean shutdown", id="recent-reboot-planned"),
+    pytest.param(raw(boot_time=NOW.timestamp() - 600, last_shutdown=last("empty-wtmp.txt")), ("system.uptime", ""), State.OK,
+                 "whether it was planned is not known (no boot recorded in wtmp)", id="recent-reboot-unknown"),
     pytest.param(raw(), ("system.uptime", ""), State.OK, "up 10d 0h", id="uptime-ok"),
     pytest.param(raw(processes={"sshd": False}), ("system.process", "sshd"), State.CRIT, "not running", id="process-missing"),
 ])
@@ -147,3 +163,49 @@ def test_fetch_on_this_machine():
     assert {"system.memory", "system.disk", "system.uptime", "system.cpu"} <= checks
     root = next(r for r in results if r.check == "system.disk" and r.item == "/")
     assert 0 < dict((m.name, m.value) for m in root.metrics)["disk_used_ratio"] < 1
+
+
+def test_reboot_in_a_maintenance_window_is_planned() -> None:
+    """Sunday 02:30 local (UTC+8): inside 'sun 02:00-05:00' even after a crash record; a
+    window past midnight belongs to the day it opens."""
+    boot = datetime(2026, 11, 21, 18, 30, tzinfo=timezone.utc)  # Sunday 02:30 at UTC+8
+    sample = raw(boot_time=boot.timestamp(), now=boot.timestamp() + 600, boot_utc_offset_s=8 * 3600,
+                 last_shutdown=last("crash.txt"))
+    windows = [{"days": ["sun"], "start": "02:00", "end": "05:00"}]
+    got = states(sample, SystemParams(maintenance_windows=windows))[("system.uptime", "")]
+    assert got.state is State.OK and "maintenance window sun 02:00-05:00 (planned)" in got.summary
+    late = states(sample, SystemParams(maintenance_windows=[{"days": ["sat"], "start": "23:00", "end": "03:00"}]))
+    assert late[("system.uptime", "")].state is State.OK
+    outside = states(sample, SystemParams(maintenance_windows=[{"days": ["mon"], "start": "02:00", "end": "05:00"}]))
+    assert outside[("system.uptime", "")].state is State.WARN
+    assert states(sample, SystemParams(unexpected_reboot_state="crit"))[("system.uptime", "")].state is State.CRIT
+
+
+@pytest.mark.parametrize("window", [{"start": "2:00", "end": "05:00"}, {"start": "02:00", "end": "24:00"},
+                                    {"days": [], "start": "02:00", "end": "05:00"}])
+def test_bad_maintenance_windows_are_refused(window: dict) -> None:
+    with pytest.raises(ValueError):
+        SystemParams(maintenance_windows=[window])
+
+
+WINDOWS_EVENTS = {
+    "unexpected": b'{"Boot":"2026-12-06T02:03:11.5000000Z","Events":[{"Id":6008,"Time":"2026-12-06T02:04:02.0000000Z"},'
+                  b'{"Id":41,"Time":"2026-12-06T02:03:40.0000000Z"},{"Id":1074,"Time":"2026-12-01T10:00:00.0000000Z"}]}',
+    "clean": b'{"Boot":"2026-12-06T02:03:11.5000000Z","Events":[{"Id":1074,"Time":"2026-12-06T02:01:40.1230000Z"},'
+             b'{"Id":6006,"Time":"2026-12-06T02:02:55.0000000Z"}]}',
+    "unknown": b'{"Boot":"2026-12-06T02:03:11.5000000Z","Events":[]}',
+    "broken": b'{"Boot":"yesterday","Events":[]}',
+}
+
+
+@pytest.mark.parametrize("case, kind", [("unexpected", "unexpected"), ("clean", "clean"), ("unknown", "unknown"),
+                                        ("broken", "unknown")])
+def test_windows_shutdown_events_by_id(case: str, kind: str) -> None:
+    """Constructed from the documented event ids (6008/41 unexpected, 1074/6006 clean) in the
+    shape SCRIPT prints; ids, not message texts, so every Windows language reads the same."""
+    from collectors.platforms.windows import shutdown
+
+    got = shutdown.parse(CommandOutput(("powershell.exe",), 0, WINDOWS_EVENTS[case], b""))
+    assert got.kind == kind
+    if case == "unexpected":
+        assert got.detail.startswith("event 6008")
