@@ -103,10 +103,14 @@ def windows_identity(io: CollectorIO, hostname: str) -> MachineIdentity:
     return parse_windows(out, hostname)
 
 
-def machine_identity(io: CollectorIO, hostname: Callable[[], str] = socket.gethostname) -> MachineIdentity:
-    """This computer's identity; ``IdentityError`` when it has no stable id at all."""
+def machine_identity(io: CollectorIO, hostname: Callable[[], str] = socket.gethostname, *,
+                     override: str | None = None) -> MachineIdentity:
+    """This computer's identity; ``IdentityError`` when it has no stable id at all.
+    ``override`` (agent.machine_id) replaces the ids read from the computer."""
     name = (hostname() or "").strip() or "unknown"
     name = name[:128]
+    if override:
+        return MachineIdentity(hostname=name, machine_id=override.strip().lower(), smbios_uuid=None)
     try:
         ident = windows_identity(io, name) if io.platform == "windows" else linux_identity(io, name)
     except (FetchError, ParseError) as exc:

@@ -165,9 +165,9 @@ def main(args: argparse.Namespace, ctx: Any) -> int:
         return EXIT_USAGE
     settings = ctx.settings
     try:
-        identity = machine_identity(ctx.collector_io())
-        if settings.agent.machine_id:  # set by hand: clones that share an id, containers
-            identity = identity.model_copy(update={"machine_id": settings.agent.machine_id, "smbios_uuid": None})
+        # agent.machine_id, set by hand (clones that share an id, containers), is used without
+        # reading the computer's own ids: a container may have none.
+        identity = machine_identity(ctx.collector_io(), override=settings.agent.machine_id)
         enrolment = enroll(url, args.token, fingerprint, FleetPaths.under(settings.state_dir), name=settings.agent.name,
                            identity=identity, version=version(), timeout_s=settings.collector.timeout_s)
     except (EnrollFailed, CollectorUnreachable, IdentityError) as exc:

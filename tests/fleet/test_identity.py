@@ -93,3 +93,8 @@ def test_parse_uuid(text, expected):
 
 def test_long_hostname_is_cut_to_the_protocol_limit():
     assert len(machine_identity(linux_io("linux-systemd"), hostname=lambda: "x" * 300).hostname) == 128
+
+
+def test_a_machine_id_set_by_hand_needs_no_readable_id():
+    ident = machine_identity(linux_io("linux-golden-image"), hostname=lambda: "ct-1", override="Clone-7")
+    assert (ident.machine_id, ident.smbios_uuid) == ("clone-7", None)
