@@ -16,6 +16,16 @@ from config.checks.base import Strict
 from config.secrets import Secret
 
 
+def merge_checks(base: Any, over: Any) -> Any:
+    """``over`` merged into ``base`` key by key (mappings only; anything else replaces)."""
+    if not isinstance(base, dict) or not isinstance(over, dict):
+        return over
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = merge_checks(out[key], value) if key in out else value
+    return out
+
+
 def _host_port(value: str, example: str) -> str:
     host, sep, port = value.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:

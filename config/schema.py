@@ -11,7 +11,7 @@ import socket
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, PrivateAttr, field_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from config.checks.antivirus import AntivirusParams
 from config.checks.base import Strict
@@ -139,6 +139,24 @@ class Settings(Strict):
     reports: ReportsSettings = ReportsSettings()
     collector: CollectorLink = CollectorLink()
     serve: ServeSettings = ServeSettings()
+
+    @model_validator(mode="after")
+    def _central_checks_valid(self) -> "Settings":
+        """The check settings the collector sends its agents are checked here, where they are
+        written, not on every PC that receives them."""
+        from config.fleet import merge_checks
+
+        serve = self.serve
+        for where, document in [("serve.agent_checks", serve.agent_checks),
+                                *((f"serve.site_checks.{site}", merge_checks(serve.agent_checks, over))
+                                  for site, over in serve.site_checks.items())]:
+            try:
+                ChecksSettings.model_validate(document)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                path = ".".join(str(p) for p in first["loc"])
+                raise ValueError(f"{where}: {path}: {first['msg']}") from None
+        return self
 
     # Where the file was read from: relative paths are resolved against its folder.
     _base_dir: Path = PrivateAttr(default=Path("."))

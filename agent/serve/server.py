@@ -44,6 +44,7 @@ from agent.serve.tls import TlsFiles, ensure_tls
 from agent.serve.watch import REACH_CHECK, WATCH_COLLECTOR, probe, reach_result, silence_runs
 from agent.store import Store
 from collectors.base import CheckRun
+from config.fleet import merge_checks
 from config.secrets import SecretUnavailable, resolve_secret
 
 log = logging.getLogger(__name__)
@@ -66,14 +67,6 @@ class _Server(uvicorn.Server):
     def capture_signals(self) -> Iterator[None]:
         # `patrol serve` handles SIGTERM itself: it has more than uvicorn to stop.
         yield
-
-
-def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in over.items():
-        out[key] = deep_merge(out[key], value) if isinstance(value, Mapping) and isinstance(out.get(key), Mapping) \
-            else value
-    return out
 
 
 @dataclass(frozen=True)
@@ -138,7 +131,7 @@ class Collector:
 
     def agent_checks(self, site: str) -> dict[str, Any]:
         serve = self.settings.serve
-        return deep_merge(serve.agent_checks, serve.site_checks.get(site, {}))
+        return merge_checks(serve.agent_checks, serve.site_checks.get(site, {}))
 
     def audit(self, site: str, action: str, subject: str, detail: Mapping[str, Any]) -> None:
         try:
