@@ -133,7 +133,11 @@ class _Rows:
         label = text(self.tables.get(src.name, {}).get(index)) if src.name else None
         if not label and src.descr:
             label = text(self.tables.get(src.descr, {}).get(index))
-        return label or f"{src.label or self.section} {index}".strip()
+        if label:
+            return label
+        if index == "0" and src.label:  # a scalar (hpSwitchCpuStat.0): the label alone names it
+            return src.label
+        return f"{src.label or self.section} {index}".strip()
 
 
 def _stem(index: str) -> str:

@@ -109,6 +109,9 @@ def test_reboot_hold_expires() -> None:
     ("1.3.6.1.4.1.30065.1.3011.7150", "arista"), ("1.3.6.1.4.1.2636.1.1.1.2.21", "juniper"),
     ("1.3.6.1.4.1.8072.3.2.10", "generic"), ("1.3.6.1.4.1.99", "generic"), (None, "generic"),
     ("1.3.6.1.4.1.90", "generic"),  # a prefix match must end on a sub-identifier (not 9 -> 90)
+    ("1.3.6.1.4.1.11.2.3.7.11.107", "hp-procurve"), ("1.3.6.1.4.1.1991.1.3.57.1.1.1.1", "brocade-fastiron"),
+    ("1.3.6.1.4.1.171.10.63.6", "dlink"), ("1.3.6.1.4.1.12356.101.1.30000", "fortinet"),
+    ("1.3.6.1.4.1.25461.2.3.9", "generic"),  # Palo Alto: the standard MIBs give its readings
 ])
 def test_profile_selection(sys_object_id, profile) -> None:
     assert select(sys_object_id, load_profiles()).name == profile
@@ -127,7 +130,7 @@ def test_new_vendor_is_a_yaml_file(tmp_path: Path) -> None:
     profiles = load_profiles(tmp_path)
     assert select("1.3.6.1.4.1.99999.7", profiles).name == "acme"
     health = read_health(profiles["acme"], {"1.3.6.1.4.1.99999.1.1": {"0": 42}})
-    assert [(c.name, c.value) for c in health.cpu] == [("CPU 0", 42.0)]
+    assert [(c.name, c.value) for c in health.cpu] == [("CPU", 42.0)]  # a scalar (.0): named by its label
 
 
 def test_extends_loop_is_an_error(tmp_path: Path) -> None:
