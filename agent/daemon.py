@@ -37,7 +37,7 @@ from typing import Any
 from agent.exporter import PushStats, Snapshot, build_registry, serve
 from agent.launcher import Launcher, WorkerExit
 from agent.logsetup import setup_logging
-from agent.scheduler import PlannedJob, TaskTracker, build_scheduler, trigger_for
+from agent.scheduler import PlannedJob, TaskTracker, add_job, build_scheduler, trigger_for
 from agent.wire import Message, latest_from_json, run_from_json
 from collectors.system_cpu import AGENT_PID_ENV
 
@@ -92,6 +92,7 @@ class SupervisorState:
         self.pending: dict[str, int] = {}  # queue -> items waiting ("tickets": ticket calls, "push": batches)
         self.push: PushStats | None = None
         self.seed: list[Any] = []
+        self.on_plan: Callable[[dict[str, Any]], None] | None = None  # a plan after the start: re-plan
 
     @property
     def outbox_pending(self) -> int | None:
@@ -114,6 +115,8 @@ class SupervisorState:
                 self.snapshot.set_push(stats)
         elif message.kind == "plan":
             self.plan = body
+            if self.on_plan is not None:
+                self.on_plan(body)
         else:
             log.warning("worker sent an unknown message %r; ignored (version mismatch?)", message.kind)
 
@@ -178,6 +181,8 @@ class Daemon:
         self.clock = clock or (lambda: datetime.now().astimezone())
         self.specs: dict[str, JobSpec] = {}
         self.scheduler: Any = None
+        self.tracker = TaskTracker()
+        self.batcher: Batcher | None = None  # made with the jobs, so that a test may swap the launcher first
         self.running: set[str] = set()
 
     async def start(self) -> int | None:
@@ -205,7 +210,7 @@ class Daemon:
             self.state.snapshot.count_worker(result.outcome)
 
     def jobs(self, now: datetime) -> list[PlannedJob]:
-        batcher = Batcher(self.launcher, self._pull_forward, self.batch_window_s)
+        batcher = self.batcher = Batcher(self.launcher, self._pull_forward, self.batch_window_s)
         first = now + timedelta(seconds=FIRST_RUN_DELAY_S)
         jobs = []
         for spec in self.specs.values():
@@ -218,6 +223,34 @@ class Daemon:
             jobs.append(PlannedJob(spec.id, trigger_for(spec), self._job(spec, batcher), spec.misfire_grace_s,
                                    first_run=first_run))
         return jobs
+
+    def replan(self, plan: dict[str, Any]) -> None:
+        """Apply a new plan while running: a worker sends one when the check settings from the
+        collector changed (agent/run/central_pull.py). Jobs whose spec changed get their new
+        schedule (next run: by the new trigger), new ones run soon, removed ones stop. Log
+        and /metrics settings are kept until a restart."""
+        if self.scheduler is None or self.batcher is None:
+            return
+        new = {spec.id: spec for spec in (JobSpec.from_json(j) for j in plan["jobs"])}
+        if new == self.specs:
+            return
+        now = self.clock()
+        changed = sorted(i for i in new if i in self.specs and new[i] != self.specs[i])
+        added, removed = sorted(set(new) - set(self.specs)), sorted(set(self.specs) - set(new))
+        for job_id in removed:
+            try:
+                self.scheduler.remove_job(job_id)
+            except LookupError:  # apscheduler's JobLookupError: already gone
+                pass
+        for job_id in changed + added:
+            spec = new[job_id]
+            first_run = now + timedelta(seconds=FIRST_RUN_DELAY_S) if job_id in added else None
+            add_job(self.scheduler, PlannedJob(spec.id, trigger_for(spec), self._job(spec, self.batcher),
+                                               spec.misfire_grace_s, first_run=first_run), self.tracker)
+        self.specs = new
+        log.info("schedule updated from new settings: %s", "; ".join(
+            f"{what} {', '.join(ids)}" for what, ids in (("changed", changed), ("added", added), ("removed", removed))
+            if ids))
 
     def _job(self, spec: JobSpec, batcher: Batcher) -> Any:
         async def job() -> None:
@@ -282,9 +315,10 @@ class Daemon:
                 await self.launcher.run(["stop:0"], STOP_WORKER_DEADLINE_S)
                 return 1
             log.info("serving /metrics on http://%s/metrics", exporter["listen"])
-        tracker = TaskTracker()
+        tracker = self.tracker
         now = self.clock()
         self.scheduler = build_scheduler(self.jobs(now), tracker, now)
+        self.state.on_plan = self.replan
         self.scheduler.start()
         log.info("patrol run: %d check families scheduled", sum(1 for s in self.specs.values() if s.is_check))
 

@@ -85,9 +85,14 @@ class TaskTracker:
 def build_scheduler(jobs: list[PlannedJob], tracker: TaskTracker, now: datetime) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=now.astimezone().tzinfo)
     for job in jobs:
-        scheduler.add_job(tracker.wrap(job.func), job.trigger, id=job.id, name=job.id, max_instances=1,
-                          coalesce=True, misfire_grace_time=max(1, int(job.misfire_grace_s)),
-                          next_run_time=job.first_run if job.first_run is not None else None,
-                          replace_existing=True)
-        log.debug("scheduled %s: %s", job.id, job.trigger)
+        add_job(scheduler, job, tracker)
     return scheduler
+
+
+def add_job(scheduler: AsyncIOScheduler, job: PlannedJob, tracker: TaskTracker) -> None:
+    """Add ``job``, or replace the job of that id (a running instance finishes undisturbed)."""
+    extra = {"next_run_time": job.first_run} if job.first_run is not None else {}
+    scheduler.add_job(tracker.wrap(job.func), job.trigger, id=job.id, name=job.id, max_instances=1,
+                      coalesce=True, misfire_grace_time=max(1, int(job.misfire_grace_s)), replace_existing=True,
+                      **extra)
+    log.debug("scheduled %s: %s", job.id, job.trigger)

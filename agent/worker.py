@@ -168,6 +168,18 @@ class Worker:
                 self._pusher = Pusher(link, open_outbox(link))
         return self._pusher
 
+    def replan(self) -> dict[str, Any]:
+        """The plan under the settings as they are now (the collector's just saved): the
+        supervisor applies a changed schedule without a restart (Daemon.replan)."""
+        from agent.context import AppContext
+        from config.loader import load_settings
+
+        fresh = AppContext(load_settings(self.ctx.config_path), self.ctx.config_path)
+        try:
+            return plan_message(fresh, self.version)
+        finally:
+            fresh.close()
+
     def close(self) -> None:
         if self._pusher is not None:
             self._pusher.close()
@@ -247,7 +259,8 @@ class Worker:
             if pusher is not None:
                 from agent.run.central_pull import pull_config
 
-                await asyncio.to_thread(pull_config, pusher)
+                if await asyncio.to_thread(pull_config, pusher) == "changed":
+                    self.emit(encode("plan", **self.replan()))
         elif kind == "report":
             report = next((r for r in _scheduled_reports(self.ctx) if r.name == arg), None)
             if report is None:

@@ -3,8 +3,8 @@
 ``GET /api/v1/agents/me/config`` with ``If-None-Match``; a new body is checked against
 the protocol (AgentConfig) and kept in ``<state_dir>/fleet/central-config.json`` with its
 ETag. The settings loader applies it (config/central.py) whenever a worker starts, so
-thresholds change at the next check run; a changed schedule needs a restart of
-`patrol run` (its supervisor plans the schedule once, at start).
+thresholds change at the next check run; on a change the pulling worker also sends the
+supervisor a new plan (agent/worker.py), which reschedules the families (Daemon.replan).
 """
 
 from __future__ import annotations
@@ -71,6 +71,5 @@ def pull_config(pusher: Pusher) -> str:
     write_private(path, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     if old == document["config"]:
         return "unchanged"
-    log.info("check settings from the collector updated (site %s): thresholds apply from the next check run; "
-             "a changed schedule after a restart of `patrol run`", config.site)
+    log.info("check settings from the collector updated (site %s): they apply from the next check run", config.site)
     return "changed"
