@@ -43,13 +43,29 @@ def _site_store(ctx: AppContext, site: str):  # -> agent.store.Store
     return type(store)(store.engine, site)
 
 
+def _site_inventory(ctx: AppContext, site: str):  # -> inventory.models.Inventory
+    """The inventory of ``site``: this agent's, or one of the collector's further sites (serve.sites)."""
+    entry = ctx.settings.serve.sites.get(site) if site != ctx.settings.agent.site else None
+    if entry is None:
+        return ctx.inventory
+    from inventory.loader import load_inventory
+
+    inventory = load_inventory(ctx.settings.resolve(entry.inventory) if entry.inventory else None,
+                               local_name=ctx.settings.agent.name)
+    # only that site's own hosts: the collector's computer is not one of them
+    inventory = inventory.model_copy(update={"hosts": tuple(h for h in inventory.hosts if not h.local)})
+    if inventory.site.name != site:
+        inventory = inventory.model_copy(update={"site": inventory.site.model_copy(update={"name": site})})
+    return inventory
+
+
 def generate(ctx: AppContext, request: ReportRequest, out_dir: Path) -> list[Path]:
     """Build and write the report; raises UnknownSite, PeriodError or RenderError with a clear message."""
     settings = ctx.settings.reports
     store = ctx.store
     check_site(store.engine, ctx.inventory, ctx.settings.agent.site, request.site)
     site_store = _site_store(ctx, request.site)
-    inventory = ctx.inventory
+    inventory = _site_inventory(ctx, request.site)
     if request.site == ctx.settings.agent.site and inventory.site.name != request.site:
         # The inventory describes this agent's site even when its file names it otherwise
         # (or there is no file: site "default" with just this computer).

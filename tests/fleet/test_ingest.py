@@ -165,3 +165,20 @@ def test_a_silent_agent_gets_a_ticket_and_a_maintenance_window_holds_it(tmp_path
         s.pump.run_once()
     assert s.open_tickets() == [("pc-1", "agent.silent")]  # pc-2 is in its maintenance window
     s.store.close()
+
+
+def test_an_unreachable_pc_gets_one_ticket_that_holds_its_agents_silence(site):
+    from agent.serve.watch import ProbeOutcome, reach_result
+
+    pc = site.enrol("pc-1")
+    site.push(pc, site.batch(pc, State.OK))
+    for _ in range(3):
+        site.clock.now += timedelta(minutes=11)
+        now = site.clock()
+        runs = [*silence_runs(site.registry.list(), now, after_intervals=3, min_s=600)["hq"],
+                CheckRun("fleet", "pc-1", now, 0.0, (reach_result(
+                    "pc-1", "127.0.0.9", ProbeOutcome(False, "none", None, "no answer on TCP 445 (timed out)"), now),))]
+        site.ingest.store_runs("hq", runs)
+        site.pump.submit("hq", runs)
+        site.pump.run_once()
+    assert site.open_tickets() == [("pc-1", "host.reachability")]
