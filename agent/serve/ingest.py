@@ -102,8 +102,11 @@ class Ingestor:
                 StoredBatch(agent.site, (*runs, own)))
 
     def store_runs(self, site: str, runs: Sequence[CheckRun]) -> None:
-        """Runs the collector made itself (silence, reachability, alerts), in one transaction."""
+        """Runs the collector made itself (silence, reachability, alerts), in one transaction.
+
+        Each of them reports one kind of item of a target, so none may drop the latest
+        rows another one left (the silence run does not say the target's reachability is gone)."""
         store = self.store_for(site)
         with self.engine.begin() as conn:
             for run in runs:
-                store.write_run(conn, run, forget_unreported=True)
+                store.write_run(conn, run)
