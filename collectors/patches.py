@@ -44,6 +44,15 @@ class RebootState:
 
 
 @dataclass(frozen=True, slots=True)
+class InstalledUpdate:
+    """The newest installed update, the freshness fallback when the update search cannot run."""
+
+    name: str  # "KB5070000"
+    installed: datetime
+    what: str  # where the date comes from
+
+
+@dataclass(frozen=True, slots=True)
 class PatchReport:
     source: str
     updates: tuple[PendingUpdate, ...]
@@ -53,6 +62,7 @@ class PatchReport:
     error: str | None = None  # the update search failed; reboot and last update may still be known
     notes: tuple[str, ...] = ()
     severity_rated: bool = True  # False (apt): no severities, so no critical_age result
+    newest_installed: InstalledUpdate | None = None  # read only when the search failed
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +117,9 @@ class PatchesCollector:
         def result(check: str, state: State, summary: str, details: str = "", metrics: tuple[Metric, ...] = ()) -> CheckResult:
             return CheckResult(f"patches.{check}", target.name, "", state, summary, details, metrics, now)
 
-        if model.error is not None:
+        if model.error is not None and model.newest_installed is not None:
+            yield self._fallback(model.error, model.newest_installed, params, now, result)
+        elif model.error is not None:
             yield result("updates", State.UNKNOWN, model.error)
         else:
             yield from self._updates(model, params, now, result)
@@ -158,7 +170,25 @@ class PatchesCollector:
                          metrics=(Metric("oldest_critical_update_age_days", round(age, 3), "days"),))
 
     @staticmethod
+    def _fallback(error: str, newest: InstalledUpdate, params: PatchesParams, now: datetime, result: Any) -> CheckResult:
+        """The search failed (offline, WSUS unreachable): how fresh the installed updates are
+        is judged from the newest one, with the last_update thresholds, and the summary says so."""
+        age = _age_days(newest.installed, now)
+        limits = params.last_update_days
+        return result("updates", threshold_state(age, limits.warn, limits.crit),
+                      f"update search failed, so freshness is judged from the newest installed update instead: "
+                      f"{newest.name} installed {age:.0f} days ago ({newest.installed:%Y-%m-%d})",
+                      f"{error}\n{newest.what}", (Metric("newest_installed_update_age_days", round(age, 3), "days"),))
+
+    @staticmethod
     def _last_update(model: PatchReport, params: PatchesParams, now: datetime, result: Any) -> CheckResult:
+        if model.last_update is None and model.newest_installed is not None:
+            newest = model.newest_installed
+            age = _age_days(newest.installed, now)
+            return result("last_update", threshold_state(age, params.last_update_days.warn, params.last_update_days.crit),
+                          f"no install history; newest installed update {newest.name} {age:.1f} days ago "
+                          f"({newest.installed:%Y-%m-%d}, {newest.what})",
+                          metrics=(Metric("last_update_age_days", round(age, 3), "days"),))
         if model.last_update is None:
             return result("last_update", State.UNKNOWN, f"time of the last update not known ({model.last_update_what})")
         age = _age_days(model.last_update, now)

@@ -40,3 +40,23 @@ def test_offline_script(cab, expected) -> None:
     text = script(params)
     assert expected in text
     assert "$searcher.Search('IsInstalled=0 and Type=''Software'' and IsHidden=0')" in text
+
+
+@pytest.mark.parametrize("text, day_first, expected", [
+    ("11/12/2026", False, "2026-11-12"),  # M/d/yyyy, what CBS usually writes
+    ("11/12/2026", True, "2026-12-11"),  # en-GB, told by another date of the same machine
+    ("25/09/2026", False, "2026-09-25"),  # a day above 12 reads itself
+    ("10.08.2026", False, "2026-08-10"),  # de, ru
+    ("2026/11/12", False, "2026-11-12"),  # zh-CN, ja
+    ("2026-11-12", False, "2026-11-12"),
+    ("01d6e6b6a2f1c000", False, "2021-01-09"),  # hex FILETIME (older systems)
+    ("0000000000000000", False, None),
+    ("", False, None),
+    ("13/13/2026", False, None),
+    ("gestern", False, None),
+])
+def test_installed_on_forms(text: str, day_first: bool, expected: str | None) -> None:
+    from collectors.platforms.windows.windows_update import parse_installed_on
+
+    got = parse_installed_on(text, day_first)
+    assert (got.strftime("%Y-%m-%d") if got else None) == expected

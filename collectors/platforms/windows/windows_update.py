@@ -19,16 +19,17 @@ ServerSelection 3 (ssOthers).
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from collectors.base import CollectorIO, CommandOutput, ParseError
-from collectors.patches import SEVERITIES, PatchReport, PendingUpdate, RebootState
+from collectors.patches import SEVERITIES, InstalledUpdate, PatchReport, PendingUpdate, RebootState
 from collectors.platforms.windows.powershell import as_object, as_objects, decode_json, parse_ps_date, run_powershell
 
 SCRIPT = r"""
 $ErrorActionPreference = 'Stop'
 $out = [ordered]@{ Offline = $false; SearchResultCode = $null; SearchError = $null; Updates = @();
-                   LastSuccess = $null; HistoryError = $null; Reboot = $null }
+                   LastSuccess = $null; HistoryError = $null; Reboot = $null; Hotfixes = $null; HotfixError = $null }
 $session = New-Object -ComObject Microsoft.Update.Session
 $searcher = $session.CreateUpdateSearcher()
 try {
@@ -45,6 +46,12 @@ try {
       LastDeploymentChangeTime = $_.LastDeploymentChangeTime; Categories = @($_.Categories | ForEach-Object { $_.Name }) } })
 } catch {
   $out.SearchError = [ordered]@{ HResult = ('0x{0:X8}' -f $_.Exception.HResult); Message = $_.Exception.Message }
+}
+if ($out.SearchError -or ($out.SearchResultCode -ne 2 -and $out.SearchResultCode -ne 3)) {
+  # Fallback when the search cannot run: the installed hotfixes, dates as Windows stores them.
+  try { $out.Hotfixes = @(Get-CimInstance -ClassName Win32_QuickFixEngineering -ErrorAction Stop |
+                          ForEach-Object { [ordered]@{ HotFixID = $_.HotFixID; InstalledOn = [string]$_.InstalledOn } }) }
+  catch { $out.HotfixError = ('0x{0:X8} {1}' -f $_.Exception.HResult, $_.Exception.Message) }
 }
 try {
   $count = $searcher.GetTotalHistoryCount()
@@ -125,6 +132,58 @@ def search_error(obj: dict[str, Any]) -> str | None:
     return None
 
 
+# Win32_QuickFixEngineering.InstalledOn is a string in whatever form Windows wrote it: "11/12/2026"
+# (M/d/yyyy, the usual one), the machine's regional form ("12.11.2026", "2026/11/12",
+# "12/11/2026" on en-GB), or a hex FILETIME on old systems ("01d7c0a2b3c4d5e6"). Get-HotFix
+# parses it with the current culture and fails or swaps day and month on many locales, so the
+# raw string is read here. One machine writes one form: an unambiguous date in the list
+# (a day above 12) tells how to read the ambiguous ones; otherwise month first.
+_YMD = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+_DOTTED = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})")
+_SLASHED = re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{4})")
+_FILETIME = re.compile(r"^[0-9a-fA-F]{16}$")
+
+
+def _day_first(values: list[str]) -> bool:
+    for text in values:
+        match = _SLASHED.match(text.strip())
+        if match and int(match[1]) > 12:
+            return True
+        if match and int(match[2]) > 12:
+            return False
+    return False
+
+
+def parse_installed_on(text: str, day_first: bool) -> datetime | None:
+    text = text.strip()
+    try:
+        if _FILETIME.match(text):
+            ticks = int(text, 16)
+            return datetime(1601, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=ticks // 10) if ticks else None
+        if match := _YMD.match(text):
+            return datetime(int(match[1]), int(match[2]), int(match[3]), tzinfo=timezone.utc)
+        if match := _DOTTED.match(text):
+            return datetime(int(match[3]), int(match[2]), int(match[1]), tzinfo=timezone.utc)
+        if match := _SLASHED.match(text):
+            first, second, year = int(match[1]), int(match[2]), int(match[3])
+            day, month = (first, second) if day_first or first > 12 else (second, first)
+            return datetime(year, month, day, tzinfo=timezone.utc)
+    except (ValueError, OverflowError):
+        return None
+    return None
+
+
+def newest_hotfix(obj: dict[str, Any]) -> InstalledUpdate | None:
+    rows = [h for h in as_objects(obj.get("Hotfixes"), "Win32_QuickFixEngineering") if isinstance(h.get("InstalledOn"), str)]
+    day_first = _day_first([h["InstalledOn"] for h in rows])
+    dated = [(when, str(h.get("HotFixID") or "?")) for h in rows
+             if (when := parse_installed_on(h["InstalledOn"], day_first)) is not None]
+    if not dated:
+        return None
+    when, hotfix = max(dated)
+    return InstalledUpdate(hotfix, when, f"newest of {len(dated)} installed hotfixes (Win32_QuickFixEngineering)")
+
+
 def parse(out: CommandOutput) -> PatchReport:
     what = "Windows Update"
     obj = as_object(decode_json(out, what), what)
@@ -155,5 +214,8 @@ def parse(out: CommandOutput) -> PatchReport:
     notes = ("offline scan against wsusscn2.cab",) if obj.get("Offline") else ()
     if obj.get("HistoryError"):
         notes += (f"install history not readable: {obj['HistoryError']}",)
+    if obj.get("HotfixError"):
+        notes += (f"installed hotfixes not readable: {obj['HotfixError']}",)
     return PatchReport("windows_update", tuple(updates), parse_ps_date(obj.get("LastSuccess"), "last install"),
-                       "last successful update install", reboot, error, notes)
+                       "last successful update install", reboot, error, notes,
+                       newest_installed=newest_hotfix(obj) if error is not None else None)
