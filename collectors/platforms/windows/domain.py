@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,12 +105,14 @@ def fetch(io: CollectorIO, params: Any) -> WindowsDomainRaw:
         return WindowsDomainRaw(text, None)
     domain = str(info.get("Domain") or "")
     local, rc = _nltest(io, ["nltest", f"/sc_query:{domain}"])
-    channels: list[DcChannelRaw] = []
+    channels: tuple[DcChannelRaw, ...] = ()
     if info.get("DomainRole") in DC_ROLES:
-        for dc in _controllers(info)[:MAX_DCS]:
-            dc_out, dc_rc = _nltest(io, ["nltest", f"/server:{dc}", f"/sc_query:{domain}"])
-            channels.append(DcChannelRaw(dc, dc_out, dc_rc))
-    return WindowsDomainRaw(text, local, rc, tuple(channels))
+        dcs = _controllers(info)[:MAX_DCS]
+        # In parallel: a DC that does not answer holds its query for the RPC timeout.
+        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="patrol-nltest") as pool:
+            answers = list(pool.map(lambda dc: _nltest(io, ["nltest", f"/server:{dc}", f"/sc_query:{domain}"]), dcs))
+        channels = tuple(DcChannelRaw(dc, out_, rc_) for dc, (out_, rc_) in zip(dcs, answers))
+    return WindowsDomainRaw(text, local, rc, channels)
 
 
 def _controllers(info: dict[str, Any]) -> list[str]:
