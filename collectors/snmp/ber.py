@@ -93,16 +93,27 @@ def encode_oid(oid: str) -> bytes:
     return bytes(out)
 
 
+_MAX_SUBID = 1 << 28  # an accumulator at or above this before the last octet: more than 5 octets
+
+
 def subids(content: bytes) -> list[int]:
     """The sub-identifiers of BER OID content octets (first two still combined)."""
     subs: list[int] = []
     acc = 0
+    pending = False
     for b in content:
         acc = (acc << 7) | (b & 0x7F)
         if b < 0x80:
             subs.append(acc)
-            acc = 0
-    if acc:
+            acc, pending = 0, False
+        else:
+            pending = True
+            # SNMP sub-identifiers are 32-bit (RFC 2578; the combined first one a little
+            # more): a longer one is malformed, and a 2,000-byte one made a number too big
+            # for str() (Python's integer-digits limit) instead of a decode error.
+            if acc >= _MAX_SUBID:
+                raise BerError("OBJECT IDENTIFIER sub-identifier longer than 5 octets")
+    if pending:
         raise BerError("truncated OBJECT IDENTIFIER")
     return subs
 

@@ -42,6 +42,10 @@ from collectors.snmp import ber
 Value = int | bytes | str | None
 DEFAULT_MAX_REPETITIONS = 25
 DEFAULT_MAX_ROWS = 20_000
+# Bytes of OIDs and values one client (one device's poll) may receive. A 1,000-port chassis
+# walks well under 2 MiB; an agent sending a 64 KB row per reply drove `patrol check
+# switch` to 1.36 GB before this cap (max_rows alone allows 20,000 such rows).
+DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 DEFAULT_SITE_LIMIT = 64
 # Varbinds per GETBULK response we aim for; agents truncate bigger ones to fit their PDU size.
 DEFAULT_BULK_VARBINDS = 60
@@ -186,8 +190,11 @@ class SnmpClient:
     """``get`` and ``walk`` over a transport; see the module doc for the contract."""
 
     def __init__(self, transport: Transport, *, name: str, max_repetitions: int = DEFAULT_MAX_REPETITIONS,
-                 max_rows: int = DEFAULT_MAX_ROWS, bulk_varbinds: int = DEFAULT_BULK_VARBINDS):
+                 max_rows: int = DEFAULT_MAX_ROWS, bulk_varbinds: int = DEFAULT_BULK_VARBINDS,
+                 max_bytes: int = DEFAULT_MAX_BYTES):
         self.transport = transport
+        self.max_bytes = max_bytes
+        self.received_bytes = 0
         self.bulk_varbinds = max(1, bulk_varbinds)
         self.name = name
         self.max_repetitions = max_repetitions
@@ -213,6 +220,11 @@ class SnmpClient:
         self.requests += 1
         status, index, varbinds = await self.transport.request(pdu, oids, non_rep, max_rep)
         self.varbinds += len(varbinds)
+        self.received_bytes += sum(len(oid) + (len(value) if isinstance(value, (bytes, str)) else 8)
+                                   for oid, value in varbinds)
+        if self.received_bytes > self.max_bytes:
+            raise SnmpWalkError(f"{self.name}: the device sent more than {self.max_bytes // 2**20} MiB of SNMP data "
+                                "in one poll; stopped (a runaway agent?)")
         return status, index, varbinds
 
     async def get(self, oids: Sequence[str]) -> dict[str, Value]:

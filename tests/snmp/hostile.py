@@ -113,6 +113,8 @@ class HostileAgent:
         if mode == "endless":  # every column goes on forever: o.1, o.1.1, o.1.1.1, ...
             vbs = [(o + b"\x01" * (k + 1), 0x02, b"\x01") for k in range(max(1, reps)) for o in oids]
             return response(community, rid, vbs)
+        if mode == "fat":  # one 60 KB row per reply, for ever: the walk's memory must stay bounded
+            return response(community, rid, [(oids[0] + b"\x01", 0x04, b"x" * 60_000)])
         if mode == "toobig" and len(oids) * max(1, reps) > 10:
             return response(community, rid, [], status=1)
         return response(community, rid, [(o, 0x82, b"") for o in oids])  # endOfMibView: empty tables
