@@ -27,7 +27,7 @@ from typing import Any
 from collectors.antivirus import AvProduct, ProductState, product_key
 from collectors.base import CollectorIO, CommandOutput, ParseError
 from collectors.platforms.windows.av_third_party import SERVICE_STATUS
-from collectors.platforms.windows.powershell import as_object, as_objects, decode_json, run_powershell
+from collectors.platforms.windows.powershell import as_object, as_objects, decode_json, ps_quote, run_powershell
 
 NAME = "windows_known_av"
 
@@ -57,7 +57,7 @@ KNOWN_PRODUCTS: tuple[KnownProduct, ...] = (
 
 
 def _list(names: list[str]) -> str:
-    return ",".join("'" + n.replace("'", "''") + "'" for n in names)
+    return ",".join(ps_quote(n) for n in names)
 
 
 def script(products: tuple[KnownProduct, ...] = KNOWN_PRODUCTS) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from collectors.antivirus import AvProduct, ProductState, product_key
 from collectors.base import CollectorIO, CommandOutput, ParseError
-from collectors.platforms.windows.powershell import as_objects, decode_json, parse_ps_date, run_powershell
+from collectors.platforms.windows.powershell import as_objects, decode_json, parse_ps_date, ps_quote, run_powershell
 
 NAME = "windows_third_party"
 # System.ServiceProcess.ServiceControllerStatus; PowerShell 7 with -EnumsAsStrings prints the names.
@@ -23,8 +23,8 @@ SERVICE_STATUS = {1: "Stopped", 2: "StartPending", 3: "StopPending", 4: "Running
 
 
 def _quote(text: str) -> str:
-    """A PowerShell single-quoted literal (no expansion; a quote is doubled)."""
-    return "'" + text.replace("'", "''") + "'"
+    """A PowerShell single-quoted literal (no expansion; every quote character doubled)."""
+    return ps_quote(text)
 
 
 def _service(name: str | None) -> str:

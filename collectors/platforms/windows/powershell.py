@@ -27,6 +27,18 @@ DEFAULT_EXECUTABLE = "powershell.exe"  # Windows PowerShell 5.1, present on ever
 PREAMBLE = "[Console]::OutputEncoding = [Text.Encoding]::UTF8; $ProgressPreference = 'SilentlyContinue'; "
 
 
+# Every character PowerShell's tokenizer takes as a single quote: ASCII ' and the
+# typographic ‘ ’ ‚ ‛ (U+2018-U+201B). Any of them ends a single-quoted string, so a value
+# such as a Chinese service display name typed with ’ could break out of the literal.
+PS_SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
+
+
+def ps_quote(text: str) -> str:
+    """``text`` as a PowerShell single-quoted literal: no expansion ($, `, subexpressions),
+    and every single-quote character doubled, the one escape such a literal has."""
+    return "'" + "".join(c + c if c in PS_SINGLE_QUOTES else c for c in text) + "'"
+
+
 def powershell_argv(script: str, executable: str = DEFAULT_EXECUTABLE) -> list[str]:
     return [executable, "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-Command", PREAMBLE + script]
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from collectors.base import CollectorIO, CommandOutput, ParseError
 from collectors.platforms.services import ServiceStatus
-from collectors.platforms.windows.powershell import as_objects, decode_json, run_powershell
+from collectors.platforms.windows.powershell import as_objects, decode_json, ps_quote, run_powershell
 
 # System.ServiceProcess.ServiceControllerStatus
 _STATUS = {1: "Stopped", 2: "StartPending", 3: "StopPending", 4: "Running", 5: "ContinuePending",
@@ -28,7 +28,7 @@ WHAT = "Get-Service"
 
 
 def fetch(names: Sequence[str], io: CollectorIO) -> CommandOutput:
-    quoted = ",".join("'" + n.replace("'", "''") + "'" for n in names)
+    quoted = ",".join(ps_quote(n) for n in names)
     script = (f"Get-Service -Name {quoted} -ErrorAction SilentlyContinue | "
               "Select-Object Name,Status,StartType | ConvertTo-Json -Compress")
     return run_powershell(io, script, timeout=20, what=WHAT)

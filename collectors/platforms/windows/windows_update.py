@@ -24,7 +24,8 @@ from typing import Any
 
 from collectors.base import CollectorIO, CommandOutput, ParseError
 from collectors.patches import SEVERITIES, InstalledUpdate, PatchReport, PendingUpdate, RebootState
-from collectors.platforms.windows.powershell import as_object, as_objects, decode_json, parse_ps_date, run_powershell
+from collectors.platforms.windows.powershell import (as_object, as_objects, decode_json, parse_ps_date, ps_quote,
+                                                     run_powershell)
 
 SCRIPT = r"""
 $ErrorActionPreference = 'Stop'
@@ -95,7 +96,7 @@ KB = re.compile(r"\d+")
 
 
 def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+    return ps_quote(text)
 
 
 def script(params: Any) -> str:
