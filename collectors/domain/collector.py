@@ -58,12 +58,19 @@ class DomainCollector:
         # The other DCs answer (or time out) in parallel with the first: one dead DC must
         # not eat the check's whole time budget.
         with ThreadPoolExecutor(max_workers=4, thread_name_prefix="patrol-dc") as pool:
-            others = [pool.submit(_login, params.model_copy(update={"dc": dc}), password, io) for dc in params.other_dcs]
+            names = list(params.other_dcs)
+            others = [pool.submit(_login, params.model_copy(update={"dc": dc}), password, io) for dc in names]
             kerberos, ldap = _login(params, password, io)
+            # DCs the directory lists, minus the ones already tested (the first by its own name).
+            known = {n.lower() for n in (params.dc or "", ldap.server_host or "", *names)}
+            for dc in ldap.controllers or ():
+                if dc not in known:
+                    names.append(dc)
+                    others.append(pool.submit(_login, params.model_copy(update={"dc": dc}), password, io))
             shares = tuple(fetch_share(unc, params, password) for unc in params.shares)
-            other_dcs = tuple(DcLoginRaw(dc, *future.result()) for dc, future in zip(params.other_dcs, others))
-        log.debug("domain: login tests against %s took %.2f s", ", ".join((params.dc or "", *params.other_dcs)),
-                  time.monotonic() - started)
+            other_dcs = tuple(DcLoginRaw(dc, *future.result()) for dc, future in zip(names, others))
+        log.debug("domain: login tests against %s took %.2f s (%d DC(s) from the directory)",
+                  ", ".join((params.dc or "", *names)), time.monotonic() - started, len(ldap.controllers or ()))
         return DomainRaw(params.realm, params.dc, params.account.username, platform, membership, error, kerberos, ldap,
                          shares, other_dcs)
 

@@ -40,9 +40,14 @@ def fetch_ldap(params: DomainParams, password: str, clock: Any) -> LdapRaw:
         # secret), so the skew is known even when TLS or the login fails.
         phase = "rootdse"
         before = clock()
-        if conn.search("", "(objectClass=*)", search_scope=ldap3.BASE, attributes=["currentTime"]) and conn.response:
-            values = conn.response[0].get("raw_attributes", {}).get("currentTime") or []
+        server_host = None
+        if conn.search("", "(objectClass=*)", search_scope=ldap3.BASE,
+                       attributes=["currentTime", "dnsHostName"]) and conn.response:
+            raw_attrs = conn.response[0].get("raw_attributes", {})
+            values = raw_attrs.get("currentTime") or []
             current_time = values[0].decode("ascii", "replace") if values else None
+            host_values = raw_attrs.get("dnsHostName") or []
+            server_host = host_values[0].decode("ascii", "replace") if host_values else None
         after = clock()
         if settings.security == "starttls":
             phase = "tls"
@@ -65,7 +70,8 @@ def fetch_ldap(params: DomainParams, password: str, clock: Any) -> LdapRaw:
                            current_time, before, after)
         account = {k: tuple(v.decode("utf-8", "replace") for v in vals)
                    for k, vals in entries[0].get("raw_attributes", {}).items()}
-        return LdapRaw(server_name, "done", None, 0, "", current_time, before, after, account)
+        controllers = _controllers(conn, params.base_dn()) if params.discover_dcs else None
+        return LdapRaw(server_name, "done", None, 0, "", current_time, before, after, account, controllers, server_host)
     except (ldap_errors.LDAPException, OSError, ssl.SSLError) as exc:
         return LdapRaw(server_name, phase, type(exc).__name__, None, scrub(str(exc)), current_time, before, after)
     finally:
@@ -73,6 +79,27 @@ def fetch_ldap(params: DomainParams, password: str, clock: Any) -> LdapRaw:
             conn.unbind()
         except (ldap_errors.LDAPException, OSError):
             pass  # already closed: nothing to release
+
+
+# Domain controllers are the computer accounts with SERVER_TRUST_ACCOUNT (0x2000) in
+# userAccountControl (MS-ADTS 2.2.16); LDAP_MATCHING_RULE_BIT_AND is 1.2.840.113556.1.4.803.
+_DC_FILTER = "(&(objectCategory=computer)(userAccountControl:1.2.840.113556.1.4.803:=8192))"
+MAX_DISCOVERED_DCS = 16
+
+
+def _controllers(conn: Any, base_dn: str) -> tuple[str, ...]:
+    """The domain's DCs by dNSHostName, as the directory lists them (read as the service account)."""
+    import ldap3
+
+    if not conn.search(base_dn, _DC_FILTER, search_scope=ldap3.SUBTREE, attributes=["dNSHostName"],
+                       size_limit=MAX_DISCOVERED_DCS):
+        return ()
+    names = []
+    for entry in conn.response or ():
+        if entry.get("type") == "searchResEntry":
+            values = entry.get("raw_attributes", {}).get("dNSHostName") or []
+            names += [v.decode("ascii", "replace").lower() for v in values]
+    return tuple(sorted(set(names)))
 
 
 # Active Directory's bind diagnostic carries the Win32 reason as "data <hex>":

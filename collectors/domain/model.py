@@ -48,6 +48,8 @@ class LdapRaw:
     local_before: datetime | None = None  # our clock just before and after the rootDSE read
     local_after: datetime | None = None
     account: Mapping[str, tuple[str, ...]] | None = None  # the account entry's attributes as text
+    controllers: tuple[str, ...] | None = None  # the domain's DCs from the directory (discover_dcs)
+    server_host: str | None = None  # this DC's own name (rootDSE dnsHostName)
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,6 +66,9 @@ class DomainParams(CheckParams):
     other_dcs: Annotated[tuple[str, ...], Field(
         description="the domain's other controllers: Kerberos and LDAP are tested against each as against 'dc' "
                     "(in parallel); some failing is WARN (redundancy lost), all failing CRIT")] = ()
+    discover_dcs: Annotated[bool, Field(
+        description="after the LDAP login, read the domain's controllers from the directory (computer accounts "
+                    "with SERVER_TRUST_ACCOUNT) and test each like other_dcs")] = False
     kdc_port: Annotated[int, Field(gt=0, lt=65536)] = 88
     account: Annotated[DomainAccount | None, Field(description="service account for the login tests; unset = no login tests")] = None
     kerberos: Annotated[Literal["auto", "required", "off"], Field(

@@ -33,6 +33,9 @@ CASES = {
     # Every DC tested: one of two answering is redundancy lost, none answering is down.
     "one_of_two_dcs_down": settings(other_dcs=["127.0.0.2"], shares=[]),
     "both_dcs_down": settings(dc="127.0.0.2", other_dcs=["127.0.0.3"], shares=[]),
+    # The DCs listed by the directory: Samba's one DC, reached here as 127.0.0.1, is
+    # recognised by its rootDSE dnsHostName and not tested twice.
+    "discover_dcs": settings(discover_dcs=True, shares=[]),
     # Samba made itself a self-signed certificate at start: LDAPS works when not verified,
     # and StartTLS against the system's CA store must fail as untrusted.
     "ldaps_unverified": settings(ldap={"security": "ldaps", "verify_tls": False}, shares=[], kerberos="off"),
@@ -126,6 +129,14 @@ def test_no_dc_answering_is_crit(checked) -> None:
     assert states(results)[("domain.kerberos", REALM)] == "crit"
     assert summary(results, "domain.kerberos").startswith("Kerberos fails on every domain controller: 127.0.0.2: ")
     assert states(results)[("domain.ldap", "127.0.0.2")] == "crit"
+
+
+def test_discovered_dcs_exclude_the_one_already_tested(checked) -> None:
+    results, log = checked[0]["discover_dcs"], checked[1]
+    assert states(results)[("domain.kerberos", REALM)] == "ok"
+    assert states(results)[("domain.ldap", "127.0.0.1")] == "ok"
+    assert "works on all" not in summary(results, "domain.ldap")  # one DC: nothing else was tested
+    assert "(1 DC(s) from the directory)" in log
 
 
 def test_clock_ten_minutes_off_is_crit(skewed) -> None:

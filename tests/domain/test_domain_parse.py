@@ -378,3 +378,23 @@ def test_every_dc_login_verdicts() -> None:
     assert text.endswith("; works on dc1")
     assert kerberos(down, down, hung)[0] is State.CRIT
     assert kerberos(hung, hung)[0] is State.UNKNOWN
+
+
+def test_discovered_dcs_are_tested_once(monkeypatch) -> None:
+    """The directory lists dc1 (the configured DC, by its own name) and dc2: only dc2 is added."""
+    from collectors.domain import collector as domain_collector
+
+    tried: list[str] = []
+
+    def login(params, password, io):
+        tried.append(params.dc)
+        server_host = "dc1.ex.test" if params.dc == "10.0.0.1" else params.dc
+        return None, LdapRaw(params.dc, "done", None, 0, "", None, None, None, {}, ("dc1.ex.test", "dc2.ex.test"),
+                             server_host)
+
+    monkeypatch.setattr(domain_collector, "_login", login)
+    params = DomainParams.model_validate({"realm": "ex.test", "dc": "10.0.0.1", "discover_dcs": True,
+                                          "account": {"username": "svc", "password": "env:X"}})
+    raw = DomainCollector().fetch(LOCAL, params, CollectorIO(run=FakeRunner({}), resolve_secret=lambda ref: "pw"))
+    assert sorted(tried) == ["10.0.0.1", "dc2.ex.test"]
+    assert [o.dc for o in raw.other_dcs] == ["dc2.ex.test"]
