@@ -25,6 +25,7 @@ import gzip
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -106,6 +107,35 @@ def backoff_s(failures: int, base_s: float, max_s: float, rand: float) -> float:
     return max(min(base_s, max_s), cap * (0.5 + rand / 2))
 
 
+# The protocol's bounds (agent/fleet/protocol.py): a value past one makes the collector
+# refuse the whole batch (422), so an over-long text from a device is cut here instead.
+_LIMITS = {"collector": 128, "check": 128, "item": 256, "summary": 4096, "details": 65536, "error": 4096}
+_METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _cut(text: Any, limit: int) -> Any:
+    if not isinstance(text, str) or len(text) <= limit:
+        return text
+    return text[: limit - 3] + "..."
+
+
+def fit_to_protocol(run: dict[str, Any]) -> dict[str, Any]:
+    """``run`` (wire form) within the protocol's bounds: texts cut, metrics the collector
+    would refuse left out (a bad name, more than 16 labels, more than 256 per result)."""
+    out = {**run, "collector": _cut(run["collector"], _LIMITS["collector"]), "error": _cut(run.get("error"), 4096)}
+    results = []
+    for r in run["results"][:10_000]:
+        metrics = [m for m in r.get("metrics", ())
+                   if isinstance(m.get("name"), str) and len(m["name"]) <= 128 and _METRIC_NAME.match(m["name"])
+                   and len(m.get("labels", {})) <= 16][:256]
+        metrics = [{**m, "unit": _cut(m.get("unit", ""), 32),
+                    "labels": {_cut(k, 64): _cut(v, 256) for k, v in m.get("labels", {}).items()}} for m in metrics]
+        results.append({**r, **{k: _cut(r.get(k), n) for k, n in _LIMITS.items() if k in r and k != "collector"},
+                        "metrics": metrics})
+    out["results"] = results
+    return out
+
+
 @dataclass(frozen=True)
 class SendOutcome:
     sent: int
@@ -126,7 +156,7 @@ class Pusher:
         """Queue a cycle's runs (CheckRuns) as batches; returns their seqs."""
         from agent.fleet.protocol import run_to_wire
 
-        wire = [run_to_wire(r) for r in runs]
+        wire = [fit_to_protocol(run_to_wire(r)) for r in runs]
         return self.outbox.add(wire, self.link.batch_max_results) if wire else []
 
     def set_interval(self, interval_s: float) -> None:

@@ -179,3 +179,23 @@ def test_a_wrong_ca_is_a_tls_failure_not_a_send(collector, make_pusher, tmp_path
 ])
 def test_backoff_doubles_with_jitter_and_a_cap(failures, rand, expected):
     assert backoff_s(failures, 5, 600, rand) == expected
+
+
+def test_device_text_past_the_protocol_bounds_is_cut_not_refused(collector, make_pusher):
+    from agent.fleet.protocol import RunIn
+
+    at = datetime(2026, 12, 6, 5, 0, tzinfo=timezone.utc)
+    huge = CheckRun(collector="switch", target="sw-1", started_at=at, duration_s=1.0, error="e" * 9000, results=(
+        CheckResult(check="switch.port", target="sw-1", item="Gi1/0/" + "9" * 400, state=State.CRIT,
+                    summary="链路断开 " * 2000, details="x" * 70000, observed_at=at,
+                    metrics=tuple(Metric(f"port_errors_{i}_total", 1.0, "", (("ifName", "Gi" * 200),))
+                                  for i in range(300))),))
+    pusher = make_pusher(collector.url)
+    pusher.enqueue([huge])
+    assert pusher.send().sent == 1
+    (seen,) = collector.requests_to(RESULTS_PATH)
+    (run,) = seen.body["runs"]
+    RunIn.model_validate(run)  # within every bound of the protocol
+    result = run["results"][0]
+    assert result["summary"].endswith("...") and len(result["summary"]) == 4096
+    assert len(result["metrics"]) == 256 and len(result["metrics"][0]["labels"]["ifName"]) == 256

@@ -20,7 +20,8 @@ from tests.support.proc import free_port, wait_until
 def test_enrol_push_revoke_and_reenrol_with_patrol_serve(tmp_path):
     port = free_port()
     collector = collector_config(tmp_path / "collector", port=port, site="acme",
-                                 serve="agent_checks: {system: {memory_used_percent: {warn: 0.01, crit: null}}}")
+                                 serve="agent_checks: {system: {memory_used_percent: {warn: 0.01, crit: null}}}, "
+                                       "local_overrides: ['*.enabled', 'system.schedule.*']")
     server, fingerprint = start_collector(collector, port)
     ca = collector.parent / "state" / "tls" / "ca.pem"
     url = f"https://127.0.0.1:{port}"
