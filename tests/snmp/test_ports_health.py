@@ -17,7 +17,8 @@ import pytest
 from collectors.snmp.health import read_health
 from collectors.snmp.ports import (
     IF_HC_IN_OCTETS, IF_HC_OUT_OCTETS, IF_IN_DISCARDS, IF_IN_ERRORS, IF_IN_OCTETS, IF_OUT_DISCARDS, IF_OUT_ERRORS,
-    IF_OUT_OCTETS, PORT_COLUMNS, PortSample, detect_reboot, next_state, port_rates, port_samples,
+    IF_OPER, IF_OUT_OCTETS, PORT_COLUMNS, PortSample, detect_reboot, missing_columns, next_state, port_rates,
+    port_samples,
 )
 from collectors.snmp.profiles import all_columns, load_profiles
 from tests.snmp.recording import read_tables
@@ -126,7 +127,7 @@ def test_a_port_with_only_hc_in_octets_keeps_both_rates_from_the_32_bit_counters
     assert (rates.in_bps, rates.out_bps) == (100_000.0, 20_000.0)
 
 
-@pytest.mark.parametrize("share,kept", [(1.1, True), (1.3, False)])
+@pytest.mark.parametrize("share,kept", [(1.1, True), (1.2, True), (1.3, False)])
 def test_traffic_a_little_above_line_rate_is_kept_far_above_is_skipped(share: float, kept: bool):
     first = ports("cisco-n5000")  # port-channel1: 20 Gbit/s
     octets = int(20e9 * share * ELAPSED / 8)
@@ -153,9 +154,20 @@ def test_rates_are_held_after_a_reboot_or_a_renamed_port():
     (300, 30_000 - 7_600, True),      # less uptime than the time since the last poll, beyond tolerance
     (300, 99_000, True),              # uptime went back a little: rebooted
     (30_000, 100_000 + 3_000_000 - 100_000, False),  # 1000 s behind after 8 h: within 5 %
+    (10, 100_000 + 1_000 - 6_050, False),  # 10 s later, 60.5 s behind: exactly the tolerance
+    (0, 5_000, False),                # no time passed (a repeated poll): nothing to compare
 ])
 def test_reboot_tolerance_is_60_s_plus_5_percent(elapsed, uptime, rebooted):
     assert detect_reboot({"at": 1000.0, "uptime": 100_000}, 1000.0 + elapsed, uptime) is rebooted
+
+
+@pytest.mark.parametrize("uptime,rebooted", [
+    (22_400, True),     # 224 s after 300 s: more than the tolerance short of the time since the last poll
+    (22_500, False),    # exactly the tolerance short
+    (200_000, False),   # far ahead of the clock (a restored VM): odd, but not a reboot
+])
+def test_reboot_shortly_after_a_boot_seen_at_the_last_poll(uptime, rebooted):
+    assert detect_reboot({"at": 1000.0, "uptime": 1_000}, 1300.0, uptime) is rebooted
 
 
 def test_next_state_keeps_the_last_reboot_time():
@@ -227,3 +239,37 @@ def test_nul_padding_is_not_part_of_a_sensor_name():
     tables["1.3.6.1.4.1.9.9.13.1.4.1.2"][index] += b"\x00\x00\x00"  # hand-changed: fixed-width, NUL padded
     health = read_health(PROFILES["cisco-ios"], tables)
     assert [f.name for f in health.fans] == ["Switch#1, Fan#1"]
+
+
+# --- port rows and columns --------------------------------------------------------------
+
+def test_a_port_missing_from_ifoperstatus_stays_in_ifindex_order():
+    tables = ports("cisco-c3560")
+    order = [s.index for s in port_samples(tables)]
+    del tables[IF_OPER][C3560_VL2]  # hand-changed: the agent skips one row of ifOperStatus
+    assert [s.index for s in port_samples(tables)] == order
+    [vl2] = [s for s in port_samples(tables) if s.index == C3560_VL2]
+    assert vl2.oper is None and vl2.name == "Vl2"
+
+
+def test_missing_port_columns_are_named_only_when_there_are_ports():
+    tables = ports("cisco-c3560")
+    assert missing_columns(tables) == []
+    del tables[IF_IN_ERRORS]
+    assert missing_columns(tables) == ["IF-MIB::ifInErrors"]
+    assert missing_columns({IF_IN_ERRORS: {}}) == []
+
+
+def test_a_port_without_error_counters_has_no_error_rate():
+    first = ports("cisco-c3560")
+    for column in (IF_IN_ERRORS, IF_OUT_ERRORS):
+        del first[column][C3560_VL2]
+    rates = rates_between(first, changed(first, C3560_VL2, IF_IN_DISCARDS=300), C3560_VL2)
+    assert (rates.errors_per_s, rates.discards_per_s) == (None, 1.0)
+
+
+def test_a_damaged_previous_state_gives_no_rates():
+    [sample] = [s for s in port_samples(ports("cisco-n5000")) if s.index == N5K_PO1]
+    for counters in ([1, 2, 3], "x", None):
+        previous = {"n": sample.name, "hc": True, "c": counters}
+        assert port_rates(sample, previous, ELAPSED, False) == port_rates(sample, None, ELAPSED, False)

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from agent.ticketing import queries, schema
+from agent.ticketing.engine import CycleSummary, _duration
 from collectors.base import State
 from inventory.models import Host, Inventory, NetworkDevice
 from tests.ticketing.conftest import START, settings_with
@@ -131,3 +133,39 @@ def test_updates_after_a_comment_wait_for_the_comment_interval(make_harness):
     h.clock.advance(hours=1)
     h.cycle(warn)
     assert improved() == 2
+
+
+def test_a_storm_ticket_keeps_every_finding_that_joined_it(make_harness):
+    h = make_harness(settings_with(storm_limit=1))
+    first = [("pc-00", "system.disk", W, f"/w{i}") for i in range(3)]
+    twice(h, *first)
+    later = [("pc-01", "system.disk", W, f"/v{i}") for i in range(2)]
+    twice(h, *first, *later)
+    with h.store.engine.connect() as conn:
+        [grouped] = conn.execute(sa.select(schema.tickets.c.grouped).where(schema.tickets.c.check == "patrol.storm")).one()
+    assert len(grouped) == 3  # two at first, then one more (the other later one got the cycle's ticket)
+
+
+def test_a_ticket_counts_its_comments_and_a_flapping_one_says_so_in_its_body(make_harness):
+    h = make_harness(settings_with(flap_threshold=4))
+    for state in (C, O, C, O, C):  # opens as flapping without two bad results in a row
+        h.cycle(("pc-00", "system.disk", state, "/"))
+    [row] = backend_tickets(h)
+    assert "Flapping: 4 state changes within 1 h 00 min; one ticket is kept open until it is stable." in row.body
+    h.cycle(("pc-00", "system.disk", W, "/"))
+    h.clock.advance(hours=2)
+    h.cycle(("pc-00", "system.disk", C, "/"))
+    [ticket] = queries.open_tickets(h.store)
+    assert ticket.comments == len(comments(h)) >= 2
+
+
+@pytest.mark.parametrize("seconds,text", [(59 * 60 + 59, "59 min"), (3600, "1 h 00 min"), (47 * 3600 + 59 * 60,
+                                          "47 h 59 min"), (49 * 3600, "2 d 1 h")])
+def test_durations_in_comments(seconds, text):
+    assert _duration(seconds) == text
+
+
+def test_a_quiet_cycle_says_no_change():
+    assert CycleSummary().describe() == "tickets: no change" and not CycleSummary().changed
+    assert CycleSummary(opened=("a",), outbox_waiting=2).describe() == (
+        "tickets: 1 opened; 2 backend call(s) waiting in the outbox")

@@ -37,3 +37,20 @@ def test_the_worst_state_of_an_episode_is_kept():
         if i == 1:
             assert record is not None and record.worst is U  # UNKNOWN is worse than WARN
     assert record is not None and (record.severity, record.worst) == (W, C)
+
+
+def test_by_default_an_all_unknown_streak_needs_three_times_open_after():
+    tracker = FindingTracker("acme", lambda check: Policy(2, 2))
+    kinds = []
+    for i in range(6):
+        event = tracker.observe(result("pc-01", "system", U, START + timedelta(minutes=5 * i)))
+        kinds.append(event.kind if event else "-")
+    assert kinds == ["-"] * 5 + ["opened"]
+
+
+def test_a_blip_that_never_opened_is_discarded_not_resolved():
+    tracker = FindingTracker("acme", lambda check: Policy(2, 1))
+    tracker.observe(result("pc-01", "system.disk", C, START, "/"))
+    event = tracker.observe(result("pc-01", "system.disk", O, START + timedelta(minutes=5), "/"))
+    assert event is not None and (event.kind, event.record.status) == ("discarded", "discarded")
+    assert event.record.resolved_at is None and not tracker.active
