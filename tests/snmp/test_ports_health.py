@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from collectors.snmp.health import read_health
+from collectors.snmp.health import Health, _stem, read_health
 from collectors.snmp.ports import (
     IF_HC_IN_OCTETS, IF_HC_OUT_OCTETS, IF_IN_DISCARDS, IF_IN_ERRORS, IF_IN_OCTETS, IF_OUT_DISCARDS, IF_OUT_ERRORS,
     IF_OPER, IF_OUT_OCTETS, PORT_COLUMNS, PortSample, detect_reboot, missing_columns, next_state, port_rates,
@@ -273,3 +273,52 @@ def test_a_damaged_previous_state_gives_no_rates():
     for counters in ([1, 2, 3], "x", None):
         previous = {"n": sample.name, "hc": True, "c": counters}
         assert port_rates(sample, previous, ELAPSED, False) == port_rates(sample, None, ELAPSED, False)
+
+
+# --- more health rows -------------------------------------------------------------------
+
+def test_entity_sensor_scale_and_precision_on_a_nexus():
+    temps = {t.name: t.value for t in read_health(PROFILES["cisco-nxos"], health_tables("cisco-n5000")).temperature}
+    assert temps["Module-1, Outlet"] == 40.0                       # entSensorScale 9 (units)
+    assert temps["temperature 25821"] == pytest.approx(52.394)     # scale 8 (milli): 52394 -> 52.394
+
+
+def test_juniper_readings_come_from_their_index_ranges_and_containers_are_not_fans():
+    health = read_health(PROFILES["juniper"], health_tables("juniper-mx960"))
+    assert [c.name for c in health.cpu][:3] == ["Routing Engine 0", "Routing Engine 1", "FPC: MPC Type 2 3D @ 0/*/*"]
+    assert all(c.name.startswith(("Routing Engine", "FPC")) for c in health.cpu)
+    names = [f.name for f in health.fans]
+    assert len(names) == 24 and "Top Fan Tray" not in names and names[0] == "Top Tray Fan 1"
+
+
+@pytest.mark.parametrize("index,stem", [("4.1.0.0", "4.1"), ("4.1.1.0", "4.1.1"), ("7.0", "7"), ("0", "0"), ("9.1", "9.1")])
+def test_index_stems(index, stem):
+    assert _stem(index) == stem
+
+
+@pytest.mark.parametrize("value", [-1, 65535, 2147483647, -2147483648, 4294967295])  # agents' "no reading"
+def test_a_not_supported_marker_is_no_temperature(value):
+    tables = health_tables("cisco-c3560")
+    [index] = tables["1.3.6.1.4.1.9.9.13.1.3.1.3"]
+    tables["1.3.6.1.4.1.9.9.13.1.3.1.3"][index] = value  # hand-changed from 61
+    health = read_health(PROFILES["cisco-ios"], tables)
+    assert health.temperature == () and health.unreadable == (
+        f"temperature SW#1, Sensor#1, YELLOW: value {value} means not supported",)
+
+
+@pytest.mark.parametrize("value,readable", [(0, True), (100, True), (101, False)])
+def test_cpu_and_memory_percentages_from_0_to_100(value, readable):
+    tables = health_tables("ruijie-s5750")
+    for column in ("1.3.6.1.4.1.4881.1.1.10.2.36.1.1.3",      # ruijieCPUUtilization5Min, hand-changed from 37
+                   "1.3.6.1.4.1.4881.1.1.10.2.35.1.1.1.3"):   # memory pool utilization, from 50
+        [index] = tables[column]
+        tables[column][index] = value
+    health = read_health(PROFILES["ruijie"], tables)
+    assert [c.value for c in health.cpu] == ([float(value)] if readable else [])
+    assert [(m.name, m.used_percent) for m in health.memory] == ([("memory", value)] if readable else [])
+    assert health.count("cpu") == health.count("memory") == (1 if readable else 0)
+    assert len(health.unreadable) == (0 if readable else 2)
+
+
+def test_an_empty_health_counts_nothing():
+    assert Health().count("fans") == 0
