@@ -125,6 +125,31 @@ def _skipped_subtrees(tree: ast.Module) -> set[int]:
     return skip
 
 
+def _last_in(node: ast.AST, parents: dict[int, ast.AST], stop: tuple[type, ...]) -> bool:
+    """Whether control leaves ``node`` exactly as it would reach the end of the enclosing ``stop``
+    node (a loop for ``continue``, a function for ``return None``): then dropping it changes nothing."""
+    current = node
+    while True:
+        parent = parents.get(id(current))
+        if parent is None:
+            return False
+        for name in ("body", "orelse", "handlers", "finalbody"):
+            block = getattr(parent, name, None)
+            if isinstance(block, list) and any(b is current for b in block):
+                break
+        else:
+            return False
+        if block[-1] is not current:
+            return False
+        if isinstance(parent, stop):
+            return name == "body"
+        if isinstance(parent, ast.Try) and name == "body" and parent.orelse:
+            return False  # the else block runs after the body
+        if isinstance(parent, (ast.For, ast.While, ast.AsyncFor, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return False
+        current = parent
+
+
 def mutants_of(rel: str, source: bytes) -> list[Mutant]:
     tree = ast.parse(source)
     lines = _offsets(source)
@@ -194,9 +219,15 @@ def mutants_of(rel: str, source: bytes) -> list[Mutant]:
             elif isinstance(node, ast.Assign) and all(isinstance(t, (ast.Attribute, ast.Subscript)) for t in node.targets):
                 add(node, "pass", f"dropped: {ast.unparse(node)[:60]}")
             elif isinstance(node, ast.Return) and node.value is not None:
-                add(node, "pass", "return dropped (falls through)")
-            elif isinstance(node, (ast.Continue, ast.Break)):
-                add(node, "pass", f"{type(node).__name__.lower()} dropped")
+                ends = (isinstance(node.value, ast.Constant) and node.value.value is None
+                        and _last_in(node, parents, (ast.FunctionDef, ast.AsyncFunctionDef)))
+                if not ends:  # a final ``return None`` is what falling off the end does anyway
+                    add(node, "pass", "return dropped (falls through)")
+            elif isinstance(node, ast.Continue):
+                if not _last_in(node, parents, (ast.For, ast.While, ast.AsyncFor)):
+                    add(node, "pass", "continue dropped")
+            elif isinstance(node, ast.Break):
+                add(node, "pass", "break dropped")
 
     valid = []
     seen: set[bytes] = set()
