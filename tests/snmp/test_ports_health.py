@@ -190,8 +190,12 @@ def health_tables(name: str) -> Tables:
 
 
 def test_the_devices_own_warning_and_critical_thresholds_come_from_their_columns():
-    health = read_health(PROFILES["ruijie"], health_tables("ruijie-s5750"))
-    assert [(r.name, r.value, r.warn, r.crit) for r in health.cpu] == [("CPU 0", 37.0, 90.0, 100.0)]
+    tables = health_tables("ruijie-s5750")
+    [cpu] = read_health(PROFILES["ruijie"], tables).cpu
+    source = PROFILES["ruijie"].sources("cpu")[0]
+    [(index, value)] = tables[source.value].items()
+    assert (cpu.value, cpu.warn, cpu.crit) == (value, 90.0, 100.0)  # ruijieCPUUtilizationWarning, ...Critial
+    assert (tables[source.warn][index], tables[source.crit][index]) == (90, 100)
     health = read_health(PROFILES["cisco-ios"], health_tables("cisco-c3560"))
     assert [(t.value, t.warn, t.crit, t.device_state) for t in health.temperature] == [(61.0, None, 66.0, "warn")]
 
@@ -309,8 +313,8 @@ def test_a_not_supported_marker_is_no_temperature(value):
 @pytest.mark.parametrize("value,readable", [(0, True), (100, True), (101, False)])
 def test_cpu_and_memory_percentages_from_0_to_100(value, readable):
     tables = health_tables("ruijie-s5750")
-    for column in ("1.3.6.1.4.1.4881.1.1.10.2.36.1.1.3",      # ruijieCPUUtilization5Min, hand-changed from 37
-                   "1.3.6.1.4.1.4881.1.1.10.2.35.1.1.1.3"):   # memory pool utilization, from 50
+    profile = PROFILES["ruijie"]
+    for column in (profile.sources("cpu")[0].value, profile.sources("memory")[0].percent):  # hand-changed
         [index] = tables[column]
         tables[column][index] = value
     health = read_health(PROFILES["ruijie"], tables)
