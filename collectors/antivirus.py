@@ -245,7 +245,8 @@ class AntivirusCollector:
 
         for product in products:
             others = [p for p in active if p is not product]
-            stopped = [p for p in products if p is not product and p not in active]
+            # Products known not to protect (off, snoozed, expired, passive); UNKNOWN ones say nothing.
+            stopped = [p for p in products if p is not product and p not in active and p.state is not ProductState.UNKNOWN]
             yield from self._product(product, others, stopped, params, now, result)
 
     def _product(self, p: AvProduct, others: list[AvProduct], stopped: list[AvProduct], params: AntivirusParams,
