@@ -209,3 +209,11 @@ def test_windows_shutdown_events_by_id(case: str, kind: str) -> None:
     assert got.kind == kind
     if case == "unexpected":
         assert got.detail.startswith("event 6008")
+
+
+def test_last_shutdown_on_this_machine() -> None:
+    """The real `last` here (a container: wtmp without records) gives an answer, never an error."""
+    from collectors.platforms.linux import shutdown
+
+    got = shutdown.parse(shutdown.fetch(CollectorIO(run=run_command, platform="linux")))
+    assert got.kind in ("clean", "unexpected", "unknown") and got.detail

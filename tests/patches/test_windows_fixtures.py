@@ -60,3 +60,22 @@ def test_installed_on_forms(text: str, day_first: bool, expected: str | None) ->
 
     got = parse_installed_on(text, day_first)
     assert (got.strftime("%Y-%m-%d") if got else None) == expected
+
+
+def test_recorded_installed_on_values_pick_the_newest() -> None:
+    """Raw InstalledOn values as a machine printed them (`wmic qfe get ... InstalledOn`, published in a
+    public notes file found through the code search index): 12/22/2021 shows the machine writes
+    month first, so 4/9/2021 is April 9th; the newest is KB5007289."""
+    from collectors.platforms.windows.windows_update import newest_hotfix
+
+    rows = [("KB5007289", "12/22/2021"), ("KB5000736", "4/9/2021"), ("KB5005033", "8/13/2021"),
+            ("KB5007273", "12/14/2021"), ("KB5005260", "8/13/2021")]
+    newest = newest_hotfix({"Hotfixes": [{"HotFixID": k, "InstalledOn": d} for k, d in rows]})
+    assert newest is not None
+    assert (newest.name, f"{newest.installed:%Y-%m-%d}") == ("KB5007289", "2021-12-22")
+    # The same list from an en-GB machine (day first) is read day first throughout.
+    gb = newest_hotfix({"Hotfixes": [{"HotFixID": "KB1", "InstalledOn": "22/12/2021"},
+                                     {"HotFixID": "KB2", "InstalledOn": "04/09/2021"}]})
+    assert gb is not None and f"{gb.installed:%Y-%m-%d}" == "2021-12-22"
+    assert newest_hotfix({"Hotfixes": [{"HotFixID": "KB3", "InstalledOn": "04/09/2021"},
+                                       {"HotFixID": "KB4", "InstalledOn": "22/12/2021"}]}).name == "KB4"

@@ -23,7 +23,7 @@ from collectors.platforms.shutdown import LastShutdown
 
 def fetch(io: CollectorIO) -> CommandOutput | None:
     try:
-        return io.run(["last", "-x", "-n", "3", "shutdown", "reboot"], timeout=5, env={"LC_ALL": "C"})
+        return io.run(["last", "-x", "-n", "3", "shutdown", "reboot"], timeout=5)
     except (FileNotFoundError, PermissionError, TimeoutError):
         return None
 
