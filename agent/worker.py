@@ -367,6 +367,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     ctx = None
     try:
+        # Logging first, so that what the loader says (e.g. local settings an enrolled agent
+        # ignores, config/central.py) reaches `patrol run`'s log as records.
+        setup_worker_logging(args.log_level or "INFO")
         settings = load_settings(args.config)
         setup_worker_logging(args.log_level or settings.log.level)
         ctx = AppContext(settings, args.config, check_store="plan" in args.tasks)
