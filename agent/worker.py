@@ -260,7 +260,10 @@ class Worker:
                 from agent.run.central_pull import pull_config
 
                 if await asyncio.to_thread(pull_config, pusher) == "changed":
-                    self.emit(encode("plan", **self.replan()))
+                    plan = self.replan()
+                    if (interval := shortest_interval_s(plan["jobs"])) is not None:
+                        pusher.set_interval(interval)  # what the next batches tell the collector
+                    self.emit(encode("plan", **plan))
         elif kind == "report":
             report = next((r for r in _scheduled_reports(self.ctx) if r.name == arg), None)
             if report is None:

@@ -74,7 +74,7 @@ def test_a_changed_central_schedule_makes_the_pulling_worker_send_a_new_plan(col
     paths.ca.write_bytes(pki.ca_pem)
     paths.enrolment.write_text(json.dumps({"url": collector.url, "agent_id": "e" * 32, "site": "default",
                                            "target": "pc-1", "credential": "pac_replan-test"}))
-    central = {"site": "default", "target": "pc-1", "local_overrides": [],
+    central = {"site": "default", "target": "pc-1", "local_overrides": ["*.enabled"],
                "checks": {"system": {"schedule": {"interval_s": 600, "jitter_s": 0}}}}
     collector.script.push(CONFIG_PATH, (200, central, {"ETag": '"v2"'}), (304, None, {}))
     sent: list[str] = []
@@ -83,6 +83,7 @@ def test_a_changed_central_schedule_makes_the_pulling_worker_send_a_new_plan(col
     try:
         asyncio.run(worker.other("config:pull"))
         asyncio.run(worker.other("config:pull"))  # unchanged (304): no second plan
+        assert worker.pusher().interval_s() == 600  # the batches tell the collector the new interval
     finally:
         worker.close()
         ctx.close()
