@@ -29,6 +29,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric as PromMetric
 from prometheus_client.registry import CollectorRegistry
 
+from agent.metric_help import metric_help
 from collectors.base import CheckResult, CheckRun
 
 BASE_LABELS = ("site", "target", "check", "item")
@@ -142,8 +143,11 @@ class PatrolCollector:
                     new_unit, factor = _UNIT_CONVERSIONS[metric.unit]
                     name = name[: -len(metric.unit)] + new_unit
                     value = value * factor
-                family = values.setdefault("patrol_" + name, {"unit": metric.unit, "samples": []})
+                # Prometheus keeps _count for histograms and summaries (promtool flags a gauge with it).
+                name = name.removesuffix("_count") if name.endswith("_count") and name != "_count" else name
+                family = values.setdefault("patrol_" + name, {"unit": metric.unit, "samples": [], "checks": set()})
                 family["samples"].append((dict(zip(BASE_LABELS, labels)) | dict(metric.labels), value))  # type: ignore[union-attr]
+                family["checks"].add(r.check)  # type: ignore[union-attr]
         yield from (state, duration, last_run)
         workers = CounterMetricFamily("patrol_workers", "Worker processes of `patrol run` that ended, by outcome "
                                       "(failed: exited with an error; killed: passed its deadline)", labels=("outcome",))
@@ -162,7 +166,8 @@ class PatrolCollector:
         for name in sorted(values):
             samples = values[name]["samples"]
             label_names = list(BASE_LABELS) + sorted({k for s, _ in samples for k in s} - set(BASE_LABELS))  # type: ignore[union-attr]
-            family = GaugeMetricFamily(name, f"Patrol result metric {name.removeprefix('patrol_')}", labels=label_names)
+            family = GaugeMetricFamily(name, metric_help(name.removeprefix("patrol_"), values[name]["unit"],  # type: ignore[arg-type]
+                                                         values[name]["checks"]), labels=label_names)  # type: ignore[arg-type]
             for sample_labels, value in samples:  # type: ignore[union-attr]
                 family.add_metric([sample_labels.get(k, "") for k in label_names], value)
             yield family
