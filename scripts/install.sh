@@ -20,6 +20,27 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
   fi
 fi
+# PDF is a default report format: WeasyPrint (the [pdf] extra) needs Debian's pango, and the
+# Chinese reports need a CJK font. Only missing packages are installed; PATROL_NO_PDF=1 skips.
+pdf_packages=(libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk)
+if [ -z "${PATROL_NO_PDF:-}" ] && command -v dpkg-query >/dev/null; then
+  missing=()
+  for pkg in "${pdf_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing Debian packages for PDF reports: ${missing[*]}" >&2
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+extras="${PATROL_EXTRAS:-}"
+if [ -z "$extras" ] && [ -z "${PATROL_NO_PDF:-}" ]; then
+  extras="[pdf]"
+fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".${PATROL_EXTRAS:-}"
+.venv/bin/python -m pip install -q -e ".${extras}"
+if [ -z "${PATROL_NO_PDF:-}" ] && ! .venv/bin/python -c "import weasyprint" 2>/dev/null; then
+  echo "warning: PDF reports will not work: WeasyPrint cannot load pango (install libpango-1.0-0)" >&2
+fi
 echo "Patrol installed: $(.venv/bin/patrol --version)" >&2

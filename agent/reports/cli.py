@@ -40,8 +40,8 @@ def add_parser(subparsers: Any) -> None:
         r.add_argument("--archive", action="store_true",
                        help="write into the archive with its index page, and mail if reports.mail is enabled")
     d = rsub.add_parser("demo", help="seed a demo site (fixed clock) and write its sample reports")
-    d.add_argument("--out", type=Path, default=Path("docs/samples"))
-    d.add_argument("--format", type=_csv, default=["html", "pdf"])
+    d.add_argument("--out", type=Path, default=Path("docs/samples"), help="folder for the samples (default: docs/samples)")
+    d.add_argument("--format", type=_csv, default=["html", "pdf"], help="formats to write (default: html,pdf)")
 
 
 def main(args: argparse.Namespace, ctx: AppContext) -> int:
