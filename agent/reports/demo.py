@@ -152,7 +152,7 @@ _DEMO_TICKETS = [
     ("2026-10-18 08:02", "sw-3f", "switch.ports", "Gi1/0/48", "uplink Gi1/0/48 down", "urgent", "crit", 7, 70),
     ("2026-10-23 12:40", "sw-core", "netconfig.changes", "running-config", "running-config changed", "general", "warn", 95, 380),
 ]
-# Response and resolution targets by tier, minutes (SERVICE-STANDARD.md section 3).
+# Response and resolution targets by tier, minutes (docs/service-standard.md section 3).
 _TIERS = {"urgent": (10, 120), "serious": (60, 240), "general": (120, 480)}
 
 
