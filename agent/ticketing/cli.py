@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from agent.textsafe import plain_text, terminal_text
 from agent.ticketing import queries, schema
 from agent.ticketing.state import load_ticket
 from collectors.base import State
@@ -53,9 +54,10 @@ def _print_table(console: Any, headers: Sequence[str], rows: Sequence[Sequence[s
 
         table = Table(*headers)
         for row in rows:
-            table.add_row(*row)
+            table.add_row(*(terminal_text(cell) for cell in row))  # device text: never markup
         console.print(table)
         return
+    rows = [[plain_text(cell) for cell in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
     for row in (headers, *rows):
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
@@ -153,16 +155,18 @@ def _show(args: argparse.Namespace, ctx: Any) -> int:
     if ticket.suppressed:
         lines.append(f"  holding tickets of: {', '.join(ticket.suppressed)}")
     for line in lines:
-        console.print(line, markup=False, highlight=False)
+        console.print(plain_text(line), markup=False, highlight=False)
     if events:
         console.print("History:", markup=False)
         for ev in events:
             detail = ", ".join(f"{k}={v}" for k, v in (ev.detail or {}).items() if v not in (None, ""))
-            console.print(f"  {_when(ev.at)}  {ev.kind}  {detail}", markup=False, highlight=False)
+            console.print(plain_text(f"  {_when(ev.at)}  {ev.kind}  {detail}"), markup=False, highlight=False)
     if comments:
         console.print("Comments:", markup=False)
         for at, text in comments:
-            console.print(f"  {_when(at)}  " + text.replace("\n", "\n    "), markup=False, highlight=False)
+            # plain_text per line: a comment keeps its lines, never an escape sequence
+            console.print(f"  {_when(at)}  " + "\n    ".join(plain_text(t) for t in text.split("\n")),
+                          markup=False, highlight=False)
     return EXIT_OK
 
 
@@ -178,7 +182,7 @@ def _act(args: argparse.Namespace, ctx: Any) -> int:
     else:
         ticket = service.comment(args.ticket, user, args.text)
     waiting = service.outbox.count_pending()
-    print(f"ticket {ticket.id} ({ticket.title}): {args.tickets_command} recorded as {user}"
+    print(f"ticket {ticket.id} ({plain_text(ticket.title)}): {args.tickets_command} recorded as {user}"
           + (f"; {waiting} backend call(s) waiting in the outbox" if waiting else ""))
     return EXIT_OK
 
@@ -236,7 +240,7 @@ def _silence(args: argparse.Namespace, ctx: Any) -> int:
             silence_id = conn.execute(s.insert().values(**values)).inserted_primary_key[0]
         ctx.store.audit("silence.add", f"{args.target} {args.check} {args.item}",
                         {"id": silence_id, "until": until.isoformat(), "reason": args.reason}, actor=_user(args))
-        print(f"silence {silence_id}: {args.target} / {args.check} / {args.item} until {_when(until)} UTC")
+        print(f"silence {silence_id}: {args.target} / {args.check} / {args.item} until {_when(until)}")
         return EXIT_OK
     if args.silence_command == "remove":
         with ctx.store.engine.begin() as conn:
