@@ -63,7 +63,9 @@ def known_sites(engine: sa.Engine, inventory: Inventory, default_site: str) -> l
 def check_site(engine: sa.Engine, inventory: Inventory, default_site: str, site: str) -> None:
     sites = known_sites(engine, inventory, default_site)
     if site not in sites:
-        raise UnknownSite(f"unknown site {site!r}: this store and inventory know {', '.join(sites)}")
+        from config.loader import did_you_mean
+
+        raise UnknownSite(f"--site: unknown site {site!r}{did_you_mean(site, sites)}")
 
 
 def _collect(engine: sa.Engine, site: str, period: Period) -> list[_Key]:

@@ -65,9 +65,11 @@ def main(args: argparse.Namespace, ctx: AppContext) -> int:
         bad_lang = [lang for lang in languages if lang not in LANGUAGES]
         bad_format = [f for f in formats if f not in FORMATS]
         if bad_lang or bad_format:
+            from config.loader import did_you_mean
+
             raise ValueError("; ".join(
-                ([f"unknown language {', '.join(bad_lang)} (use {', '.join(LANGUAGES)})"] if bad_lang else [])
-                + ([f"unknown format {', '.join(bad_format)} (use {', '.join(FORMATS)})"] if bad_format else [])))
+                [f"--lang: unknown language '{x}'{did_you_mean(x, LANGUAGES)}" for x in bad_lang]
+                + [f"--format: unknown format '{x}'{did_you_mean(x, FORMATS)}" for x in bad_format]))
         text = args.period or getattr(args, "quarter", None)
         if text:
             period = parse_period(text, settings.timezone)

@@ -155,9 +155,10 @@ def test_cli_faults_defaults_to_the_last_quarter(ctx, tmp_path):
     (["inspection", "--site", "nowhere"], "unknown site 'nowhere'"),
     (["inspection", "--period", "2026-13"], "is not 01-12"),
     (["faults", "--quarter", "Q3"], "is not a period"),
-    (["inspection", "--lang", "fr"], "unknown language fr"),
-    (["inspection", "--format", "docx"], "unknown format docx"),
-], ids=["site", "month", "quarter", "lang", "format"])
+    (["inspection", "--lang", "fr"], "--lang: unknown language 'fr'; known: en, zh-CN"),
+    (["inspection", "--format", "docx"], "--format: unknown format 'docx'"),
+    (["inspection", "--format", "htlm"], "--format: unknown format 'htlm'; did you mean 'html'?"),
+], ids=["site", "month", "quarter", "lang", "format", "format-typo"])
 def test_cli_bad_input_is_a_clear_error(ctx, tmp_path, capsys, argv, message):
     assert run_cli(ctx, *argv, "--out", str(tmp_path)) == 2
     err = capsys.readouterr().err

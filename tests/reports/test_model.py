@@ -95,7 +95,7 @@ def test_a_period_without_data_says_so(demo_ctx, kind, label):
 
 
 def test_an_unknown_site_is_a_clear_error(demo_ctx):
-    with pytest.raises(UnknownSite, match="unknown site 'nowhere': this store and inventory know .*demo-hq"):
+    with pytest.raises(UnknownSite, match="unknown site 'nowhere'; known: .*demo-hq"):
         check_site(demo_ctx.store.engine, demo_inventory(), DEMO_SITE, "nowhere")
 
 
