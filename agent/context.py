@@ -30,6 +30,9 @@ def store_components() -> list:
         pass
     else:
         components.append(TICKETING)
+    from agent.topology.schema import TOPOLOGY
+
+    components.append(TOPOLOGY)
     return components
 
 

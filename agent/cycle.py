@@ -71,6 +71,10 @@ class RunRecorder:
                 if run.error is None:
                     store.forget_latest(target=run.target, collector=run.collector,
                                         keep=[(r.check, r.item) for r in run.results])
+                if run.collector == "switch":  # LLDP/CDP neighbours into the link history (agent/topology)
+                    from agent.topology.record import record_run
+
+                    record_run(store.engine, store.site, run)
             except sqlalchemy.exc.OperationalError as exc:
                 if not self.failing:
                     log.error("cannot write the store (%s); results are kept in memory and stored when it "

@@ -15,10 +15,16 @@ Checks (``CheckResult.check``) and items:
   device gives, which it does not (named with the objects tried), sensors whose value
   means "not supported", and objects the agent does not serve (sysUpTime.0, ifAdminStatus).
   Never silent: a device that gives no reading says so here.
+- ``switch.neighbors`` (""): the LLDP and CDP neighbours (local port, remote system and
+  port, chassis id, management address), one JSON object per line in the details; the
+  topology store (agent/topology) keeps them with history.
+- ``switch.neighbor`` (uplink port): the neighbour last seen behind an inventory uplink is
+  gone (``neighbor_lost``), until it is back or ``neighbor_forget_s`` has passed.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,8 +32,9 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from collectors.base import CheckResult, CollectorIO, Metric, ParseError, State, threshold_state
+from collectors.snmp import neighbors as N
 from collectors.snmp import ports as P
-from collectors.snmp.client import SnmpTimeout, open_client, set_site_limit
+from collectors.snmp.client import SnmpTimeout, SnmpWalkError, open_client, set_site_limit
 from collectors.snmp.health import Health, fallback_sections, read_health, text
 from collectors.snmp.pollstate import PollState
 from collectors.snmp.profiles import SECTIONS, Profile, load_profiles, select
@@ -57,6 +64,8 @@ class SwitchPoll:
     previous: Mapping[str, Any] | None = None
     fallback: Profile | None = None         # the standard-MIB profile read where ``profile`` has nothing
     fallback_for: tuple[str, ...] = ()      # the sections it was walked for
+    forget_s: float = 7 * 86400.0           # how long a lost uplink neighbour is remembered
+    neighbor_error: str | None = None       # why the neighbour tables could not be walked
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +90,9 @@ class SwitchModel:
     missing_uplinks: tuple[str, ...] = ()
     health: Health = Health()
     missing_objects: tuple[str, ...] = ()   # MIB objects the agent does not serve, named for switch.health
+    neighbors: tuple[N.Neighbor, ...] = ()
+    neighbor_error: str | None = None
+    lost_neighbors: tuple[tuple[str, tuple[str, ...], float], ...] = ()  # (uplink, names gone, last seen)
 
 
 def _uptime(system: Mapping[str, Any]) -> int | None:
@@ -118,6 +130,14 @@ class SwitchCollector:
             profile = select(oid if isinstance(oid, str) else None, profiles, target.snmp_profile)
             uptime = _uptime(system)
             tables = await snmp.walk([*P.PORT_COLUMNS, *profile.columns()])
+            neighbor_error = None
+            if params.neighbors:
+                # A walk of its own: a broken LLDP table (a real Ruijie core switch lists its
+                # rows out of order) costs the neighbours, never the health readings.
+                try:
+                    tables = {**tables, **await snmp.walk(N.COLUMNS)}
+                except SnmpWalkError as exc:
+                    neighbor_error = f"LLDP-MIB/CISCO-CDP-MIB neighbours: {exc}"
             # Readings the profile could not get come from the standard MIBs: a second walk,
             # only for devices that need it (a complete vendor profile costs nothing more).
             fallback = profiles.get("generic")
@@ -127,8 +147,13 @@ class SwitchCollector:
                     [c for c in fallback.columns(sections) if c not in tables])}
         at = io.clock().timestamp()
         previous = state.load(target.name)
-        state.save(target.name, P.next_state(previous, at, uptime, P.port_samples(tables)))
-        return SwitchPoll(at, target.uplinks, None, rtt, system, profile, tables, previous, fallback, sections)
+        samples = P.port_samples(tables)
+        saved = P.next_state(previous, at, uptime, samples)
+        saved["nb"] = N.remember_uplinks((previous or {}).get("nb"), at, N.parse_neighbors(tables),
+                                         _uplink_ports(samples, target.uplinks), params.neighbor_forget_s)
+        state.save(target.name, saved)
+        return SwitchPoll(at, target.uplinks, None, rtt, system, profile, tables, previous, fallback, sections,
+                          params.neighbor_forget_s, neighbor_error)
 
     def parse(self, raw: SwitchPoll) -> SwitchModel:
         if raw.unreachable:
@@ -153,10 +178,13 @@ class SwitchCollector:
         missing = tuple(u for u in raw.uplinks if u.lower() not in found)
         health = read_health(raw.profile, raw.tables, raw.fallback, raw.fallback_for) if raw.profile else Health()
         objects = ([] if uptime is not None else ["SNMPv2-MIB::sysUpTime.0"]) + P.missing_columns(raw.tables)
+        neighbors = N.parse_neighbors(raw.tables)
+        lost = N.lost_on_uplinks(prev.get("nb"), raw.at, neighbors,
+                                 tuple(p.sample.name for p in ports if p.uplink), raw.forget_s)
         return SwitchModel(None, raw.response_time_s, text(raw.system.get(SYS_NAME)) or "",
                            raw.profile.name if raw.profile else "", uptime / 100 if uptime is not None else None,
                            rebooted, last_reboot if isinstance(last_reboot, (int, float)) else None, raw.at,
-                           tuple(ports), missing, health, tuple(objects))
+                           tuple(ports), missing, health, tuple(objects), neighbors, raw.neighbor_error, lost)
 
     def evaluate(self, model: SwitchModel, params: SwitchParams, target: Any, now: datetime) -> Iterable[CheckResult]:
         def result(check: str, item: str, state: State, summary: str, details: str = "",
@@ -176,6 +204,23 @@ class SwitchCollector:
         yield from self._ports(model, params, result)
         yield from self._health(model, params, result)
         yield self._readable(model, params, result)
+        yield from self._neighbors(model, params, result)
+
+    def _neighbors(self, model: SwitchModel, params: SwitchParams, result: Any) -> Iterable[CheckResult]:
+        if params.neighbors and model.neighbor_error:
+            yield result("neighbors", "", State.UNKNOWN, "neighbours not readable", model.neighbor_error)
+        elif params.neighbors:
+            counts = {p: sum(1 for n in model.neighbors if n.protocol == p) for p in ("lldp", "cdp")}
+            summary = f"{len(model.neighbors)} neighbours" + (
+                f" (LLDP {counts['lldp']}, CDP {counts['cdp']})" if model.neighbors else " (no LLDP or CDP entries)")
+            details = "\n".join(json.dumps(n.as_dict(), ensure_ascii=False, sort_keys=True) for n in model.neighbors)
+            yield result("neighbors", "", State.OK, summary, details,
+                         (Metric("neighbors_count", len(model.neighbors), "count"),))
+        for port, gone, seen in model.lost_neighbors:
+            ago = _duration(max(0.0, model.at - seen))
+            yield result("neighbor", port, _STATES[params.neighbor_lost],
+                         f"neighbour {', '.join(gone)} on uplink {port} is gone (last seen {ago} ago)",
+                         "LLDP/CDP no longer list it on this port: cable, remote switch or its LLDP/CDP down?")
 
     def _uptime(self, model: SwitchModel, params: SwitchParams, result: Any) -> Iterable[CheckResult]:
         if model.uptime_s is None:
@@ -322,6 +367,12 @@ class SwitchCollector:
 
 _READING_NAMES = {"cpu": "CPU", "memory": "memory", "temperature": "temperature", "fans": "fans",
                   "psus": "power supplies"}
+
+
+def _uplink_ports(samples: Iterable[P.PortSample], uplinks: tuple[str, ...]) -> tuple[str, ...]:
+    """ifNames of the inventory uplinks (given as ifName or ifDescr), as LLDP/CDP neighbours name local ports."""
+    wanted = {u.lower() for u in uplinks}
+    return tuple(s.name for s in samples if {s.name.lower(), s.descr.lower()} & wanted)
 
 
 def _unique(pairs: Iterable[tuple[str, Any]]) -> Iterable[tuple[str, Any]]:

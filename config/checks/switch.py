@@ -38,6 +38,12 @@ class SwitchParams(CheckParams):
     not_readable: Annotated[Literal["ok", "warn", "unknown"], Field(description=(
         "state of switch.health when the device gives no CPU, memory, temperature, fan or power-supply "
         "reading (ok for fanless gear you accept as it is)"))] = "unknown"
+    neighbors: Annotated[bool, Field(description=(
+        "walk LLDP-MIB and CISCO-CDP-MIB neighbours (switch.neighbors, the topology map)"))] = True
+    neighbor_lost: Annotated[Literal["ok", "warn", "crit"], Field(description=(
+        "state of switch.neighbor when the neighbour last seen behind an inventory uplink is gone"))] = "warn"
+    neighbor_forget_s: Annotated[float, Field(ge=0, description=(
+        "how long a gone uplink neighbour keeps being reported, seconds"))] = 7 * 86400
     cpu_percent: WarnCrit = Field(WarnCrit(warn=80, crit=95), description="CPU load, percent")
     memory_percent: WarnCrit = Field(WarnCrit(warn=85, crit=95), description="memory used, percent")
     temperature_c: WarnCrit = Field(WarnCrit(warn=70, crit=85), description=(

@@ -50,6 +50,8 @@ SYNTH = {
     "synth/rates": synth.switch(ports=2, rates={1: (125_000.0, 250_000.0, 5.0)}),
     # the c3560 recording without sysUpTime.0 and without ifAdminStatus (agents seen doing either)
     "synth/partial": without("cisco-c3560", "1.3.6.1.2.1.1.3.0|", "1.3.6.1.2.1.2.2.1.7."),
+    # the c3560 recording without the CDP neighbour on Gi0/49 (ifIndex 10149): an uplink neighbour gone
+    "synth/c3560-neighbor-gone": without("cisco-c3560", "1.3.6.1.4.1.9.9.23.1.2.1.1."),
     # values that mean "not supported": CPU 2147483647, a temperature sensor reading 65535
     "synth/unsupported": synth.switch(ports=2, cpu=2147483647, temperature=65535),
     "synth/hostile-names": hostile_names.recording(),

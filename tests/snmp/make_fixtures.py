@@ -3,7 +3,7 @@
 Run from the repository root when profiles gain columns:
     .venv/bin/python -m tests.snmp.make_fixtures
 Each fixture keeps the system group, the IF-MIB columns the switch check walks, the
-ENTITY-MIB name/descr/class columns and every column any profile names: what the check
+ENTITY-MIB name/descr/class columns, LLDP/CDP neighbours and every column any profile names: what the check
 reads, nothing more (snmpsim indexes big recordings slowly). Sources are in SOURCES.md.
 """
 
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import snmpsim_data
 
+from collectors.snmp.neighbors import COLUMNS as NEIGHBOR_COLUMNS
 from collectors.snmp.ports import PORT_COLUMNS
 from collectors.snmp.profiles import all_columns, load_profiles
 
@@ -42,7 +43,8 @@ SOURCES = {
 }
 
 KEEP = ("1.3.6.1.2.1.1.", "1.3.6.1.2.1.47.1.1.1.1.2.", "1.3.6.1.2.1.47.1.1.1.1.5.", "1.3.6.1.2.1.47.1.1.1.1.7.",
-        *(c + "." for c in PORT_COLUMNS), *(c + "." for c in all_columns(load_profiles().values())))
+        *(c + "." for c in PORT_COLUMNS), *(c + "." for c in all_columns(load_profiles().values())),
+        *(c + "." for c in NEIGHBOR_COLUMNS))
 
 
 def trim(source: Path) -> list[str]:
