@@ -20,7 +20,9 @@ class CollectorUnreachable(Exception):
 
 def session(ca_file: Path | None) -> requests.Session:
     s = requests.Session()
-    s.trust_env = False  # a desktop's proxy settings must not route agent traffic; the collector is on the LAN/VPN
+    # trust_env stays on: an agent that reaches a central collector over the internet may
+    # need HTTPS_PROXY (and NO_PROXY for a collector on the LAN). The pinned CA is passed
+    # with every request (below), so REQUESTS_CA_BUNDLE cannot replace it.
     s.verify = str(ca_file) if ca_file is not None else True
     return s
 
@@ -29,7 +31,7 @@ def request(s: requests.Session, method: str, url: str, *, timeout_s: float, dat
             headers: Mapping[str, str] | None = None, json_body: object = None) -> requests.Response:
     try:
         return s.request(method, url, data=data, json=json_body, headers=dict(headers or {}),
-                         timeout=Timeout(total=timeout_s), allow_redirects=False)
+                         timeout=Timeout(total=timeout_s), allow_redirects=False, verify=s.verify)
     except requests.exceptions.SSLError as exc:
         raise CollectorUnreachable(f"TLS failed with {url}: {_reason(exc)} (not the collector whose CA this agent "
                                    "pinned? re-enrol with `patrol enroll`)") from None

@@ -199,3 +199,14 @@ def test_device_text_past_the_protocol_bounds_is_cut_not_refused(collector, make
     result = run["results"][0]
     assert result["summary"].endswith("...") and len(result["summary"]) == 4096
     assert len(result["metrics"]) == 256 and len(result["metrics"][0]["labels"]["ifName"]) == 256
+
+
+def test_the_pinned_ca_wins_over_requests_ca_bundle(collector, make_pusher, monkeypatch, tmp_path):
+    from tests.fleet.recording_collector import make_pki
+
+    other = tmp_path / "other-ca.pem"
+    other.write_bytes(make_pki(tmp_path / "other").ca_pem)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(other))  # would fail the handshake if it replaced the pin
+    pusher = make_pusher(collector.url)
+    pusher.enqueue([check_run()])
+    assert pusher.send().sent == 1
