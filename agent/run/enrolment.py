@@ -54,7 +54,8 @@ def write_private(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` readable by this account only, atomically (never a half file)."""
     private_dir(path.parent)
     tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # O_BINARY (Windows only): no newline translation of the JSON or PEM bytes.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
     try:
         os.write(fd, data)
         os.fsync(fd)
