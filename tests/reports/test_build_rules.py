@@ -134,3 +134,20 @@ def test_a_resolved_episode_does_not_give_the_first_seen_time(store):
     (finding,) = inspection(store).findings
     assert finding.first_seen == datetime(2026, 10, 20, tzinfo=timezone.utc)  # the streak's first day
     assert finding.fingerprint == fingerprint(SITE, "pc-1", "system.disk", "C:")
+
+
+def test_findings_of_one_device_and_severity_are_ordered_by_check_then_item(store):
+    record(store, 3, State.WARN, check="system.memory", item="")
+    record(store, 3, State.WARN, check="system.disk", item="Z:")
+    record(store, 3, State.WARN, check="system.disk", item="D:")
+    report = inspection(store)
+    assert [(f.check, f.item) for f in report.findings] == [
+        ("system.disk", "D:"), ("system.disk", "Z:"), ("system.memory", "")]
+
+
+def test_a_device_that_reports_but_is_not_in_the_inventory_is_still_in_the_report(store):
+    record(store, 3, State.WARN, target="pc-9")
+    devices = {d.name: d for d in inspection(store).devices}
+    assert sorted(devices) == ["pc-1", "pc-2", "pc-9"]
+    assert (devices["pc-9"].kind, devices["pc-9"].address, devices["pc-9"].criticality) == ("host", "", "normal")
+    assert devices["pc-9"].state == "warn"
