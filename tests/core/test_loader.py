@@ -87,3 +87,14 @@ def test_a_typo_below_a_list_item_gets_a_suggestion(tmp_path):
     text = "network_devices:\n  - name: sw1\n    address: 10.0.0.1\n    snmp:\n      comunity: env:X\n"
     assert problems(tmp_path, text, "inv.yaml") == [
         "inv.yaml:5: network_devices[0].snmp.comunity: unknown key 'comunity'; did you mean 'community'?"]
+
+
+def test_an_anchor_used_from_several_places_is_not_a_recursive_alias():
+    doc = parse_yaml("base: &b {x: 1}\none: {ref: *b}\ntwo: {ref: *b}\nthree: [*b, *b]\n", "f.yaml")
+    assert doc.data["one"]["ref"] == doc.data["two"]["ref"] == {"x": 1} and len(doc.data["three"]) == 2
+    assert doc.line_of(("two", "ref")) == 3
+
+
+def test_a_recursive_alias_is_refused_with_its_line():
+    with pytest.raises(ConfigError, match=r"f.yaml:2: not valid YAML: recursive alias: a value contains itself"):
+        parse_yaml("top: 1\nloop: &a [1, *a]\n", "f.yaml")
