@@ -70,6 +70,10 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "every ticket gets _set_deadlines (which resets both flags) before it is used",
     ("config/loader.py", "if key in sizes:\ncontinue", "continue dropped"):
         "a node sized already is only walked again (its children are sized): slower, same result",
+    ("config/loader.py", "def construct_object(self, node: yaml.Node, deep: bool = False)", "False -> True"):
+        "deep construction builds the same values, only earlier",
+    ("config/loader.py", "loader.dispose()", "call dropped: loader.dispose()"):
+        "frees the parser's buffers; the result is the same",
     ("collectors/snmp/ports.py", "bits = 64 if (i < 2 and sample.hc) else 32", "64 -> 640"):
         "counter_delta only tests bits == 32; any other width is treated as 64-bit",
 }

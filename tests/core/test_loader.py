@@ -98,3 +98,13 @@ def test_an_anchor_used_from_several_places_is_not_a_recursive_alias():
 def test_a_recursive_alias_is_refused_with_its_line():
     with pytest.raises(ConfigError, match=r"f.yaml:2: not valid YAML: recursive alias: a value contains itself"):
         parse_yaml("top: 1\nloop: &a [1, *a]\n", "f.yaml")
+
+
+@pytest.mark.parametrize("length,shown", [(80, True), (81, False)])
+def test_a_value_that_does_not_match_its_tag_is_quoted_when_short(length, shown):
+    value = "9" * (length - 1) + "z"
+    with pytest.raises(ConfigError) as caught:
+        parse_yaml(f"x: !!int {value}\n", "f.yaml")
+    [problem] = caught.value.problems
+    quoted = f" {value!r}" if shown else ""
+    assert problem.line == 1 and problem.message.startswith(f"not valid YAML: cannot read the value{quoted} as a int")

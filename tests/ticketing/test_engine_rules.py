@@ -169,3 +169,22 @@ def test_a_quiet_cycle_says_no_change():
     assert CycleSummary().describe() == "tickets: no change" and not CycleSummary().changed
     assert CycleSummary(opened=("a",), outbox_waiting=2).describe() == (
         "tickets: 1 opened; 2 backend call(s) waiting in the outbox")
+
+
+def test_changes_of_a_ticketed_finding_are_recorded_as_events(make_harness):
+    h = make_harness()
+    for state in (W, W, C, W):
+        h.cycle(("pc-00", "system.disk", state, "/"))
+    events = [(e.kind, dict(e.detail)) for e in queries.finding_events_between(h.store, START, START + timedelta(days=1))
+              if e.kind in ("worsened", "improved")]
+    assert events == [("worsened", {"previous": "warn", "severity": "crit"}),
+                      ("improved", {"previous": "crit", "severity": "warn"})]
+
+
+def test_a_note_goes_out_exactly_when_the_comment_interval_has_passed(make_harness):
+    h = make_harness(settings_with(comment_interval_s=600))  # cycles are 5 min apart
+    twice(h, ("pc-00", "system.disk", C, "/"))  # opened: the interval starts
+    h.cycle(("pc-00", "system.disk", W, "/"))  # 300 s later: waits
+    assert comments(h) == []
+    h.cycle(("pc-00", "system.disk", W, "/"))  # 600 s later: sent
+    assert [c.split(" at ")[0] for c in comments(h)] == ["Improved: CRIT -> WARN"]
