@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from collectors.snmp.health import Health, _stem, read_health
+from collectors.snmp.health import Health, _stem, fallback_sections, read_health
 from collectors.snmp.ports import (
     IF_HC_IN_OCTETS, IF_HC_OUT_OCTETS, IF_IN_DISCARDS, IF_IN_ERRORS, IF_IN_OCTETS, IF_OUT_DISCARDS, IF_OUT_ERRORS,
     IF_OPER, IF_OUT_OCTETS, PORT_COLUMNS, PortSample, detect_reboot, missing_columns, next_state, port_rates,
@@ -326,3 +326,24 @@ def test_cpu_and_memory_percentages_from_0_to_100(value, readable):
 
 def test_an_empty_health_counts_nothing():
     assert Health().count("fans") == 0
+
+
+def test_sections_a_profile_cannot_read_come_from_the_standard_mibs_when_asked():
+    # The H3C profile on an Arista's recording reads nothing; the standard MIBs (generic) read it all.
+    tables, h3c, generic = health_tables("arista-7150s"), PROFILES["h3c-comware"], PROFILES["generic"]
+    assert fallback_sections(h3c, tables, generic) == ("cpu", "memory", "temperature", "fans", "psus")
+    assert fallback_sections(h3c, tables, None) == ()
+    health = read_health(h3c, tables, generic, ("cpu", "temperature"))
+    assert health.from_fallback == ("cpu", "temperature")
+    assert (health.count("cpu"), health.count("temperature"), health.count("memory")) == (3, 17, 0)
+    assert [m.section for m in health.missing] == ["memory", "fans", "psus"]
+
+
+def test_a_missing_section_names_every_object_tried():
+    tables, h3c = health_tables("h3c-e528"), PROFILES["h3c-comware"]
+    own = tuple(s.value or s.status for s in h3c.sources("fans"))
+    missing = {m.section: m.tried for m in read_health(h3c, tables, PROFILES["generic"], ("fans",)).missing}
+    assert set(missing) == {"fans", "psus"}
+    assert missing["fans"] == (*own, "ENTITY-STATE-MIB::entStateOper (entPhysicalClass fan)",
+                               "ENTITY-SENSOR-MIB::entPhySensorOperStatus (rpm sensors)")
+    assert len(missing["psus"]) == len(set(missing["psus"])) == 2
