@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from config.loader import ConfigError, load_settings, parse_yaml
+from config.loader import ConfigError, did_you_mean, load_settings, parse_yaml
 from inventory.loader import load_inventory
 
 SILENCE = "ticketing:\n  silences:\n    - target: pc-1\n      reason: disk swap\n"
@@ -108,3 +108,12 @@ def test_a_value_that_does_not_match_its_tag_is_quoted_when_short(length, shown)
     [problem] = caught.value.problems
     quoted = f" {value!r}" if shown else ""
     assert problem.line == 1 and problem.message.startswith(f"not valid YAML: cannot read the value{quoted} as a int")
+
+
+@pytest.mark.parametrize("name,known,hint", [
+    ("Core", ["edge", "core"], "; did you mean 'core'?"),        # case does not matter
+    ("zz", ["edge", "core", "core"], "; known: core, edge"),     # sorted, once each
+    ("x", [], ""),
+])
+def test_did_you_mean(name, known, hint):
+    assert did_you_mean(name, known) == hint

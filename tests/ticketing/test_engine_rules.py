@@ -188,3 +188,16 @@ def test_a_note_goes_out_exactly_when_the_comment_interval_has_passed(make_harne
     assert comments(h) == []
     h.cycle(("pc-00", "system.disk", W, "/"))  # 600 s later: sent
     assert [c.split(" at ")[0] for c in comments(h)] == ["Improved: CRIT -> WARN"]
+
+
+def test_holds_and_storm_tickets_are_recorded_as_events(make_harness):
+    until = (START + timedelta(hours=2)).isoformat()
+    h = make_harness(settings_with(storm_limit=1, silences=[{"target": "pc-02", "check": "*", "until": until,
+                                                             "reason": "rebuild"}]))
+    twice(h, *(("pc-00", "system.disk", C, f"/d{i}") for i in range(3)), ("pc-02", "system.cpu", C))
+    events = [(e.kind, e.target, dict(e.detail)) for e in
+              queries.finding_events_between(h.store, START, START + timedelta(days=1)) if e.kind in ("held", "ticket_opened")]
+    held = [e for e in events if e[0] == "held"]
+    assert held == [("held", "pc-02", {"reason": "silenced until 2026-03-02 10:00 UTC: rebuild"})]
+    opened = [e for e in events if e[0] == "ticket_opened"]
+    assert len(opened) == 2 and opened[1][1] == "*" and opened[1][2]["grouped"] == 2
