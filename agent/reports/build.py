@@ -26,6 +26,7 @@ from agent.reports.model import (
 )
 from agent.reports.periods import Period
 from agent.reports.recommendations import Problem, default_catalogue, group
+from agent.ticketing import sla  # pure: the SLA rule reports share with ticketing
 from agent.findings import fingerprint
 from agent.store import core
 from config.reports import ReportsSettings
@@ -317,12 +318,11 @@ def _minutes(start: datetime, end: datetime | None) -> float | None:
 
 
 def sla_status(t: sources.TicketRecord, now: datetime) -> str:
-    """met, breached or open: a ticket past a deadline is breached even before ticketing marks it."""
-    late_response = t.due_response is not None and (t.acknowledged_at or now) > t.due_response
-    late_resolve = t.due_resolve is not None and (t.resolved_at or now) > t.due_resolve
-    if t.breached or late_response or late_resolve:
-        return "breached"
-    return "met" if t.resolved_at is not None else "open"
+    """met, breached or open, by ticketing's one SLA rule (agent/ticketing/sla.py): a response is met when the
+    ticket was acknowledged or resolved by ``due_response``; a deadline past and unmet is breached even before
+    ticketing has marked it."""
+    return sla.sla_status(due_response=t.due_response, due_resolve=t.due_resolve, acknowledged_at=t.acknowledged_at,
+                          resolved_at=t.resolved_at, now=now).overall
 
 
 def ticket_row(t: sources.TicketRecord, now: datetime) -> TicketRow:
@@ -400,12 +400,12 @@ def build_faults(engine: sa.Engine, inventory: Inventory, site: str, period: Per
     tiers: dict[str, list[TicketRow]] = defaultdict(list)
     for r in rows:
         tiers[r.priority or "-"].append(r)
-    sla = []
+    sla_rows = []
     for tier in sorted(tiers, key=lambda name: (TIER_ORDER.index(name) if name in TIER_ORDER else len(TIER_ORDER), name)):
         members = tiers[tier]
         met = sum(r.sla == "met" for r in members)
         breached = sum(r.sla == "breached" for r in members)
-        sla.append(TierRow(tier=tier, tickets=len(members), met=met, breached=breached,
+        sla_rows.append(TierRow(tier=tier, tickets=len(members), met=met, breached=breached,
                            open=sum(r.sla == "open" for r in members),
                            compliance=round(met / (met + breached), 4) if met + breached else None))
 
@@ -429,7 +429,7 @@ def build_faults(engine: sa.Engine, inventory: Inventory, site: str, period: Per
                           mttr_minutes=_mean(r.resolve_minutes for r in rows), previous_tickets=len(prev_rows),
                           previous_mtta_minutes=_mean(r.response_minutes for r in prev_rows),
                           previous_mttr_minutes=_mean(r.resolve_minutes for r in prev_rows)),
-        sla_by_tier=tuple(sla), tickets_source="none" if tickets is None else "ticketing", problems_source="results",
+        sla_by_tier=tuple(sla_rows), tickets_source="none" if tickets is None else "ticketing", problems_source="results",
         recommendations=group([Problem(check=k.check, target=k.target,
                                        severity=k.last.last_state if k.last.last_state != "ok" else "warn",
                                        metrics=_metrics(k.last.last_metrics)) for k in recurring], lang))

@@ -41,7 +41,6 @@ class TicketRecord:
     resolved_at: datetime | None
     due_response: datetime | None
     due_resolve: datetime | None
-    breached: bool
 
 
 def _queries(store: Any) -> Any | None:
@@ -75,5 +74,5 @@ def tickets_between(store: Any, start: datetime, end: datetime) -> list[TicketRe
     return [TicketRecord(key=t.key or f"#{t.id}", fingerprint=t.fingerprint, target=t.target, title=t.title,
                          priority=t.priority, status=t.status, opened_at=t.opened_at,
                          acknowledged_at=t.acknowledged_at, resolved_at=t.resolved_at, due_response=t.due_response,
-                         due_resolve=t.due_resolve, breached=t.response_breached or t.resolve_breached)
+                         due_resolve=t.due_resolve)
             for t in queries.tickets_between(store, start, end)]

@@ -557,10 +557,12 @@ class TicketEngine:
         for ticket in self.tickets.values():
             if not ticket.active:
                 continue
-            if ticket.status == "open" and not ticket.response_breached and now >= ticket.due_response:
+            # The same rule as the reports (agent/ticketing/sla.py): a deadline is missed once it has
+            # passed unmet; acknowledging (status leaves "open") or resolving meets the response deadline.
+            if ticket.status == "open" and not ticket.response_breached and now > ticket.due_response:
                 ticket.response_breached = True
                 self._escalate_one(ticket, now, "response", ticket.due_response)
-            if not ticket.resolve_breached and now >= ticket.due_resolve:
+            if not ticket.resolve_breached and now > ticket.due_resolve:
                 ticket.resolve_breached = True
                 self._escalate_one(ticket, now, "resolve", ticket.due_resolve)
 

@@ -70,7 +70,7 @@ SLA = [
     ("open, deadlines ahead", dict(acknowledged_at=T + 0.1 * H, resolved_at=None), "open"),
     ("open, resolve deadline passed", dict(acknowledged_at=T + 0.1 * H, resolved_at=None, now=T + 9 * H), "breached"),
     ("late response", dict(acknowledged_at=T + 3 * H, resolved_at=T + 4 * H), "breached"),
-    ("marked breached by ticketing", dict(acknowledged_at=T, resolved_at=T + H, breached=True), "breached"),
+    ("resolved before the response deadline, never acknowledged", dict(acknowledged_at=None, resolved_at=T + H), "met"),
     ("never acknowledged, response deadline passed", dict(acknowledged_at=None, resolved_at=None, now=T + 3 * H), "breached"),
 ]
 
@@ -80,7 +80,7 @@ def test_sla_status(case, fields, expected):
     now = fields.pop("now", T + 1.5 * H)
     ticket = TicketRecord(key="PT-1", fingerprint="f", target="pc", title="x", priority="general", status="open",
                           opened_at=T, due_response=T + 2 * H, due_resolve=T + 8 * H,
-                          **{"breached": False, **fields})
+                          **fields)
     assert sla_status(ticket, now) == expected
 
 
