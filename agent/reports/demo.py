@@ -171,8 +171,8 @@ def seed_demo_tickets(store: Store) -> int:
         respond, resolve = _TIERS[tier]
         rows.append({
             "fingerprint": fingerprint(store.site, target, check, item), "kind": "finding", "site": store.site,
-            "target": target, "check": check, "item": item, "title": f"{title} on {target}", "backend": "builtin",
-            "key": f"PT-{1000 + i}", "url": None, "status": "resolved" if resolved else "acknowledged",
+            "target": target, "check": check, "item": item, "title": f"{title} on {target}", "backend": "rt",
+            "key": str(1000 + i), "url": None, "status": "resolved" if resolved else "acknowledged",
             "severity": severity, "tier": tier, "opened_at": opened_at,
             "acknowledged_at": opened_at + timedelta(minutes=ack), "acknowledged_by": "engineer",
             "resolved_at": opened_at + timedelta(minutes=resolved) if resolved else None,

@@ -30,7 +30,7 @@ class FindingRecord:
 
 @dataclass(frozen=True)
 class TicketRecord:
-    key: str
+    key: str  # the ticket system's number as people write it (RT #8); "" before the ticket reached it
     fingerprint: str
     target: str
     title: str
@@ -71,7 +71,8 @@ def tickets_between(store: Any, start: datetime, end: datetime) -> list[TicketRe
     queries = _queries(store)
     if queries is None:
         return None
-    return [TicketRecord(key=t.key or f"#{t.id}", fingerprint=t.fingerprint, target=t.target, title=t.title,
+    # The ticket system's number (RT #8); "" while the open call is still queued. Never Patrol's row id.
+    return [TicketRecord(key=t.number or "", fingerprint=t.fingerprint, target=t.target, title=t.title,
                          priority=t.priority, status=t.status, opened_at=t.opened_at,
                          acknowledged_at=t.acknowledged_at, resolved_at=t.resolved_at, due_response=t.due_response,
                          due_resolve=t.due_resolve)

@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from agent.textsafe import plain_text, terminal_text
-from agent.ticketing import queries, schema
+from agent.ticketing import queries, schema, sla
 from agent.ticketing.state import load_ticket
 from collectors.base import State
 
@@ -48,6 +48,13 @@ def _as_json(obj: Any) -> dict[str, Any]:
     return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
 
 
+def _ticket_json(ticket: queries.Ticket) -> dict[str, Any]:
+    """A ticket for --json: its number is the ticket system's; Patrol's row id is left out (it is no number)."""
+    doc = _as_json(ticket)
+    del doc["id"]
+    return {"number": ticket.number, **doc}
+
+
 def _print_table(console: Any, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     if console.is_terminal:
         from rich.table import Table
@@ -61,6 +68,10 @@ def _print_table(console: Any, headers: Sequence[str], rows: Sequence[Sequence[s
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
     for row in (headers, *rows):
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+
+def _sla_note(outcome: str) -> str:
+    return {"met": " (met)", "breached": " (missed)"}.get(outcome, "")
 
 
 def _when(at: datetime | None) -> str:
@@ -101,27 +112,26 @@ def _list(args: argparse.Namespace, ctx: Any) -> int:
     with ctx.store.engine.connect() as conn:
         tickets = [queries.ticket_from_row(r) for r in conn.execute(query.order_by(t.c.id.desc()).limit(args.limit))]
     if args.json:
-        print(json.dumps([_as_json(x) for x in tickets], indent=2, ensure_ascii=False))
+        print(json.dumps([_ticket_json(x) for x in tickets], indent=2, ensure_ascii=False))
         return EXIT_OK
     now = ctx.clock()
     rows = []
     for x in tickets:
         due = x.due_resolve if x.acknowledged_at else x.due_response
         late = " LATE" if x.is_open and now > due else ""
-        rows.append([str(x.id), x.key or "(queued)", x.status, x.priority, x.severity.value.upper(), x.title,
-                     _when(x.opened_at), (_when(due) + late) if x.is_open else _when(x.resolved_at)])
+        rows.append([x.number or "(queued)", x.fingerprint[:12], x.status, x.priority, x.severity.value.upper(),
+                     x.title, _when(x.opened_at), (_when(due) + late) if x.is_open else _when(x.resolved_at)])
     console = _console()
     if not rows:
         print("no open tickets" if not args.all else "no tickets")
         return EXIT_OK
-    _print_table(console, ["id", "key", "status", "priority", "sev", "title", "opened", "due / resolved"], rows)
+    _print_table(console, ["ticket", "fingerprint", "status", "priority", "sev", "title", "opened",
+                           "due / resolved"], rows)
     return EXIT_OK
 
 
 def _show(args: argparse.Namespace, ctx: Any) -> int:
     record = load_ticket(ctx.store.engine, ctx.store.site, args.ticket)
-    if record is None:
-        raise LookupError(f"no ticket {args.ticket!r}")
     t = schema.tickets
     with ctx.store.engine.connect() as conn:
         ticket = queries.ticket_from_row(conn.execute(sa.select(t).where(t.c.id == record.id)).one())
@@ -134,19 +144,20 @@ def _show(args: argparse.Namespace, ctx: Any) -> int:
 
         comments = BuiltinBackend(ctx.store.engine).comments(ticket.key)
     if args.json:
-        doc = _as_json(ticket) | {
+        doc = _ticket_json(ticket) | {
             "events": [{"at": ev.at.isoformat(), "kind": ev.kind, "detail": ev.detail} for ev in events],
             "backend_comments": [{"at": at.isoformat(), "text": text} for at, text in comments]}
         print(json.dumps(doc, indent=2, ensure_ascii=False))
         return EXIT_OK
     console = _console()
+    status = sla.sla_status(due_response=ticket.due_response, due_resolve=ticket.due_resolve,
+                            acknowledged_at=ticket.acknowledged_at, resolved_at=ticket.resolved_at, now=ctx.clock())
     lines = [
-        f"Ticket {ticket.id}  {ticket.title}",
-        f"  backend {ticket.backend} key {ticket.key or '(queued)'}" + (f"  {ticket.url}" if ticket.url else ""),
+        f"Ticket {ticket.number or '(queued: not in ' + ticket.backend + ' yet)'}  {ticket.title}",
+        f"  backend {ticket.backend}" + (f"  {ticket.url}" if ticket.url else ""),
         f"  status {ticket.status}  priority {ticket.priority}  severity {ticket.severity.value.upper()}",
-        f"  opened {_when(ticket.opened_at)}  respond by {_when(ticket.due_response)}"
-        f"{' (missed)' if ticket.response_breached else ''}  resolve by {_when(ticket.due_resolve)}"
-        f"{' (missed)' if ticket.resolve_breached else ''}",
+        f"  opened {_when(ticket.opened_at)}  respond by {_when(ticket.due_response)}{_sla_note(status.response)}"
+        f"  resolve by {_when(ticket.due_resolve)}{_sla_note(status.resolve)}",
         f"  acknowledged {_when(ticket.acknowledged_at)} {ticket.acknowledged_by or ''}".rstrip(),
         f"  resolved {_when(ticket.resolved_at)} {ticket.resolved_by or ''}".rstrip(),
         f"  fingerprint {ticket.fingerprint}  reopened {ticket.reopen_count}x  comments {ticket.comments}"
@@ -182,7 +193,7 @@ def _act(args: argparse.Namespace, ctx: Any) -> int:
     else:
         ticket = service.comment(args.ticket, user, args.text)
     waiting = service.outbox.count_pending()
-    print(f"ticket {ticket.id} ({plain_text(ticket.title)}): {args.tickets_command} recorded as {user}"
+    print(f"ticket {ticket.label} ({plain_text(ticket.title)}): {args.tickets_command} recorded as {user}"
           + (f"; {waiting} backend call(s) waiting in the outbox" if waiting else ""))
     return EXIT_OK
 
@@ -208,9 +219,9 @@ def _outbox(args: argparse.Namespace, ctx: Any) -> int:
     if not pending:
         print("outbox empty: nothing waiting")
         return EXIT_OK
-    rows = [[str(p.id), str(p.ticket_id), p.op, p.fingerprint[:12], _when(p.created_at), str(p.attempts),
+    rows = [[str(p.id), p.ticket, p.op, p.fingerprint[:12], _when(p.created_at), str(p.attempts),
              _when(p.next_attempt_at), p.last_error or ""] for p in pending]
-    _print_table(_console(), ["#", "ticket", "op", "fingerprint", "queued", "tries", "next try", "last error"], rows)
+    _print_table(_console(), ["call", "ticket", "op", "fingerprint", "queued", "tries", "next try", "last error"], rows)
     return EXIT_OK
 
 

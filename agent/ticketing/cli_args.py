@@ -16,18 +16,18 @@ def add_parser(subparsers: Any) -> None:
     ls.add_argument("--json", action="store_true", help="print the tickets as JSON")
 
     show = sub.add_parser("show", help="one ticket with its history")
-    show.add_argument("ticket", help="Patrol ticket id, backend key or fingerprint prefix")
+    show.add_argument("ticket", help="the ticket system's number (RT #8, #8, 8) or a fingerprint prefix")
     show.add_argument("--json", action="store_true", help="print the ticket, its events and comments as JSON")
 
     for name, helptext in (("ack", "acknowledge: stops the response-deadline escalation"),
                            ("resolve", "resolve by hand (it reopens if the check keeps failing)")):
         a = sub.add_parser(name, help=helptext)
-        a.add_argument("ticket", help="Patrol ticket id, backend key or fingerprint prefix")
+        a.add_argument("ticket", help="the ticket system's number (RT #8, #8, 8) or a fingerprint prefix")
         a.add_argument("--note", default="", help="text added to the ticket")
         a.add_argument("--user", default=None, help="who does it (default: your login name)")
 
     c = sub.add_parser("comment", help="add a comment")
-    c.add_argument("ticket", help="Patrol ticket id, backend key or fingerprint prefix")
+    c.add_argument("ticket", help="the ticket system's number (RT #8, #8, 8) or a fingerprint prefix")
     c.add_argument("text", help="the comment (quote it)")
     c.add_argument("--user", default=None, help="who writes it (default: your login name)")
 

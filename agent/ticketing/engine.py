@@ -27,6 +27,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from agent.findings import FindingEvent, FindingRecord, fingerprint
+from agent.ticketing import numbers
 from collectors.base import State
 from config.ticketing import TicketingSettings
 
@@ -71,6 +72,11 @@ class TicketRecord:
     @property
     def active(self) -> bool:
         return self.status != "resolved"
+
+    @property
+    def label(self) -> str:
+        """The ticket system's number (RT #8), or ``queued <fingerprint>`` before it has one."""
+        return numbers.label(self.backend, self.key, self.fingerprint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -591,20 +597,20 @@ class TicketEngine:
     def acknowledge(self, ticket: TicketRecord, actor: str, note: str, now: datetime, *, send: bool = True) -> None:
         """Record a response; ``send=False`` when it was learnt from the backend itself."""
         if ticket.status != "open":
-            raise ValueError(f"ticket {ticket.id} is {ticket.status}; only open tickets can be acknowledged")
+            raise ValueError(f"ticket {ticket.label} is {ticket.status}; only open tickets can be acknowledged")
         ticket.status, ticket.acknowledged_at, ticket.acknowledged_by = "acknowledged", now, actor
         ticket.dirty = True
         if send:
             self._op(ticket, "ack", text=f"Acknowledged by {actor}." + (f"\n\n{note}" if note else ""))
         self._event(ticket, "acknowledged", now, by=actor, late=now > ticket.due_response)
-        self.audits.append(Audit("ticket.ack", ticket.title, {"id": ticket.id, "note": note}, actor))
+        self.audits.append(Audit("ticket.ack", ticket.title, {"ticket": ticket.label, "note": note}, actor))
 
     def comment_by(self, ticket: TicketRecord, actor: str, text: str, now: datetime) -> None:
         self._comment(ticket, f"{actor}: {text}", now)
         self._event(ticket, "commented", now, by=actor)
-        self.audits.append(Audit("ticket.comment", ticket.title, {"id": ticket.id, "text": text}, actor))
+        self.audits.append(Audit("ticket.comment", ticket.title, {"ticket": ticket.label, "text": text}, actor))
 
     def resolve_by(self, ticket: TicketRecord, actor: str, note: str, now: datetime) -> None:
         if not ticket.active:
-            raise ValueError(f"ticket {ticket.id} is already resolved")
+            raise ValueError(f"ticket {ticket.label} is already resolved")
         self._resolve_ticket(ticket, f"Resolved by {actor}." + (f"\n\n{note}" if note else ""), now, actor)

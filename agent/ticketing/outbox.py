@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from agent.ticketing import schema
+from agent.ticketing import numbers, schema
 from agent.ticketing.backends.base import BackendRejected, BackendUnavailable, NewTicket, RemoteTicket, TicketBackend
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,8 @@ _TICKET = sa.select(_T).where(_T.c.id == sa.bindparam("_id"))
 class PendingOp:
     id: int
     fingerprint: str
-    ticket_id: int
+    ticket_id: int  # Patrol's row id (internal)
+    ticket: str  # the ticket's number in the backend (RT #8), or "queued <fingerprint>"
     op: str
     created_at: datetime
     attempts: int
@@ -51,10 +52,12 @@ class PendingOp:
 
 def pending_ops(engine: sa.Engine, site: str, limit: int = 1000) -> list[PendingOp]:
     """Calls waiting to be sent, oldest first (what `patrol tickets outbox` shows)."""
-    query = sa.select(_O).where(_O.c.site == site, _O.c.status == "pending").order_by(_O.c.id).limit(limit)
+    query = (sa.select(_O, _T.c.backend, _T.c.key).join(_T, _T.c.id == _O.c.ticket_id, isouter=True)
+             .where(_O.c.site == site, _O.c.status == "pending").order_by(_O.c.id).limit(limit))
     with engine.connect() as conn:
-        return [PendingOp(r.id, r.fingerprint, r.ticket_id, r.op, r.created_at, r.attempts, r.next_attempt_at,
-                          r.last_error) for r in conn.execute(query)]
+        return [PendingOp(r.id, r.fingerprint, r.ticket_id, numbers.label(r.backend or "", r.key, r.fingerprint),
+                          r.op, r.created_at, r.attempts, r.next_attempt_at, r.last_error)
+                for r in conn.execute(query)]
 
 
 class Outbox:

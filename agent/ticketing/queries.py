@@ -25,7 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from agent.ticketing import schema
+from agent.ticketing import numbers, schema
 from collectors.base import State
 
 
@@ -66,7 +66,7 @@ class Finding:
 class Ticket:
     """A ticket as the engine tracks it, with what SLA reporting needs."""
 
-    id: int  # Patrol's own ticket number (``patrol tickets show <id>``)
+    id: int  # Patrol's row id: internal, never shown as a ticket number (see ``number``)
     fingerprint: str
     kind: str  # "finding" | "storm" (a summary ticket standing for many findings)
     backend: str  # builtin | rt | webhook
@@ -98,6 +98,15 @@ class Ticket:
     @property
     def tier(self) -> str:
         return self.priority
+
+    @property
+    def number(self) -> str | None:
+        """The ticket system's number as people write it (RT #8, #8 builtin); None while the open call is queued."""
+        return numbers.display(self.backend, self.key, self.fingerprint)
+
+    @property
+    def label(self) -> str:
+        return numbers.label(self.backend, self.key, self.fingerprint)
 
     @property
     def responded_at(self) -> datetime | None:

@@ -229,10 +229,10 @@ class TicketingService:
             try:
                 who = taken_by(ticket.key)
             except BackendUnavailable as exc:  # down: do not wait for a timeout per ticket
-                log.info("could not ask %s who took ticket %s: %s", self.backend.name, ticket.key, exc)
+                log.info("could not ask %s who took ticket %s: %s", self.backend.name, ticket.label, exc)
                 return
             except Exception as exc:  # noqa: BLE001 - any failure only means "not known"
-                log.info("could not ask %s who took ticket %s: %s", self.backend.name, ticket.key, exc)
+                log.info("could not ask %s who took ticket %s: %s", self.backend.name, ticket.label, exc)
                 continue
             if who:
                 # Taken before the deadline passed (we ask as it passes): it counts as in time.
@@ -253,10 +253,7 @@ class TicketingService:
     # --- engineer actions (the CLI) ----------------------------------------------------------
 
     def ticket(self, ref: str) -> TicketRecord:
-        ticket = state.load_ticket(self.store.engine, self.store.site, ref)
-        if ticket is None:
-            raise LookupError(f"no ticket {ref!r} (give Patrol's ticket id, the backend key or a fingerprint prefix)")
-        return ticket
+        return state.load_ticket(self.store.engine, self.store.site, ref)
 
     def _act(self, ref: str, action: Callable[[TicketRecord, datetime], None]) -> TicketRecord:
         with self._exclusive():

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from agent.findings import FindingRecord
 from agent.store import core
-from agent.ticketing import schema
+from agent.ticketing import numbers, schema
 from agent.ticketing.engine import Audit, Event, Op, SilenceRule, TicketRecord
 from collectors.base import State
 
@@ -84,19 +84,40 @@ def load_tickets(engine: sa.Engine, site: str, now: datetime, reopen_window_s: f
     return out
 
 
-def load_ticket(engine: sa.Engine, site: str, ref: str) -> TicketRecord | None:
-    """A ticket by Patrol id, backend key or fingerprint (prefix of at least 6 characters)."""
+def load_ticket(engine: sa.Engine, site: str, ref: str) -> TicketRecord:
+    """The ticket an engineer named: the backend's number (``RT #8``, ``#8``, ``8``) or a fingerprint prefix.
+
+    Patrol's own row id is not accepted (it is not the number anyone sees). ``LookupError``
+    when nothing matches, or when the text fits more than one ticket (``8`` being RT #8 and
+    builtin #8, or a digit string that also begins another ticket's fingerprint): the
+    engineer is asked to say which instead of Patrol guessing.
+    """
+    wanted = numbers.parse(ref)
+    found: dict[int, Any] = {}
     with engine.connect() as conn:
-        row = None
-        if ref.isdigit():
-            row = conn.execute(sa.select(_T).where(_T.c.site == site, _T.c.id == int(ref))).first()
-        if row is None:
-            row = conn.execute(sa.select(_T).where(_T.c.site == site, _T.c.key == ref)
-                               .order_by(_T.c.id.desc())).first()
-        if row is None and len(ref) >= 6:
-            row = conn.execute(sa.select(_T).where(_T.c.site == site, _T.c.fingerprint.startswith(ref))
-                               .order_by(_T.c.id.desc())).first()
-    return ticket_from_row(row) if row is not None else None
+        if wanted.key is not None:
+            query = sa.select(_T).where(_T.c.site == site, _T.c.key == wanted.key)
+            if wanted.backend is not None:
+                query = query.where(_T.c.backend == wanted.backend)
+            latest: dict[str, Any] = {}  # one ticket per backend: the newest row that carries the number
+            for row in conn.execute(query.order_by(_T.c.id)):
+                latest[row.backend] = row
+            found.update((row.id, row) for row in latest.values())
+        if wanted.fingerprint_prefix is not None:
+            query = sa.select(_T).where(_T.c.site == site, _T.c.fingerprint.startswith(wanted.fingerprint_prefix))
+            newest: dict[str, Any] = {}
+            for row in conn.execute(query.order_by(_T.c.id)):
+                newest[row.fingerprint] = row
+            found.update((row.id, row) for row in newest.values())
+    if not found:
+        raise LookupError(f"no ticket {ref!r} (give the ticket system's number, e.g. RT #8, or a fingerprint "
+                          f"prefix of {numbers.FINGERPRINT_PREFIX_MIN}+ characters)")
+    if len(found) > 1:
+        names = sorted(f"{numbers.label(r.backend, r.key, r.fingerprint)} (fingerprint {r.fingerprint[:12]}, "
+                       f"{r.title})" for r in found.values())
+        raise LookupError(f"{ref!r} is ambiguous, it could be: {'; '.join(names)}. Give the number with its "
+                          "system (RT #8) or a longer fingerprint prefix")
+    return ticket_from_row(next(iter(found.values())))
 
 
 def load_silences(engine: sa.Engine, site: str, now: datetime) -> list[SilenceRule]:

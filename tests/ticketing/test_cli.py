@@ -6,6 +6,7 @@ import argparse
 import json
 
 import pytest
+import sqlalchemy as sa
 
 from agent.context import AppContext
 from agent.ticketing import cli, cli_args, queries
@@ -37,13 +38,15 @@ def test_list_and_show(ctx_and_harness, capsys):
     code, out = tickets(["list"], ctx, capsys)
     assert code == 0
     header, row = out.splitlines()
-    assert header.split()[:5] == ["id", "key", "status", "priority", "sev"]
-    assert row.split()[:5] == ["1", "1", "open", "serious", "CRIT"] and "system.disk [/] on pc-00" in row
+    assert header.split()[:5] == ["ticket", "fingerprint", "status", "priority", "sev"]
+    assert row.split()[0] == "#1" and row.split()[2:5] == ["open", "serious", "CRIT"]
+    assert "system.disk [/] on pc-00" in row
     code, out = tickets(["list", "--json"], ctx, capsys)
     [doc] = json.loads(out)
-    assert (doc["id"], doc["status"], doc["priority"], doc["severity"]) == (1, "open", "serious", "crit")
+    assert (doc["number"], doc["status"], doc["priority"], doc["severity"]) == ("#1", "open", "serious", "crit")
+    assert "id" not in doc  # Patrol's row id is no ticket number
     code, out = tickets(["show", "1"], ctx, capsys)
-    assert "Ticket 1  system.disk [/] on pc-00" in out and "ticket_opened" in out
+    assert "Ticket #1  system.disk [/] on pc-00" in out and "ticket_opened" in out
 
 
 def test_ack_comment_resolve_are_audited_with_the_user(ctx_and_harness, capsys):
@@ -61,7 +64,91 @@ def test_ack_comment_resolve_are_audited_with_the_user(ctx_and_harness, capsys):
     assert "wang.fang: ordered a new disk" in out and "Acknowledged by wang.fang." in out
     code, out = tickets(["ack", "1"], ctx, capsys)
     assert code == 1 and "only open tickets can be acknowledged" in out
-    assert tickets(["show", "999"], ctx, capsys) == (1, "patrol tickets show: no ticket '999'\n")
+    code, out = tickets(["show", "999"], ctx, capsys)
+    assert code == 1 and out.startswith("patrol tickets show: no ticket '999'")
+
+
+def diverged(make_harness):
+    """Patrol's row ids and the backend's numbers apart, as after a crash: seven older tickets in the backend."""
+    from agent.ticketing import schema
+
+    h = make_harness(settings_with())
+    with h.store.engine.begin() as conn:
+        for n in range(7):
+            conn.execute(schema.builtin_tickets.insert().values(
+                fingerprint=f"{n:016x}", subject="older", body="", status="resolved", priority="general",
+                created_at=h.clock.now, updated_at=h.clock.now))
+    h.cycle(DISK)
+    h.cycle(DISK)
+    return h, AppContext(h.service.settings, clock=h.clock, _store=h.store)
+
+
+def test_the_backend_number_is_the_only_number(make_harness, capsys):
+    """The issue's case: Patrol 1 is backend #8; "ack 1" must not act on anything, "ack 8" acts on #8."""
+    h, ctx = diverged(make_harness)
+    [ticket] = queries.open_tickets(h.store)
+    assert (ticket.id, ticket.key, ticket.number) == (1, "8", "#8")
+    code, out = tickets(["ack", "1", "--user", "li.na"], ctx, capsys)
+    assert code == 1 and "no ticket '1'" in out
+    assert queries.open_tickets(h.store)[0].status == "open"
+    code, out = tickets(["ack", "#8", "--user", "li.na"], ctx, capsys)
+    assert code == 0 and out.startswith("ticket #8 (system.disk [/] on pc-00): ack recorded as li.na")
+    _, out = tickets(["list"], ctx, capsys)
+    assert out.splitlines()[1].split()[0] == "#8"
+    code, out = tickets(["show", ticket.fingerprint[:8]], ctx, capsys)
+    assert code == 0 and "Ticket #8 " in out
+
+
+def test_a_number_that_fits_two_tickets_is_refused(make_harness, capsys):
+    """After a switch from the builtin store to RT, "8" may be builtin #8 and RT #8: Patrol asks which."""
+    from agent.ticketing import schema
+
+    h, ctx = diverged(make_harness)
+    [ticket] = queries.open_tickets(h.store)
+    with h.store.engine.begin() as conn:
+        row = conn.execute(sa.select(schema.tickets).where(schema.tickets.c.id == ticket.id)).one()._asdict()
+        row.update(id=None, backend="rt", fingerprint="f" * 32, title="switch.ports on sw1", status="resolved")
+        conn.execute(schema.tickets.insert().values(**row))
+    code, out = tickets(["show", "8"], ctx, capsys)
+    assert code == 1 and "'8' is ambiguous" in out and "RT #8" in out and "#8 (fingerprint" in out
+    code, out = tickets(["show", "RT #8"], ctx, capsys)
+    assert code == 0 and "switch.ports on sw1" in out
+    code, out = tickets(["show", "builtin 8"], ctx, capsys)
+    assert code == 0 and "system.disk [/] on pc-00" in out
+
+
+def test_a_queued_ticket_has_no_number_and_is_named_by_fingerprint(make_harness, capsys):
+    from agent.ticketing.backends.rt import RtBackend
+
+    h = make_harness(settings_with(), backend=RtBackend("http://127.0.0.1:9", "t", timeout_s=0.5))
+    h.cycle(DISK)
+    h.cycle(DISK)
+    ctx = AppContext(h.service.settings, clock=h.clock, _store=h.store)
+    [ticket] = queries.open_tickets(h.store)
+    _, out = tickets(["list"], ctx, capsys)
+    assert out.splitlines()[1].split()[:2] == ["(queued)", ticket.fingerprint[:12]]
+    _, out = tickets(["outbox"], ctx, capsys)
+    assert out.splitlines()[1].split()[1:3] == ["queued", ticket.fingerprint[:12]]
+    code, out = tickets(["show", ticket.fingerprint[:10]], ctx, capsys)
+    assert code == 0 and "Ticket (queued: not in rt yet)" in out
+
+
+@pytest.mark.parametrize("text, key, backend, prefix", [
+    ("RT #8", "8", "rt", None), ("rt#8", "8", "rt", None), ("#8", "8", None, None), ("8", "8", None, None),
+    ("builtin 12", "12", "builtin", None), ("123456", "123456", None, "123456"), ("a1b2c3d4", None, None, "a1b2c3d4"),
+])
+def test_ticket_references(text, key, backend, prefix):
+    from agent.ticketing import numbers
+
+    assert numbers.parse(text) == numbers.Ref(key, backend, prefix)
+
+
+@pytest.mark.parametrize("text", ["", "abc", "RT #", "#8; drop", "xyz123456"])
+def test_ticket_references_refused(text):
+    from agent.ticketing import numbers
+
+    with pytest.raises(ValueError, match="is not a ticket number"):
+        numbers.parse(text)
 
 
 def test_outbox_lists_waiting_calls_with_their_error(make_harness, capsys):
