@@ -53,7 +53,7 @@ class RtSettings(Strict):
     queue: Annotated[str, Field(min_length=1, description="queue new tickets go to")] = "General"
     fingerprint_field: Annotated[str, Field(min_length=1, description="ticket custom field that holds Patrol's fingerprint")] = "Patrol Fingerprint"
     token: Annotated[Secret | None, Field(description="REST2 auth token (env:NAME or file:/path)")] = None
-    timeout_s: Annotated[float, Field(gt=0, description="HTTP timeout of one call")] = 10
+    timeout_s: Annotated[float, Field(gt=0, description="most seconds one call may take in all (connect, send, answer); redirects are not followed")] = 10
     verify_tls: Annotated[bool, Field(description="check the server's TLS certificate")] = True
     extra_fields: Annotated[dict[str, str], Field(description="other custom fields set on new tickets (name -> value)")] = {}
 
@@ -65,7 +65,7 @@ class WebhookSettings(Strict):
     secret: Annotated[Secret | None, Field(description="HMAC key; the signature is sent as X-Patrol-Signature: sha256=<hex>")] = None
     routing_key: Annotated[Secret | None, Field(description="PagerDuty integration key (routing_key), if the receiver needs one")] = None
     source: Annotated[str | None, Field(description="payload.source; default the agent name")] = None
-    timeout_s: Annotated[float, Field(gt=0)] = 10
+    timeout_s: Annotated[float, Field(gt=0, description="most seconds one call may take in all (connect, send, answer); redirects are not followed")] = 10
 
 
 class EscalationSettings(Strict):

@@ -69,11 +69,11 @@ def make_notifier(settings: Any, secret: Callable[[Any], str] = resolve_secret) 
     escalation = settings.ticketing.escalation
     if not escalation.webhook_url:
         return None
-    import requests  # here, not at the top: a worker with the built-in backend never needs it
-
+    # Here, not at the top: a worker with the built-in backend never needs requests.
+    from agent.ticketing.backends.http import bounded_session
     from agent.ticketing.backends.webhook import post_signed
 
-    session = requests.Session()
+    session = bounded_session()
     url = escalation.webhook_url
 
     def notify(payload: dict[str, Any]) -> None:

@@ -24,7 +24,7 @@ CASES = [
     ("unauthorized", (401, b'{"message":"Unauthorized"}'), "RT GET /tickets: HTTP 401, the token was refused (check rt.token)"),
     ("not-found", (404, b'{"message":"Not Found"}'), "RT GET /tickets: HTTP 404, not found (wrong rt.url, or the ticket was deleted)"),
     ("server-error", (503, b"busy"), "RT GET /tickets: server error HTTP 503"),
-    ("timeout", "hang", "RT GET /tickets: no answer within 0.5 s"),
+    ("timeout", "hang", "RT GET /tickets: no complete answer within 0.5 s"),
 ]
 
 

@@ -22,10 +22,14 @@ from typing import Any
 import requests
 
 from agent.ticketing.backends.base import BackendRejected, BackendUnavailable, NewTicket, RemoteTicket
+from agent.ticketing.backends.http import Reply, bounded_request, bounded_session
 from config.secrets import SecretUnavailable
 
 _FINGERPRINT = re.compile(r"^[0-9a-f]{16,64}$")
 _INACTIVE = {"resolved", "rejected", "deleted"}
+# RT's answers here are one ticket or a page of 20 search hits: a few kilobytes. Anything far
+# bigger is not RT (or not a sane RT) and is refused rather than read into memory.
+MAX_REPLY_BYTES = 1 << 20
 
 
 class RtBackend:
@@ -41,7 +45,7 @@ class RtBackend:
         self.field = fingerprint_field
         self.timeout = timeout_s
         self.extra_fields = dict(extra_fields or {})
-        self.session = session or requests.Session()
+        self.session = session or bounded_session()
         self.session.verify = verify_tls
         self._token = token  # resolved at the first call: a missing secret is an outbox error, not a crash
 
@@ -66,20 +70,17 @@ class RtBackend:
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         what = f"RT {method} {path.split('?')[0]}"
         self._authorize()
-        try:
-            reply = self.session.request(method, self.api + path, timeout=self.timeout, **kwargs)
-        except requests.Timeout:
-            raise BackendUnavailable(f"{what}: no answer within {self.timeout:g} s") from None
-        except requests.ConnectionError as exc:
-            raise BackendUnavailable(f"{what}: cannot connect to {self.base} ({_reason(exc)})") from None
-        if reply.status_code >= 500:
-            raise BackendUnavailable(f"{what}: server error HTTP {reply.status_code}")
-        if reply.status_code in (401, 403):
-            raise BackendRejected(f"{what}: HTTP {reply.status_code}, the token was refused (check rt.token)")
-        if reply.status_code == 404:
+        # At most timeout_s for the whole call, no redirect followed, at most MAX_REPLY_BYTES read.
+        reply = bounded_request(self.session, method, self.api + path, what=what, deadline_s=self.timeout,
+                                max_bytes=MAX_REPLY_BYTES, **kwargs)
+        if reply.status >= 500:
+            raise BackendUnavailable(f"{what}: server error HTTP {reply.status}")
+        if reply.status in (401, 403):
+            raise BackendRejected(f"{what}: HTTP {reply.status}, the token was refused (check rt.token)")
+        if reply.status == 404:
             raise BackendRejected(f"{what}: HTTP 404, not found (wrong rt.url, or the ticket was deleted)")
-        if reply.status_code >= 400:
-            raise BackendRejected(f"{what}: HTTP {reply.status_code}: {_message(reply)}")
+        if reply.status >= 400:
+            raise BackendRejected(f"{what}: HTTP {reply.status}: {_message(reply)}")
         try:
             return reply.json()
         except ValueError:
@@ -164,18 +165,10 @@ def _rt_time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def _message(reply: requests.Response) -> str:
+def _message(reply: Reply) -> str:
     try:
         text = str(reply.json().get("message", ""))
     except (ValueError, AttributeError):
         text = reply.text
     text = " ".join(text.split())
     return text[:200] or reply.reason or "refused"
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc)
-    for marker in ("Connection refused", "Name or service not known", "No route to host", "timed out"):
-        if marker in text:
-            return marker
-    return type(exc).__name__

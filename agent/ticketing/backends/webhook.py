@@ -26,10 +26,12 @@ from typing import Any
 import requests
 
 from agent.ticketing.backends.base import BackendRejected, BackendUnavailable, NewTicket, RemoteTicket
+from agent.ticketing.backends.http import bounded_request, bounded_session
 from config.secrets import SecretUnavailable
 
 SIGNATURE_HEADER = "X-Patrol-Signature"
 _PD_SEVERITY = {"crit": "critical", "warn": "warning", "unknown": "error"}
+MAX_REPLY_BYTES = 65536  # PagerDuty answers ~100 bytes; only the status is used
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -38,21 +40,20 @@ def sign(body: bytes, secret: str) -> str:
 
 def post_signed(session: requests.Session, url: str, document: dict[str, Any], secret: str | None,
                 timeout: float, what: str) -> None:
-    """POST ``document``; 2xx is success, anything else becomes a backend error."""
+    """POST ``document``; 2xx is success, anything else (a redirect too) becomes a backend error.
+
+    The whole call takes at most ``timeout`` seconds, and at most MAX_REPLY_BYTES of the
+    answer are read (only its status matters)."""
     body = json.dumps(document, separators=(",", ":"), sort_keys=True).encode("utf-8")
     headers = {"Content-Type": "application/json"}
     if secret:
         headers[SIGNATURE_HEADER] = sign(body, secret)
-    try:
-        reply = session.post(url, data=body, headers=headers, timeout=timeout)
-    except requests.Timeout:
-        raise BackendUnavailable(f"{what}: no answer within {timeout:g} s") from None
-    except requests.ConnectionError:
-        raise BackendUnavailable(f"{what}: cannot connect") from None
-    if reply.status_code >= 500 or reply.status_code == 429:
-        raise BackendUnavailable(f"{what}: HTTP {reply.status_code}")
-    if reply.status_code >= 300:
-        raise BackendRejected(f"{what}: HTTP {reply.status_code}")
+    reply = bounded_request(session, "POST", url, what=what, deadline_s=timeout, max_bytes=MAX_REPLY_BYTES,
+                            truncate=True, data=body, headers=headers)
+    if reply.status >= 500 or reply.status == 429:
+        raise BackendUnavailable(f"{what}: HTTP {reply.status}")
+    if reply.status >= 300:
+        raise BackendRejected(f"{what}: HTTP {reply.status}")
 
 
 class WebhookBackend:
@@ -71,7 +72,7 @@ class WebhookBackend:
         self.routing_key: str | None = None
         self.source = source
         self.timeout = timeout_s
-        self.session = session or requests.Session()
+        self.session = session or bounded_session()
         # Context of each fingerprint (see remember()): every event repeats it for the receiver.
         self._context: dict[str, dict[str, str]] = {}
 
