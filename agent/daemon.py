@@ -34,11 +34,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from agent.exporter import PushStats, Snapshot, build_registry, serve
+from agent.exporter import PushStats, Snapshot, TicketGauges, build_registry, serve
 from agent.launcher import Launcher, WorkerExit
 from agent.logsetup import setup_logging
 from agent.scheduler import PlannedJob, TaskTracker, add_job, build_scheduler, trigger_for
-from agent.wire import Message, latest_from_json, run_from_json
+from agent.wire import Message, latest_from_json, run_from_json, ticket_activity_from_json
 from collectors.system_cpu import AGENT_PID_ENV
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,7 @@ class SupervisorState:
         self.snapshot: Snapshot | None = None
         self.pending: dict[str, int] = {}  # queue -> items waiting ("tickets": ticket calls, "push": batches)
         self.push: PushStats | None = None
+        self.tickets = TicketGauges()  # shared with the snapshot once it exists
         self.seed: list[Any] = []
         self.on_plan: Callable[[dict[str, Any]], None] | None = None  # a plan after the start: re-plan
 
@@ -106,7 +107,9 @@ class SupervisorState:
         elif message.kind == "latest":
             self.seed = [latest_from_json(item) for item in body["runs"]]
         elif message.kind == "outbox":
-            self.pending["tickets"] = int(body["pending"])
+            activity = ticket_activity_from_json(body)
+            self.pending["tickets"] = activity.pending
+            self.tickets.update(activity)
         elif message.kind == "push":
             stats = PushStats.from_json(body)
             self.pending["push"] = stats.pending
@@ -198,7 +201,7 @@ class Daemon:
         setup_logging(self.log_level or settings["level"], self.log_format or settings["format"],
                       Path(settings["file"]), int(settings["max_bytes"]), int(settings["backups"]))
         self.specs = {spec.id: spec for spec in (JobSpec.from_json(j) for j in plan["jobs"])}
-        snapshot = Snapshot(plan["site"])
+        snapshot = Snapshot(plan["site"], self.state.tickets)
         snapshot.load(self.state.seed)
         if self.state.push is not None:
             snapshot.set_push(self.state.push)

@@ -12,6 +12,16 @@ Series:
 - ``patrol_build_info{version,python}`` 1
 - an agent enrolled with a collector (push mode) also: ``patrol_push_pending_batches``,
   ``patrol_push_dropped_results_total`` and ``patrol_push_last_success_timestamp_seconds``
+- ``patrol_tickets_open{site,tier}``: tickets not yet resolved, per SLA tier
+- ``patrol_outbox_pending``: ticket backend calls waiting in the outbox
+- ``patrol_outbox_oldest_age_seconds``: how long the oldest of them has waited (0 when none)
+- ``patrol_ticket_operations_total{op,outcome}``: ticket operations decided (``queued``) and the outcomes of
+  the backend calls carrying them (``sent``, ``unavailable``, ``rejected``, ``error``)
+- ``patrol_ticket_deadline_timestamp_seconds{site,ticket,tier,deadline}``: unix time of each SLA deadline
+  (response, resolve) of an open ticket that is still to be met
+
+The ticket series come from the workers' ``outbox`` messages (agent/wire.py); they are absent
+until the first one arrives (ticketing disabled: never).
 """
 
 from __future__ import annotations
@@ -20,7 +30,7 @@ import platform
 import socket
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from socketserver import ThreadingMixIn
 from typing import Any
@@ -30,6 +40,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import CollectorRegistry
 
 from agent.metric_help import metric_help
+from agent.wire import TicketActivity
 from collectors.base import CheckResult, CheckRun
 
 BASE_LABELS = ("site", "target", "check", "item")
@@ -61,14 +72,34 @@ class PushStats:
                    None if last is None else float(last))  # type: ignore[arg-type]
 
 
+class TicketGauges:
+    """The latest ticket activity a worker reported, with operation counts summed; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.latest: TicketActivity | None = None
+        self._operations: dict[tuple[str, str], int] = {}
+
+    def update(self, activity: TicketActivity) -> None:
+        with self._lock:
+            self.latest = activity
+            for op, outcome, count in activity.operations:
+                self._operations[(op, outcome)] = self._operations.get((op, outcome), 0) + count
+
+    def read(self) -> tuple[TicketActivity | None, dict[tuple[str, str], int]]:
+        with self._lock:
+            return self.latest, dict(self._operations)
+
+
 class Snapshot:
     """The latest run per (collector, target); thread-safe (scrapes come from the HTTP thread)."""
 
-    def __init__(self, site: str):
+    def __init__(self, site: str, tickets: TicketGauges | None = None):
         self.site = site
         self._lock = threading.Lock()
         self._runs: dict[tuple[str, str], tuple[SnapshotEntry, ...]] = {}
         self._workers: dict[str, int] = {outcome: 0 for outcome in WORKER_OUTCOMES}
+        self.tickets = tickets if tickets is not None else TicketGauges()
         self._push: PushStats | None = None
 
     def set_push(self, stats: PushStats) -> None:
@@ -114,9 +145,10 @@ class Snapshot:
 class PatrolCollector:
     """A prometheus_client custom collector; register it on a registry you own."""
 
-    def __init__(self, snapshot: Snapshot, version: str):
+    def __init__(self, snapshot: Snapshot, version: str, clock: Callable[[], float] = time.time):
         self.snapshot = snapshot
         self.version = version
+        self.clock = clock  # ages are computed at scrape time: a stuck outbox keeps ageing between reports
 
     def describe(self) -> list[PromMetric]:
         return []  # dynamic families: tell the registry not to call collect() at registration
@@ -171,14 +203,43 @@ class PatrolCollector:
             for sample_labels, value in samples:  # type: ignore[union-attr]
                 family.add_metric([sample_labels.get(k, "") for k in label_names], value)
             yield family
+        yield from self._tickets(site)
         info = GaugeMetricFamily("patrol_build_info", "Patrol version and Python runtime", labels=("version", "python"))
         info.add_metric((self.version, platform.python_version()), 1)
         yield info
 
 
-def build_registry(snapshot: Snapshot, version: str) -> CollectorRegistry:
+    def _tickets(self, site: str) -> Iterator[PromMetric]:
+        activity, operations = self.snapshot.tickets.read()
+        if activity is None:
+            return
+        site = activity.site or site
+        open_ = GaugeMetricFamily("patrol_tickets_open", "Tickets not yet resolved, per SLA tier",
+                                  labels=("site", "tier"))
+        for tier, count in sorted(activity.open.items()):
+            open_.add_metric((site, tier), count)
+        yield open_
+        yield GaugeMetricFamily("patrol_outbox_pending", "Ticket backend calls waiting in the outbox",
+                                value=activity.pending)
+        age = max(self.clock() - activity.oldest_queued_at, 0.0) if activity.oldest_queued_at is not None else 0.0
+        yield GaugeMetricFamily("patrol_outbox_oldest_age_seconds",
+                                "How long the oldest call waiting in the outbox has waited (0 when none)", value=age)
+        ops = CounterMetricFamily("patrol_ticket_operations", "Ticket operations decided (outcome queued) and the "
+                                  "outcomes of the backend calls carrying them", labels=("op", "outcome"))
+        for (op, outcome), count in sorted(operations.items()):
+            ops.add_metric((op, outcome), count)
+        yield ops
+        deadlines = GaugeMetricFamily("patrol_ticket_deadline_timestamp_seconds",
+                                      "Unix time of an SLA deadline (response, resolve) an open ticket has still to meet",
+                                      labels=("site", "ticket", "tier", "deadline"))
+        for d in activity.deadlines:
+            deadlines.add_metric((site, d.ticket, d.tier, d.deadline), d.at)
+        yield deadlines
+
+
+def build_registry(snapshot: Snapshot, version: str, clock: Callable[[], float] = time.time) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(PatrolCollector(snapshot, version))
+    registry.register(PatrolCollector(snapshot, version, clock))
     return registry
 
 

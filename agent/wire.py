@@ -8,7 +8,8 @@ Messages (``kind`` and its fields)::
     {"kind": "plan", "site": ..., "version": ..., "exporter": {...}, "log": {...}, "jobs": [...]}
     {"kind": "run", "run": {...}}        a finished check run (already stored by the worker)
     {"kind": "latest", "runs": [...]}    the store's last known states, to seed /metrics
-    {"kind": "outbox", "pending": N}     ticket operations still waiting for the backend
+    {"kind": "outbox", "pending": N, ...} ticket activity (see ``TicketActivity``): calls waiting for
+                                         the backend, open tickets per tier, call outcomes, deadlines
     {"kind": "push", "pending": N, "held": N, "dropped_total": N, "last_success": T|null}
                                          the push outbox of an enrolled agent (agent/run/push.py)
 """
@@ -94,3 +95,39 @@ def latest_from_json(data: dict[str, Any]) -> LatestEntry:
         return LatestEntry(str(data["collector"]), result_from_json(data["result"]), float(data["duration_s"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise WireError(f"bad latest state ({type(exc).__name__}: {exc})") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    ticket: str  # the ticket system's number (RT #8)
+    tier: str
+    deadline: str  # response | resolve
+    at: float  # unix time
+
+
+@dataclass(frozen=True, slots=True)
+class TicketActivity:
+    """The ``outbox`` message: what /metrics shows about tickets. ``operations`` are counts since the
+    worker's previous message (the supervisor sums them); the rest is the state now."""
+
+    site: str | None
+    pending: int
+    oldest_queued_at: float | None
+    open: dict[str, int]  # tier -> open tickets
+    operations: tuple[tuple[str, str, int], ...]  # (op, outcome, count)
+    deadlines: tuple[Deadline, ...]
+
+
+def ticket_activity_from_json(data: dict[str, Any]) -> TicketActivity:
+    """Also reads the older ``{"pending": N}`` form (a worker of the previous version)."""
+    try:
+        oldest = data.get("oldest_queued_at")
+        return TicketActivity(
+            site=str(data["site"]) if data.get("site") is not None else None, pending=int(data["pending"]),
+            oldest_queued_at=float(oldest) if oldest is not None else None,
+            open={str(k): int(v) for k, v in (data.get("open") or {}).items()},
+            operations=tuple((str(op), str(outcome), int(n)) for op, outcome, n in data.get("operations") or ()),
+            deadlines=tuple(Deadline(str(d["ticket"]), str(d["tier"]), str(d["deadline"]), float(d["at"]))
+                            for d in data.get("deadlines") or ()))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise WireError(f"bad outbox message ({type(exc).__name__}: {exc})") from None

@@ -234,6 +234,9 @@ class Worker:
                 self.emit_push_stats(pusher.outbox.stats())
             self.ctx.store.audit("daemon.start", self.ctx.settings.agent.name,
                                  {"families": [n for n in self.ctx.registry.collectors]})
+            tickets = self.tickets()
+            if tickets is not None:  # /metrics shows open tickets and the outbox from the start
+                await self._report_tickets(tickets)
         elif task == "store:prune":
             store = self.ctx.settings.store
             removed = await asyncio.to_thread(self.ctx.store.prune, self.ctx.clock(),
@@ -244,9 +247,13 @@ class Worker:
             tickets = self.tickets()
             if tickets is not None:
                 sent = await asyncio.to_thread(tickets.drain_outbox)
-                if sent:
-                    log.info("ticket outbox: %d operations delivered", sent)
-                self.emit(encode("outbox", pending=tickets.outbox.count_pending()))
+                stats = tickets.outbox.last_drain
+                if stats.retried:
+                    log.info("ticket outbox: backend reachable again: %d delayed call(s) delivered, the longest "
+                             "after %.0f s", stats.retried, stats.max_delay_s)
+                elif sent:
+                    log.info("ticket outbox: %d call(s) delivered", sent)
+                await self._report_tickets(tickets)
         elif task == "push:outbox":
             pusher = self.pusher()
             if pusher is not None:
@@ -291,8 +298,11 @@ class Worker:
         for family in families:
             runs = [r for r in outcome.runs if r.collector == family]
             log.info("%s: %d targets checked, %d failed", family, len(runs), sum(1 for r in runs if r.error))
+        if outcome.tickets is not None:
+            # One line per cycle: what happened to tickets, what waits for the backend and since when.
+            log.info("%s", outcome.tickets.describe())
         if tickets is not None:
-            self.emit(encode("outbox", pending=tickets.outbox.count_pending()))
+            await self._report_tickets(tickets)
         pusher = self.pusher()
         if pusher is not None:
             await asyncio.to_thread(self._push_cycle, pusher, outcome.runs)
@@ -302,6 +312,15 @@ class Worker:
         pusher.enqueue(runs)
         outcome = pusher.send(budget_s=PUSH_AFTER_CYCLE_BUDGET_S)
         self.emit_push_stats(outcome.stats)
+
+    async def _report_tickets(self, tickets: Any) -> None:
+        """Tell the supervisor (its /metrics) about open tickets, the outbox and call outcomes."""
+        try:
+            activity = await asyncio.to_thread(tickets.activity)
+        except Exception as exc:  # the metrics wait for the next report; the cycle's work is done
+            log.warning("could not read the ticket activity for /metrics: %s: %s", type(exc).__name__, exc)
+            return
+        self.emit(encode("outbox", **activity))
 
 
 def _latest_to_json(state: Any) -> dict[str, Any]:

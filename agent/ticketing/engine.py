@@ -160,6 +160,10 @@ class CycleSummary:
     decisions: int = 0  # results looked at
     outbox_sent: int = 0
     outbox_waiting: int = 0
+    outbox_oldest_s: float | None = None  # how long the oldest waiting call has waited
+    outbox_error: str | None = None  # the latest error among the waiting calls
+    outbox_recovered: int = 0  # calls delivered this cycle after failed attempts: the backend is back
+    outbox_max_delay_s: float = 0.0  # the longest wait among the calls delivered
 
     @property
     def changed(self) -> bool:
@@ -174,6 +178,14 @@ class CycleSummary:
         text = "tickets: " + (", ".join(parts) if parts else "no change")
         if self.outbox_waiting:
             text += f"; {self.outbox_waiting} backend call(s) waiting in the outbox"
+            if self.outbox_oldest_s is not None:
+                text += f" (oldest {_duration(self.outbox_oldest_s)}"
+                text += f"; last error: {self.outbox_error})" if self.outbox_error else ")"
+        if self.outbox_recovered:
+            text += (f"; backend reachable again: {self.outbox_recovered} delayed call(s) delivered, "
+                     f"the longest after {_duration(self.outbox_max_delay_s)}")
+        elif self.outbox_sent and self.outbox_max_delay_s >= 60:
+            text += f"; {self.outbox_sent} call(s) sent, the longest after {_duration(self.outbox_max_delay_s)}"
         return text
 
 
@@ -188,6 +200,8 @@ def _fmt(at: datetime | None) -> str:
 
 
 def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{max(int(seconds), 0)} s"
     minutes = int(seconds // 60)
     if minutes < 60:
         return f"{minutes} min"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -60,6 +61,19 @@ def pending_ops(engine: sa.Engine, site: str, limit: int = 1000) -> list[Pending
                 for r in conn.execute(query)]
 
 
+@dataclass(frozen=True, slots=True)
+class DrainStats:
+    """What one drain did, for the cycle's log line: how many went through, how many of those had
+    waited through failures (the backend is back), the longest any of them had waited, and the
+    last error of a call that failed."""
+
+    sent: int = 0
+    retried: int = 0  # sent after at least one failed attempt
+    max_delay_s: float = 0.0  # queued -> sent, the longest among the sent
+    failed: int = 0
+    last_error: str | None = None
+
+
 class Outbox:
     def __init__(self, engine: sa.Engine, site: str, backend: TicketBackend, *, clock: Callable[[], datetime],
                  retry_base_s: float = 30, retry_max_s: float = 3600, batch: int = 500,
@@ -75,6 +89,26 @@ class Outbox:
         self.reopen_window = timedelta(seconds=reopen_window_s)
         self.notify = notify
         self.max_drain_s = max_drain_s
+        self.last_drain = DrainStats()
+        # (op, outcome) -> count, since the last take_operations(); outcome: sent | unavailable | rejected | error.
+        self.operations: Counter[tuple[str, str]] = Counter()
+
+    def take_operations(self) -> dict[tuple[str, str], int]:
+        """The call outcomes counted since the last take (a worker reports them, the supervisor sums them)."""
+        taken, self.operations = dict(self.operations), Counter()
+        return taken
+
+    def oldest_pending_at(self) -> datetime | None:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.min(_O.c.created_at))
+                                .where(_O.c.site == self.site, _O.c.status == "pending")).scalar_one()
+
+    def last_error(self) -> str | None:
+        """The most recent error among waiting calls: why the outbox is not moving."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(_O.c.last_error).where(
+                _O.c.site == self.site, _O.c.status == "pending", _O.c.last_error.is_not(None))
+                .order_by(_O.c.next_attempt_at.desc()).limit(1)).scalar()
 
     def pending(self, limit: int = 1000) -> list[PendingOp]:
         return pending_ops(self.engine, self.site, limit)
@@ -85,11 +119,30 @@ class Outbox:
                                 .where(_O.c.site == self.site, _O.c.status == "pending")).scalar_one()
 
     def drain(self, *, force: bool = False) -> int:
-        """Send what is due; returns how many calls went through. ``force`` ignores backoff.
+        """Send what is due; returns how many calls went through (details in ``last_drain``). ``force``
+        ignores backoff.
 
         Rows are read ``batch`` at a time (memory stays flat with a long backlog) until
         the queue is worked through or the backend turns out to be down.
         """
+        self._stats = {"sent": 0, "retried": 0, "max_delay_s": 0.0, "failed": 0, "last_error": None}
+        try:
+            return self._drain(force)
+        finally:
+            self.last_drain = DrainStats(**self._stats)  # type: ignore[arg-type]
+
+    def _outcome(self, row: Any, now: datetime, outcome: str, error: str | None = None) -> None:
+        self.operations[(row.op, outcome)] += 1
+        stats = self._stats
+        if outcome == "sent":
+            stats["sent"] += 1
+            stats["retried"] += row.attempts > 0
+            stats["max_delay_s"] = max(stats["max_delay_s"], (now - row.created_at).total_seconds())
+        else:
+            stats["failed"] += 1
+            stats["last_error"] = error
+
+    def _drain(self, force: bool) -> int:
         now = self.clock()
         stop_at = time.monotonic() + self.max_drain_s  # a slow backend must not hold the cycle
         blocked: set[str] = set()
@@ -119,22 +172,23 @@ class Outbox:
                 try:
                     opened = self._execute(row, now)
                 except BackendUnavailable as exc:
-                    self._failed(row, now, str(exc))
+                    self._failed(row, now, str(exc), "unavailable")
                     blocked.add(queue)
                     if row.op != "notify":
                         backend_down = True  # the rest would fail the same way; notices still go
                 except BackendRejected as exc:
-                    self._failed(row, now, str(exc))
+                    self._failed(row, now, str(exc), "rejected")
                     blocked.add(queue)
                 except Exception as exc:  # a bug or an unexpected answer: keep the row, keep going
                     log.debug("outbox %s failed", row.id, exc_info=True)
-                    self._failed(row, now, f"{type(exc).__name__}: {exc}")
+                    self._failed(row, now, f"{type(exc).__name__}: {exc}", "error")
                     blocked.add(queue)
                 else:
                     with self.engine.begin() as conn:  # the backend's key and "done" are kept together
                         if opened is not None:
                             conn.execute(_SET_KEY, {"_id": row.ticket_id, "key": opened.key, "url": opened.url})
                         conn.execute(_DONE, {"_id": row.id, "done_at": now, "attempts": row.attempts + 1})
+                    self._outcome(row, now, "sent")
                     sent += 1
         return sent
 
@@ -147,10 +201,13 @@ class Outbox:
             return conn.execute(_CLAIM, {"_id": row.id, "_seen": row.next_attempt_at,
                                          "next_attempt_at": now + _LEASE}).rowcount == 1
 
-    def _failed(self, row: Any, now: datetime, message: str) -> None:
+    def _failed(self, row: Any, now: datetime, message: str, outcome: str) -> None:
         delay = min(self.retry_base_s * (2 ** min(row.attempts, 30)), self.retry_max_s)
-        log.warning("ticket %s for %s failed (attempt %d, next in %.0f s): %s",
-                    row.op, row.fingerprint[:12], row.attempts + 1, delay, message)
+        self._outcome(row, now, outcome, message)
+        ticket = self._ticket(row.ticket_id)
+        name = numbers.label(ticket.backend, ticket.key, row.fingerprint) if ticket is not None else row.fingerprint[:12]
+        log.warning("ticket %s %s failed (attempt %d, next in %.0f s): %s",
+                    name, row.op, row.attempts + 1, delay, message)
         with self.engine.begin() as conn:
             conn.execute(_O.update().where(_O.c.id == row.id).values(
                 attempts=row.attempts + 1, next_attempt_at=now + timedelta(seconds=delay), last_error=message[:500]))

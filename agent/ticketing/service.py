@@ -23,7 +23,7 @@ from typing import Any
 
 from agent.findings import FindingEvent, FindingTracker, Policy
 from agent.interlock import interlock
-from agent.ticketing import state
+from agent.ticketing import queries, sla, state
 from agent.ticketing.backends.base import BackendRejected, BackendUnavailable, TicketBackend
 from agent.ticketing.engine import CycleSummary, SilenceRule, TargetIndex, TicketEngine, TicketRecord
 from agent.ticketing.outbox import Outbox
@@ -142,7 +142,14 @@ class TicketingService:
         # Sent after the lock is released: the outbox has leases of its own, and a slow
         # ticket backend must not hold up another worker's decisions.
         sent = self.drain_outbox() if self.ticketing.outbox.drain_each_cycle else 0
-        return dataclasses.replace(summary, outbox_sent=sent, outbox_waiting=self.outbox.count_pending())
+        stats = self.outbox.last_drain if sent or self.ticketing.outbox.drain_each_cycle else None
+        waiting = self.outbox.count_pending()
+        oldest = self.outbox.oldest_pending_at() if waiting else None
+        return dataclasses.replace(
+            summary, outbox_sent=sent, outbox_waiting=waiting,
+            outbox_oldest_s=(self.clock() - oldest).total_seconds() if oldest is not None else None,
+            outbox_error=self.outbox.last_error() if waiting else None, outbox_recovered=stats.retried if stats else 0,
+            outbox_max_delay_s=stats.max_delay_s if stats else 0.0)
 
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
@@ -240,6 +247,8 @@ class TicketingService:
                                         send=False)
 
     def _save(self, now: datetime) -> None:
+        for op in self.engine.ops:  # decided now, sent by the outbox: patrol_ticket_operations_total{outcome="queued"}
+            self.outbox.operations[(op.op, "queued")] += 1
         changed, finished = self.tracker.take_dirty()
         state.save(self.store.engine, self.store.site, changed=changed, finished=finished,
                    tickets=[*self.engine.tickets.values(), *self.engine.retired], ops=self.engine.ops,
@@ -249,6 +258,29 @@ class TicketingService:
 
     def drain_outbox(self, *, force: bool = False) -> int:
         return self.outbox.drain(force=force)
+
+    def activity(self) -> dict[str, Any]:
+        """What /metrics shows about tickets, as the worker sends it to `patrol run`'s supervisor
+        (agent/wire.py ``outbox`` message): open tickets per tier, the outbox, the call outcomes
+        since the last report (to be summed), and the deadlines still to be met."""
+        now = self.clock()
+        oldest = self.outbox.oldest_pending_at()
+        open_by_tier: dict[str, int] = {}
+        deadlines = []
+        for ticket in queries.open_tickets(self.store):
+            open_by_tier[ticket.priority] = open_by_tier.get(ticket.priority, 0) + 1
+            status = sla.sla_status(due_response=ticket.due_response, due_resolve=ticket.due_resolve,
+                                    acknowledged_at=ticket.acknowledged_at, resolved_at=ticket.resolved_at, now=now)
+            for which, outcome, due in (("response", status.response, ticket.due_response),
+                                        ("resolve", status.resolve, ticket.due_resolve)):
+                if outcome == "pending":
+                    deadlines.append({"ticket": ticket.label, "tier": ticket.priority, "deadline": which,
+                                      "at": due.timestamp()})
+        return {"site": self.store.site, "pending": self.outbox.count_pending(),
+                "oldest_queued_at": oldest.timestamp() if oldest is not None else None,
+                "open": open_by_tier, "operations": [[op, outcome, n] for (op, outcome), n
+                                                     in sorted(self.outbox.take_operations().items())],
+                "deadlines": deadlines}
 
     # --- engineer actions (the CLI) ----------------------------------------------------------
 
@@ -271,6 +303,8 @@ class TicketingService:
             live = ticket
             live.dirty = True
         action(live, now)
+        for op in self.engine.ops:
+            self.outbox.operations[(op.op, "queued")] += 1
         if not live.active:
             for fp in [live.fingerprint, *live.grouped]:
                 self.tracker.close(fp, now)

@@ -86,7 +86,7 @@ def test_checks_are_stored_and_streamed_as_they_finish(context):
     assert code == 0
     runs = [run_from_json(m.body["run"]) for m in messages if m.kind == "run"]
     assert [(r.collector, r.target, r.state) for r in runs] == [("ok", "pc-1", State.OK)]
-    assert [m.body for m in messages if m.kind == "outbox"] == [{"pending": 0}]
+    assert [(m.body["pending"], m.body["open"]) for m in messages if m.kind == "outbox"] == [(0, {})]
     assert [s.result.check for s in ctx.store.latest()] == ["ok.value"]
 
 
@@ -130,7 +130,7 @@ def test_unknown_tasks_are_refused(context):
 def test_the_tickets_outbox_task_reports_what_is_pending(context):
     ctx = context("ok")
     code, messages = execute(ctx, "tickets:outbox")
-    assert code == 0 and [m.body for m in messages if m.kind == "outbox"] == [{"pending": 0}]
+    assert code == 0 and [m.body["pending"] for m in messages if m.kind == "outbox"] == [0]
 
 
 def test_worker_class_emits_nothing_for_a_batch_without_checks(context):
@@ -138,3 +138,13 @@ def test_worker_class_emits_nothing_for_a_batch_without_checks(context):
     lines: list[str] = []
     assert asyncio.run(Worker(ctx, lines.append).execute(["store:prune"])) == 0
     assert lines == []
+
+
+def test_each_cycle_logs_one_tickets_line_and_reports_ticket_activity(context, caplog):
+    ctx = context("ok")
+    caplog.set_level("INFO", logger="agent.worker")
+    code, messages = execute(ctx, "check:ok")
+    assert code == 0
+    assert [r.getMessage() for r in caplog.records if r.getMessage().startswith("tickets:")] == ["tickets: no change"]
+    [activity] = [m.body for m in messages if m.kind == "outbox"]
+    assert (activity["site"], activity["pending"], activity["oldest_queued_at"]) == ("hq", 0, None)

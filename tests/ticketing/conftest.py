@@ -16,6 +16,8 @@ import pytest
 
 from agent.context import store_components
 from agent.store import Store
+from agent.ticketing.backends.base import BackendRejected, BackendUnavailable
+from agent.ticketing.backends.builtin import BuiltinBackend
 from agent.ticketing.service import TicketingService
 from collectors.base import CheckResult, CheckRun, State
 from config.schema import Settings
@@ -62,6 +64,31 @@ def inventory_with_switch(hosts: int = 20) -> Inventory:
         hosts=(Host(name="collector-1", local=True),
                *(Host(name=f"pc-{i:02d}", address=f"10.0.0.{i + 10}", depends_on=("sw1",)) for i in range(hosts))),
         network_devices=(NetworkDevice(name="sw1", address="10.0.0.2", criticality="high"),))
+
+
+class FlakyBackend(BuiltinBackend):
+    """The builtin backend, down or refusing when the test says so (``mode``), with ``message`` as its error."""
+
+    mode = "up"
+    message = "down for the test"
+
+    def _guard(self) -> None:
+        if self.mode == "down":
+            raise BackendUnavailable(self.message)
+        if self.mode == "refuse":
+            raise BackendRejected("refused for the test")
+
+    def find(self, *a, **k):
+        self._guard()
+        return super().find(*a, **k)
+
+    def open(self, *a, **k):
+        self._guard()
+        return super().open(*a, **k)
+
+    def _update(self, *a, **k):
+        self._guard()
+        return super()._update(*a, **k)
 
 
 @dataclass

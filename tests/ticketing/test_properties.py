@@ -15,40 +15,14 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 from agent.context import store_components
 from agent.store import Store
 from agent.ticketing import queries, schema
-from agent.ticketing.backends.base import BackendRejected, BackendUnavailable
-from agent.ticketing.backends.builtin import BuiltinBackend
 from agent.ticketing.service import TicketingService
 from collectors.base import State
-from tests.ticketing.conftest import START, Clock, inventory_with_switch, result, run_of, settings_with
+from tests.ticketing.conftest import START, Clock, FlakyBackend, inventory_with_switch, result, run_of, settings_with
 
 KEYS = [("sw1", "switch.reachability", ""), ("pc-00", "system.disk", "/"), ("pc-00", "system.cpu", ""),
         ("pc-01", "system.disk", "/"), ("pc-02", "system", "")]
 # None: the item is missing from its run (removed, or the run did not report it this time).
 STATES = st.sampled_from([State.OK, State.OK, State.WARN, State.CRIT, State.UNKNOWN, None])
-
-
-class FlakyBackend(BuiltinBackend):
-    """The builtin backend, down or refusing when the test says so."""
-
-    mode = "up"
-
-    def _guard(self) -> None:
-        if self.mode == "down":
-            raise BackendUnavailable("down for the test")
-        if self.mode == "refuse":
-            raise BackendRejected("refused for the test")
-
-    def find(self, *a, **k):
-        self._guard()
-        return super().find(*a, **k)
-
-    def open(self, *a, **k):
-        self._guard()
-        return super().open(*a, **k)
-
-    def _update(self, *a, **k):
-        self._guard()
-        return super()._update(*a, **k)
 
 
 def active_per_fingerprint(store: Store) -> Counter:
