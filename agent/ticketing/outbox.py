@@ -22,18 +22,20 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from agent.ticketing import numbers, schema
+from agent.ticketing import liveness, numbers, schema
 from agent.ticketing.backends.base import BackendRejected, BackendUnavailable, NewTicket, RemoteTicket, TicketBackend
 
 log = logging.getLogger(__name__)
 _O = schema.outbox
 _T = schema.tickets
-_LEASE = timedelta(minutes=5)  # longer than any backend call may take (timeouts are seconds)
+# A claim's lease: longer than any backend call may take (each is cut off at its timeout_s).
+# It only matters for a claimer on another host; a dead local one is noticed at once (liveness).
+_LEASE = timedelta(minutes=5)
 # Statements built once with bound parameters: building them per call with literal values
 # cost more than SQLite itself (bench/ticketing.py).
 _BY_ID = _O.c.id == sa.bindparam("_id")
 _CLAIM = _O.update().where(_BY_ID, _O.c.status == "pending", _O.c.next_attempt_at == sa.bindparam("_seen"))
-_DONE = _O.update().where(_BY_ID).values(status="done", last_error=None)
+_DONE = _O.update().where(_BY_ID).values(status="done", last_error=None, claimed_by=None)
 _SET_KEY = _T.update().where(_T.c.id == sa.bindparam("_id"))
 _TICKET = sa.select(_T).where(_T.c.id == sa.bindparam("_id"))
 
@@ -90,6 +92,7 @@ class Outbox:
         self.notify = notify
         self.max_drain_s = max_drain_s
         self.last_drain = DrainStats()
+        self._identity: str | None = None
         # (op, outcome) -> count, since the last take_operations(); outcome: sent | unavailable | rejected | error.
         self.operations: Counter[tuple[str, str]] = Counter()
 
@@ -146,6 +149,7 @@ class Outbox:
         now = self.clock()
         stop_at = time.monotonic() + self.max_drain_s  # a slow backend must not hold the cycle
         blocked: set[str] = set()
+        liveness_cache: dict[str, bool | None] = {}
         backend_down = False
         sent, last_id = 0, 0
         while time.monotonic() < stop_at:
@@ -163,7 +167,7 @@ class Outbox:
                 queue = f"notify:{row.fingerprint}" if row.op == "notify" else row.fingerprint
                 if queue in blocked or (backend_down and row.op != "notify"):
                     continue
-                if row.next_attempt_at > now and not force:
+                if row.next_attempt_at > now and not force and not self._abandoned(row, liveness_cache):
                     blocked.add(queue)
                     continue
                 if not self._claim(row, now):
@@ -192,14 +196,34 @@ class Outbox:
                     sent += 1
         return sent
 
-    def _claim(self, row: Any, now: datetime) -> bool:
-        """Take the row for this process: its next attempt moves a lease ahead, only if nobody else moved it.
+    @property
+    def identity(self) -> str:
+        if self._identity is None:
+            self._identity = liveness.identity()
+        return self._identity
 
-        A process that dies mid-call leaves the row pending; it is retried when the lease ends.
+    def _abandoned(self, row: Any, cache: dict[str, bool | None]) -> bool:
+        """A row claimed by a process that died mid-call (killed worker): take it over now, not after the lease."""
+        claimer = row.claimed_by
+        if not claimer or claimer == self.identity:
+            return False
+        if claimer not in cache:
+            cache[claimer] = liveness.alive(claimer)
+        if cache[claimer] is False:
+            log.info("ticket call %s (%s) was claimed by %s, which is gone: sending it now", row.id, row.op, claimer)
+            return True
+        return False
+
+    def _claim(self, row: Any, now: datetime) -> bool:
+        """Take the row for this process: its next attempt moves a lease ahead and the row names this process,
+        only if nobody else moved it meanwhile.
+
+        A process that dies mid-call leaves the row pending and claimed: the next drain elsewhere sees
+        the claimer is gone and takes it over (a claimer on another host: when the lease ends).
         """
         with self.engine.begin() as conn:
             return conn.execute(_CLAIM, {"_id": row.id, "_seen": row.next_attempt_at,
-                                         "next_attempt_at": now + _LEASE}).rowcount == 1
+                                         "next_attempt_at": now + _LEASE, "claimed_by": self.identity}).rowcount == 1
 
     def _failed(self, row: Any, now: datetime, message: str, outcome: str) -> None:
         delay = min(self.retry_base_s * (2 ** min(row.attempts, 30)), self.retry_max_s)
@@ -210,7 +234,8 @@ class Outbox:
                     name, row.op, row.attempts + 1, delay, message)
         with self.engine.begin() as conn:
             conn.execute(_O.update().where(_O.c.id == row.id).values(
-                attempts=row.attempts + 1, next_attempt_at=now + timedelta(seconds=delay), last_error=message[:500]))
+                attempts=row.attempts + 1, next_attempt_at=now + timedelta(seconds=delay), last_error=message[:500],
+                claimed_by=None))
 
     def _ticket(self, ticket_id: int) -> Any:
         with self.engine.connect() as conn:

@@ -97,6 +97,8 @@ outbox = sa.Table(
     sa.Column("next_attempt_at", UTCDateTime, nullable=False),
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("done_at", UTCDateTime, nullable=True),
+    # host/pid/start time of the process sending it now (agent/ticketing/liveness.py), else NULL
+    sa.Column("claimed_by", sa.String(160), nullable=True),
     sa.Index("ix_outbox_pending", "status", "id"),
 )
 
@@ -152,7 +154,15 @@ builtin_comments = sa.Table(
     sa.Index("ix_builtin_comments_ticket", "ticket_id", "id"),
 )
 
+def _add_claimed_by(conn: sa.Connection) -> None:
+    # A store created by this version already has it (migration 1 creates the table as declared).
+    if "claimed_by" not in {c["name"] for c in sa.inspect(conn).get_columns("outbox")}:
+        conn.execute(sa.text("ALTER TABLE outbox ADD COLUMN claimed_by VARCHAR(160)"))
+
+
 TICKETING = Component("ticketing", [
     Migration(1, "findings, tickets, outbox, silences, finding events, builtin backend tables",
               create_tables(findings, tickets, outbox, silences, events, builtin_tickets, builtin_comments)),
+    Migration(2, "outbox.claimed_by: the process sending a call, so a dead one's claim is taken over at once",
+              _add_claimed_by),
 ])

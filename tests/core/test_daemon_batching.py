@@ -98,3 +98,19 @@ def test_a_batch_that_cannot_start_does_not_stop_the_schedule():
         await asyncio.wait_for(batcher.submit("check:system", 30), 2)  # the next one forms a new batch
 
     asyncio.run(scenario())
+
+
+def test_a_worker_that_dies_makes_the_next_outbox_run_look():
+    """It may have died holding outbox claims: the `when_pending` outbox job must not skip its next turn."""
+    from agent.daemon import Daemon
+    from agent.launcher import WorkerExit
+
+    daemon = Daemon(["unused"])
+    daemon.state.outbox_pending = 0
+    daemon._worker_exited(WorkerExit(code=0, killed=False, stderr_text=()))
+    assert daemon.state.outbox_pending == 0
+    daemon._worker_exited(WorkerExit(code=-9, killed=False, stderr_text=()))
+    assert daemon.state.outbox_pending == 1
+    daemon.state.outbox_pending = 0
+    daemon._worker_exited(WorkerExit(code=-15, killed=True, stderr_text=()))
+    assert daemon.state.outbox_pending == 1
