@@ -92,6 +92,7 @@ class SupervisorState:
         self.pending: dict[str, int] = {}  # queue -> items waiting ("tickets": ticket calls, "push": batches)
         self.push: PushStats | None = None
         self.tickets = TicketGauges()  # shared with the snapshot once it exists
+        self.on_confirm: Callable[[list[str], float], None] | None = None
         self.seed: list[Any] = []
         self.on_plan: Callable[[dict[str, Any]], None] | None = None  # a plan after the start: re-plan
 
@@ -116,6 +117,10 @@ class SupervisorState:
             self.push = stats
             if self.snapshot is not None:
                 self.snapshot.set_push(stats)
+        elif message.kind == "confirm":
+            if self.on_confirm is not None:
+                self.on_confirm([str(t) for t in body["tasks"] if str(t).startswith("confirm:")],
+                                float(body["after_s"]))
         elif message.kind == "plan":
             self.plan = body
             if self.on_plan is not None:
@@ -174,6 +179,11 @@ class Batcher:
         asyncio.get_running_loop().create_task(run())
 
 
+def _family_job(confirm_task: str) -> str:
+    """``confirm:<family>:<target>`` -> the family's job id ``check:<family>``."""
+    return "check:" + confirm_task.split(":", 2)[1]
+
+
 class Daemon:
     def __init__(self, worker_argv: Sequence[str], *, log_level: str | None = None, log_format: str | None = None,
                  clock: Callable[[], datetime] | None = None, batch_window_s: float = BATCH_WINDOW_S):
@@ -187,6 +197,36 @@ class Daemon:
         self.tracker = TaskTracker()
         self.batcher: Batcher | None = None  # made with the jobs, so that a test may swap the launcher first
         self.running: set[str] = set()
+        self.confirming: set[str] = set()  # confirmation tasks scheduled or running
+        self.state.on_confirm = self._confirm
+
+    def _confirm(self, tasks: list[str], after_s: float) -> None:
+        """A worker asks for a re-check of a down check that failed once (agent/worker.py)."""
+        fresh = [t for t in tasks if t not in self.confirming]
+        if not fresh:
+            return
+        self.confirming.update(fresh)
+        asyncio.get_running_loop().call_later(after_s, lambda: asyncio.ensure_future(self._run_confirm(fresh)))
+
+    async def _run_confirm(self, tasks: list[str]) -> None:
+        try:
+            # A family that is running now brings fresh results anyway; never two runs of it at once.
+            todo = [t for t in tasks if _family_job(t) not in self.running]
+            if not todo:
+                return
+            families = {_family_job(t) for t in todo}
+            deadline = max((self.specs[f].deadline_s for f in families if f in self.specs), default=PLAN_DEADLINE_S)
+            self.running.update(families)
+            try:
+                result = await self.launcher.run(todo, deadline)
+            finally:
+                self.running.difference_update(families)
+            if result.code not in (0, None) and not result.killed:
+                log.warning("worker [%s] exited with %s", " ".join(todo), result.code)
+        except Exception as exc:  # a confirmation that cannot run must not stop the schedule
+            log.error("could not run confirmation [%s]: %s: %s", " ".join(tasks), type(exc).__name__, exc)
+        finally:
+            self.confirming.difference_update(tasks)
 
     async def start(self) -> int | None:
         """Run the plan worker; returns an exit code when `patrol run` cannot start."""

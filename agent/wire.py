@@ -12,6 +12,8 @@ Messages (``kind`` and its fields)::
                                          the backend, open tickets per tier, call outcomes, deadlines
     {"kind": "push", "pending": N, "held": N, "dropped_total": N, "last_success": T|null}
                                          the push outbox of an enrolled agent (agent/run/push.py)
+    {"kind": "confirm", "tasks": ["confirm:<family>:<target>", ...], "after_s": S}
+                                         run these re-checks S seconds from now (a down check failed once)
 """
 
 from __future__ import annotations

@@ -203,8 +203,11 @@ class Worker:
         families = [t.removeprefix("check:") for t in tasks if t.startswith("check:")]
         if families:
             failed += await self._guard("checks", self.checks(families))
+        confirm = [parse_confirm(t) for t in tasks if t.startswith("confirm:")]
+        if confirm:
+            failed += await self._guard("confirmation", self.checks([f for f, _ in confirm], targets=confirm))
         for task in tasks:
-            if task.startswith("check:"):
+            if task.startswith(("check:", "confirm:")):
                 continue
             failed += await self._guard(task, self.other(task))
         return 1 if failed else 0
@@ -282,12 +285,18 @@ class Worker:
         else:
             raise ValueError(f"unknown task {task!r}")
 
-    async def checks(self, families: Sequence[str]) -> None:
+    async def checks(self, families: Sequence[str], targets: Sequence[tuple[str, str]] | None = None) -> None:
+        """One cycle over ``families``; only the (family, target) pairs of ``targets`` when given (a confirmation)."""
         from agent.cycle import run_cycle
         from agent.runner import Runner, plan
 
         ctx = self.ctx
-        jobs = plan(ctx.registry, ctx.settings, ctx.inventory, only=families)
+        if targets is None:
+            jobs = plan(ctx.registry, ctx.settings, ctx.inventory, only=families)
+        else:
+            jobs = [job for family, target in dict.fromkeys(targets)
+                    for job in plan(ctx.registry, ctx.settings, ctx.inventory, only=[family], target=target)]
+            log.info("confirmation re-check of %s", ", ".join(f"{f} on {t}" for f, t in targets))
         runner = Runner(ctx.collector_io(), concurrency=ctx.settings.runner.concurrency)
         tickets = self.tickets()
         try:
@@ -303,6 +312,7 @@ class Worker:
             log.info("%s", outcome.tickets.describe())
         if tickets is not None:
             await self._report_tickets(tickets)
+            self._ask_confirmation(tickets)
         pusher = self.pusher()
         if pusher is not None:
             await asyncio.to_thread(self._push_cycle, pusher, outcome.runs)
@@ -313,6 +323,16 @@ class Worker:
         outcome = pusher.send(budget_s=PUSH_AFTER_CYCLE_BUDGET_S)
         self.emit_push_stats(outcome.stats)
 
+    def _ask_confirmation(self, tickets: Any) -> None:
+        """A down check that failed once is re-checked ``confirm_after_s`` later, not an interval later:
+        with open_after 2 and a 300 s interval a dead switch would wait 5-10 minutes for its ticket."""
+        after_s = self.ctx.settings.ticketing.confirm_after_s
+        pairs = tickets.confirmations()
+        if not pairs or not after_s:
+            return
+        log.info("re-checking in %.0f s to confirm: %s", after_s, ", ".join(f"{f} on {t}" for f, t in pairs))
+        self.emit(encode("confirm", tasks=[confirm_task(f, t) for f, t in pairs], after_s=after_s))
+
     async def _report_tickets(self, tickets: Any) -> None:
         """Tell the supervisor (its /metrics) about open tickets, the outbox and call outcomes."""
         try:
@@ -321,6 +341,16 @@ class Worker:
             log.warning("could not read the ticket activity for /metrics: %s: %s", type(exc).__name__, exc)
             return
         self.emit(encode("outbox", **activity))
+
+
+def confirm_task(family: str, target: str) -> str:
+    return f"confirm:{family}:{target}"
+
+
+def parse_confirm(task: str) -> tuple[str, str]:
+    """``confirm:<family>:<target>`` -> (family, target); a target name may itself hold colons."""
+    _, family, target = task.split(":", 2)
+    return family, target
 
 
 def _latest_to_json(state: Any) -> dict[str, Any]:
@@ -396,6 +426,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         setup_worker_logging(args.log_level or settings.log.level)
         ctx = AppContext(settings, args.config, check_store="plan" in args.tasks)
         families = [t.removeprefix("check:") for t in args.tasks if t.startswith("check:")]
+        families += [parse_confirm(t)[0] for t in args.tasks if t.startswith("confirm:")]
         if "plan" in args.tasks:
             ctx.inventory  # noqa: B018 - a bad inventory stops `patrol run` at start with exit 2, naming the line
             ctx.store  # noqa: B018 - so does a damaged store (quick_check), before any check writes to it

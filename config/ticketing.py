@@ -137,6 +137,9 @@ class TicketingSettings(Strict):
     check_tiers: Annotated[dict[str, str], Field(
         description="check name or glob -> tier, over the priority table (e.g. {'alert.*': serious}); "
                     "Alertmanager alerts with a tier label set theirs this way too")] = {}
+    confirm_after_s: Annotated[float, Field(ge=0, description=(
+        "a down check's first failure is re-checked this many seconds later (patrol run), so its ticket opens in "
+        "about a minute instead of after the family's interval; 0: wait for the next interval"))] = 30
     down_tier: Annotated[str | None, Field(description="tier of a down-check ticket (a failed network device is urgent); none: use the table")] = "urgent"
     ticket_unknown: Annotated[bool, Field(description="open tickets for UNKNOWN results (could not check)")] = True
     unknown_open_factor: Annotated[int, Field(ge=1, description="an all-UNKNOWN streak needs open_after x this many results to open")] = 3

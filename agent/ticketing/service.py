@@ -259,6 +259,17 @@ class TicketingService:
     def drain_outbox(self, *, force: bool = False) -> int:
         return self.outbox.drain(force=force)
 
+    def confirmations(self) -> list[tuple[str, str]]:
+        """(family, target) of down checks that failed but have not opened yet: re-checked soon rather than
+        at the next interval, so a dead switch gets its ticket in about a minute (``confirm_after_s``)."""
+        if not self.ticketing.confirm_after_s:
+            return []
+        down = set(self.ticketing.down_checks)
+        wanted = {(r.check.split(".", 1)[0], r.target) for r in self.tracker.active.values()
+                  if r.status == "pending" and r.check in down and r.bad_count > 0
+                  and r.severity in (State.CRIT, State.WARN)}
+        return sorted(wanted)
+
     def activity(self) -> dict[str, Any]:
         """What /metrics shows about tickets, as the worker sends it to `patrol run`'s supervisor
         (agent/wire.py ``outbox`` message): open tickets per tier, the outbox, the call outcomes

@@ -114,3 +114,25 @@ def test_a_worker_that_dies_makes_the_next_outbox_run_look():
     daemon.state.outbox_pending = 0
     daemon._worker_exited(WorkerExit(code=-15, killed=True, stderr_text=()))
     assert daemon.state.outbox_pending == 1
+
+
+def test_a_confirmation_runs_after_its_delay_once_and_not_beside_its_family():
+    async def scenario() -> list[tuple[str, ...]]:
+        from agent.wire import Message
+
+        launcher = RecordingLauncher()
+        daemon = Daemon(["unused"])
+        daemon.launcher = launcher  # type: ignore[assignment]
+        daemon.specs = {"check:switch": spec("switch", 300)}
+        body = {"tasks": ["confirm:switch:sw1"], "after_s": 0.3}
+        daemon.state.on_message(Message("confirm", body))
+        daemon.state.on_message(Message("confirm", body))  # asked twice: run once
+        await asyncio.sleep(0.1)
+        assert launcher.batches == []  # not before its delay
+        await asyncio.sleep(0.5)
+        daemon.running.add("check:switch")  # the family itself is running: a confirmation now would overlap it
+        daemon.state.on_message(Message("confirm", body))
+        await asyncio.sleep(0.5)
+        return launcher.batches
+
+    assert asyncio.run(scenario()) == [("confirm:switch:sw1",)]

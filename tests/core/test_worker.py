@@ -148,3 +148,13 @@ def test_each_cycle_logs_one_tickets_line_and_reports_ticket_activity(context, c
     assert [r.getMessage() for r in caplog.records if r.getMessage().startswith("tickets:")] == ["tickets: no change"]
     [activity] = [m.body for m in messages if m.kind == "outbox"]
     assert (activity["site"], activity["pending"], activity["oldest_queued_at"]) == ("hq", 0, None)
+
+
+def test_a_confirmation_task_checks_only_its_target(context):
+    ctx = context("ok")
+    code, messages = execute(ctx, "confirm:ok:pc-1")
+    assert code == 0
+    assert [(r["collector"], r["target"]) for r in (m.body["run"] for m in messages if m.kind == "run")] == [
+        ("ok", "pc-1")]
+    code, messages = execute(ctx, "confirm:ok:no-such-target")
+    assert code == 0 and not [m for m in messages if m.kind == "run"]
