@@ -254,7 +254,7 @@ class Daemon:
         if result.outcome != "ok":
             # It may have died holding outbox claims, or before saying what it queued: let the next
             # outbox run (every 30 s) look, and take over the calls of a dead claimer.
-            self.state.outbox_pending = max(self.state.outbox_pending or 0, 1)
+            self.state.pending["tickets"] = max(self.state.pending.get("tickets") or 0, 1)
 
     def jobs(self, now: datetime) -> list[PlannedJob]:
         batcher = self.batcher = Batcher(self.launcher, self._pull_forward, self.batch_window_s)

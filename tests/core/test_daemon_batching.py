@@ -106,12 +106,12 @@ def test_a_worker_that_dies_makes_the_next_outbox_run_look():
     from agent.launcher import WorkerExit
 
     daemon = Daemon(["unused"])
-    daemon.state.outbox_pending = 0
+    daemon.state.pending["tickets"] = 0
     daemon._worker_exited(WorkerExit(code=0, killed=False, stderr_text=()))
     assert daemon.state.outbox_pending == 0
     daemon._worker_exited(WorkerExit(code=-9, killed=False, stderr_text=()))
     assert daemon.state.outbox_pending == 1
-    daemon.state.outbox_pending = 0
+    daemon.state.pending["tickets"] = 0
     daemon._worker_exited(WorkerExit(code=-15, killed=True, stderr_text=()))
     assert daemon.state.outbox_pending == 1
 
