@@ -137,6 +137,10 @@ class TicketingSettings(Strict):
     check_tiers: Annotated[dict[str, str], Field(
         description="check name or glob -> tier, over the priority table (e.g. {'alert.*': serious}); "
                     "Alertmanager alerts with a tier label set theirs this way too")] = {}
+    grouping: Annotated[Literal["device", "device_check", "finding"], Field(description=(
+        "what one ticket stands for: every problem of a device (device: a printer's status and supplies together), "
+        "of one check on a device (device_check), or each finding alone (finding); further problems are added, "
+        "and cleared, as comments"))] = "device"
     confirm_after_s: Annotated[float, Field(ge=0, description=(
         "a down check's first failure is re-checked this many seconds later (patrol run), so its ticket opens in "
         "about a minute instead of after the family's interval; 0: wait for the next interval"))] = 30

@@ -32,6 +32,9 @@ from collectors.base import State
 from config.ticketing import TicketingSettings
 
 STORM_CHECK = "patrol.storm"
+# Group tickets' fingerprints: site + target + these (grouping "device"), or + check + GROUP_ITEM ("device_check").
+GROUP_CHECK = "patrol.device"
+GROUP_ITEM = "*"
 
 
 @dataclass(slots=True, eq=False)  # identity, not field-by-field: records are live objects
@@ -39,7 +42,7 @@ class TicketRecord:
     """The engine's view of one ticket (mutable; persisted by agent/ticketing/state.py)."""
 
     fingerprint: str
-    kind: str
+    kind: str  # finding | group (one device's problems, ``grouped`` lists them) | storm
     site: str
     target: str
     check: str
@@ -65,7 +68,7 @@ class TicketRecord:
     reopen_count: int = 0
     flapping: bool = False
     suppressed: list[str] = field(default_factory=list)
-    grouped: list[str] = field(default_factory=list)
+    grouped: list[str] = field(default_factory=list)  # storm and group tickets: the findings they stand for
     id: int | None = None
     dirty: bool = True
 
@@ -258,6 +261,23 @@ class TicketEngine:
         if record is not None:
             record.last_comment_at, record.pending_note, record.dirty = now, None, True
 
+    # --- grouping ------------------------------------------------------------------------------
+
+    def group_fp(self, record: FindingRecord) -> str:
+        """The fingerprint of the ticket ``record`` belongs to (``grouping``): its own, its device's and check's,
+        or its device's. It goes to the backend like any fingerprint, so a lost database finds the ticket again."""
+        grouping = getattr(self.settings, "grouping", "finding")
+        if grouping == "device":
+            return fingerprint(self.site, record.target, GROUP_CHECK, "")
+        if grouping == "device_check":
+            return fingerprint(self.site, record.target, record.check, GROUP_ITEM)
+        return record.fingerprint
+
+    @staticmethod
+    def owns(ticket: TicketRecord, record: FindingRecord) -> bool:
+        """Whether ``ticket`` is ``record``'s own (alone or in its device group), not a storm summary."""
+        return ticket.fingerprint == record.fingerprint or (ticket.kind == "group" and record.fingerprint in ticket.grouped)
+
     # --- priority and SLA ---------------------------------------------------------------------
 
     def tier_for(self, severity: State, check: str, target: str) -> str:
@@ -311,7 +331,7 @@ class TicketEngine:
                 self._event(record, kind, now, previous=event.previous.value if event.previous else None,
                             severity=record.severity.value)
             return
-        own = ticket.fingerprint == record.fingerprint
+        own = self.owns(ticket, record)
         if kind == "flapping":
             self._event(record, "flapping", now, changes=len(record.transitions))
             if own:
@@ -362,6 +382,17 @@ class TicketEngine:
         if ticket.fingerprint == record.fingerprint:
             self._resolve_ticket(ticket, text + "\nResolved automatically by Patrol.", now, "patrol")
             self._out["resolved"].append(record.title)
+            return
+        if ticket.kind == "group":  # one of a device's problems: cleared as a comment, resolved with the last
+            if record.fingerprint in ticket.grouped:
+                ticket.grouped.remove(record.fingerprint)
+            if ticket.grouped:
+                self._comment(ticket, f"Cleared: {text} {len(ticket.grouped)} problem(s) of this ticket remain.", now)
+                self._out["updated"].append(ticket.title)
+            else:
+                self._resolve_ticket(ticket, text + "\nEvery problem of this ticket has cleared. "
+                                                    "Resolved automatically by Patrol.", now, "patrol")
+                self._out["resolved"].append(ticket.title)
             return
         # A finding grouped into the storm summary: note it; close the summary with the last one.
         if record.fingerprint in ticket.grouped:
@@ -442,6 +473,11 @@ class TicketEngine:
         overflow: list[FindingRecord] = []
         fresh: set[str] = set()
         for record in to_open:
+            group = self.tickets.get(self.group_fp(record))
+            if group is not None and group.active and group.kind == "group":
+                self._join_group(group, record, now)  # the device has its ticket: no new one, no storm budget
+                fresh.add(record.fingerprint)
+                continue
             if budget <= 0:
                 overflow.append(record)
                 continue
@@ -452,7 +488,7 @@ class TicketEngine:
         if overflow:
             self._storm(overflow, now)
         for parent, children in newly_suppressed.items():
-            ticket = self.tickets.get(down[parent].fingerprint)
+            ticket = self.tickets.get(self.group_fp(down[parent]))
             if ticket is None or not ticket.active or ticket.fingerprint in fresh:
                 continue  # no ticket yet, or opened in this cycle: its body already lists them
             new = sorted(set(children) - set(ticket.suppressed))
@@ -490,8 +526,13 @@ class TicketEngine:
     def _ticket_for(self, record: FindingRecord, now: datetime, suppressed: list[str]) -> None:
         """Open (or reopen) the ticket of ``record``; ``suppressed`` are the dependents it holds back."""
         tier = self.tier_for(record.severity, record.check, record.target)
-        record.ticket_fp, record.held_reason, record.dirty = record.fingerprint, None, True
-        existing = self.tickets.get(record.fingerprint)
+        group_fp = self.group_fp(record)
+        grouped = group_fp != record.fingerprint
+        existing = self.tickets.get(group_fp)
+        if grouped and existing is not None and existing.active and existing.kind == "group":
+            self._join_group(existing, record, now)
+            return
+        record.ticket_fp, record.held_reason, record.dirty = group_fp, None, True
         window = timedelta(seconds=self.settings.reopen_window_s)
         if existing is not None and existing.active:
             # Resolved by hand elsewhere and failing again: keep using the same ticket.
@@ -505,6 +546,8 @@ class TicketEngine:
             ticket.reopen_count += 1
             ticket.severity, ticket.tier, ticket.flapping = record.severity, tier, record.flapping
             ticket.suppressed = suppressed
+            if grouped:
+                ticket.grouped = [record.fingerprint]
             self._set_deadlines(ticket, now)
             text = (f"Back at {_fmt(now)}, {_duration((now - existing.opened_at).total_seconds())} after this "
                     f"ticket was first opened (reopen #{ticket.reopen_count}).\n\n"
@@ -518,19 +561,39 @@ class TicketEngine:
             record.last_comment_at = now
             return
         ticket = TicketRecord(
-            fingerprint=record.fingerprint, kind="finding", site=self.site, target=record.target, check=record.check,
-            item=record.item, title=record.title, backend=self.backend_name, status="open", severity=record.severity,
-            tier=tier, opened_at=now, due_response=now, due_resolve=now, flapping=record.flapping,
-            suppressed=suppressed)
+            fingerprint=group_fp, kind="group" if grouped else "finding", site=self.site, target=record.target,
+            check=record.check, item=record.item, title=record.title, backend=self.backend_name, status="open",
+            severity=record.severity, tier=tier, opened_at=now, due_response=now, due_resolve=now,
+            flapping=record.flapping, suppressed=suppressed, grouped=[record.fingerprint] if grouped else [])
         self._set_deadlines(ticket, now)
         self._install(ticket)
-        self._op(ticket, "open", subject=f"[Patrol] {record.severity.value.upper()} {record.title}", severity=record.severity.value, tier=tier,
-                 level=self.level(tier),
-                 body=self._body(record, tier, ticket.due_response, ticket.due_resolve, suppressed))
+        body = self._body(record, tier, ticket.due_response, ticket.due_resolve, suppressed)
+        if grouped:
+            body += (f"\nThis ticket stands for every problem of {record.target}"
+                     + (f" in {record.check}" if self.settings.grouping == "device_check" else "")
+                     + f": others are added and cleared as comments (ticket fingerprint {group_fp}).")
+        self._op(ticket, "open", subject=f"[Patrol] {record.severity.value.upper()} {record.title}",
+                 severity=record.severity.value, tier=tier, level=self.level(tier), body=body)
         self._event(ticket, "ticket_opened", now, tier=tier, severity=record.severity.value)
         self.audits.append(Audit("ticket.open", record.title, {"fingerprint": record.fingerprint, "tier": tier}))
         self._out["opened"].append(record.title)
         record.last_comment_at = now
+
+    def _join_group(self, ticket: TicketRecord, record: FindingRecord, now: datetime) -> None:
+        """Another problem of a device that has its ticket: a comment on it, and its tier if more urgent."""
+        record.ticket_fp, record.held_reason, record.dirty = ticket.fingerprint, None, True
+        if record.fingerprint not in ticket.grouped:
+            ticket.grouped.append(record.fingerprint)
+        self._comment(ticket, f"Also failing: {record.severity.value.upper()} {record.title} "
+                              f"(since {_fmt(record.first_seen)}).\n\n{record.evidence}", now, record)
+        ticket.severity = State.worst(ticket.severity, record.severity)
+        tier = self.tier_for(record.severity, record.check, record.target)
+        if self._more_urgent(tier, ticket.tier):
+            old, ticket.tier = ticket.tier, tier
+            self._op(ticket, "priority", tier=tier, level=self.level(tier))
+            self._event(ticket, "priority_raised", now, old=old, new=tier)
+        self._event(record, "grouped", now, ticket=ticket.fingerprint)
+        self._out["updated"].append(ticket.title)
 
     def _storm(self, overflow: Sequence[FindingRecord], now: datetime) -> None:
         ticket = self.tickets.get(self.storm_fp)
@@ -568,9 +631,9 @@ class TicketEngine:
 
     def _flush_notes(self, active: Mapping[str, FindingRecord], now: datetime) -> None:
         for record in active.values():
-            if record.pending_note and record.ticket_fp == record.fingerprint and self._may_comment(record, now):
-                ticket = self.tickets.get(record.fingerprint)
-                if ticket is not None and ticket.active:
+            if record.pending_note and record.ticket_fp and self._may_comment(record, now):
+                ticket = self.tickets.get(record.ticket_fp)
+                if ticket is not None and ticket.active and self.owns(ticket, record):
                     self._comment(ticket, record.pending_note, now, record)
 
     def _escalate(self, now: datetime) -> None:

@@ -42,7 +42,8 @@ class Clock:
 def settings_with(site: str = "acme", **ticketing: Any) -> Settings:
     base = Settings().model_dump(mode="json", exclude={"agent"})
     base["agent"] = {"site": site, "name": "collector-1"}
-    base["ticketing"] = {**base["ticketing"], **ticketing}
+    # Most tests follow one finding's ticket through its life: one ticket per finding unless a test groups.
+    base["ticketing"] = {**base["ticketing"], "grouping": "finding", **ticketing}
     return Settings.model_validate(base)
 
 
