@@ -1,6 +1,6 @@
 """Property tests over random result sequences, settings and backend outages.
 
-- never two open tickets for one fingerprint, in the backend or in Patrol's own view;
+- never two open tickets for one fingerprint, in the backend or in Patrol's own view, whatever the grouping;
 - once everything recovers (or stops being reported) and the outbox drains, every finding is resolved and so is
   every ticket (none left open, no call left waiting).
 """
@@ -42,11 +42,12 @@ cycles = st.lists(st.tuples(st.lists(STATES, min_size=len(KEYS), max_size=len(KE
 
 @hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cycles=cycles, open_after=st.integers(1, 3), resolve_after=st.integers(1, 3),
-       storm_limit=st.integers(1, 4), flap_threshold=st.integers(2, 6), reopen_window_s=st.sampled_from([0, 600, 86400]))
+       storm_limit=st.integers(1, 4), flap_threshold=st.integers(2, 6), reopen_window_s=st.sampled_from([0, 600, 86400]),
+       grouping=st.sampled_from(["device", "device_check", "finding"]))
 def test_one_open_ticket_per_fingerprint_and_everything_resolves(cycles, open_after, resolve_after, storm_limit,
-                                                                 flap_threshold, reopen_window_s):
+                                                                 flap_threshold, reopen_window_s, grouping):
     settings = settings_with(storm_limit=storm_limit, flap_threshold=flap_threshold, reopen_window_s=reopen_window_s,
-                             outbox={"retry_base_s": 10, "retry_max_s": 600})
+                             outbox={"retry_base_s": 10, "retry_max_s": 600}, grouping=grouping)
     data = settings.model_dump(mode="json")
     for family in ("system", "switch"):
         data["checks"][family]["findings"] = {"open_after": open_after, "resolve_after": resolve_after}
