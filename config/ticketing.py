@@ -56,6 +56,15 @@ class RtSettings(Strict):
     timeout_s: Annotated[float, Field(gt=0, description="most seconds one call may take in all (connect, send, answer); redirects are not followed")] = 10
     verify_tls: Annotated[bool, Field(description="check the server's TLS certificate")] = True
     extra_fields: Annotated[dict[str, str], Field(description="other custom fields set on new tickets (name -> value)")] = {}
+    customer_field: Annotated[str | None, Field(description=(
+        "ticket custom field that gets the site's customer (inventory site.customer); none: not set"))] = None
+    queue_per_site: Annotated[dict[str, str], Field(description="site -> queue, over `queue`")] = {}
+    queue_per_customer: Annotated[dict[str, str], Field(description="customer -> queue, over `queue` (a site's own entry wins)")] = {}
+    users: Annotated[dict[str, str], Field(description=(
+        "engineer name in Patrol (patrol tickets ack --user) -> RT user made Owner on acknowledge; "
+        "names not listed leave the Owner alone"))] = {}
+    set_dates: Annotated[bool, Field(description=(
+        "set RT's Starts to the response deadline and Due to the resolve deadline (new and reopened tickets)"))] = True
 
 
 class WebhookSettings(Strict):

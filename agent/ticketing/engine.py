@@ -572,7 +572,7 @@ class TicketEngine:
             body += (f"\nThis ticket stands for every problem of {record.target}"
                      + (f" in {record.check}" if self.settings.grouping == "device_check" else "")
                      + f": others are added and cleared as comments (ticket fingerprint {group_fp}).")
-        self._op(ticket, "open", subject=f"[Patrol] {record.severity.value.upper()} {record.title}",
+        self._op(ticket, "open", subject=f"[{self.site}] {record.severity.value.upper()} {record.title}",
                  severity=record.severity.value, tier=tier, level=self.level(tier), body=body)
         self._event(ticket, "ticket_opened", now, tier=tier, severity=record.severity.value)
         self.audits.append(Audit("ticket.open", record.title, {"fingerprint": record.fingerprint, "tier": tier}))
@@ -621,7 +621,7 @@ class TicketEngine:
         body = (f"{title}.\n\nPatrol opened {self.settings.storm_limit} tickets in this cycle (storm_limit); these "
                 f"{len(overflow)} finding(s) share this one summary ticket instead:\n{listing}\n\n"
                 "It is resolved when all of them have recovered.")
-        self._op(ticket, "open", subject=f"[Patrol] {title}", severity="crit", tier=tiers[0],
+        self._op(ticket, "open", subject=f"[{self.site}] {title}", severity="crit", tier=tiers[0],
                  level=self.level(tiers[0]), body=body)
         self._event(ticket, "ticket_opened", now, tier=tiers[0], grouped=len(overflow))
         self.audits.append(Audit("ticket.open", title, {"fingerprint": self.storm_fp, "grouped": len(overflow)}))
@@ -678,7 +678,7 @@ class TicketEngine:
         ticket.status, ticket.acknowledged_at, ticket.acknowledged_by = "acknowledged", now, actor
         ticket.dirty = True
         if send:
-            self._op(ticket, "ack", text=f"Acknowledged by {actor}." + (f"\n\n{note}" if note else ""))
+            self._op(ticket, "ack", text=f"Acknowledged by {actor}." + (f"\n\n{note}" if note else ""), by=actor)
         self._event(ticket, "acknowledged", now, by=actor, late=now > ticket.due_response)
         self.audits.append(Audit("ticket.ack", ticket.title, {"ticket": ticket.label, "note": note}, actor))
 

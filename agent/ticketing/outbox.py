@@ -276,8 +276,14 @@ class Outbox:
             self.backend.resolve(key, fp, text)
         elif row.op == "reopen":
             self.backend.reopen(key, fp, text)
+            set_deadlines = getattr(self.backend, "set_deadlines", None)
+            if set_deadlines is not None:  # fresh deadlines come with a reopen
+                set_deadlines(key, ticket.due_response, ticket.due_resolve)
         elif row.op == "ack":
             self.backend.acknowledge(key, fp, text)
+            take = getattr(self.backend, "take", None)
+            if take is not None and payload.get("by"):
+                take(key, payload["by"])
         else:
             raise BackendRejected(f"unknown outbox operation {row.op!r}")
         return None
@@ -290,11 +296,30 @@ class Outbox:
         if remote is not None and remote.status == "active":
             self.backend.comment(remote.key, fp, "Patrol found this ticket open again; the problem persists.\n\n"
                                  + payload["body"])
+            self._restore(row.ticket_id, remote, now)
         elif remote is not None:
             self.backend.reopen(remote.key, fp, "Back within the reopen window.\n\n" + payload["body"])
         else:
             remote = self.backend.open(NewTicket(
                 fingerprint=fp, subject=payload["subject"], body=payload["body"], tier=payload["tier"],
                 level=int(payload["level"]), severity=payload["severity"], site=ticket.site, target=ticket.target,
-                check=ticket.check, item=ticket.item))
+                check=ticket.check, item=ticket.item, due_response=ticket.due_response,
+                due_resolve=ticket.due_resolve))
         return remote
+
+    def _restore(self, ticket_id: int, remote: RemoteTicket, now: datetime) -> None:
+        """A ticket found open in the backend (the local database was lost): keep its deadlines, opening time
+        and owner, so its SLA does not restart and its acknowledgement is not forgotten."""
+        values: dict[str, Any] = {}
+        if remote.opened_at is not None:
+            values["opened_at"] = remote.opened_at
+        if remote.due_response is not None:
+            values["due_response"] = remote.due_response
+        if remote.due_resolve is not None:
+            values["due_resolve"] = remote.due_resolve
+        if remote.owner:
+            values.update(status="acknowledged", acknowledged_at=remote.taken_at or now,
+                          acknowledged_by=f"{self.backend.name}:{remote.owner}")
+        if values:
+            with self.engine.begin() as conn:
+                conn.execute(_T.update().where(_T.c.id == ticket_id, _T.c.status == "open").values(**values))

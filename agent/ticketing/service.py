@@ -49,13 +49,15 @@ def engine_lock_path(settings: Any, store: Any) -> Path | None:
 
 
 def make_backend(settings: Any, store: Any, clock: Callable[[], datetime],
-                 secret: Callable[[Any], str] = resolve_secret) -> TicketBackend:
+                 secret: Callable[[Any], str] = resolve_secret, inventory: Any = None) -> TicketBackend:
     """The backend named in ``ticketing.backend``; secrets are resolved here, at the last moment."""
     ticketing = settings.ticketing
     if ticketing.backend == "rt":
         from agent.ticketing.backends.rt import RtBackend
 
-        return RtBackend.from_settings(ticketing, secret)
+        site = getattr(inventory, "site", None)
+        customers = {site.name: site.customer} if site is not None and getattr(site, "customer", None) else {}
+        return RtBackend.from_settings(ticketing, secret, customers)
     if ticketing.backend == "webhook":
         from agent.ticketing.backends.webhook import WebhookBackend
 
@@ -93,7 +95,7 @@ class TicketingService:
         self.ticketing = settings.ticketing
         self.store = store
         self.clock = clock
-        self.backend = backend if backend is not None else make_backend(settings, store, clock)
+        self.backend = backend if backend is not None else make_backend(settings, store, clock, inventory=inventory)
         self.tracker = FindingTracker(
             store.site, self._policy_for, ticket_unknown=self.ticketing.ticket_unknown,
             unknown_open_factor=self.ticketing.unknown_open_factor, flap_window_s=self.ticketing.flap_window_s,

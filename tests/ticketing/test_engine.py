@@ -188,7 +188,7 @@ def test_maintenance_window_holds_matching_targets_only(make_harness):
     h.cycle(*pair)
     summary = h.cycle(*pair)
     assert summary.held == ("system.disk [/] on pc-00",)
-    assert [r.subject for r in backend_tickets(h)] == ["[Patrol] CRIT system.disk [/] on pc-02"]
+    assert [r.subject for r in backend_tickets(h)] == ["[acme] CRIT system.disk [/] on pc-02"]
     assert h.store.audit_entries(action="ticket.hold")[0].detail["reason"].startswith("maintenance 'switch firmware'")
 
 

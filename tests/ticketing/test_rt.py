@@ -55,7 +55,7 @@ def test_lifecycle_open_once_comment_resolve_reopen(rt, make_harness, monkeypatc
     for _ in range(10):
         h.cycle(("pc-00", "system.disk", W, "/"))
     [ticket] = rt_tickets(rt, fp)
-    assert ticket["Subject"] == "[Patrol] WARN system.disk [/] on pc-00"
+    assert ticket["Subject"] == "[rt-life] WARN system.disk [/] on pc-00"
     key = ticket["id"]
     assert queries.open_tickets(h.store)[0].key == key
     assert queries.open_tickets(h.store)[0].url == f"{rt.url}/Ticket/Display.html?id={key}"
@@ -127,7 +127,7 @@ def test_switch_down_with_20_hosts_gives_one_rt_ticket(rt, make_harness, monkeyp
     data = rt_get(rt, "/tickets", query="Subject LIKE 'on sw1' OR Subject LIKE 'on pc-'", fields="Subject,CF.{Patrol Fingerprint}")
     ours = [t for t in data["items"] if t["id"] in {str(t2.key) for t2 in queries.open_tickets(h.store)}]
     assert len(queries.open_tickets(h.store)) == 1 and len(ours) == 1
-    assert ours[0]["Subject"] == "[Patrol] CRIT switch.reachability on sw1"
+    assert ours[0]["Subject"] == "[rt-storm] CRIT switch.reachability on sw1"
 
 
 def test_a_ticket_taken_in_rt_is_not_escalated(rt, make_harness, monkeypatch):
@@ -169,3 +169,84 @@ def test_a_ticket_reopened_at_another_tier_gets_the_new_priority_in_rt(rt, make_
     assert not h.service.outbox.pending()
     [ticket] = rt_tickets(rt, fp)
     assert (ticket["Status"], int(ticket["Priority"])) == ("open", 70)
+
+
+def rt_ticket(rt, key: str) -> dict:
+    return rt_get(rt, f"/ticket/{key}")
+
+
+def test_deadlines_owner_subject_customer_and_queue_in_rt_and_restored_after_a_lost_database(
+        rt, make_harness, monkeypatch, tmp_path):
+    from datetime import timedelta
+
+    from inventory.models import Site
+
+    monkeypatch.setenv("PATROL_TEST_RT_TOKEN", rt.token)
+    settings = settings_with(site="rt-sla", backend="rt", rt={
+        "url": rt.url, "token": "env:PATROL_TEST_RT_TOKEN", "customer_field": "Patrol Customer",
+        "queue_per_customer": {"Acme Ltd": "Acme Support"}, "users": {"li.wei": "lwei"}})
+    inventory = inventory_with_switch(3).model_copy(update={"site": Site(name="rt-sla", customer="Acme Ltd")})
+    h = make_harness(settings, inventory=inventory, db=tmp_path / "first.sqlite")
+    h.cycle(DISK)
+    h.cycle(DISK)
+    [local] = queries.open_tickets(h.store)
+    ticket = rt_ticket(rt, local.key)
+    assert ticket["Subject"] == "[rt-sla] CRIT system.disk [/] on pc-00"
+    assert ticket["Queue"]["id"] in ("Acme Support", rt_queue_id(rt, "Acme Support"))
+    assert custom_field(ticket, "Patrol Customer") == "Acme Ltd"
+    # RT's Starts is the response deadline, Due the resolve deadline (serious: 1 h / 4 h), to the second.
+    assert ticket["Starts"] == local.due_response.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert ticket["Due"] == local.due_resolve.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert local.due_resolve - local.due_response == timedelta(hours=3)
+    assert _owner_name(ticket) == "Nobody"
+
+    h.clock.advance(minutes=20)
+    h.service.acknowledge(local.number, "li.wei", "on my way")
+    assert _owner_name(rt_ticket(rt, local.key)) == "lwei"
+
+    # The local database is lost; the problem is still there. RT keeps one ticket, and Patrol takes its
+    # deadlines and its acknowledgement back from RT instead of starting the SLA again.
+    h.clock.advance(minutes=30)
+    again = make_harness(settings, inventory=inventory, db=tmp_path / "reinstalled.sqlite", clock=h.clock)
+    again.cycle(DISK)
+    again.cycle(DISK)
+    [restored] = queries.open_tickets(again.store)
+    assert restored.key == local.key and len(rt_tickets(rt, local.fingerprint)) == 1
+    assert (restored.due_response, restored.due_resolve) == (local.due_response, local.due_resolve)
+    # Opened when RT created it (the tests' clock is not RT's: compare with RT's own Created).
+    assert restored.opened_at.strftime("%Y-%m-%dT%H:%M:%SZ") == ticket["Created"]
+    assert (restored.status, restored.acknowledged_by) == ("acknowledged", "rt:lwei")
+    # Acknowledged in time (20 min after opening, respond within 1 h): it is not escalated later.
+    again.clock.advance(minutes=30)
+    assert not again.cycle(DISK).escalated
+
+
+def test_a_reopened_ticket_gets_fresh_deadlines_in_rt(rt, make_harness, monkeypatch):
+    h = make_harness(rt_settings(rt, monkeypatch, "rt-reopen-dates"))
+    h.cycle(DISK)
+    h.cycle(DISK)
+    [first] = queries.open_tickets(h.store)
+    h.cycle(("pc-00", "system.disk", O, "/"))
+    h.cycle(("pc-00", "system.disk", O, "/"))
+    h.cycle(DISK, minutes=60)
+    assert h.cycle(DISK).reopened
+    [again] = queries.open_tickets(h.store)
+    assert again.due_response > first.due_response
+    assert rt_ticket(rt, first.key)["Starts"] == again.due_response.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def rt_queue_id(rt, name: str) -> str:
+    return str(rt_get(rt, f"/queue/{name}")["id"])
+
+
+def custom_field(ticket: dict, name: str) -> str | None:
+    for field in ticket.get("CustomFields", []):
+        if field.get("name") == name:
+            values = field.get("values") or []
+            return values[0] if values else None
+    return None
+
+
+def _owner_name(ticket: dict) -> str:
+    owner = ticket["Owner"]
+    return owner["id"] if isinstance(owner, dict) else owner

@@ -18,6 +18,13 @@ class RemoteTicket:
     status: str  # "active" | "resolved"
     url: str | None = None
     resolved_at: datetime | None = None
+    # What a backend that keeps them (RT) knows, to restore a lost local database: the deadlines
+    # it was given, when it was opened, and who took it when.
+    due_response: datetime | None = None
+    due_resolve: datetime | None = None
+    opened_at: datetime | None = None
+    owner: str | None = None
+    taken_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +40,8 @@ class NewTicket:
     check: str
     item: str
     fields: dict[str, str] = field(default_factory=dict)
+    due_response: datetime | None = None
+    due_resolve: datetime | None = None
 
 
 class BackendUnavailable(Exception):
@@ -68,6 +77,18 @@ class TicketBackend(Protocol):
     def reopen(self, key: str, fingerprint: str, text: str) -> None: ...
 
     def acknowledge(self, key: str, fingerprint: str, text: str) -> None: ...
+
+
+class DeadlineAware(Protocol):
+    """Optional: a backend that keeps the SLA deadlines on the ticket (RT's Starts and Due)."""
+
+    def set_deadlines(self, key: str, due_response: datetime, due_resolve: datetime) -> None: ...
+
+
+class OwnerAware(Protocol):
+    """Optional: a backend where acknowledging makes the engineer the ticket's owner (RT's Owner)."""
+
+    def take(self, key: str, engineer: str) -> None: ...
 
 
 class ResponseAware(Protocol):

@@ -38,22 +38,41 @@ class RtBackend:
     def __init__(self, url: str, token: str | Callable[[], str], *, queue: str = "General",
                  fingerprint_field: str = "Patrol Fingerprint",
                  timeout_s: float = 10, verify_tls: bool = True, extra_fields: dict[str, str] | None = None,
-                 session: requests.Session | None = None):
+                 session: requests.Session | None = None, customers: dict[str, str] | None = None,
+                 customer_field: str | None = None, queue_per_site: dict[str, str] | None = None,
+                 queue_per_customer: dict[str, str] | None = None, users: dict[str, str] | None = None,
+                 set_dates: bool = True):
         self.base = url.rstrip("/")
         self.api = self.base + "/REST/2.0"
         self.queue = queue
         self.field = fingerprint_field
         self.timeout = timeout_s
         self.extra_fields = dict(extra_fields or {})
+        self.customers = dict(customers or {})  # site -> customer (from the inventory)
+        self.customer_field = customer_field
+        self.queue_per_site = dict(queue_per_site or {})
+        self.queue_per_customer = dict(queue_per_customer or {})
+        self.users = dict(users or {})
+        self.set_dates = set_dates
         self.session = session or bounded_session()
         self.session.verify = verify_tls
         self._token = token  # resolved at the first call: a missing secret is an outbox error, not a crash
 
     @classmethod
-    def from_settings(cls, settings: Any, resolve_secret: Callable[[Any], str]) -> "RtBackend":
+    def from_settings(cls, settings: Any, resolve_secret: Callable[[Any], str],
+                      customers: dict[str, str] | None = None) -> "RtBackend":
         rt = settings.rt
         return cls(rt.url, lambda: resolve_secret(rt.token), queue=rt.queue, fingerprint_field=rt.fingerprint_field,
-                   timeout_s=rt.timeout_s, verify_tls=rt.verify_tls, extra_fields=rt.extra_fields)
+                   timeout_s=rt.timeout_s, verify_tls=rt.verify_tls, extra_fields=rt.extra_fields,
+                   customers=customers, customer_field=rt.customer_field, queue_per_site=rt.queue_per_site,
+                   queue_per_customer=rt.queue_per_customer, users=rt.users, set_dates=rt.set_dates)
+
+    def queue_for(self, site: str) -> str:
+        """The site's own queue, else its customer's, else ``queue``."""
+        if site in self.queue_per_site:
+            return self.queue_per_site[site]
+        customer = self.customers.get(site)
+        return self.queue_per_customer.get(customer, self.queue) if customer else self.queue
 
     # --- HTTP -------------------------------------------------------------------------------
 
@@ -93,7 +112,8 @@ class RtBackend:
             raise ValueError(f"not a fingerprint: {fingerprint!r}")
         query = f"CF.{{{self.field}}} = '{fingerprint}'"
         data = self._call("GET", "/tickets", params={"query": query, "orderby": "id", "order": "DESC",
-                                                     "fields": "Status,Resolved", "per_page": 20})
+                                                     "fields": "Status,Resolved,Created,Starts,Due,Started,Owner",
+                                                     "per_page": 20})
         items = data.get("items") if isinstance(data, dict) else None
         if not isinstance(items, list):
             raise BackendRejected("RT GET /tickets: the answer has no 'items' list")
@@ -103,7 +123,10 @@ class RtBackend:
             except (KeyError, TypeError):
                 raise BackendRejected("RT GET /tickets: an item lacks id or Status") from None
             if status not in _INACTIVE:
-                return RemoteTicket(key, "active", self.ticket_url(key))
+                owner = _owner(item.get("Owner"))
+                return RemoteTicket(key, "active", self.ticket_url(key), due_response=_rt_time(item.get("Starts")),
+                                    due_resolve=_rt_time(item.get("Due")), opened_at=_rt_time(item.get("Created")),
+                                    owner=owner, taken_at=_rt_time(item.get("Started")) if owner else None)
             resolved_at = _rt_time(item.get("Resolved"))
             if status == "resolved" and resolved_since is not None and resolved_at and resolved_at >= resolved_since:
                 return RemoteTicket(key, "resolved", self.ticket_url(key), resolved_at)
@@ -111,9 +134,14 @@ class RtBackend:
 
     def open(self, ticket: NewTicket) -> RemoteTicket:
         fields = {**self.extra_fields, **ticket.fields, self.field: ticket.fingerprint}
-        data = self._call("POST", "/ticket", json={
-            "Queue": self.queue, "Subject": ticket.subject, "Content": ticket.body, "ContentType": "text/plain",
-            "Priority": ticket.level, "CustomFields": fields})
+        customer = self.customers.get(ticket.site)
+        if self.customer_field and customer:
+            fields[self.customer_field] = customer
+        body: dict[str, Any] = {"Queue": self.queue_for(ticket.site), "Subject": ticket.subject, "Content": ticket.body,
+                                "ContentType": "text/plain", "Priority": ticket.level, "CustomFields": fields}
+        if self.set_dates and ticket.due_response and ticket.due_resolve:
+            body.update(Starts=_rt_date(ticket.due_response), Due=_rt_date(ticket.due_resolve))
+        data = self._call("POST", "/ticket", json=body)
         key = str(data.get("id", "")) if isinstance(data, dict) else ""
         if not key.isdigit():
             raise BackendRejected("RT POST /ticket: the answer carries no ticket id")
@@ -140,18 +168,39 @@ class RtBackend:
     def acknowledge(self, key: str, fingerprint: str, text: str) -> None:
         self._message(key, text, "open")
 
+    def set_deadlines(self, key: str, due_response: datetime, due_resolve: datetime) -> None:
+        """Starts = respond by, Due = resolve by (a reopened ticket gets fresh deadlines)."""
+        if self.set_dates:
+            self._call("PUT", f"/ticket/{int(key)}", json={"Starts": _rt_date(due_response),
+                                                           "Due": _rt_date(due_resolve)})
+
+    def take(self, key: str, engineer: str) -> None:
+        """Make the RT user mapped to ``engineer`` (rt.users) the Owner; an unmapped name leaves it."""
+        user = self.users.get(engineer)
+        if user:
+            self._call("PUT", f"/ticket/{int(key)}", json={"Owner": user})
+
     def taken_by(self, key: str) -> str | None:
         """Who took the ticket in RT (its Owner), or None while it is owned by Nobody.
 
         Patrol never sets the owner, so an owner means an engineer responded in RT itself.
         """
         data = self._call("GET", f"/ticket/{int(key)}")
-        owner = data.get("Owner") if isinstance(data, dict) else None
-        name = owner.get("id") if isinstance(owner, dict) else owner
-        return str(name) if name and str(name) != "Nobody" else None
+        return _owner(data.get("Owner") if isinstance(data, dict) else None)
 
     def ticket_url(self, key: str) -> str:
         return f"{self.base}/Ticket/Display.html?id={key}"
+
+
+def _owner(value: Any) -> str | None:
+    """REST2 gives the Owner as {"id": "root", ...} (or a bare name); Nobody means no owner."""
+    name = value.get("id") if isinstance(value, dict) else value
+    return str(name) if name and str(name) != "Nobody" else None
+
+
+def _rt_date(at: datetime) -> str:
+    """RT takes and stores dates as UTC "YYYY-MM-DD HH:MM:SS" (RT::Ticket::Create reads ISO in GMT)."""
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _rt_time(value: Any) -> datetime | None:
