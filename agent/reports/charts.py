@@ -7,12 +7,23 @@ WeasyPrint alike. Text is escaped here; callers pass plain labels.
 
 from __future__ import annotations
 
+import math
+import unicodedata
 from collections.abc import Sequence
 from html import escape
 
 COLORS = {"ok": "#2e7d32", "warn": "#f2a900", "crit": "#c62828", "unknown": "#7e57c2", "not_checked": "#bdbdbd",
           "current": "#1565c0", "previous": "#90a4ae", "met": "#2e7d32", "breached": "#c62828", "open": "#90a4ae"}
 _FONT = 'font-family="inherit" font-size="11"'
+
+
+LABEL_GAP = 6.0  # px between two axis labels
+
+
+def text_width(text: str, size: float) -> float:
+    """An upper estimate of ``text``'s width in px: CJK (and other wide) characters are square, Latin digits
+    and letters about 0.6 em."""
+    return sum(size if unicodedata.east_asian_width(c) in ("W", "F") else size * 0.6 for c in text)
 
 
 def _svg(width: int, height: int, title: str, body: list[str], css_class: str) -> str:
@@ -70,6 +81,10 @@ def trend(title: str, points: Sequence[tuple[str, int, int | None]], legend: Seq
     n = max(len(points), 1)
     top_value = max([max(c, p or 0) for _, c, p in points] + [1])
     step = plot_w / n
+    # Label every bucket whose label fits: a month of days at 9 px ("10月15日" is ~40 px wide) would
+    # run together with every second one, so the stride follows the widest label.
+    widest = max((text_width(label, 9) for label, _, _ in points), default=0.0)
+    stride = max(1, math.ceil((widest + LABEL_GAP) / step))
     body = _legend(legend, left)
     for k in range(3):  # gridlines at 0, half, full
         value = top_value * k / 2
@@ -85,7 +100,7 @@ def trend(title: str, points: Sequence[tuple[str, int, int | None]], legend: Seq
                     f'{current}</title></rect>')
         if previous is not None:
             line.append(f"{x + step / 2:.1f},{top + plot_h - plot_h * previous / top_value:.1f}")
-        if n <= 16 or i % 2 == 0:
+        if i % stride == 0:
             body.append(f'<text x="{x + step / 2:.1f}" y="{height - bottom + 14}" text-anchor="middle" '
                         f'font-size="9">{escape(label)}</text>')
     if line:

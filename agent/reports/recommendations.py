@@ -31,6 +31,10 @@ class Entry:
     metric: str | None
     aggregate: str
     texts: Mapping[str, Mapping[str, Any]]  # lang -> {title, title_value?, action}
+    also: tuple[str, ...] = ()  # further check prefixes this entry answers (the names collectors emit)
+
+    def match_length(self, check: str) -> int:
+        return max(match_length(prefix, check) for prefix in (self.id, *self.also))
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,7 @@ class Catalogue:
     def entry_for(self, check: str) -> Entry:
         best, best_len = self.default, -1
         for entry in self.entries:
-            length = match_length(entry.id, check)
+            length = entry.match_length(check)
             if length > best_len:
                 best, best_len = entry, length
         return best
@@ -56,7 +60,8 @@ def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
         missing = [lang for lang in LANGUAGES if lang not in raw]
         if missing:
             raise ValueError(f"recommendation {key!r} lacks {', '.join(missing)}")
-        return Entry(key, raw.get("metric"), raw.get("aggregate", "min"), {lang: raw[lang] for lang in LANGUAGES})
+        return Entry(key, raw.get("metric"), raw.get("aggregate", "min"), {lang: raw[lang] for lang in LANGUAGES},
+                     tuple(raw.get("also") or ()))
 
     return Catalogue(tuple(entry(k, v) for k, v in (data.get("entries") or {}).items()),
                      entry("default", data["default"]))

@@ -123,3 +123,42 @@ def test_english_plural_forms():
     t = Translator("en")
     assert re.match(r"^1 device was", t("summary.sentence", count=1, items="3", problems="0", samples="9"))
     assert re.match(r"^2 devices were", t("summary.sentence", count=2, items="3", problems="0", samples="9"))
+
+
+# Check names the collectors really emit (collectors/switch.py, collectors/printer_snmp.py) and the
+# recommendation that fits each cause; a generic family entry here was the bug ("clear the alert" for a
+# printer that does not answer).
+REAL_CHECKS = [
+    ("printer_snmp.reachability", "printer_snmp.reachability"),
+    ("printer_snmp", "printer_snmp.reachability"),  # the collector failed as a whole: nothing answered
+    ("printer_snmp.supply", "printer_snmp.supplies"),
+    ("printer_snmp.status", "printer_snmp."),
+    ("switch.port", "switch.ports"),
+    ("switch.temperature", "switch.environment"),
+    ("switch.fan", "switch.environment"),
+    ("switch.psu", "switch.environment"),
+    ("switch.reachability", "switch.reachability"),
+]
+
+
+@pytest.mark.parametrize("check, entry", REAL_CHECKS, ids=[c for c, _ in REAL_CHECKS])
+def test_real_check_names_get_the_recommendation_of_their_cause(check, entry):
+    from agent.reports.recommendations import default_catalogue
+
+    assert default_catalogue().entry_for(check).id == entry
+
+
+def test_every_network_device_row_is_fed_by_a_check_the_switch_collector_emits():
+    """A row only fictitious check names feed always says "not checked", even of what was measured."""
+    import re
+    from pathlib import Path
+
+    from agent.reports.checklist import default_checklist
+
+    source = (Path(__file__).resolve().parents[2] / "collectors" / "switch.py").read_text(encoding="utf-8")
+    emitted = {f"switch.{name}" for name in re.findall(r'result\(\s*"([a-z_]+)"', source)}
+    emitted |= {f"switch.{name}" for name in re.findall(r'\("(fan|psu)", h\.', source)}
+    checklist = default_checklist()
+    fed = {checklist.row_of("network_device", check) for check in emitted}
+    rows = {row.id for row in checklist.rows_for("network_device")} - {"config"}  # config: netconfig's own checks
+    assert rows <= fed, f"rows nothing feeds: {rows - fed}; emitted: {sorted(emitted)}"

@@ -102,3 +102,23 @@ def test_markdown_has_the_sections(rendered, key):
     assert text.startswith(heading)
     tables = [line for line in text.splitlines() if line.startswith("|---")]
     assert len(tables) >= 4
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_trend_axis_labels_of_a_month_do_not_run_together(lang):
+    """31 day labels on a 640 px chart: the ones shown leave room for each other (the zh-CN "10月15日" is widest)."""
+    import re
+    from datetime import date, timedelta
+
+    from agent.reports import charts
+    from agent.reports.i18n import Translator
+
+    t = Translator(lang, "Asia/Shanghai")
+    labels = [t.short_date(date(2026, 10, 1) + timedelta(days=i)) for i in range(31)]
+    svg = charts.trend("trend", [(label, i % 4, None) for i, label in enumerate(labels)], [])
+    shown = re.findall(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="middle" font-size="9">([^<]+)</text>', svg)
+    assert len(shown) >= 5 and shown[0][1] == labels[0]
+    for (x1, a), (x2, b) in zip(shown, shown[1:]):
+        room = float(x2) - float(x1)
+        # positions are written to 0.1 px
+        assert room >= (charts.text_width(a, 9) + charts.text_width(b, 9)) / 2 + charts.LABEL_GAP - 0.1, (a, b, room)
