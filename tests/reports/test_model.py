@@ -92,6 +92,9 @@ def test_a_period_without_data_says_so(demo_ctx, kind, label):
 
     assert 'id="no-data"' in render_html(report)
     assert "No check results were recorded for site demo-hq in " + label in render_markdown(report)
+    if kind == "inspection":  # never "every checked item was OK" of a period in which nothing was checked
+        for text in (render_html(report), render_markdown(report)):
+            assert "Every checked item was OK" not in text and "Nothing was checked in this period" in text
 
 
 def test_an_unknown_site_is_a_clear_error(demo_ctx):
