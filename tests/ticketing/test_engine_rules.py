@@ -38,7 +38,7 @@ def test_a_silence_on_one_item_leaves_the_other_items_of_the_check_alone(make_ha
                                               "until": until, "reason": "disk swap"}]))
     summary = twice(h, ("pc-00", "system.disk", C, "/"), ("pc-00", "system.disk", C, "/data"))
     assert summary.held == ("system.disk [/] on pc-00",)
-    assert [r.subject for r in backend_tickets(h)] == ["[Patrol] CRIT system.disk [/data] on pc-00"]
+    assert [r.subject for r in backend_tickets(h)] == ["[acme] CRIT system.disk [/data] on pc-00"]
 
 
 def test_a_maintenance_window_holds_only_the_checks_it_names(make_harness):
@@ -47,7 +47,7 @@ def test_a_maintenance_window_holds_only_the_checks_it_names(make_harness):
     h = make_harness(settings_with(maintenance=[window]))
     summary = twice(h, ("pc-00", "system.cpu", C), ("pc-00", "system.disk", C, "/"))
     assert summary.held == ("system.cpu on pc-00",)
-    assert [r.subject for r in backend_tickets(h)] == ["[Patrol] CRIT system.disk [/] on pc-00"]
+    assert [r.subject for r in backend_tickets(h)] == ["[acme] CRIT system.disk [/] on pc-00"]
 
 
 def test_a_maintenance_window_holds_nothing_after_its_end(make_harness):
@@ -81,7 +81,7 @@ def test_under_storm_limit_the_down_check_gets_the_ticket_before_more_urgent_fin
     # but the down check goes first: its ticket is the one that lists dependents.
     summary = twice(h, ("db1", "system.disk", C, "/"), ("sw1", "switch.reachability", C))
     assert summary.grouped == ("system.disk [/] on db1",)
-    assert backend_tickets(h)[0].subject == "[Patrol] CRIT switch.reachability on sw1"
+    assert backend_tickets(h)[0].subject == "[acme] CRIT switch.reachability on sw1"
     assert backend_tickets(h)[0].priority == "serious"
 
 
@@ -110,7 +110,7 @@ def test_a_switch_still_pending_holds_dependents_that_open_sooner(make_harness):
     assert summary.suppressed == ("system.reachability on pc-00",) and not backend_tickets(h)
     summary = h.cycle(down, ("pc-00", "system.reachability", C))
     assert summary.opened == ("switch.reachability on sw1",)
-    assert [t.subject for t in backend_tickets(h)] == ["[Patrol] CRIT switch.reachability on sw1"]
+    assert [t.subject for t in backend_tickets(h)] == ["[acme] CRIT switch.reachability on sw1"]
 
 
 def test_updates_after_a_comment_wait_for_the_comment_interval(make_harness):
