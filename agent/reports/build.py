@@ -278,10 +278,16 @@ def build_inspection(engine: sa.Engine, inventory: Inventory, site: str, period:
     latest_metrics = {(k.target, k.check, k.item): _metrics(k.last.last_metrics) for k in keys
                       if k.last.last_state != "ok"}
     finding_rows = []
+    recovered: dict[tuple[str, str, str], datetime] = {}
     for k in keys:
         if k.last.last_state == "ok":
             continue
         episode = episodes.get((k.target, k.check, k.item))
+        if (episode is not None and episode.resolved_at is not None and episode.resolved_at < period.end
+                and episode.resolved_at >= k.last.last_observed_at):
+            # Ticketing closed it after its last bad result: the item went away (a disk unmounted, a port
+            # removed) or stopped being reported. It is listed as recovered, with no recommendation.
+            recovered[(k.target, k.check, k.item)] = episode.resolved_at
         if episode is not None and episode.resolved_at is None:
             finding_rows.append((episode.fingerprint, k.check, k.target, k.item, k.last.last_state,
                                  k.last.last_summary, episode.first_seen, k.last.last_observed_at))
@@ -292,13 +298,14 @@ def build_inspection(engine: sa.Engine, inventory: Inventory, site: str, period:
                                  k.last.last_observed_at))
     findings_source = "ticketing" if episodes else "results"
     recs = group([Problem(check=r[1], target=r[2], severity=r[4], metrics=latest_metrics.get((r[2], r[1], r[3]), {}))
-                  for r in finding_rows], lang)
+                  for r in finding_rows if (r[2], r[1], r[3]) not in recovered], lang)
     catalogue = default_catalogue()
     findings = tuple(
         FindingRow(fingerprint=fp, check=check, target=target, item=item, severity=severity, summary=text,
-                   first_seen=first_seen, last_seen=last_seen, recommendation=catalogue.recommendation_id(check))
+                   first_seen=first_seen, last_seen=last_seen, recommendation=catalogue.recommendation_id(check),
+                   recovered_at=recovered.get((target, check, item)))
         for fp, check, target, item, severity, text, first_seen, last_seen
-        in sorted(finding_rows, key=lambda r: (-_ORDER[r[4]], r[2], r[1], r[3])))
+        in sorted(finding_rows, key=lambda r: ((r[2], r[1], r[3]) in recovered, -_ORDER[r[4]], r[2], r[1], r[3])))
 
     ticket_records = sources.tickets_between(store, period.start, period.end) if store is not None else None
     tickets = tuple(ticket_row(t, now) for t in sorted(ticket_records or (), key=lambda t: (t.opened_at, t.key)))

@@ -107,6 +107,7 @@ class FindingRow(Frozen):
     first_seen: datetime
     last_seen: datetime
     recommendation: str
+    recovered_at: datetime | None = None  # closed by ticketing after its last bad result: listed as recovered
 
 
 class Recommendation(Frozen):

@@ -151,3 +151,33 @@ def test_a_device_that_reports_but_is_not_in_the_inventory_is_still_in_the_repor
     assert sorted(devices) == ["pc-1", "pc-2", "pc-9"]
     assert (devices["pc-9"].kind, devices["pc-9"].address, devices["pc-9"].criticality) == ("host", "", "normal")
     assert devices["pc-9"].state == "warn"
+
+
+def test_a_finding_ticketing_closed_after_its_last_bad_result_is_listed_as_recovered(store):
+    """The drive went away: its last stored result stays CRIT, but ticketing resolved it (the system run no
+    longer reports it). The report lists it as recovered, with no recommendation, after the open findings."""
+    from agent.reports.render import render_markdown
+    from agent.ticketing.service import TicketingService
+    from config.schema import Settings
+
+    now = [datetime(2026, 10, 10, 8, tzinfo=timezone.utc)]
+    service = TicketingService(Settings.model_validate({"agent": {"site": SITE, "name": "c1"}}), store, INVENTORY,
+                               lambda: now[0])
+
+    def cycle(day: int, *results: tuple[str, str, State, str]) -> None:
+        now[0] = at = datetime(2026, 10, day, 8, tzinfo=timezone.utc)
+        run = CheckRun("system", "pc-1", at, 0.1, tuple(
+            CheckResult(check, "pc-1", item, state, summary, observed_at=at) for check, item, state, summary in results))
+        store.record_run(run)
+        service.process([run])
+
+    for day in (10, 11):
+        cycle(day, ("system.disk", "E:", State.CRIT, "E: 97% used"), ("system.memory", "", State.WARN, "memory 93%"))
+    for day in (12, 13):  # E: is gone (a removed USB drive); memory is still short
+        cycle(day, ("system.memory", "", State.WARN, "memory 94%"))
+    report = inspection(store)
+    assert [(f.check, f.recovered_at) for f in report.findings] == [
+        ("system.memory", None), ("system.disk", datetime(2026, 10, 13, 8, tzinfo=timezone.utc))]
+    assert [r.id for r in report.recommendations] == ["system.memory"]
+    text = render_markdown(report)
+    assert "| Recovered 2026-10-13" in text and "| Warning | pc-1 | system.memory" in text
