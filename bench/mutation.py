@@ -349,7 +349,9 @@ def mutate_module(copy_root: Path, module: str, limit: int | None, logs: Path, v
     started = time.monotonic()
     status, baseline = run_tests(copy_root, tests, 1800, logs / "baseline.log")
     if status != "passed":
-        raise SystemExit(f"{module}: the tests fail without any mutation ({logs / 'baseline.log'}); fix that first")
+        tail = (logs / "baseline.log").read_text(errors="replace").splitlines()[-15:]
+        raise SystemExit(f"{module}: the tests fail without any mutation ({status}); fix that first:\n"
+                         + "\n".join(tail))
     result.baseline_s = baseline
     timeout = max(30.0, 3 * baseline + 10)
     mutants = select(mutants_of(module, original), limit)
