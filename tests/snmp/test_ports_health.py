@@ -347,3 +347,10 @@ def test_a_missing_section_names_every_object_tried():
     assert missing["fans"] == (*own, "ENTITY-STATE-MIB::entStateOper (entPhysicalClass fan)",
                                "ENTITY-SENSOR-MIB::entPhySensorOperStatus (rpm sensors)")
     assert len(missing["psus"]) == len(set(missing["psus"])) == 2
+
+
+def test_a_name_in_neither_utf8_nor_gbk_is_read_as_latin1():
+    tables = health_tables("cisco-c3560")
+    [index] = tables["1.3.6.1.4.1.9.9.13.1.4.1.2"]
+    tables["1.3.6.1.4.1.9.9.13.1.4.1.2"][index] = b"L\xfcfter \xff"  # hand-changed: invalid UTF-8 and GBK
+    assert [f.name for f in read_health(PROFILES["cisco-ios"], tables).fans] == ["L\u00fcfter \u00ff"]

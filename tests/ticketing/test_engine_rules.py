@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from agent.ticketing import queries, schema
+from agent.ticketing.backends.builtin import BuiltinBackend
 from agent.ticketing.engine import CycleSummary, _duration
 from collectors.base import State
 from inventory.models import Host, Inventory, NetworkDevice
@@ -201,3 +202,20 @@ def test_holds_and_storm_tickets_are_recorded_as_events(make_harness):
     assert held == [("held", "pc-02", {"reason": "silenced until 2026-03-02 10:00 UTC: rebuild"})]
     opened = [e for e in events if e[0] == "ticket_opened"]
     assert len(opened) == 2 and opened[1][1] == "*" and opened[1][2]["grouped"] == 2
+
+
+class TakenBackend(BuiltinBackend):
+    """The builtin backend, answering as RT does when an engineer took the ticket there."""
+
+    def taken_by(self, key: str) -> str:
+        return "li.wei"
+
+
+def test_a_ticket_taken_in_the_backend_is_saved_as_acknowledged(make_harness):
+    h = make_harness(backend=TakenBackend)
+    twice(h, ("pc-00", "system.disk", C, "/"))
+    h.clock.advance(hours=1)  # at the response deadline the engine asks the backend
+    assert not h.cycle(("pc-00", "system.disk", C, "/")).escalated
+    [ticket] = queries.open_tickets(h.store)
+    assert (ticket.status, ticket.acknowledged_by) == ("acknowledged", "builtin:li.wei")
+    assert [row.status for row in backend_tickets(h)] == ["new"]  # learnt from it: nothing sent back
