@@ -75,8 +75,8 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("config/loader.py", "loader.dispose()", "call dropped: loader.dispose()"):
         "frees the parser's buffers; the result is the same",
     ("agent/reports/build.py", "sa.func.min(sa.case((bad > 0, d.c.day))).label(\"first_bad_day\")", "> -> >="):
-        "first_bad_day is _streak_start's last resort, read only when the key has no day in the period, "
-        "and then it is None either way",
+        "first_bad_day is _streak_start's last resort, read when no day follows the last OK one; "
+        "it is only called for findings, whose last day is not OK, so a later day always exists",
     ("agent/reports/build.py", "ok_ratio=round(k.ok / k.samples, 4) if k.samples else 0.0", "0.0 -> 1.0"):
         "a key comes from rollup rows that hold samples: k.samples is never 0",
     ("collectors/snmp/ports.py", "bits = 64 if (i < 2 and sample.hc) else 32", "64 -> 640"):
