@@ -354,3 +354,13 @@ def test_a_name_in_neither_utf8_nor_gbk_is_read_as_latin1():
     [index] = tables["1.3.6.1.4.1.9.9.13.1.4.1.2"]
     tables["1.3.6.1.4.1.9.9.13.1.4.1.2"][index] = b"L\xfcfter \xff"  # hand-changed: invalid UTF-8 and GBK
     assert [f.name for f in read_health(PROFILES["cisco-ios"], tables).fans] == ["L\u00fcfter \u00ff"]
+
+
+def test_entities_reporting_the_profiles_ignore_value_are_no_readings():
+    # hh3cEntityExtCpuUsage is 0 on 266 of the 281 entities of this H3C (ports, modules without a CPU)
+    tables, profile = health_tables("h3c-comware7"), PROFILES["h3c-comware"]
+    column = profile.sources("cpu")[0].value
+    loads = [v for v in tables[column].values() if v != 0]
+    health = read_health(profile, tables)
+    assert len(tables[column]) - len(loads) == 266
+    assert sorted(c.value for c in health.cpu) == sorted(float(v) for v in loads) and not health.unreadable
