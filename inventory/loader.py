@@ -31,7 +31,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from config.checks.base import Strict
-from config.loader import ConfigError, ConfigProblem, YamlDocument, dotted, problems_from_validation, read_yaml
+from config.loader import (ConfigError, ConfigProblem, YamlDocument, dotted, problems_from_validation,
+                           read_bytes_capped, read_yaml)
 from inventory.models import Host, Inventory, NetworkDevice, Printer, Site
 
 SECTIONS: Mapping[str, type[Strict]] = {"hosts": Host, "network_devices": NetworkDevice, "printers": Printer}
@@ -253,10 +254,7 @@ _CSV_FIELD_LIMIT = 64 * 1024
 
 
 def _csv_text(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError([ConfigProblem(str(path), None, "", f"cannot read: {exc.strerror}")]) from None
+    raw = read_bytes_capped(path)
     encodings = [enc for bom, enc in _BOMS if raw.startswith(bom)][:1] or ["utf-8", "gb18030"]
     for encoding in encodings:
         try:

@@ -125,3 +125,14 @@ def test_closed_pipe_is_quiet(tmp_path):
                              f"--json {tmp_path / 'inv.yaml'} | head -c 1 >/dev/null; {script}"],
                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.stderr == "", result.stderr
+
+
+@pytest.mark.parametrize("name", ["inv.yaml", "inv.csv"])
+def test_an_oversized_inventory_is_refused_before_it_is_read(tmp_path, monkeypatch, name):
+    import config.loader
+
+    monkeypatch.setattr(config.loader, "MAX_FILE_BYTES", 1000)
+    path = tmp_path / name
+    path.write_text("hosts:\n" + "".join(f"  - {{name: h{i}}}\n" for i in range(200)) if name.endswith("yaml")
+                    else "kind,name\n" + "".join(f"host,h{i}\n" for i in range(200)))
+    assert "larger than 0 MiB; split the inventory" in _error(path)
