@@ -10,6 +10,7 @@ failure (hypothesis shows how to replay it).
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -149,7 +150,7 @@ class _Canned(requests.adapters.BaseAdapter):
     def send(self, request, **kwargs):
         reply = requests.Response()
         reply.status_code = self.status
-        reply._content = self.body
+        reply.raw = io.BytesIO(self.body)  # read as a stream, as the backends read bounded replies
         reply.headers["Content-Type"] = self.content_type
         reply.url = request.url
         reply.request = request
