@@ -149,8 +149,10 @@ class SwitchCollector:
         previous = state.load(target.name)
         samples = P.port_samples(tables)
         saved = P.next_state(previous, at, uptime, samples)
-        saved["nb"] = N.remember_uplinks((previous or {}).get("nb"), at, N.parse_neighbors(tables),
-                                         _uplink_ports(samples, target.uplinks), params.neighbor_forget_s)
+        uplink_ports = _uplink_ports(samples, target.uplinks)
+        if uplink_ports:  # only uplinks' neighbours are remembered between polls
+            saved["nb"] = N.remember_uplinks((previous or {}).get("nb"), at, N.parse_neighbors(tables),
+                                             uplink_ports, params.neighbor_forget_s)
         state.save(target.name, saved)
         return SwitchPoll(at, target.uplinks, None, rtt, system, profile, tables, previous, fallback, sections,
                           params.neighbor_forget_s, neighbor_error)
@@ -211,7 +213,7 @@ class SwitchCollector:
             yield result("neighbors", "", State.UNKNOWN, "neighbours not readable", model.neighbor_error)
         elif params.neighbors:
             counts = {p: sum(1 for n in model.neighbors if n.protocol == p) for p in ("lldp", "cdp")}
-            summary = f"{len(model.neighbors)} neighbours" + (
+            summary = f"{len(model.neighbors)} neighbour{'' if len(model.neighbors) == 1 else 's'}" + (
                 f" (LLDP {counts['lldp']}, CDP {counts['cdp']})" if model.neighbors else " (no LLDP or CDP entries)")
             details = "\n".join(json.dumps(n.as_dict(), ensure_ascii=False, sort_keys=True) for n in model.neighbors)
             yield result("neighbors", "", State.OK, summary, details,

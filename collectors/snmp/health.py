@@ -278,12 +278,21 @@ def _read_section(section: str, sources: tuple[Source, ...], tables: Tables, not
 
 
 def fallback_sections(profile: Profile, tables: Tables, fallback: Profile | None) -> tuple[str, ...]:
-    """Sections the profile gave no reading for and that ``fallback`` (the standard MIBs) reads differently."""
+    """Sections the profile has no rows for and that ``fallback`` (the standard MIBs) reads differently.
+
+    Decided on the key columns alone (cheap: it runs on every poll): a vendor table whose
+    rows hold no usable value is named by switch.health rather than fallen back from.
+    """
     if fallback is None:
         return ()
-    health = read_health(profile, tables)
-    return tuple(m.section for m in health.missing
-                 if fallback.sources(m.section) and fallback.sources(m.section) != profile.sources(m.section))
+    out = []
+    for section in SECTIONS:
+        extra = fallback.sources(section)
+        if not extra or extra == profile.sources(section):
+            continue
+        if not any(tables.get(_key_column(s)) for s in profile.sources(section)):
+            out.append(section)
+    return tuple(out)
 
 
 def read_health(profile: Profile, tables: Tables, fallback: Profile | None = None,

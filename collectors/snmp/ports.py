@@ -78,29 +78,35 @@ def _row_indexes(tables: Mapping[str, Mapping[str, Any]]) -> list[str]:
 
 def missing_columns(tables: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """MIB names of the port columns the agent serves no row of, when it has ports at all."""
-    if not _row_indexes(tables):
+    if not any(tables.get(col) for col in _ROW_COLUMNS):
         return []
     return [name for col, name in NAMED_COLUMNS.items() if not tables.get(col)]
 
 
 def port_samples(tables: Mapping[str, Mapping[str, Any]]) -> list[PortSample]:
-    oper = tables.get(IF_OPER, {})
+    empty: Mapping[str, Any] = {}
+    # Column lookups hoisted out of the loop: this runs for every port of every device, twice a poll.
+    hc_in_col, hc_out_col = tables.get(IF_HC_IN_OCTETS, empty), tables.get(IF_HC_OUT_OCTETS, empty)
+    in_col, out_col = tables.get(IF_IN_OCTETS, empty), tables.get(IF_OUT_OCTETS, empty)
+    high_col, low_col = tables.get(IF_HIGH_SPEED, empty), tables.get(IF_SPEED, empty)
+    descr_col, name_col = tables.get(IF_DESCR, empty), tables.get(IF_NAME, empty)
+    type_col, admin_col, oper_col = tables.get(IF_TYPE, empty), tables.get(IF_ADMIN, empty), tables.get(IF_OPER, empty)
+    err_cols = [tables.get(c, empty) for c in (IF_IN_ERRORS, IF_OUT_ERRORS, IF_IN_DISCARDS, IF_OUT_DISCARDS)]
     out = []
     for index in _row_indexes(tables):
-        hc_in, hc_out = _int(tables.get(IF_HC_IN_OCTETS, {}), index), _int(tables.get(IF_HC_OUT_OCTETS, {}), index)
+        hc_in, hc_out = _int(hc_in_col, index), _int(hc_out_col, index)
         hc = hc_in is not None and hc_out is not None
-        in_oct = hc_in if hc else _int(tables.get(IF_IN_OCTETS, {}), index)
-        out_oct = hc_out if hc else _int(tables.get(IF_OUT_OCTETS, {}), index)
-        high = _int(tables.get(IF_HIGH_SPEED, {}), index)
-        low = _int(tables.get(IF_SPEED, {}), index)
+        in_oct = hc_in if hc else _int(in_col, index)
+        out_oct = hc_out if hc else _int(out_col, index)
+        high = _int(high_col, index)
+        low = _int(low_col, index)
         # ifHighSpeed when it is set; ifSpeed otherwise (it saturates at 4294967295 for >4G links)
         speed = high * 1e6 if high else (float(low) if low else None)
-        descr = text(tables.get(IF_DESCR, {}).get(index)) or ""
-        name = text(tables.get(IF_NAME, {}).get(index)) or descr or f"ifIndex {index}"
-        counters = (in_oct, out_oct, *(_int(tables.get(c, {}), index)
-                                       for c in (IF_IN_ERRORS, IF_OUT_ERRORS, IF_IN_DISCARDS, IF_OUT_DISCARDS)))
-        out.append(PortSample(index, name, descr, _int(tables.get(IF_TYPE, {}), index),
-                              _int(tables.get(IF_ADMIN, {}), index), _int(oper, index), speed, hc, counters))
+        descr = text(descr_col.get(index)) or ""
+        name = text(name_col.get(index)) or descr or f"ifIndex {index}"
+        counters = (in_oct, out_oct, *[_int(col, index) for col in err_cols])
+        out.append(PortSample(index, name, descr, _int(type_col, index), _int(admin_col, index),
+                              _int(oper_col, index), speed, hc, counters))
     return out
 
 
