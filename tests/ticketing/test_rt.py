@@ -250,3 +250,58 @@ def custom_field(ticket: dict, name: str) -> str | None:
 def _owner_name(ticket: dict) -> str:
     owner = ticket["Owner"]
     return owner["id"] if isinstance(owner, dict) else owner
+
+
+def test_the_issue_scenario_in_rt_one_ticket_through_fix_break_outage_and_a_lost_database(
+        rt, make_harness, monkeypatch, tmp_path):
+    """The issue's end-to-end run, counted in RT itself: a device with two problems (one ticket, grouping
+    device), fixed, broken again (reopened, fresh Starts/Due), an RT outage in the middle (calls wait and go
+    in order), then a lost local database (the same RT ticket, its deadlines kept) and an acknowledgement
+    that sets the Owner."""
+    monkeypatch.setenv("PATROL_TEST_RT_TOKEN", rt.token)
+    settings = settings_with(site="rt-e2e", backend="rt", grouping="device",
+                             rt={"url": rt.url, "token": "env:PATROL_TEST_RT_TOKEN", "users": {"li.wei": "lwei"}})
+    cpu = ("pc-00", "system.cpu", C, "")
+    ok_disk, ok_cpu = ("pc-00", "system.disk", O, "/"), ("pc-00", "system.cpu", O, "")
+
+    def ours() -> list[dict]:
+        return rt_get(rt, "/tickets", query="Subject LIKE '[rt-e2e]'", fields="Subject,Status,Starts,Due",
+                      orderby="id")["items"]
+
+    h = make_harness(settings, db=tmp_path / "first.sqlite")
+    h.cycle(DISK, cpu)
+    h.cycle(DISK, cpu)
+    [ticket] = ours()
+    assert ticket["Subject"].startswith("[rt-e2e] CRIT system.")  # opened for one problem, the other joined it
+    first_starts = ticket["Starts"]
+    h.cycle(ok_disk, ok_cpu)
+    h.cycle(ok_disk, ok_cpu)
+    assert [t["Status"] for t in ours()] == ["resolved"]
+    h.cycle(DISK, ok_cpu, minutes=30)
+    assert h.cycle(DISK, ok_cpu).reopened
+    [ticket] = ours()
+    assert ticket["Status"] == "open" and ticket["Starts"] > first_starts  # fresh deadlines with the reopen
+    rt.stop()
+    try:
+        h.cycle(ok_disk, ok_cpu)
+        assert h.cycle(ok_disk, ok_cpu).resolved
+        h.cycle(DISK, cpu)
+        assert h.cycle(DISK, cpu).outbox_waiting >= 2  # resolve and reopen wait, in order
+    finally:
+        rt.start()
+    h.clock.advance(hours=1)
+    h.service.drain_outbox()
+    assert not h.service.outbox.pending()
+    [ticket] = ours()
+    assert ticket["Status"] == "open"
+    kept = queries.open_tickets(h.store)[0]
+    # The local database is lost.
+    again = make_harness(settings, db=tmp_path / "reinstalled.sqlite", clock=h.clock)
+    again.cycle(DISK, cpu)
+    again.cycle(DISK, cpu)
+    assert len(ours()) == 1
+    [restored] = queries.open_tickets(again.store)
+    assert restored.key == kept.key
+    assert (restored.due_response, restored.due_resolve) == (kept.due_response, kept.due_resolve)
+    again.service.acknowledge(restored.number, "li.wei")
+    assert _owner_name(rt_ticket(rt, restored.key)) == "lwei" and len(ours()) == 1
