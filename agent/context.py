@@ -30,6 +30,9 @@ def store_components() -> list:
         pass
     else:
         components.append(TICKETING)
+        from agent.notify.schema import NOTIFY  # reads the ticket events, so only beside ticketing
+
+        components.append(NOTIFY)
     from agent.topology.schema import TOPOLOGY
 
     components.append(TOPOLOGY)

@@ -27,6 +27,7 @@ from config.checks.switch import SwitchParams
 from config.checks.system import SystemParams
 from config.checks.web import WebParams
 from config.fleet import CollectorLink, ServeSettings
+from config.notify import NotifySettings
 from config.reports import ReportsSettings
 from config.ticketing import TicketingSettings
 
@@ -136,6 +137,7 @@ class Settings(Strict):
     runner: RunnerSettings = RunnerSettings()
     checks: ChecksSettings = ChecksSettings()
     ticketing: TicketingSettings = TicketingSettings()
+    notify: NotifySettings = NotifySettings()
     reports: ReportsSettings = ReportsSettings()
     collector: CollectorLink = CollectorLink()
     serve: ServeSettings = ServeSettings()

@@ -144,6 +144,9 @@ class TicketingService:
         # Sent after the lock is released: the outbox has leases of its own, and a slow
         # ticket backend must not hold up another worker's decisions.
         sent = self.drain_outbox() if self.ticketing.outbox.drain_each_cycle else 0
+        from agent.notify.service import after_ticket_cycle  # the one hook of notifications
+
+        after_ticket_cycle(self)
         stats = self.outbox.last_drain if sent or self.ticketing.outbox.drain_each_cycle else None
         waiting = self.outbox.count_pending()
         oldest = self.outbox.oldest_pending_at() if waiting else None
