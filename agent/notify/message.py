@@ -41,7 +41,7 @@ class Notice:
 
     event: str  # opened | escalated | resolved | sla_warning | acknowledged | test
     site: str
-    ticket: str  # the number shown (backend key or Patrol's id)
+    ticket: str  # the number shown: "RT #8", "#8", or "queued 1a2b..." (agent/ticketing/numbers.py)
     title: str
     target: str
     check: str
@@ -111,14 +111,15 @@ def parts(notice: Notice, language: str, zone: ZoneInfo) -> Rendered:
         if notice.missed:
             rows.append((labels["missed"], labels.get(notice.missed, notice.missed)))
     if notice.due is not None:
-        rows.append((labels["due"], _local(notice.due, zone)))
-    return Rendered(f"{labels.get(notice.event, notice.event)} #{notice.ticket}", notice.title, tuple(rows),
+        which = labels.get(notice.missed or "", labels["due"]) if notice.event == "sla_warning" else labels["due"]
+        rows.append((which, _local(notice.due, zone)))
+    return Rendered(f"{labels.get(notice.event, notice.event)} {notice.ticket}", notice.title, tuple(rows),
                     notice.url, labels["open"])
 
 
 def subject(notice: Notice, language: str) -> str:
     labels = LABELS.get(language, LABELS["en"])
-    return short_text(f"[Patrol] {labels.get(notice.event, notice.event)} #{notice.ticket} "
+    return short_text(f"[Patrol] {labels.get(notice.event, notice.event)} {notice.ticket} "
                       f"{notice.severity.upper()} {notice.title}")
 
 

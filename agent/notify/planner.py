@@ -63,7 +63,10 @@ def _ticket_url(notify: Any, ticket: Any) -> str | None:
 
 
 def _number(ticket: Any) -> str:
-    return str(ticket.key or ticket.id)
+    """The number people know the ticket by (RT #8, #8), as everywhere else in Patrol."""
+    from agent.ticketing.numbers import label
+
+    return label(ticket.backend, ticket.key, ticket.fingerprint)
 
 
 def notice_for_event(notify: Any, site: str, event: Any, ticket: Any) -> Notice | None:

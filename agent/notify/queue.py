@@ -91,10 +91,17 @@ class NotifyQueue:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(_Q).where(_Q.c.site == self.site, _Q.c.status == "pending",
                                                     _Q.c.next_attempt_at <= now).order_by(_Q.c.id).limit(1000)).all()
+            # A row waiting for its retry (it failed: last_error set) holds its channel's later
+            # rows back, so messages keep their order; a row held for quiet hours does not.
+            retrying = dict(conn.execute(
+                sa.select(_Q.c.channel, sa.func.min(_Q.c.id)).where(
+                    _Q.c.site == self.site, _Q.c.status == "pending", _Q.c.next_attempt_at > now,
+                    _Q.c.last_error.is_not(None)).group_by(_Q.c.channel)).all())
         blocked: set[str] = set()
         sent = failed = limited = waiting = 0
         for row in rows:
-            if row.channel in blocked or time.monotonic() - started > self.max_drain_s:
+            behind = row.channel in retrying and row.id > retrying[row.channel]
+            if behind or row.channel in blocked or time.monotonic() - started > self.max_drain_s:
                 waiting += 1
                 continue
             channel = self.channels.get(row.channel)

@@ -47,7 +47,7 @@ def notify_settings(url: str = "http://127.0.0.1:9", **over: Any) -> NotifySetti
 
 def sample_notice(**over: Any) -> Notice:
     values: dict[str, Any] = dict(
-        event="opened", site="acme", ticket="8", title="sw1 switch.reachability: no answer", target="sw1",
+        event="opened", site="acme", ticket="RT #8", title="sw1 switch.reachability: no answer", target="sw1",
         check="switch.reachability", severity="crit", tier="urgent", at=datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc),
         url="http://rt.example/Ticket/Display.html?id=8",
         mentions=(Mention("Li Lei", mail="lilei@example.com", mobile="13800000001", wecom_userid="lilei",

@@ -50,7 +50,7 @@ def test_wecom_markdown_reaches_the_robot(robots):
     [doc] = robots.received["wecom"]
     content = doc["markdown"]["content"]
     assert doc["msgtype"] == "markdown"
-    assert "新工单 #8" in content and "sw1 switch.reachability" in content
+    assert "新工单 RT #8" in content and "sw1 switch.reachability" in content
     assert "<@lilei>" in content  # the mention comes from config
     assert "[查看工单](http://rt.example/Ticket/Display.html?id=8)" in content
     assert "2026-03-02 16:00 CST" in content  # site time (Asia/Shanghai)
@@ -78,7 +78,7 @@ def test_feishu_signed_card(robots):
     _channels(robots)["feishu"].send(sample_notice())
     [doc] = robots.received["feishu"]
     card = doc["card"]
-    assert card["header"]["title"] == {"tag": "plain_text", "content": "新工单 #8"}
+    assert card["header"]["title"] == {"tag": "plain_text", "content": "新工单 RT #8"}
     assert card["header"]["template"] == "red"
     assert {"tag": "lark_md", "content": "<at id=ou_abc123></at>"} in [e.get("text") for e in card["elements"]]
     button = card["elements"][-1]["actions"][0]
@@ -158,4 +158,4 @@ def test_wecom_message_stays_under_4096_bytes_with_long_device_text(robots):
 def test_make_channel_language_en(robots):
     channel = make_channel("w", notify_settings(robots.url).channels["wecom"], "en", ZoneInfo("UTC"))
     channel.send(sample_notice())
-    assert "New ticket #8" in robots.received["wecom"][0]["markdown"]["content"]
+    assert "New ticket RT #8" in robots.received["wecom"][0]["markdown"]["content"]
