@@ -92,7 +92,9 @@ def inspect_command(ctx: AppContext, args: argparse.Namespace) -> int:
         render_table(console, outcome.runs, f"Patrol inspection: {ctx.settings.agent.name} (site {ctx.settings.agent.site})")
         if ticket_line:
             console.print("tickets: ", terminal_text(ticket_line), sep="")
-        console.print("written: ", terminal_text(f"{json_path}  {md_path}"), sep="")
+        # soft_wrap: a path is never broken by an inserted newline (it stays copyable)
+        console.print("written:", terminal_text(str(json_path)), soft_wrap=True)
+        console.print("        ", terminal_text(str(md_path)), soft_wrap=True)
     return _exit_for(outcome.runs, args.fail_on)
 
 
