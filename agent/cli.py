@@ -81,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
                                         "the replaced store is kept as <store>.replaced-N")
     r.add_argument("file", type=Path, help="a file written by `patrol store backup`")
 
-    for module in ("agent.ticketing.cli_args", "agent.reports.cli", "agent.run.enroll", "agent.serve.cli"):
+    for module in ("agent.ticketing.cli_args", "agent.reports.cli", "agent.run.enroll", "agent.serve.cli",
+                   "agent.serve.console.cli"):
         _add_optional_parser(module, sub)
     return parser
 
@@ -256,6 +257,10 @@ def dispatch(args: argparse.Namespace) -> int:
             from agent.serve.cli import main as serve_main
 
             return serve_main(args, ctx, worker_argv(args), version())
+        if args.command == "console":
+            from agent.serve.console.cli import main as console_main
+
+            return console_main(args, ctx)
     finally:
         ctx.close()
     raise AssertionError(f"unhandled command {args.command}")

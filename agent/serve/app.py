@@ -58,6 +58,7 @@ class CollectorServices:
     audit: Callable[[str, str, str, Mapping[str, Any]], None]  # site, action, subject, detail
     on_alert_tiers: Callable[[str, dict[str, str]], None] = lambda site, tiers: None
     clock: Callable[[], datetime] = utcnow
+    console: Any = None  # the web console's APIRouter (agent/serve/console/web.py), mounted at /
     warned_revoked: set[str] = field(default_factory=set)
 
 
@@ -176,4 +177,6 @@ def create_app(services: CollectorServices, *, max_body_bytes: int) -> Any:
     def healthz() -> PlainTextResponse:
         return PlainTextResponse("ok\n")
 
+    if services.console is not None:
+        app.include_router(services.console)
     return BodyLimits(app, max_body_bytes), app

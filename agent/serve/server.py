@@ -35,6 +35,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from agent.context import AppContext, store_components
 from agent.serve.app import CollectorServices, create_app
+from agent.serve.console.schema import CONSOLE
 from agent.serve.ingest import Ingestor
 from agent.serve.metrics import CachedSnapshot, build_collector_registry
 from agent.serve.pump import TicketPump
@@ -84,12 +85,13 @@ class Collector:
         self.version = version
         serve = self.settings.serve
         self.engine = Store.open(self.settings.store_url, self.settings.agent.site,
-                                 [*store_components(), FLEET]).engine
+                                 [*store_components(), FLEET, CONSOLE]).engine
         self.registry = AgentRegistry(self.engine, ctx.clock)
         self.ingestor = Ingestor(self.engine, self.store_for, clock_skew_warn_s=serve.clock_skew_warn_s,
                                  clock=ctx.clock)
         self.pump = TicketPump(self.ticket_service, serve.ticket_delay_s)
         self.sites = self._sites()
+        self.console = self._console()
         self.snapshot = CachedSnapshot(lambda: self.store_for(self.settings.agent.site).latest(every_site=True))
 
     def _sites(self) -> dict[str, SiteView]:
@@ -100,6 +102,15 @@ class Collector:
             path = self.settings.resolve(entry.inventory) if entry.inventory else None
             sites[name] = SiteView(name, load_inventory(path, local_name=self.settings.agent.name))
         return sites
+
+    def _console(self) -> Any:
+        from agent.serve.console.accounts import Accounts
+        from agent.serve.console.throttle import Throttle
+        from agent.serve.console.web import ConsoleDeps, console_router
+
+        return console_router(ConsoleDeps(
+            Accounts(self.engine, self.ctx.clock), Throttle(self.ctx.clock), self.sites, self.settings.agent.site,
+            self.store_for, self.ticket_service, self.registry, self.ctx.clock, self.version))
 
     @cache  # noqa: B019 - one Store per site for the collector's lifetime
     def store_for(self, site: str) -> Store:
@@ -255,7 +266,7 @@ async def serve(ctx: AppContext, version: str, worker_argv: Sequence[str] | None
         ca_pem=files.ca_pem() if files is not None and files.ca_file.exists() else None,
         agent_checks=collector.agent_checks, local_overrides=serve_settings.local_overrides,
         alert_token=collector.alert_token, alert_settings=serve_settings.alertmanager, audit=collector.audit,
-        on_alert_tiers=collector.add_alert_tiers, clock=ctx.clock)
+        on_alert_tiers=collector.add_alert_tiers, clock=ctx.clock, console=collector.console)
     asgi, _app = create_app(services, max_body_bytes=int(serve_settings.max_body_mb * 1024 * 1024))
     host, _, port = serve_settings.listen.rpartition(":")
     config = uvicorn.Config(asgi, host=host.strip("[]"), port=int(port), http=IdleClosingH11, lifespan="off",

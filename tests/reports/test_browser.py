@@ -3,21 +3,13 @@ render, nothing is requested from anywhere, the console stays clean."""
 
 import pytest
 
-from tests.support.proc import require_program
-
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+from tests.support.chromium import chromium
 
 
 @pytest.fixture(scope="module")
 def browser():
-    chromium = require_program("/usr/bin/chromium", "chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.mark.parametrize("key", [("inspection", "zh-CN"), ("faults", "en")], ids=["inspection-zh", "faults-en"])

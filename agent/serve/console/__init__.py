@@ -1,0 +1,1 @@
+"""The web console of the site collector (docs/console.md): accounts, sessions and pages."""

@@ -1,0 +1,120 @@
+"""What each console page shows, read from the store: plain frozen values for the templates.
+
+Nothing here renders or knows about HTTP; the routes (web.py) pick the user's sites and
+pass the store of one site at a time.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from agent.store import LatestState
+from agent.ticketing.queries import Ticket, open_tickets
+from collectors.base import CheckResult, State
+
+# Worst first, as an engineer reads a site: a known failure, then what may hide one.
+STATE_ORDER = {State.CRIT: 0, State.UNKNOWN: 1, State.WARN: 2, State.OK: 3}
+AGENT_SILENT_CHECK = "agent.silent"
+# A target that is not in the site's inventory (an enrolled PC, a device of a removed
+# inventory line) gets its kind from the family that reported on it.
+KIND_OF_COLLECTOR = {"switch": "network_device", "netconfig": "network_device", "printer_snmp": "printer"}
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRow:
+    name: str
+    kind: str  # host | network_device | printer | other
+    address: str
+    state: State
+    problems: int  # items not OK
+    items: int
+    last_seen: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRow:
+    ticket: Ticket
+    due: datetime  # the next deadline: response while unacknowledged, else resolution
+    breached: bool
+    seconds_left: float
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSummary:
+    name: str
+    state: State
+    devices: int
+    problems: int
+    tickets_by_tier: tuple[tuple[str, int], ...]
+    next_due: TicketRow | None
+    silent_agents: int
+    last_report: datetime | None
+
+
+def ticket_row(ticket: Ticket, now: datetime) -> TicketRow:
+    due = ticket.due_response if ticket.acknowledged_at is None else ticket.due_resolve
+    breached = (ticket.response_breached or ticket.resolve_breached or now > due)
+    return TicketRow(ticket, due, breached, (due - now).total_seconds())
+
+
+def devices(latest: Sequence[LatestState], inventory: Any) -> list[DeviceRow]:
+    """Every inventory target and every target with stored results, worst first."""
+    by_target: dict[str, list[CheckResult]] = {}
+    collectors: dict[str, str] = {}
+    for row in latest:
+        by_target.setdefault(row.result.target, []).append(row.result)
+        if row.collector in KIND_OF_COLLECTOR or row.result.target not in collectors:
+            collectors[row.result.target] = row.collector
+    # The collector's own machine is in every site's inventory as the local host; it is a
+    # device of a site only where its checks report.
+    known = {t.name: t for t in (inventory.targets if inventory is not None else ())
+             if not getattr(t, "local", False) or t.name in by_target}
+    out = []
+    for name in sorted(set(by_target) | set(known)):
+        results = by_target.get(name, [])
+        target = known.get(name)
+        kind = target.kind if target is not None else KIND_OF_COLLECTOR.get(collectors.get(name, ""), "host")
+        state = State.worst(r.state for r in results) if results else State.UNKNOWN
+        out.append(DeviceRow(name, kind, getattr(target, "address", "") or "", state,
+                             sum(1 for r in results if r.state.is_problem), len(results),
+                             max((r.observed_at for r in results), default=None)))
+    out.sort(key=lambda d: (STATE_ORDER[d.state], -d.problems, d.name))
+    return out
+
+
+def filter_devices(rows: Iterable[DeviceRow], kind: str | None, state: str | None) -> list[DeviceRow]:
+    return [d for d in rows if (not kind or d.kind == kind) and (not state or d.state.value == state)]
+
+
+def site_summary(name: str, store: Any, inventory: Any, now: datetime, last_report: datetime | None) -> SiteSummary:
+    latest = store.latest()
+    rows = devices(latest, inventory)
+    tickets = [ticket_row(t, now) for t in open_tickets(store)] if _has_ticketing(store) else []
+    tiers = Counter(t.ticket.priority for t in tickets)
+    silent = sum(1 for r in latest if r.result.check == AGENT_SILENT_CHECK and r.result.state.is_problem)
+    return SiteSummary(name, State.worst(d.state for d in rows) if rows else State.OK, len(rows),
+                       sum(1 for d in rows if d.state.is_problem), tuple(sorted(tiers.items())),
+                       min(tickets, key=lambda t: t.due, default=None), silent, last_report)
+
+
+def site_tickets(store: Any, now: datetime, target: str | None = None) -> list[TicketRow]:
+    if not _has_ticketing(store):
+        return []
+    rows = [ticket_row(t, now) for t in open_tickets(store) if target is None or t.target == target]
+    return sorted(rows, key=lambda r: (not r.breached, r.due))
+
+
+def history(store: Any, target: str, now: datetime, hours: int = 24, limit: int = 200) -> list[CheckResult]:
+    """The target's results of the last ``hours``, newest first, at most ``limit`` of them."""
+    results = list(store.results_between(now - timedelta(hours=hours), now + timedelta(minutes=1), target=target))
+    return results[::-1][:limit]
+
+
+def _has_ticketing(store: Any) -> bool:
+    import sqlalchemy as sa
+
+    return sa.inspect(store.engine).has_table("tickets")

@@ -1,0 +1,181 @@
+"""The console in Debian's Chromium against a real `patrol serve` (see conftest.py)."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+
+from tests.console.conftest import PASSWORDS, XSS_DEVICE, login
+
+
+def _ca(console) -> str:
+    return str(console.folder / "state" / "tls" / "ca.pem")
+
+
+def test_login_logout_and_cookie_flags(page_of, console):
+    page = page_of()
+    page.goto(console.url + "/")
+    assert "/login" in page.url  # no session: the sign-in page
+    login(page, console.url, "eng", "wrong-password-123")
+    assert page.locator(".error").is_visible()
+    login(page, console.url, "eng", PASSWORDS["eng"])
+    assert page.locator("h1").inner_text() == "Sites"
+    cookie = next(c for c in page.context.cookies() if c["name"] == "patrol_session")
+    assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict"
+    page.click("#logout")
+    page.wait_for_load_state("load")
+    assert "/login" in page.url
+    # The old cookie no longer opens a page: the session row is gone.
+    old = requests.get(console.url + "/", cookies={"patrol_session": cookie["value"]}, verify=_ca(console),
+                       allow_redirects=False, timeout=10)
+    assert old.status_code == 303 and old.headers["location"].startswith("/login")
+
+
+def test_pages_send_a_strict_content_security_policy(console):
+    r = requests.get(console.url + "/login", verify=_ca(console), timeout=10)
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert "<script>" not in r.text.replace('<script src="/static/console.js" defer></script>', "")
+
+
+def test_viewer_sees_only_own_site(page_of, console):
+    page = page_of("view")
+    assert page.locator(".card h2").all_inner_texts() == ["acme"]
+    for path in ("/site/globex", "/site/globex/device/globex-pc-1", "/site/globex/tickets", "/audit"):
+        response = page.goto(console.url + path)
+        assert response.status == 404, path
+    response = page.goto(console.url + "/site/acme/device/pc-disk")
+    assert response.status == 200
+    page.goto(console.url + "/site/acme/tickets")
+    assert page.locator("button.ack").count() == 0  # read-only
+
+
+def test_engineer_sees_every_site(page_of, console):
+    page = page_of("eng")
+    assert sorted(page.locator(".card h2").all_inner_texts()) == ["acme", "globex"]
+    assert page.goto(console.url + "/site/globex/device/globex-pc-1").status == 200
+    assert page.goto(console.url + "/audit").status == 404  # admins only
+
+
+def test_xss_payloads_are_shown_as_text(page_of, console):
+    page = page_of("admin")
+    for path in ("/", "/site/acme", "/site/acme/tickets", "/site/acme/device/pc-disk"):
+        page.goto(console.url + path)
+        assert page.evaluate("window.__xss") is None, path
+    page.goto(console.url + "/site/acme")
+    link = page.locator("table.devices").get_by_role("link", name=XSS_DEVICE, exact=True)
+    assert link.count() == 1  # the name is a link's text, not markup
+    link.click()
+    page.wait_for_load_state("load")
+    assert page.locator("h1").inner_text() == XSS_DEVICE
+    assert "<script>window.__xss=1</script>" in page.locator("td.summary").first.inner_text()
+    assert page.evaluate("window.__xss") is None
+    assert page.errors == []
+
+
+def test_acknowledge_reaches_the_builtin_backend(page_of, console):
+    page = page_of("eng")
+    page.goto(console.url + "/site/acme/tickets")
+    row = page.locator("tr[data-ticket]", has_text="pc-disk")
+    assert row.count() == 1
+    ticket_id = row.get_attribute("data-ticket")
+    row.locator("input[name=text]").first.fill("on it <b>now</b>")
+    row.locator("button.ack").click()
+    page.wait_for_load_state("load")
+    assert page.locator(".done").is_visible()
+    assert "acknowledged (console:eng)" in page.locator(f"tr[data-ticket='{ticket_id}'] td.status").inner_text()
+    # The builtin backend's own record (what `patrol tickets show` reads) has it too.
+    import sqlalchemy as sa
+
+    from agent.ticketing import schema
+
+    engine = sa.create_engine(f"sqlite:///{console.folder / 'state' / 'patrol.sqlite'}")
+    with engine.connect() as conn:
+        ticket = conn.execute(sa.select(schema.tickets).where(schema.tickets.c.id == int(ticket_id))).one()
+        builtin = conn.execute(sa.select(schema.builtin_tickets)).all()
+        comments = [r._mapping for r in conn.execute(sa.select(schema.builtin_comments))]
+    engine.dispose()
+    assert ticket.status == "acknowledged" and ticket.acknowledged_by == "console:eng"
+    assert builtin and any("on it <b>now</b>" in str(dict(c)) for c in comments), comments
+
+
+def test_forms_without_csrf_token_are_403(page_of, console):
+    page = page_of("eng")
+    session = next(c["value"] for c in page.context.cookies() if c["name"] == "patrol_session")
+    cookies = {"patrol_session": session}
+    for path, data in (("/site/acme/tickets/1/acknowledge", {"text": "x"}),
+                       ("/site/acme/tickets/1/comment", {"text": "x", "csrf": "forged"}),
+                       ("/logout", {})):
+        r = requests.post(console.url + path, data=data, cookies=cookies, verify=_ca(console), timeout=10,
+                          allow_redirects=False)
+        assert r.status_code == 403, (path, r.text)
+    r = requests.post(console.url + "/login", data={"username": "eng", "password": PASSWORDS["eng"]},
+                      verify=_ca(console), timeout=10, allow_redirects=False)
+    assert r.status_code == 403
+
+
+def test_viewer_cannot_act_even_with_a_token(page_of, console):
+    page = page_of("view")
+    csrf = page.locator("input[name=csrf]").first.get_attribute("value")
+    session = next(c["value"] for c in page.context.cookies() if c["name"] == "patrol_session")
+    r = requests.post(console.url + "/site/acme/tickets/1/comment", data={"text": "x", "csrf": csrf},
+                      cookies={"patrol_session": session}, verify=_ca(console), timeout=10, allow_redirects=False)
+    assert r.status_code == 403
+
+
+def test_zh_cn_pages_have_no_untranslated_keys(page_of, console):
+    """Neither a message key nor an English label on a zh-CN page; table cells are data
+    (device summaries, the audit log's action names) except their state badges and buttons."""
+    from agent.reports.i18n import catalogue
+
+    zh, en = catalogue("zh-CN"), catalogue("en")
+    english = {v for k, v in en.items() if k.startswith("console.") and isinstance(v, str) and v != zh[k]
+               and len(v) > 3 and "{" not in v}
+    page = page_of("admin", lang="zh-CN")
+    for path in ("/?lang=zh-CN", "/site/acme", "/site/acme/device/sw-000", "/site/acme/tickets", "/agents",
+                 "/audit"):
+        page.goto(console.url + path)
+        assert page.locator("html").get_attribute("lang") == "zh-CN"
+        text = page.evaluate("""() => { const b = document.body.cloneNode(true);
+                                        b.querySelectorAll('header .user').forEach(e => e.remove());
+                                        b.querySelectorAll('td').forEach(td => td.replaceChildren(
+                                            ...td.querySelectorAll('.state, button')));
+                                        return b.innerText; }""")
+        assert re.search(r"\bconsole\.[a-z_.]+", text) is None, (path, text[:300])
+        assert [e for e in english if e in text.replace("English", "")] == [], path
+    page.goto(console.url + "/site/acme")
+    assert "站点" in page.locator("header").inner_text()
+
+
+def test_audit_log_holds_logins_and_actions_and_exports_csv(page_of, console):
+    page = page_of("admin")
+    page.goto(console.url + "/audit")
+    text = page.locator("table.audit").inner_text()
+    assert "console.login" in text and "console.login.failed" in text
+    with page.expect_download() as info:
+        page.click("a[href='/audit.csv']")
+    body = info.value.path().read_text(encoding="utf-8-sig")
+    assert body.startswith("at,site,actor,action,subject,detail")
+    assert "console.login" in body
+
+
+def test_brute_force_is_throttled_and_audited(console):
+    with requests.Session() as s:
+        s.trust_env = False
+        s.verify = _ca(console)
+        statuses = []
+        for _ in range(6):
+            csrf = re.search(r'name="csrf" value="([^"]+)"', s.get(console.url + "/login", timeout=10).text).group(1)
+            r = s.post(console.url + "/login", data={"csrf": csrf, "username": "mallory", "password": "guess-1234567"},
+                       allow_redirects=False, timeout=10)
+            statuses.append(r.status_code)
+    assert statuses == [401] * 5 + [429]
+    assert int(r.headers["retry-after"]) > 0
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(f"sqlite:///{console.folder / 'state' / 'patrol.sqlite'}")
+    with engine.connect() as conn:
+        actions = [a for (a,) in conn.exec_driver_sql("SELECT action FROM audit WHERE subject = 'mallory'")]
+    engine.dispose()
+    assert actions.count("console.login.failed") == 5 and "console.login.throttled" in actions
