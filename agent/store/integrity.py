@@ -30,6 +30,13 @@ def sqlite_file(url: str) -> Path | None:
     return Path(url.removeprefix("sqlite:///"))
 
 
+def _read_only(path: Path) -> str:
+    """A read-only SQLite URI for ``path`` (quoted: a '?' or '#' in a folder name is not a URI part)."""
+    from urllib.parse import quote
+
+    return f"file:{quote(str(path.absolute()))}?mode=ro"
+
+
 def check_file(path: Path) -> None:
     """Raise ``StoreUnusable`` if ``path`` exists but is not a usable SQLite database file."""
     try:
@@ -50,7 +57,7 @@ def check_file(path: Path) -> None:
 def quick_check(path: Path) -> None:
     """Raise ``StoreUnusable`` if SQLite's quick_check finds damage in ``path``."""
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        con = sqlite3.connect(_read_only(path), uri=True, timeout=10)
         try:
             rows = [r[0] for r in con.execute("PRAGMA quick_check(5)")]
         finally:
@@ -77,6 +84,9 @@ def create_whole(path: Path, build) -> None:  # build: Callable[[str], None], gi
             os.link(tmp, path)
         except FileExistsError:
             pass
+        except OSError:  # a file system without hard links (some network or FUSE mounts)
+            if not path.exists():
+                os.replace(tmp, path)
     finally:
         for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
             leftover.unlink(missing_ok=True)
@@ -90,7 +100,7 @@ def backup(source: Path, target: Path) -> None:
     if target.exists():
         raise StoreUnusable(f"{target} exists; choose a new file name")
     tmp = target.with_name(f".{target.name}.part-{os.getpid()}")
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=10)
+    src = sqlite3.connect(_read_only(source), uri=True, timeout=10)
     try:
         dst = sqlite3.connect(tmp)
         try:
@@ -115,7 +125,7 @@ def restore(backup_file: Path, store: Path) -> Path | None:
     quick_check(backup_file)
     store.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = store.with_name(f".{store.name}.restore-{os.getpid()}")
-    src = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
+    src = sqlite3.connect(_read_only(backup_file), uri=True)
     try:
         dst = sqlite3.connect(tmp)
         try:
