@@ -364,3 +364,15 @@ def test_entities_reporting_the_profiles_ignore_value_are_no_readings():
     health = read_health(profile, tables)
     assert len(tables[column]) - len(loads) == 266
     assert sorted(c.value for c in health.cpu) == sorted(float(v) for v in loads) and not health.unreadable
+    column = profile.sources("memory")[0].percent  # hh3cEntityExtMemUsage: 0 on 263 entities
+    used = [v for v in tables[column].values() if v != 0]
+    assert len(used) == 18 and sorted(m.used_percent for m in health.memory) == sorted(used)
+
+
+def test_a_memory_percentage_of_the_wrong_type_is_a_note_not_a_crash():
+    tables, profile = health_tables("ruijie-s5750"), PROFILES["ruijie"]
+    column = profile.sources("memory")[0].percent
+    [index] = tables[column]
+    tables[column][index] = b"50"  # hand-changed: an OCTET STRING where an INTEGER belongs
+    health = read_health(profile, tables)
+    assert health.memory == () and health.notes == (f"memory {index}: percent is bytes, not a number; ignored",)
