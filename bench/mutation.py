@@ -79,6 +79,8 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "it is only called for findings, whose last day is not OK, so a later day always exists",
     ("agent/reports/build.py", "ok_ratio=round(k.ok / k.samples, 4) if k.samples else 0.0", "0.0 -> 1.0"):
         "a key comes from rollup rows that hold samples: k.samples is never 0",
+    ("agent/findings.py", 'record.status, record.resolved_at, record.dirty = "resolved", now, True', "True -> False"):
+        "close() puts the record in finished, which is saved whatever its dirty flag",
     ("collectors/snmp/ports.py", "bits = 64 if (i < 2 and sample.hc) else 32", "64 -> 640"):
         "counter_delta only tests bits == 32; any other width is treated as 64-bit",
 }

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from collectors.base import State
-from collectors.printer_snmp import ALERT_CODE, ALERT_DESCR, ALERT_SEVERITY, HR_PRINTER_ERRORS
+from collectors.printer_snmp import (
+    ALERT_CODE, ALERT_DESCR, ALERT_SEVERITY, HR_PRINTER_ERRORS, SUPPLY_DESCR, SUPPLY_LEVEL, SUPPLY_MAX,
+)
 from config.checks.printer_snmp import PrinterSnmpParams
 from tests.printer_snmp.test_parse import printer, results
 
@@ -42,3 +44,14 @@ def test_an_alert_set_to_ok_is_listed_but_names_no_problem():
 def test_an_error_bit_the_mib_does_not_name_is_a_warning(bits, expected):
     state, summary = status(printer(**{HR_PRINTER_ERRORS: {"1": bits}}))
     assert state is State.WARN and summary == f"idle: undefined condition {expected}"
+
+
+@pytest.mark.parametrize("max_capacity,level,summary", [
+    (0, 40, "Black: level 40 (capacity not reported)"),   # some printers report capacity 0
+    (-2, 40, "Black: level 40 (capacity not reported)"),  # -2: unknown
+    (100, -3, "Black: some remaining (the printer does not measure the level)"),
+])
+def test_a_supply_without_a_usable_capacity_has_no_percentage(max_capacity, level, summary):
+    raw = printer(**{SUPPLY_DESCR: {"1.1": b"Black"}, SUPPLY_MAX: {"1.1": max_capacity}, SUPPLY_LEVEL: {"1.1": level}})
+    [supply] = [r for r in results(raw) if r[0] == "printer_snmp.supply"]
+    assert supply[3] == summary
