@@ -176,7 +176,7 @@ class PatrolCollector:
                     name = name[: -len(metric.unit)] + new_unit
                     value = value * factor
                 # Prometheus keeps _count for histograms and summaries (promtool flags a gauge with it).
-                name = name.removesuffix("_count") if name.endswith("_count") and name != "_count" else name
+                name = name.removesuffix("_count") or name
                 family = values.setdefault("patrol_" + name, {"unit": metric.unit, "samples": [], "checks": set()})
                 family["samples"].append((dict(zip(BASE_LABELS, labels)) | dict(metric.labels), value))  # type: ignore[union-attr]
                 family["checks"].add(r.check)  # type: ignore[union-attr]
