@@ -110,7 +110,7 @@ class Collector:
 
         return console_router(ConsoleDeps(
             Accounts(self.engine, self.ctx.clock), Throttle(self.ctx.clock), self.sites, self.settings.agent.site,
-            self.store_for, self.ticket_service, self.registry, self.ctx.clock, self.version))
+            self.store_for, self.ticket_service, self.registry, self.ctx.clock, self.version, self.ctx))
 
     @cache  # noqa: B019 - one Store per site for the collector's lifetime
     def store_for(self, site: str) -> Store:

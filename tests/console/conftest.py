@@ -70,7 +70,8 @@ def seed_sites(config: Path) -> None:
 def console(tmp_path_factory) -> Console:
     folder = tmp_path_factory.mktemp("console")
     port = free_port()
-    config = collector_config(folder, port=port, site="acme", serve="sites: {globex: {}}")
+    config = collector_config(folder, port=port, site="acme", serve="sites: {globex: {}}",
+                              extra="reports: {formats: [html, json], languages: [en]}\n")
     seed_sites(config)
     for name, role, site in (("admin", "admin", None), ("eng", "engineer", None), ("view", "viewer", "acme")):
         done = add_user(config, name, role, site)

@@ -179,3 +179,30 @@ def test_brute_force_is_throttled_and_audited(console):
         actions = [a for (a,) in conn.exec_driver_sql("SELECT action FROM audit WHERE subject = 'mallory'")]
     engine.dispose()
     assert actions.count("console.login.failed") == 5 and "console.login.throttled" in actions
+
+
+def test_engineer_generates_a_report_and_a_viewer_downloads_it(page_of, console):
+    from datetime import datetime, timezone
+
+    page = page_of("eng")
+    page.goto(console.url + "/site/acme/reports")
+    page.fill("input[name=period]", "no-such-period")
+    page.click("#generate")
+    page.wait_for_load_state("load")
+    assert "is not a period" in page.locator(".error").inner_text()
+    page.fill("input[name=period]", datetime.now(timezone.utc).strftime("%Y-%m"))
+    page.click("#generate")
+    page.wait_for_load_state("load")
+    assert page.locator(".done").is_visible()
+    links = page.locator("table.reports a")
+    assert sorted(links.all_inner_texts()) == ["html", "json"]
+
+    viewer = page_of("view")
+    viewer.goto(console.url + "/site/acme/reports")
+    assert viewer.locator("#generate").count() == 0
+    with viewer.expect_download() as info:
+        viewer.locator("table.reports a", has_text="json").click()
+    assert '"site"' in info.value.path().read_text(encoding="utf-8")
+    assert viewer.goto(console.url + "/site/acme/reports/..%2Fpatrol.sqlite").status == 404
+    viewer.goto(console.url + "/")
+    assert viewer.locator(".card dd").last.inner_text() != "—"  # the overview knows the last report

@@ -23,7 +23,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from agent.reports.i18n import LANGUAGES, Translator, catalogue
-from agent.serve.console import views
+from agent.serve.console import reports, views
 from agent.serve.console.accounts import Accounts, Session, User
 from agent.serve.console.security import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, BadForm, harden, local_path,
                                           new_token, read_form, same, set_cookie)
@@ -50,6 +50,7 @@ class ConsoleDeps:
     registry: Any  # agent.serve.registry.AgentRegistry
     clock: Callable[[], datetime]
     version: str
+    ctx: Any = None  # agent.context.AppContext: the reports archive and `patrol report` (None: no reports)
 
 
 class NotFound(HTTPException):
@@ -182,14 +183,20 @@ def console_router(deps: ConsoleDeps) -> APIRouter:
         response.delete_cookie(SESSION_COOKIE, path="/")
         return harden(response)
 
+    def last_report(site: str) -> datetime | None:
+        if deps.ctx is None:
+            return None
+        found = reports.list_reports(deps.ctx, site)
+        return found[0].written_at if found else None
+
     # --- pages ---------------------------------------------------------------------------
 
     @router.get("/")
     def overview(request: Request) -> Response:
         session = require(request)
         now = deps.clock()
-        summaries = [views.site_summary(name, deps.store_for(name), deps.sites[name].inventory, now, None)
-                     for name in visible_sites(session.user)]
+        summaries = [views.site_summary(name, deps.store_for(name), deps.sites[name].inventory, now,
+                                        last_report(name)) for name in visible_sites(session.user)]
         return render(request, "overview.html", session, sites=summaries)
 
     @router.get("/site/{site}")
@@ -249,6 +256,43 @@ def console_router(deps: ConsoleDeps) -> APIRouter:
         audit(site, session.user.username, f"console.ticket.{action}", f"{ticket.target}/{ticket.check}",
               {"ticket": ticket_id, "key": ticket.key, "text": text})
         return harden(RedirectResponse(f"/site/{_quote(site)}/tickets?done={action}", status_code=303))
+
+    @router.get("/site/{site}/reports")
+    def reports_page(request: Request, site: str) -> Response:
+        session = require(request)
+        site = site_for(session.user, site)
+        found = reports.list_reports(deps.ctx, site) if deps.ctx is not None else []
+        return render(request, "reports.html", session, site=site, reports=found, error=None,
+                      message=request.query_params.get("done"))
+
+    @router.get("/site/{site}/reports/{name}")
+    def report_download(request: Request, site: str, name: str) -> Response:
+        session = require(request)
+        site = site_for(session.user, site)
+        path = reports.report_file(deps.ctx, site, name) if deps.ctx is not None else None
+        if path is None:
+            raise NotFound()
+        audit(site, session.user.username, "console.report.download", name, {})
+        # An attachment, never shown under the console's origin: a report is a document, not a page of ours.
+        return harden(Response(path.read_bytes(), media_type=reports.MEDIA_TYPES[path.suffix],
+                               headers={"Content-Disposition": f'attachment; filename="{_ascii(name)}"'}))
+
+    @router.post("/site/{site}/reports")
+    async def report_generate(request: Request, site: str) -> Response:
+        session = require(request)
+        site = site_for(session.user, site)
+        form = await action_form(request, session, "engineer")
+        if deps.ctx is None:
+            raise HTTPException(409, "reports are not available on this collector")
+        kind, period = form.get("kind", ""), form.get("period", "")
+        try:
+            files = await run_in_threadpool(reports.generate_now, deps.ctx, site, kind, period)
+        except (ValueError, LookupError, RuntimeError) as exc:  # bad period, unknown site, render failure
+            return render(request, "reports.html", session, status=400, site=site,
+                          reports=reports.list_reports(deps.ctx, site), error=str(exc), message=None)
+        audit(site, session.user.username, "console.report.generate", f"{kind} {period}",
+              {"files": [p.name for p in files]})
+        return harden(RedirectResponse(f"/site/{_quote(site)}/reports?done=generate", status_code=303))
 
     @router.get("/agents")
     def agents_page(request: Request) -> Response:
@@ -319,6 +363,10 @@ def _quote(value: str) -> str:
     from urllib.parse import quote
 
     return quote(value, safe="/")
+
+
+def _ascii(name: str) -> str:
+    return "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in name)
 
 
 def _json(value: Any) -> str:
