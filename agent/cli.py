@@ -81,8 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
                                         "the replaced store is kept as <store>.replaced-N")
     r.add_argument("file", type=Path, help="a file written by `patrol store backup`")
 
-    for module in ("agent.ticketing.cli_args", "agent.reports.cli", "agent.run.enroll", "agent.serve.cli",
-                   "agent.serve.console.cli"):
+    for module in ("agent.ticketing.cli_args", "agent.notify.cli_args", "agent.reports.cli", "agent.run.enroll",
+                   "agent.serve.cli", "agent.serve.console.cli"):
         _add_optional_parser(module, sub)
     return parser
 
@@ -245,6 +245,10 @@ def dispatch(args: argparse.Namespace) -> int:
             from agent.ticketing.cli import main as tickets_main
 
             return tickets_main(args, ctx)
+        if args.command == "notify":
+            from agent.notify.cli import main as notify_main
+
+            return notify_main(args, ctx)
         if args.command == "report":
             from agent.reports.cli import main as report_main
 
