@@ -55,10 +55,13 @@ def mentions_for(notify: Any, tier: str, level: int, at: datetime) -> tuple[Ment
 
 
 def _ticket_url(notify: Any, ticket: Any) -> str | None:
+    """The ticket system's own link (RT), else the console's tickets page of the site."""
     if ticket.url:
         return ticket.url
     if notify.console_url:
-        return f"{notify.console_url.rstrip('/')}/tickets/{ticket.id}"
+        from urllib.parse import quote
+
+        return f"{notify.console_url.rstrip('/')}/site/{quote(ticket.site, safe='')}/tickets"
     return None
 
 

@@ -111,7 +111,8 @@ def test_engine_ticket_reaches_the_robot_once_and_escalates_along_the_chain(robo
 
 
 def test_sla_warning_at_80_percent_of_the_response_window(robots, tmp_path):
-    settings = _settings(robots.url, rules=[{"name": "sla", "events": ["sla_warning"], "channels": ["wecom"]}])
+    settings = _settings(robots.url, rules=[{"name": "sla", "events": ["sla_warning"], "channels": ["wecom"]}],
+                         console_url="https://console.example:8443/")
     site = Site(tmp_path / "patrol.sqlite", settings)
     try:
         site.cycle(State.CRIT)
@@ -121,6 +122,7 @@ def test_sla_warning_at_80_percent_of_the_response_window(robots, tmp_path):
         site.cycle(State.CRIT, minutes=1)  # 80 %
         [warning] = _wecom_texts(robots)
         assert "SLA 即将超时" in warning and "响应期限" in warning
+        assert "[查看工单](https://console.example:8443/site/acme/tickets)" in warning  # builtin tickets have no link
         site.cycle(State.CRIT, minutes=1)
         assert len(_wecom_texts(robots)) == 1
     finally:
