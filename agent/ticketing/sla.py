@@ -1,6 +1,6 @@
 """Whether a ticket kept its service-level deadlines: one rule for the engine, the CLI and the reports.
 
-The service standard (SERVICE-STANDARD.md section 3) sets two deadlines per ticket:
+The service standard (docs/service-standard.md section 3) sets two deadlines per ticket:
 
 - respond by ``due_response``: met when the ticket was acknowledged *or resolved* at or
   before it. A problem that recovered (or was fixed) before anyone acknowledged it was

@@ -21,16 +21,18 @@ def add_parser(sub: Any) -> None:
     u = csub.add_parser("user", help="console users")
     usub = u.add_subparsers(dest="user_command", metavar="ACTION", required=True)
     a = usub.add_parser("add", help="add a user (viewer: one site, read-only; engineer; admin)")
-    a.add_argument("username")
-    a.add_argument("--role", choices=("viewer", "engineer", "admin"), required=True)
+    a.add_argument("username", help="the login name of the new user")
+    a.add_argument("--role", choices=("viewer", "engineer", "admin"), required=True,
+                   help="viewer: one site, read-only; engineer: every site, acknowledges and comments tickets; "
+                        "admin: as engineer, plus revoking agents and the audit log (docs/console.md)")
     a.add_argument("--site", default=None, help="the one site a viewer sees (engineers and admins: every site)")
     a.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     usub.add_parser("list", help="every user with role and site")
     w = usub.add_parser("passwd", help="set a user's password (ends the user's sessions)")
-    w.add_argument("username")
+    w.add_argument("username", help="the user whose password is set")
     w.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     r = usub.add_parser("remove", help="remove a user (ends the user's sessions)")
-    r.add_argument("username")
+    r.add_argument("username", help="the user to remove")
 
 
 def _password(args: argparse.Namespace) -> str:
