@@ -7,8 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
-from config.loader import ConfigError, did_you_mean, load_settings, parse_yaml
+from config.loader import ConfigError, _expanded_size, did_you_mean, load_settings, parse_yaml
 from inventory.loader import load_inventory
 
 SILENCE = "ticketing:\n  silences:\n    - target: pc-1\n      reason: disk swap\n"
@@ -117,3 +118,11 @@ def test_a_value_that_does_not_match_its_tag_is_quoted_when_short(length, shown)
 ])
 def test_did_you_mean(name, known, hint):
     assert did_you_mean(name, known) == hint
+
+
+def test_the_alias_cap_counts_every_value_once_per_use():
+    # root, "base", [1, 2] (3 values), "use", and [1, 2] again through the alias: 9 values
+    node = yaml.compose("base: &b [1, 2]\nuse: *b\n")
+    _expanded_size(node, 9)
+    with pytest.raises(yaml.constructor.ConstructorError, match="more than 8 values"):
+        _expanded_size(node, 8)
