@@ -16,7 +16,7 @@ from collectors.base import State
 from inventory.models import Host, Inventory, NetworkDevice
 from tests.ticketing.conftest import START, settings_with
 
-O, W, C = State.OK, State.WARN, State.CRIT
+O, W, C, U = State.OK, State.WARN, State.CRIT, State.UNKNOWN
 
 
 def backend_tickets(h) -> list:
@@ -219,3 +219,22 @@ def test_a_ticket_taken_in_the_backend_is_saved_as_acknowledged(make_harness):
     [ticket] = queries.open_tickets(h.store)
     assert (ticket.status, ticket.acknowledged_by) == ("acknowledged", "builtin:li.wei")
     assert [row.status for row in backend_tickets(h)] == ["new"]  # learnt from it: nothing sent back
+
+
+def test_a_worsening_within_the_same_tier_sends_no_priority_change(make_harness):
+    h = make_harness()
+    for state in (W, W, U):  # WARN -> UNKNOWN is worse, but both are "general" on a normal host
+        h.cycle(("pc-00", "system.disk", state, "/"))
+    kinds = [e.kind for e in queries.finding_events_between(h.store, START, START + timedelta(days=1))]
+    assert "worsened" in kinds and "priority_raised" not in kinds
+    assert backend_tickets(h)[0].priority == "general"
+
+
+def test_an_open_ticket_that_starts_flapping_is_marked(make_harness):
+    h = make_harness(settings_with(flap_threshold=4))
+    twice(h, ("pc-00", "system.disk", C, "/"))
+    assert not queries.open_tickets(h.store)[0].flapping
+    for state in (O, C, O, C):
+        h.cycle(("pc-00", "system.disk", state, "/"))
+    [ticket] = queries.open_tickets(h.store)
+    assert ticket.flapping and any(c.startswith("Flapping: 4 state changes") for c in comments(h))
