@@ -17,6 +17,8 @@ Series:
 - ``patrol_outbox_oldest_age_seconds``: how long the oldest of them has waited (0 when none)
 - ``patrol_ticket_operations_total{op,outcome}``: ticket operations decided (``queued``) and the outcomes of
   the backend calls carrying them (``sent``, ``unavailable``, ``rejected``, ``error``)
+- ``patrol_notifications_total{channel,outcome}``: notification deliveries (sent, failed, rate_limited),
+  once a channel has been used (docs/notifications.md)
 - ``patrol_ticket_deadline_timestamp_seconds{site,ticket,tier,deadline}``: unix time of each SLA deadline
   (response, resolve) of an open ticket that is still to be met
 
@@ -79,16 +81,23 @@ class TicketGauges:
         self._lock = threading.Lock()
         self.latest: TicketActivity | None = None
         self._operations: dict[tuple[str, str], int] = {}
+        self._notifications: dict[tuple[str, str], int] = {}  # (channel, outcome) -> count
 
     def update(self, activity: TicketActivity) -> None:
         with self._lock:
             self.latest = activity
-            for op, outcome, count in activity.operations:
-                self._operations[(op, outcome)] = self._operations.get((op, outcome), 0) + count
+            for totals, counts in ((self._operations, activity.operations),
+                                   (self._notifications, activity.notifications)):
+                for key, outcome, count in counts:
+                    totals[(key, outcome)] = totals.get((key, outcome), 0) + count
 
     def read(self) -> tuple[TicketActivity | None, dict[tuple[str, str], int]]:
         with self._lock:
             return self.latest, dict(self._operations)
+
+    def notifications(self) -> dict[tuple[str, str], int]:
+        with self._lock:
+            return dict(self._notifications)
 
 
 class Snapshot:
@@ -235,6 +244,13 @@ class PatrolCollector:
         for d in activity.deadlines:
             deadlines.add_metric((site, d.ticket, d.tier, d.deadline), d.at)
         yield deadlines
+        notifications = self.snapshot.tickets.notifications()
+        if notifications:  # notify is configured (docs/notifications.md)
+            sent = CounterMetricFamily("patrol_notifications", "Notification deliveries per channel and outcome "
+                                       "(sent, failed, rate_limited)", labels=("channel", "outcome"))
+            for (channel, outcome), count in sorted(notifications.items()):
+                sent.add_metric((channel, outcome), count)
+            yield sent
 
 
 def build_registry(snapshot: Snapshot, version: str, clock: Callable[[], float] = time.time) -> CollectorRegistry:

@@ -118,6 +118,7 @@ class TicketActivity:
     open: dict[str, int]  # tier -> open tickets
     operations: tuple[tuple[str, str, int], ...]  # (op, outcome, count)
     deadlines: tuple[Deadline, ...]
+    notifications: tuple[tuple[str, str, int], ...] = ()  # (channel, outcome, count) since the previous message
 
 
 def ticket_activity_from_json(data: dict[str, Any]) -> TicketActivity:
@@ -130,6 +131,7 @@ def ticket_activity_from_json(data: dict[str, Any]) -> TicketActivity:
             open={str(k): int(v) for k, v in (data.get("open") or {}).items()},
             operations=tuple((str(op), str(outcome), int(n)) for op, outcome, n in data.get("operations") or ()),
             deadlines=tuple(Deadline(str(d["ticket"]), str(d["tier"]), str(d["deadline"]), float(d["at"]))
-                            for d in data.get("deadlines") or ()))
+                            for d in data.get("deadlines") or ()),
+            notifications=tuple((str(c), str(o), int(n)) for c, o, n in data.get("notifications") or ()))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise WireError(f"bad outbox message ({type(exc).__name__}: {exc})") from None

@@ -78,6 +78,11 @@ class NotifyQueue:
         self.retry_base_s, self.retry_max_s, self.max_drain_s = retry_base_s, retry_max_s, max_drain_s
         self.totals: dict[tuple[str, str], int] = {}  # (channel, outcome) -> count, for metrics
 
+    def take_totals(self) -> list[list[object]]:
+        """[[channel, outcome, count], ...] since the previous call (the worker's report sums nothing twice)."""
+        totals, self.totals = self.totals, {}
+        return [[channel, outcome, n] for (channel, outcome), n in sorted(totals.items())]
+
     def _count(self, channel: str, outcome: str) -> None:
         self.totals[(channel, outcome)] = self.totals.get((channel, outcome), 0) + 1
 

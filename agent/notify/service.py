@@ -72,3 +72,9 @@ def after_ticket_cycle(service: Any) -> None:
                      outcome.drained.waiting)
     except Exception:  # noqa: BLE001 - notifications must not stop tickets; the queue keeps what was planned
         log.exception("notifications failed this cycle")
+
+
+def notification_totals(service: Any) -> list[list[object]]:
+    """Delivery outcomes per channel since the last report, for /metrics (``patrol_notifications_total``)."""
+    runner = getattr(service, "_notify_service", None)
+    return runner.queue.take_totals() if runner is not None else []

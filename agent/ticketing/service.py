@@ -279,6 +279,8 @@ class TicketingService:
         """What /metrics shows about tickets, as the worker sends it to `patrol run`'s supervisor
         (agent/wire.py ``outbox`` message): open tickets per tier, the outbox, the call outcomes
         since the last report (to be summed), and the deadlines still to be met."""
+        from agent.notify.service import notification_totals
+
         now = self.clock()
         oldest = self.outbox.oldest_pending_at()
         open_by_tier: dict[str, int] = {}
@@ -296,7 +298,7 @@ class TicketingService:
                 "oldest_queued_at": oldest.timestamp() if oldest is not None else None,
                 "open": open_by_tier, "operations": [[op, outcome, n] for (op, outcome), n
                                                      in sorted(self.outbox.take_operations().items())],
-                "deadlines": deadlines}
+                "deadlines": deadlines, "notifications": notification_totals(self)}
 
     # --- engineer actions (the CLI) ----------------------------------------------------------
 

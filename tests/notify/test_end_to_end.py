@@ -234,3 +234,31 @@ def test_notify_service_plans_nothing_from_history_on_first_run(robots, tmp_path
         assert outcome.queued == len(escalations) + outcome.drained.sent
     finally:
         site.close()
+
+
+def test_deliveries_reach_metrics_through_the_worker_report(robots, tmp_path):
+    import subprocess
+
+    from prometheus_client import generate_latest
+
+    from agent.exporter import Snapshot, build_registry
+    from agent.wire import decode, encode, ticket_activity_from_json
+    from tests.support.proc import require_program
+
+    site = Site(tmp_path / "patrol.sqlite", _settings(robots.url))
+    try:
+        snapshot = Snapshot("acme")
+        site.cycle(State.CRIT)
+        site.cycle(State.CRIT)  # opened: one message to each of wecom and ding
+        snapshot.tickets.update(ticket_activity_from_json(decode(encode("outbox", **site.service.activity())).body))
+        robots.down = True
+        site.cycle(State.CRIT, minutes=11)  # escalated: both robots down
+        snapshot.tickets.update(ticket_activity_from_json(decode(encode("outbox", **site.service.activity())).body))
+        text = generate_latest(build_registry(snapshot, "9.9")).decode()
+        assert 'patrol_notifications_total{channel="wecom",outcome="sent"} 1.0' in text
+        assert 'patrol_notifications_total{channel="ding",outcome="failed"} 1.0' in text
+        lint = subprocess.run([require_program("promtool", "prometheus"), "check", "metrics"], input=text.encode(),
+                              capture_output=True)
+        assert lint.returncode == 0, lint.stdout + lint.stderr
+    finally:
+        site.close()
