@@ -27,6 +27,10 @@ from agent.notify.message import Mention, Notice
 EVENT_KINDS = {"ticket_opened": "opened", "ticket_reopened": "opened", "escalated": "escalated",
                "ticket_resolved": "resolved", "acknowledged": "acknowledged"}
 FIRST_RUN_BACKLOG = timedelta(minutes=15)  # without a cursor, events older than this are history, not news
+# With a cursor, older events are still not news: notifications switched off for a week and
+# on again must not replay the week. (A crash between a ticket decision and its planning is
+# caught up by the next cycle, minutes later.)
+REPLAY_HORIZON = timedelta(hours=6)
 _BATCH = 500
 
 
@@ -142,7 +146,7 @@ class Planner:
             if last is None:  # first run: recent events only, not the whole history
                 query = query.where(events_t.c.at >= now - FIRST_RUN_BACKLOG)
             else:
-                query = query.where(events_t.c.id > last)
+                query = query.where(events_t.c.id > last, events_t.c.at >= now - REPLAY_HORIZON)
             found = conn.execute(query.order_by(events_t.c.id).limit(_BATCH)).all()
             newest = found[-1].id if len(found) == _BATCH else top
             planned: list[Planned] = []

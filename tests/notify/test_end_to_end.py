@@ -262,3 +262,26 @@ def test_deliveries_reach_metrics_through_the_worker_report(robots, tmp_path):
         assert lint.returncode == 0, lint.stdout + lint.stderr
     finally:
         site.close()
+
+
+def test_switching_notifications_back_on_after_a_long_pause_does_not_replay_it(robots, tmp_path):
+    site = Site(tmp_path / "patrol.sqlite", _settings(robots.url))
+    try:
+        site.cycle(State.CRIT)
+        site.cycle(State.CRIT)
+        assert len(robots.received["wecom"]) == 1
+        site.settings = _settings(robots.url, enabled=False)
+        site.restart()
+        site.cycle(State.CRIT, minutes=11)  # escalated twice while notifications are off
+        site.cycle(State.CRIT, minutes=120)
+        site.cycle(State.CRIT, minutes=600)
+        site.cycle(State.OK)
+        site.cycle(State.OK)  # resolved, ten hours later
+        site.settings = _settings(robots.url)
+        site.restart()
+        site.cycle(State.OK, minutes=1)
+        texts = _wecom_texts(robots)
+        assert not any("工单升级" in t for t in texts)  # ten hours old: not news
+        assert any("工单已解决" in t for t in texts)  # minutes old: told
+    finally:
+        site.close()
