@@ -82,6 +82,10 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "a key comes from rollup rows that hold samples: k.samples is never 0",
     ("agent/findings.py", 'record.status, record.resolved_at, record.dirty = "resolved", now, True', "True -> False"):
         "close() puts the record in finished, which is saved whatever its dirty flag",
+    ("config/loader.py", "lines[loc + (index,)] = child.start_mark.line + 1", "dropped: lines[loc + (index,)] = child.start_mark.line + 1"):
+        "the child's own setdefault, when it is popped, records the same line for the same path",
+    ("config/loader.py", "for error in exc.errors(include_url=False, include_input=False):", "False -> True"):
+        "adds the 'url' or 'input' entry to each error dict; neither is read",
     ("collectors/snmp/ports.py", "bits = 64 if (i < 2 and sample.hc) else 32", "64 -> 640"):
         "counter_delta only tests bits == 32; any other width is treated as 64-bit",
 }
