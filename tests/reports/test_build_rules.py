@@ -181,3 +181,10 @@ def test_a_finding_ticketing_closed_after_its_last_bad_result_is_listed_as_recov
     assert [r.id for r in report.recommendations] == ["system.memory"]
     text = render_markdown(report)
     assert "| Recovered 2026-10-13" in text and "| Warning | pc-1 | system.memory" in text
+
+
+def test_ticket_times_are_minutes_to_one_decimal(store):
+    record(store, 5, State.CRIT)
+    ticket(store, "t1", ack_min=10 + 1 / 3, resolved_min=100 + 2 / 3)  # 10 min 20 s, 100 min 40 s
+    [row] = inspection(store).tickets
+    assert (row.response_minutes, row.resolve_minutes, row.sla) == (10.3, 100.7, "met")
