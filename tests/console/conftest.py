@@ -56,12 +56,23 @@ def seed_sites(config: Path) -> None:
     settings = load_settings(config)
     now = utcnow()
     acme = Store.open(settings.store_url, "acme", [*store_components(), FLEET, CONSOLE])
-    devices = [*demo_devices(6, ports=8),
+    devices = [*demo_devices(6, ports=8), DemoDevice("sw-core", "switch", 8),
                DemoDevice(XSS_DEVICE, "pc", problem=State.WARN, summary=XSS),
                DemoDevice("pc-disk", "pc", problem=State.CRIT, summary="C: 97% used " + XSS)]
     service = TicketingService(settings, acme, Inventory(), lambda: now)
     for runs in seed(acme, devices, now, cycles=3):
         service.process(runs)
+    from agent.topology.record import record_neighbors
+
+    def neighbour(local: str, name: str, port: str) -> dict[str, str]:
+        return {"local_port": local, "protocol": "lldp", "remote_name": name, "remote_port": port,
+                "chassis_id": "00:11:22:33:44:55", "mgmt_address": ""}
+
+    # sw-000's Gi1/0/3 is down in the demo data: that link is red, the other green.
+    record_neighbors(acme.engine, "acme", "sw-000", [neighbour("Gi1/0/1", "sw-core", "Gi1/0/1"),
+                                                     neighbour("Gi1/0/3", "sw-core", "Gi1/0/2")], now)
+    record_neighbors(acme.engine, "acme", "sw-core", [neighbour("Gi1/0/1", "sw-000", "Gi1/0/1"),
+                                                      neighbour("Gi1/0/8", "ap-lobby", "eth0")], now)
     seed(Store(acme.engine, "globex"), [DemoDevice("globex-pc-1", "pc", problem=State.WARN)], now)
     acme.close()
 

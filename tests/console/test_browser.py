@@ -206,3 +206,32 @@ def test_engineer_generates_a_report_and_a_viewer_downloads_it(page_of, console)
     assert viewer.goto(console.url + "/site/acme/reports/..%2Fpatrol.sqlite").status == 404
     viewer.goto(console.url + "/")
     assert viewer.locator(".card dd").last.inner_text() != "—"  # the overview knows the last report
+
+
+def test_map_colours_links_by_port_state_and_follows_a_port_going_down(page_of, console):
+    from agent.serve.console.demo import DemoDevice, device_runs
+    from agent.store import Store
+    from collectors.base import utcnow
+
+    page = page_of("eng")
+    page.goto(console.url + "/site/acme/map")
+    lines = page.locator("svg#topology line")
+    assert lines.count() == 3  # the link seen from both switches is drawn once
+    classes = sorted(line.get_attribute("class") for line in lines.all())
+    # sw-000 Gi1/0/3 is down; ap-lobby is not monitored: its link takes sw-core's port state
+    assert classes == ["link link-crit", "link link-ok", "link link-ok"]
+    node = page.locator("svg#topology a.node[data-name='sw-core'] circle")
+    where = (node.get_attribute("cx"), node.get_attribute("cy"))
+    # Port Gi1/0/1 of sw-core goes down: the next refresh (10 s) draws its link red.
+    store = Store.open(f"sqlite:///{console.folder / 'state' / 'patrol.sqlite'}", "acme")
+    store.record_runs(device_runs(DemoDevice("sw-core", "switch", 8, down_ports=(1,)), utcnow()))
+    store.close()
+    from playwright.sync_api import expect
+
+    expect(page.locator("svg#topology line.link-crit")).to_have_count(2, timeout=15000)
+    node = page.locator("svg#topology a.node[data-name='sw-core'] circle")
+    assert (node.get_attribute("cx"), node.get_attribute("cy")) == where  # the layout stays
+    page.locator("svg#topology a.node[data-name='sw-core']").click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/site/acme/device/sw-core")
+    assert page.errors == []

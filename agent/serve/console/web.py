@@ -23,7 +23,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from agent.reports.i18n import LANGUAGES, Translator, catalogue
-from agent.serve.console import reports, views
+from agent.serve.console import reports, topology, views
 from agent.serve.console.accounts import Accounts, Session, User
 from agent.serve.console.security import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, BadForm, harden, local_path,
                                           new_token, read_form, same, set_cookie)
@@ -256,6 +256,20 @@ def console_router(deps: ConsoleDeps) -> APIRouter:
         audit(site, session.user.username, f"console.ticket.{action}", f"{ticket.target}/{ticket.check}",
               {"ticket": ticket_id, "key": ticket.key, "text": text})
         return harden(RedirectResponse(f"/site/{_quote(site)}/tickets?done={action}", status_code=303))
+
+    @router.get("/site/{site}/map")
+    def map_page(request: Request, site: str) -> Response:
+        session = require(request)
+        site = site_for(session.user, site)
+        store = deps.store_for(site)
+        latest = store.latest()
+        rows = views.devices(latest, deps.sites[site].inventory)
+        from agent.topology.queries import links
+
+        drawn = topology.build_map(links(store.engine, site), {d.name: d.state for d in rows},
+                                   topology.port_states(latest),
+                                   [d.name for d in rows if d.kind == "network_device"])
+        return render(request, "map.html", session, site=site, map=drawn)
 
     @router.get("/site/{site}/reports")
     def reports_page(request: Request, site: str) -> Response:
