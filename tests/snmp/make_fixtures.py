@@ -40,6 +40,7 @@ SOURCES = {
     "paloalto-pa5000": "network/firewall/paloalto-pa-5000.snmprec.bz2",  # no profile: generic
     "vyatta": "network/router/vyatta-unknown.snmprec.bz2",                # no profile: generic
     "ruijie-n18010": "network/router/ruijie-n18010.snmprec.bz2",
+    "dcn-dcrs5980": "network/switch/dcrs-5980-28t-dc.snmprec.bz2",
 }
 
 KEEP = ("1.3.6.1.2.1.1.", "1.3.6.1.2.1.47.1.1.1.1.2.", "1.3.6.1.2.1.47.1.1.1.1.5.", "1.3.6.1.2.1.47.1.1.1.1.7.",

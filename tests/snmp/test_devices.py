@@ -136,6 +136,13 @@ CASES = {
                                  {("switch.cpu", "CPU"): "CPU 5%", ("switch.memory", "Memory"): "19% used"},
                                  {("switch.health", ""): State.UNKNOWN},
                                  "not readable: temperature, fans, power supplies; reads CPU 1, memory 1"),
+    "dcn-dcrs5980": Expect("dcn",
+                           {"switch.cpu": 1, "switch.memory": 1, "switch.temperature": 1, "switch.fan": 4},
+                           # switchMemoryBusy 168411136 of switchMemorySize 536870912
+                           {("switch.cpu", "CPU"): "CPU 19%", ("switch.memory", "Memory"): "31% used",
+                            ("switch.temperature", "Switch"): "34.0 °C", ("switch.fan", "Fan 4"): "fan ok"},
+                           {("switch.health", ""): State.UNKNOWN},  # no priPowerTable in the recording
+                           "not readable: power supplies; reads CPU 1, memory 1, temperature 1, fans 4"),
     # no vendor profile: everything from the standard MIBs
     "paloalto-pa5000": Expect("generic",
                               {"switch.cpu": 2, "switch.memory": 1, "switch.temperature": 4, "switch.fan": 10},

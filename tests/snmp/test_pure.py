@@ -111,7 +111,7 @@ def test_reboot_hold_expires() -> None:
     ("1.3.6.1.4.1.90", "generic"),  # a prefix match must end on a sub-identifier (not 9 -> 90)
     ("1.3.6.1.4.1.11.2.3.7.11.107", "hp-procurve"), ("1.3.6.1.4.1.1991.1.3.57.1.1.1.1", "brocade-fastiron"),
     ("1.3.6.1.4.1.171.10.63.6", "dlink"), ("1.3.6.1.4.1.12356.101.1.30000", "fortinet"),
-    ("1.3.6.1.4.1.25461.2.3.9", "generic"),  # Palo Alto: the standard MIBs give its readings
+    ("1.3.6.1.4.1.6339.1.1.2.29", "dcn"), ("1.3.6.1.4.1.25461.2.3.9", "generic"),  # Palo Alto: the standard MIBs give its readings
 ])
 def test_profile_selection(sys_object_id, profile) -> None:
     assert select(sys_object_id, load_profiles()).name == profile
