@@ -23,21 +23,14 @@ from config.schema import Settings
 from inventory.models import Inventory
 
 T0 = datetime(2026, 12, 6, 8, 0, tzinfo=timezone.utc)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
+from tests.support.clock import ManualClock
 
 
 class Site:
     """A collector's store, registry, ingest and ticket engine for site hq."""
 
     def __init__(self, tmp_path, settings: Settings | None = None) -> None:
-        self.clock = Clock()
+        self.clock = ManualClock(T0)
         self.settings = settings or Settings.model_validate({"agent": {"site": "hq", "name": "collector"}})
         self.store = Store.open(f"sqlite:///{tmp_path / 'c.sqlite'}", "hq", [*store_components(), FLEET])
         self.registry = AgentRegistry(self.store.engine, self.clock)

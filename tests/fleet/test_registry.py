@@ -10,19 +10,12 @@ from agent.fleet.protocol import EnrollRequest, MachineIdentity
 from agent.serve.registry import AgentRegistry, EnrolmentRefused, UnknownAgent, target_name
 from agent.serve.schema import FLEET
 from agent.store import Store
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 12, 6, 8, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
+from tests.support.clock import ManualClock
 
 
 @pytest.fixture()
 def reg(tmp_path):
-    clock = Clock()
+    clock = ManualClock(datetime(2026, 12, 6, 8, 0, tzinfo=timezone.utc))
     store = Store.open(f"sqlite:///{tmp_path / 'c.sqlite'}", "hq", [FLEET])
     yield AgentRegistry(store.engine, clock), clock
     store.close()
