@@ -104,6 +104,13 @@ class AlertmanagerSettings(Strict):
         "critical": "crit", "page": "crit", "error": "crit", "warning": "warn", "warn": "warn", "info": "warn"}
     target_labels: Annotated[tuple[str, ...], Field(description="labels tried in order for the target name")] = (
         "target", "host", "instance", "job")
+    # Alertmanager has debounced an alert already (the rule's `for:`) and sends "resolved"
+    # once: the usual 2 consecutive results would delay every alert's ticket to the next
+    # repeat and never close it.
+    open_after: Annotated[int, Field(ge=1, description="firing messages of an alert before its finding (and "
+                                                       "ticket) opens; checks.plugins.alert.findings is ignored")] = 1
+    resolve_after: Annotated[int, Field(ge=1, description="resolved messages before its finding closes "
+                                                          "(Alertmanager sends one)")] = 1
 
 
 class ServeSettings(Strict):

@@ -21,13 +21,14 @@ import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from collectors.base import CheckResult, CheckRun, State
 
 ALERT_COLLECTOR = "alertmanager"
+ALERT_FAMILY = "alert"  # checks are alert.<alertname>
 _CHECK_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 Label = Annotated[str, StringConstraints(max_length=1024)]
 
@@ -74,7 +75,7 @@ def host_of_instance(instance: str) -> str:
 
 
 def check_name(alert: AmAlert) -> str:
-    return "alert." + (_CHECK_SAFE.sub("_", alert.labels.get("alertname", "unnamed"))[:100] or "unnamed")
+    return f"{ALERT_FAMILY}." + (_CHECK_SAFE.sub("_", alert.labels.get("alertname", "unnamed"))[:100] or "unnamed")
 
 
 def alert_tiers(payload: AmWebhook, tier_label: str, tier_map: Mapping[str, str]) -> dict[str, str]:
@@ -134,3 +135,17 @@ def alert_runs(payload: AmWebhook, *, default_site: str, default_target: str, ta
         out.setdefault(site, []).append(CheckRun(ALERT_COLLECTOR, target, now, 0.0, tuple(results),
                                                  error="partial: alerts of one webhook message"))
     return out
+
+
+def with_alert_policy(settings: Any) -> Any:
+    """``settings`` with the finding policy of family ``alert`` taken from serve.alertmanager.
+
+    The ticket engine reads a family's policy from ``checks.<family>.findings`` (for a family
+    that is no built-in one: ``checks.plugins.<family>``), default 2 and 2; alerts get
+    serve.alertmanager.open_after / resolve_after (default 1 and 1) instead.
+    """
+    am = settings.serve.alertmanager
+    plugins = dict(settings.checks.plugins)
+    plugins[ALERT_FAMILY] = {**plugins.get(ALERT_FAMILY, {}),
+                             "findings": {"open_after": am.open_after, "resolve_after": am.resolve_after}}
+    return settings.model_copy(update={"checks": settings.checks.model_copy(update={"plugins": plugins})})

@@ -1,6 +1,7 @@
 """Request bodies within bounds, before any route sees them (a pure ASGI middleware).
 
-- a Content-Length over the limit is refused at once (413), before reading;
+- a Content-Length over the limit is refused (413) without keeping the body (it is read and
+  dropped first, so the client hears the 413 rather than a reset connection);
 - a body is read with a total deadline (a client trickling bytes gets 408, not a held slot);
 - ``Content-Encoding: gzip`` is inflated here with the same limit on the inflated size, so a
   10 kB gzip bomb is a 413 too, and routes always see plain JSON;
@@ -10,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import zlib
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -53,6 +55,23 @@ class BodyLimits:
         self.app = app
         self.max_bytes = max_bytes
         self.read_deadline_s = read_deadline_s
+        # A refused body up to this size is read and dropped before the 413: a client still
+        # sending when the connection closes gets a reset (over TLS: "EOF occurred in violation
+        # of protocol") instead of our answer, and an agent would retry the same batch
+        # forever rather than split it.
+        self.drain_max_bytes = max(4 * max_bytes, 64 * 1024 * 1024)
+
+    async def _drain(self, receive: Receive) -> None:
+        async def drop() -> None:
+            seen = 0
+            while seen <= self.drain_max_bytes:
+                message = await receive()
+                if message["type"] == "http.disconnect" or not message.get("more_body", False):
+                    return
+                seen += len(message.get("body", b""))
+
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(drop(), self.read_deadline_s)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -66,6 +85,8 @@ class BodyLimits:
                 await _reply(send, 400, "Content-Length is not a number")
                 return
             if int(length) > self.max_bytes:
+                if int(length) <= self.drain_max_bytes:
+                    await self._drain(receive)
                 await _reply(send, 413, f"request body larger than {limit_text}")
                 return
         encoding = headers.get(b"content-encoding", b"identity").strip().lower()
@@ -78,6 +99,7 @@ class BodyLimits:
             await _reply(send, 408, f"the request body did not arrive within {self.read_deadline_s:g} s")
             return
         except BodyTooLarge:
+            await self._drain(receive)
             await _reply(send, 413, f"request body larger than {limit_text}")
             return
         if body is None:  # the client went away

@@ -34,6 +34,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from agent.context import AppContext, store_components
+from agent.serve.alerts import with_alert_policy
 from agent.serve.app import CollectorServices, create_app
 from agent.serve.console.schema import CONSOLE
 from agent.serve.ingest import Ingestor
@@ -126,7 +127,7 @@ class Collector:
             return None
         view = self.sites.get(site)
         inventory = view.inventory if view is not None else self.ctx.inventory
-        return TicketingService(self.settings, self.store_for(site), inventory, self.ctx.clock)
+        return TicketingService(with_alert_policy(self.settings), self.store_for(site), inventory, self.ctx.clock)
 
     def add_alert_tiers(self, site: str, tiers: dict[str, str]) -> None:
         service = self.ticket_service(site)

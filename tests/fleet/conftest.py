@@ -52,3 +52,21 @@ def make_pusher(tmp_path, pki):
     yield make
     for p in made:
         p.close()
+
+
+# --- the real collector (`patrol serve`), for the collector's own tests -----------------------
+
+ALERT_TOKEN_ENV = "PATROL_TEST_AM_TOKEN"
+ALERT_TOKEN = "am-" + "7f3c9e21b04d4a8c9d5e6f7a8b9c0d1e"
+
+
+@pytest.fixture(scope="session")
+def site_collector(tmp_path_factory):
+    """One `patrol serve --no-devices` for the whole session (HTTPS with its own CA), with the
+    Alertmanager receiver on (token from the environment, as in docs/fleet.md)."""
+    from tests.support.collector import CollectorProcess
+
+    extra = {"serve": {"alertmanager": {"token": f"env:{ALERT_TOKEN_ENV}"}}}
+    with CollectorProcess.start(tmp_path_factory.mktemp("collector"), extra,
+                                env={ALERT_TOKEN_ENV: ALERT_TOKEN}) as server:
+        yield server
