@@ -107,6 +107,7 @@ class CollectorProcess:
     port: int = 0
     process: ServerProcess | None = None
     wrapper: Sequence[str] = ()
+    devices: bool = False  # True: also poll the site's devices and run this machine's own checks
     _shared_token: str | None = None
 
     @classmethod
@@ -154,7 +155,8 @@ class CollectorProcess:
 
     def launch(self, timeout: float = 60) -> None:
         # ``wrapper``: e.g. ["prlimit", "--nofile=256:256", "--"] to run it under a lower limit.
-        self.process = ServerProcess([*self.wrapper, *patrol_argv(self.config, "serve", "--no-devices")],
+        serve = ("serve",) if self.devices else ("serve", "--no-devices")
+        self.process = ServerProcess([*self.wrapper, *patrol_argv(self.config, *serve)],
                                      log_path=self.log_path, env={**self.env, "PYTHONUNBUFFERED": "1"}, cwd=REPO)
         wait_until(self.healthy, timeout, f"patrol serve on {self.url}", self.process)
 
