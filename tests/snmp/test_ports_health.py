@@ -376,3 +376,11 @@ def test_a_memory_percentage_of_the_wrong_type_is_a_note_not_a_crash():
     tables[column][index] = b"50"  # hand-changed: an OCTET STRING where an INTEGER belongs
     health = read_health(profile, tables)
     assert health.memory == () and health.notes == (f"memory {index}: percent is bytes, not a number; ignored",)
+
+
+def test_memory_with_nothing_used_is_a_zero_reading():
+    tables = health_tables("arista-7150s")
+    row = next(i for i, d in tables["1.3.6.1.2.1.25.2.3.1.3"].items() if d == b"RAM")
+    tables["1.3.6.1.2.1.25.2.3.1.6"][row] = 0  # hand-changed: hrStorageUsed 0
+    [memory] = read_health(PROFILES["arista"], tables).memory
+    assert (memory.used_percent, memory.used_bytes) == (0.0, 0.0)
