@@ -86,6 +86,9 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "the child's own setdefault, when it is popped, records the same line for the same path",
     ("config/loader.py", "for error in exc.errors(include_url=False, include_input=False):", "False -> True"):
         "adds the 'url' or 'input' entry to each error dict; neither is read",
+    ("agent/ticketing/engine.py", "fresh.add(record.fingerprint)", "call dropped: fresh.add(record.fingerprint)"):
+        "a ticket opened in this cycle already has its dependents in 'suppressed', so the "
+        "'holding tickets of' comment that 'fresh' skips would find no new name anyway",
     ("collectors/snmp/ports.py", "bits = 64 if (i < 2 and sample.hc) else 32", "64 -> 640"):
         "counter_delta only tests bits == 32; any other width is treated as 64-bit",
 }

@@ -238,3 +238,15 @@ def test_an_open_ticket_that_starts_flapping_is_marked(make_harness):
         h.cycle(("pc-00", "system.disk", state, "/"))
     [ticket] = queries.open_tickets(h.store)
     assert ticket.flapping and any(c.startswith("Flapping: 4 state changes") for c in comments(h))
+
+
+def test_a_deadline_is_missed_only_once_it_has_passed(make_harness):
+    h = make_harness()
+    twice(h, ("pc-00", "system.disk", C, "/"))  # serious: resolve within 4 h
+    opened = h.clock.now
+    h.service.acknowledge("1", "li.wei", "")
+    h.clock.advance(minutes=235)
+    assert h.clock.now + timedelta(minutes=5) == opened + timedelta(hours=4)
+    assert not h.cycle(("pc-00", "system.disk", C, "/")).escalated  # exactly at the deadline: still in time
+    assert h.cycle(("pc-00", "system.disk", C, "/")).escalated
+    assert "the resolve deadline" in comments(h)[-1]
