@@ -30,6 +30,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
@@ -52,6 +53,9 @@ from config.secrets import SecretUnavailable, resolve_secret
 log = logging.getLogger(__name__)
 SILENCE_EVERY_S = 60.0
 REACH_CONCURRENCY = 128
+# SIGTERM: requests in flight get this long to finish (a push commits in milliseconds; an
+# agent whose answer is cut off sends the batch again, and a re-sent batch is a no-op).
+GRACEFUL_STOP_S = 10
 
 
 class IdleClosingH11(H11Protocol):
@@ -62,6 +66,25 @@ class IdleClosingH11(H11Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self.timeout_keep_alive_handler)
+
+    # An idle connection is dropped, not closed politely: closing a TLS connection waits
+    # (asyncio's ssl_shutdown_timeout, 30 s) for the client's close_notify, which an idle
+    # client never sends, so each idle socket would live 30 s past serve.keepalive_s and a
+    # SIGTERM would wait for every idle agent connection.
+
+    def _drop_idle(self) -> None:
+        self.conn.send(h11.ConnectionClosed())
+        self.transport.abort()
+
+    def timeout_keep_alive_handler(self) -> None:
+        if not self.transport.is_closing():
+            self._drop_idle()
+
+    def shutdown(self) -> None:
+        if self.cycle is None or self.cycle.response_complete:
+            self._drop_idle()
+        else:
+            self.cycle.keep_alive = False  # closed after this response, as uvicorn does
 
 
 class _Server(uvicorn.Server):
@@ -273,6 +296,7 @@ async def serve(ctx: AppContext, version: str, worker_argv: Sequence[str] | None
     config = uvicorn.Config(asgi, host=host.strip("[]"), port=int(port), http=IdleClosingH11, lifespan="off",
                             log_config=None, access_log=False, limit_concurrency=serve_settings.max_connections,
                             timeout_keep_alive=int(max(1, serve_settings.keepalive_s)), server_header=False,
+                            timeout_graceful_shutdown=GRACEFUL_STOP_S,
                             ssl_certfile=str(files.cert_file) if files else None,
                             ssl_keyfile=str(files.key_file) if files else None)
     server = _Server(config)
