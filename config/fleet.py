@@ -120,7 +120,10 @@ class ServeSettings(Strict):
     tls: TlsSettings = TlsSettings()
     max_body_mb: Annotated[float, Field(gt=0, description="larger requests get 413")] = 10
     max_connections: Annotated[int, Field(ge=16, description="open connections at most; past it new ones get 503")] = 4000
-    keepalive_s: Annotated[float, Field(gt=0, description="idle keep-alive connections are closed after this")] = 15
+    keepalive_s: Annotated[float, Field(gt=0, description="idle connections (also new ones that never finish the TLS "
+                                                          "handshake or send nothing) are closed after this")] = 15
+    body_timeout_s: Annotated[float, Field(gt=0, description="a request body must arrive within this; a client "
+                                                             "trickling it gets 408")] = 30
     silent_after_intervals: Annotated[float, Field(gt=0, description="an agent is silent after this many of its push intervals")] = 3
     silent_min_s: Annotated[float, Field(gt=0, description="... but never before this many seconds")] = 600
     clock_skew_warn_s: Annotated[float, Field(gt=0, description="agent.clock WARN when an agent's clock is off by more")] = 300

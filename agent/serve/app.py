@@ -74,7 +74,7 @@ def etag_of(document: Mapping[str, Any]) -> str:
     return '"' + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32] + '"'
 
 
-def create_app(services: CollectorServices, *, max_body_bytes: int) -> Any:
+def create_app(services: CollectorServices, *, max_body_bytes: int, body_timeout_s: float = 30.0) -> Any:
     app = FastAPI(title="Patrol site collector", version=services.version,
                   description="Agents enrol, push their results and fetch their settings here. See docs/fleet.md.",
                   docs_url=None, redoc_url=None)
@@ -179,4 +179,4 @@ def create_app(services: CollectorServices, *, max_body_bytes: int) -> Any:
 
     if services.console is not None:
         app.include_router(services.console)
-    return BodyLimits(app, max_body_bytes), app
+    return BodyLimits(app, max_body_bytes, read_deadline_s=body_timeout_s), app

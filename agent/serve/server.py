@@ -88,10 +88,33 @@ class IdleClosingH11(H11Protocol):
 
 
 class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, handshake_timeout_s: float):
+        super().__init__(config)
+        self.handshake_timeout_s = handshake_timeout_s
+
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         # `patrol serve` handles SIGTERM itself: it has more than uvicorn to stop.
         yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        # Under TLS the protocol (and IdleClosingH11's timer) only starts once the handshake
+        # is done, so a connection that never sends a byte is asyncio's to time out, after
+        # 60 s by default: bound the handshake by serve.keepalive_s instead. uvicorn has no
+        # setting for it; the loop's create_server is wrapped for this one call.
+        loop = asyncio.get_running_loop()
+        create = loop.create_server
+
+        def create_server(*args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("ssl") is not None:
+                kwargs.setdefault("ssl_handshake_timeout", self.handshake_timeout_s)
+            return create(*args, **kwargs)
+
+        loop.create_server = create_server  # type: ignore[method-assign]
+        try:
+            await super().startup(sockets)
+        finally:
+            del loop.create_server
 
 
 @dataclass(frozen=True)
@@ -291,7 +314,8 @@ async def serve(ctx: AppContext, version: str, worker_argv: Sequence[str] | None
         agent_checks=collector.agent_checks, local_overrides=serve_settings.local_overrides,
         alert_token=collector.alert_token, alert_settings=serve_settings.alertmanager, audit=collector.audit,
         on_alert_tiers=collector.add_alert_tiers, clock=ctx.clock, console=collector.console)
-    asgi, _app = create_app(services, max_body_bytes=int(serve_settings.max_body_mb * 1024 * 1024))
+    asgi, _app = create_app(services, max_body_bytes=int(serve_settings.max_body_mb * 1024 * 1024),
+                            body_timeout_s=serve_settings.body_timeout_s)
     host, _, port = serve_settings.listen.rpartition(":")
     config = uvicorn.Config(asgi, host=host.strip("[]"), port=int(port), http=IdleClosingH11, lifespan="off",
                             log_config=None, access_log=False, limit_concurrency=serve_settings.max_connections,
@@ -299,7 +323,7 @@ async def serve(ctx: AppContext, version: str, worker_argv: Sequence[str] | None
                             timeout_graceful_shutdown=GRACEFUL_STOP_S,
                             ssl_certfile=str(files.cert_file) if files else None,
                             ssl_keyfile=str(files.key_file) if files else None)
-    server = _Server(config)
+    server = _Server(config, handshake_timeout_s=max(1.0, serve_settings.keepalive_s))
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -10,6 +10,7 @@ from datetime import timedelta
 import requests
 
 from tests.support.collector import result, run, utcnow
+from tests.support.proc import wait_until
 
 
 def stored_results(collector, target: str) -> int:
@@ -167,8 +168,8 @@ def test_an_agent_clock_an_hour_off_gives_agent_clock_warn_and_keeps_both_times(
     assert str(observed)[:16] == ahead.strftime("%Y-%m-%d %H:%M")
     assert str(received)[:16] != str(observed)[:16]
     assert abs(site_collector.agent_json(agent.target)["clock_offset_s"] - 3600) < 60
-    metrics = site_collector.get("/metrics").text
-    assert f'patrol_check_state{{check="agent.clock",item="",site="hq",target="{agent.target}"}}' in metrics
+    line = f'patrol_check_state{{check="agent.clock",item="",site="hq",target="{agent.target}"}} 1.0'
+    wait_until(lambda: line in site_collector.get("/metrics").text, 30, "agent.clock WARN on /metrics")
 
 
 def test_a_batch_for_another_target_is_filed_under_the_agents_own(site_collector):

@@ -92,9 +92,10 @@ class FakeAgent:
             extra["Content-Encoding"] = "gzip"
         return self.session.post(self.collector.url + "/api/v1/results", data=raw, headers=extra, timeout=timeout)
 
-    def push(self, results: Sequence[Mapping[str, Any]], *, collector: str = "system", **batch: Any) -> requests.Response:
+    def push(self, results: Sequence[Mapping[str, Any]], *, collector: str = "system", timeout: float = 30,
+             **batch: Any) -> requests.Response:
         """One batch with one run of ``results``."""
-        return self.send(self.batch([run(collector, results)], **batch))
+        return self.send(self.batch([run(collector, results)], **batch), timeout=timeout)
 
 
 @dataclass

@@ -1,0 +1,92 @@
+"""A real Prometheus (Debian package prometheus) scraping the real collector's /metrics over
+HTTPS, trusting the collector's generated CA; promtool lints the exposition.
+
+The scrape config is the one docs/fleet.md shows ("Prometheus and Alertmanager").
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import pytest
+import requests
+
+from tests.support.collector import result
+from tests.support.proc import ServerProcess, free_port, require_program, wait_http, wait_until
+
+SCRAPE_CONFIG = """\
+global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: patrol-collector
+    scheme: https
+    tls_config:
+      ca_file: {ca_file}
+    static_configs:
+      - targets: ["127.0.0.1:{port}"]
+"""
+
+
+@pytest.fixture(scope="module")
+def prometheus(site_collector, tmp_path_factory):
+    binary = require_program("prometheus", "prometheus")
+    folder = tmp_path_factory.mktemp("prometheus")
+    config = folder / "prometheus.yml"
+    config.write_text(SCRAPE_CONFIG.format(ca_file=site_collector.ca_file, port=site_collector.port))
+    port = free_port()
+    proc = ServerProcess([binary, f"--config.file={config}", f"--storage.tsdb.path={folder / 'data'}",
+                          f"--web.listen-address=127.0.0.1:{port}"], log_path=folder / "prometheus.log")
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{url}/-/ready", 60, proc)
+        yield url
+    finally:
+        proc.stop()
+
+
+def query(url: str, promql: str) -> list[dict]:
+    answer = requests.get(f"{url}/api/v1/query", params={"query": promql}, timeout=10)
+    answer.raise_for_status()
+    return answer.json()["data"]["result"]
+
+
+def test_prometheus_scrapes_pushed_results_and_last_seen(site_collector, prometheus):
+    agent = site_collector.enroll("pc-prom")
+    pushed_at = time.time()
+    answer = agent.push([result("system.disk", "C:", "WARN", "disk C: 91% full"), result("system.cpu")])
+    assert answer.status_code == 200
+    found: dict[str, list[dict]] = {}
+
+    def scraped() -> bool:
+        found["state"] = query(prometheus, f'patrol_check_state{{target="{agent.target}",check="system.disk"}}')
+        found["seen"] = query(prometheus, f'patrol_agent_last_seen_timestamp_seconds{{target="{agent.target}"}}')
+        return bool(found["state"] and found["seen"])
+
+    wait_until(scraped, 60, "Prometheus to scrape the pushed result")
+    (state,) = found["state"]
+    assert state["metric"]["site"] == "hq" and state["metric"]["item"] == "C:"
+    assert state["metric"]["job"] == "patrol-collector"
+    assert state["value"][1] == "1"  # WARN
+    (seen,) = found["seen"]
+    assert abs(float(seen["value"][1]) - pushed_at) < 60
+    targets = requests.get(f"{prometheus}/api/v1/targets", timeout=10).json()["data"]["activeTargets"]
+    assert [t["health"] for t in targets] == ["up"], targets
+
+
+def test_the_collectors_metrics_pass_promtool(site_collector, tmp_path):
+    promtool = require_program("promtool", "prometheus")
+    agent = site_collector.enroll("pc-promtool")
+    agent.push([result("system.disk", "C:", "CRIT", "full", metrics=[{"name": "disk_used_ratio", "value": 0.99,
+                                                                     "unit": "ratio", "labels": {}}])])
+    line = f'patrol_check_state{{check="system.disk",item="C:",site="hq",target="{agent.target}"}} 2.0'
+    text = ""
+
+    def exposed() -> bool:  # /metrics is a snapshot cached for a few seconds
+        nonlocal text
+        text = site_collector.get("/metrics").text
+        return line in text
+
+    wait_until(exposed, 30, "the pushed result on /metrics")
+    lint = subprocess.run([promtool, "check", "metrics"], input=text.encode(), capture_output=True, timeout=60)
+    assert lint.returncode == 0, lint.stdout.decode() + lint.stderr.decode()
