@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from agent.fleet.protocol import BatchAck, ResultBatch, run_from_wire
 from agent.serve.registry import AgentRecord
 from agent.serve.schema import agents
-from agent.store import Store
+from agent.store import RunWrite, Store
 from collectors.base import CheckResult, CheckRun, Metric, State, utcnow
 
 AGENT_COLLECTOR = "agent"  # the pseudo check family of what the collector says about its agents
@@ -95,9 +95,8 @@ class Ingestor:
                 # Stored before: say so, and still note that the agent is alive.
                 conn.execute(agents.update().where(agents.c.agent_id == agent.agent_id).values(last_seen=now))
                 return BatchAck(batch_id=batch.batch_id, seq=batch.seq, stored=False, results=0), None
-            for run in runs:
-                store.write_run(conn, run, forget_unreported=True, received_at=now)
-            store.write_run(conn, own)
+            store.write_runs(conn, [*(RunWrite(run, forget_unreported=True, received_at=now) for run in runs),
+                                    RunWrite(own)])
         return (BatchAck(batch_id=batch.batch_id, seq=batch.seq, stored=True, results=count),
                 StoredBatch(agent.site, (*runs, own)))
 
@@ -108,5 +107,4 @@ class Ingestor:
         rows another one left (the silence run does not say the target's reachability is gone)."""
         store = self.store_for(site)
         with self.engine.begin() as conn:
-            for run in runs:
-                store.write_run(conn, run)
+            store.write_runs(conn, [RunWrite(run) for run in runs])

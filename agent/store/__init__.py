@@ -1,5 +1,5 @@
 """Patrol's persistent state (SQLite by default, PostgreSQL for larger site collectors)."""
 
-from agent.store.store import AuditEntry, LatestState, Store
+from agent.store.store import AuditEntry, LatestState, RunWrite, Store
 
-__all__ = ["AuditEntry", "LatestState", "Store"]
+__all__ = ["AuditEntry", "LatestState", "RunWrite", "Store"]

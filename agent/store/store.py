@@ -32,6 +32,15 @@ class LatestState:
 
 
 @dataclass(frozen=True, slots=True)
+class RunWrite:
+    """One run for ``Store.write_runs``: as ``write_run``'s arguments."""
+
+    run: CheckRun
+    forget_unreported: bool = False
+    received_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEntry:
     at: datetime
     site: str
@@ -111,19 +120,55 @@ class Store:
         """Write a run inside the caller's transaction (the collector stores a pushed batch
         and its sequence number together). ``forget_unreported`` also drops latest rows the
         run no longer reports, as ``forget_latest`` does."""
-        run_id = conn.execute(core.runs.insert().values(
-            site=self.site, collector=run.collector, target=run.target, started_at=run.started_at,
-            duration_s=run.duration_s, error=run.error, received_at=received_at)).inserted_primary_key[0]
-        rows = [self._result_row(r) | {"run_id": run_id} for r in run.results]
+        return self.write_runs(conn, [RunWrite(run, forget_unreported, received_at)])[0]
+
+    def write_runs(self, conn: sa.Connection, writes: Sequence[RunWrite]) -> list[int]:
+        """Write several runs inside the caller's transaction, with the same outcome as
+        ``write_run`` on each in order, in four statements rather than four per run (the
+        collector stores a pushed batch of many runs this way)."""
+        if not writes:
+            return []
+        run_ids = list(conn.execute(
+            core.runs.insert().returning(core.runs.c.id, sort_by_parameter_order=True),
+            [{"site": self.site, "collector": w.run.collector, "target": w.run.target, "started_at": w.run.started_at,
+              "duration_s": w.run.duration_s, "error": w.run.error, "received_at": w.received_at}
+             for w in writes]).scalars())
+        rows: list[dict[str, Any]] = []
+        latest: dict[tuple[str, str, str], dict[str, Any]] = {}  # the last run's row per item wins, as in order
+        for w, run_id in zip(writes, run_ids):
+            for result in w.run.results:
+                row = self._result_row(result) | {"run_id": run_id}
+                rows.append(row)
+                latest[(row["target"], row["check"], row["item"])] = row | {"collector": w.run.collector,
+                                                                             "duration_s": w.run.duration_s}
         if rows:
             conn.execute(core.results.insert(), rows)
-            upsert(conn, core.latest,
-                   [{k: v for k, v in row.items()} | {"collector": run.collector, "duration_s": run.duration_s}
-                    for row in rows],
-                   keys=["site", "target", "check", "item"])
-        if forget_unreported and run.error is None:
-            self._forget_in(conn, run.target, run.collector, {(r.check, r.item) for r in run.results})
-        return run_id
+            upsert(conn, core.latest, list(latest.values()), keys=["site", "target", "check", "item"])
+        self._forget_unreported(conn, writes)
+        return run_ids
+
+    def _forget_unreported(self, conn: sa.Connection, writes: Sequence[RunWrite]) -> None:
+        """Per (target, collector): what its last error-free run asked to forget, minus what
+        that run and the runs after it reported (what ``write_run`` one by one leaves)."""
+        keep: dict[tuple[str, str], set[tuple[str, str]]] = {}
+        for w in writes:
+            key = (w.run.target, w.run.collector)
+            reported = {(r.check, r.item) for r in w.run.results}
+            if w.forget_unreported and w.run.error is None:
+                keep[key] = reported
+            elif key in keep:
+                keep[key] |= reported
+        if not keep:
+            return
+        latest = core.latest.c
+        rows = conn.execute(sa.select(latest.target, latest.collector, latest.check, latest.item).where(
+            latest.site == self.site, latest.target.in_({t for t, _ in keep}),
+            latest.collector.in_({c for _, c in keep}))).all()
+        for target, collector, check, item in rows:  # one query for the batch; deletions are rare
+            kept = keep.get((target, collector))
+            if kept is not None and (check, item) not in kept:
+                conn.execute(core.latest.delete().where(latest.site == self.site, latest.target == target,
+                                                        latest.check == check, latest.item == item))
 
     def record_runs(self, runs: Iterable[CheckRun]) -> None:
         for run in runs:

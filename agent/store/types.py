@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timezone
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -32,13 +34,18 @@ def upsert(conn: sa.Connection, table: sa.Table, rows: list[dict], keys: list[st
     """INSERT ... ON CONFLICT (keys) DO UPDATE, on SQLite and PostgreSQL alike."""
     if not rows:
         return
-    name = conn.dialect.name
-    if name == "sqlite":
+    conn.execute(_upsert_statement(conn.dialect.name, table, tuple(keys)), rows)
+
+
+@functools.cache
+def _upsert_statement(dialect: str, table: sa.Table, keys: tuple[str, ...]) -> Any:
+    # Built once per table: building it (``excluded`` columns) cost more than running it.
+    if dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
-    elif name == "postgresql":
+    elif dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:  # pragma: no cover - only the two supported databases reach here
-        raise RuntimeError(f"unsupported database {name}")
+        raise RuntimeError(f"unsupported database {dialect}")
     stmt = insert(table)
     update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
-    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update), rows)
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_=update)
