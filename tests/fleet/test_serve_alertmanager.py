@@ -20,17 +20,22 @@ from tests.fleet.conftest import ALERT_TOKEN, ALERT_TOKEN_ENV
 from tests.support.collector import CollectorProcess
 from tests.support.proc import ServerProcess, free_port, require_program, wait_http, wait_until
 
-RECEIVER_CONFIG = """\
+# docs/fleet.md shows RECEIVER_CONFIG with the URL https://collector.example:9470, the token
+# file /etc/prometheus/patrol-am-token and the CA /etc/prometheus/patrol-ca.pem
+# (test_the_documented_config_is_the_tested_one); the route is the test's own, fast one.
+ROUTE = """\
 route:
   receiver: patrol
   group_by: [alertname, instance]
   group_wait: 1s
   group_interval: 1s
   repeat_interval: 1h
+"""
+RECEIVER_CONFIG = """\
 receivers:
   - name: patrol
     webhook_configs:
-      - url: https://127.0.0.1:{port}/api/v1/alertmanager
+      - url: {url}/api/v1/alertmanager
         send_resolved: true
         http_config:
           authorization:
@@ -49,7 +54,8 @@ class Alertmanager:
         token_file.write_text(ALERT_TOKEN)
         token_file.chmod(0o600)
         config = folder / "alertmanager.yml"
-        config.write_text(RECEIVER_CONFIG.format(port=collector.port, token_file=token_file, ca_file=collector.ca_file))
+        config.write_text(ROUTE + RECEIVER_CONFIG.format(url=collector.url, token_file=token_file,
+                                                         ca_file=collector.ca_file))
         self.url = f"http://127.0.0.1:{free_port()}"
         self.process = ServerProcess([binary, f"--config.file={config}", f"--storage.path={folder / 'data'}",
                                       f"--web.listen-address={self.url.removeprefix('http://')}",
@@ -148,3 +154,11 @@ def test_a_firing_alert_is_a_ticket_in_request_tracker(rt, tmp_path):
     data = reply.json()
     assert "alert.SwitchPortDown" in data["Subject"] and "sw-core-1" in data["Subject"]
     assert int(data["Priority"]) == 70  # the serious tier's rt_priority
+
+
+def test_the_documented_config_is_the_tested_one():
+    documented = RECEIVER_CONFIG.format(url="https://collector.example:9470",
+                                        token_file="/etc/prometheus/patrol-am-token",
+                                        ca_file="/etc/prometheus/patrol-ca.pem")
+    text = (Path(__file__).resolve().parents[2] / "docs" / "fleet.md").read_text(encoding="utf-8")
+    assert documented in text

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -15,17 +16,18 @@ import requests
 from tests.support.collector import result
 from tests.support.proc import ServerProcess, free_port, require_program, wait_http, wait_until
 
+# docs/fleet.md shows this block with ca_file /etc/prometheus/patrol-ca.pem and target
+# collector.example:9470 (test_the_documented_config_is_the_tested_one).
 SCRAPE_CONFIG = """\
-global:
-  scrape_interval: 1s
 scrape_configs:
   - job_name: patrol-collector
     scheme: https
     tls_config:
       ca_file: {ca_file}
     static_configs:
-      - targets: ["127.0.0.1:{port}"]
+      - targets: ["{target}"]
 """
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "fleet.md"
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +35,8 @@ def prometheus(site_collector, tmp_path_factory):
     binary = require_program("prometheus", "prometheus")
     folder = tmp_path_factory.mktemp("prometheus")
     config = folder / "prometheus.yml"
-    config.write_text(SCRAPE_CONFIG.format(ca_file=site_collector.ca_file, port=site_collector.port))
+    config.write_text("global:\n  scrape_interval: 1s\n" +
+                      SCRAPE_CONFIG.format(ca_file=site_collector.ca_file, target=f"127.0.0.1:{site_collector.port}"))
     port = free_port()
     proc = ServerProcess([binary, f"--config.file={config}", f"--storage.tsdb.path={folder / 'data'}",
                           f"--web.listen-address=127.0.0.1:{port}"], log_path=folder / "prometheus.log")
@@ -90,3 +93,8 @@ def test_the_collectors_metrics_pass_promtool(site_collector, tmp_path):
     wait_until(exposed, 30, "the pushed result on /metrics")
     lint = subprocess.run([promtool, "check", "metrics"], input=text.encode(), capture_output=True, timeout=60)
     assert lint.returncode == 0, lint.stdout.decode() + lint.stderr.decode()
+
+
+def test_the_documented_config_is_the_tested_one():
+    documented = SCRAPE_CONFIG.format(ca_file="/etc/prometheus/patrol-ca.pem", target="collector.example:9470")
+    assert documented in DOCS.read_text(encoding="utf-8")

@@ -31,7 +31,6 @@ from typing import Any
 import requests
 import yaml
 
-from agent.serve.server import deep_merge
 from tests.support.proc import ServerProcess, free_port, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -252,3 +251,10 @@ class CollectorProcess:
         with self.sqlite() as conn:
             return int(conn.execute(sql, params).fetchone()[0])
 
+
+def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = deep_merge(out[key], value) if isinstance(value, Mapping) and isinstance(out.get(key), Mapping) \
+            else value
+    return out
