@@ -34,7 +34,6 @@ import random
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -137,6 +136,14 @@ def run_store(batches: int) -> bool:
 
 # --- 2. push latency against a real patrol serve ------------------------------------------
 
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (and its reaped children), from /proc."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def enroll_all(collector, count: int) -> list[str]:
     import requests
 
@@ -173,7 +180,7 @@ def run_push(speedup: float, rounds_s: float | None, workers: int) -> bool:
           f"(target: p99 < {P99_TARGET_MS:.0f} ms)", flush=True)
     with tempfile.TemporaryDirectory(prefix="patrol-bench-") as tmp, \
             CollectorProcess.start(Path(tmp) / "collector", {"log": {"level": "WARNING"},
-                                                             "ticketing": {"enabled": True}}) as collector:
+                                                             "serve": {"ticket_delay_s": 5.0}}) as collector:
         t0 = time.perf_counter()
         credentials = enroll_all(collector, AGENTS)
         print(f"   enrolled {len(credentials)} agents in {time.perf_counter() - t0:.1f} s", flush=True)
@@ -186,20 +193,20 @@ def run_push(speedup: float, rounds_s: float | None, workers: int) -> bool:
                     schedule.append((at, agent))
         schedule.sort()
         seqs = [0] * AGENTS
-        lock = threading.Lock()
         latencies: list[float] = []
         late: list[float] = []
         failures: list[str] = []
         runs = wire_runs()
         ca = str(collector.ca_file)
 
-        def push(at: float, agent: int, begin: float) -> None:
-            with lock:
-                seqs[agent] += 1
-                seq = seqs[agent]
-            body = gzip.compress(json.dumps({
-                "batch_id": uuid.uuid4().hex, "seq": seq, "sent_at": now().isoformat(), "hostname": f"pc-{agent:04d}",
-                "runs": runs}).encode())
+        bodies = []  # made before the clock starts: the client's own CPU is not what is measured
+        for _, agent in schedule:
+            seqs[agent] += 1
+            bodies.append(gzip.compress(json.dumps({
+                "batch_id": uuid.uuid4().hex, "seq": seqs[agent], "sent_at": now().isoformat(),
+                "hostname": f"pc-{agent:04d}", "runs": runs}).encode()))
+
+        def push(at: float, agent: int, body: bytes, begin: float) -> None:
             wait = begin + at - time.perf_counter()
             if wait > 0:
                 time.sleep(wait)
@@ -218,11 +225,14 @@ def run_push(speedup: float, rounds_s: float | None, workers: int) -> bool:
             except requests.RequestException as exc:
                 failures.append(str(exc)[:200])
 
+        cpu0 = process_cpu_s(collector.pid)
         begin = time.perf_counter() + 1.0
         with ThreadPoolExecutor(workers) as pool:
-            for at, agent in schedule:
-                pool.submit(push, at, agent, begin)
+            for (at, agent), body in zip(schedule, bodies):
+                pool.submit(push, at, agent, body, begin)
         took = time.perf_counter() - begin
+        time.sleep(6)  # the ticket pump's last round (serve.ticket_delay_s) belongs to these pushes
+        cpu = process_cpu_s(collector.pid) - cpu0
         stored = collector.count("SELECT COUNT(*) FROM results WHERE \"check\" LIKE 'family%'")
     if not latencies:
         print(f"   no push succeeded: {failures[:3]}")
@@ -232,6 +242,11 @@ def run_push(speedup: float, rounds_s: float | None, workers: int) -> bool:
     p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
     print(f"   {len(ms)} pushes ({len(ms) * RESULTS_PER_PUSH} results, {stored} stored) in {took:.1f} s, "
           f"{len(failures)} failed; latency p50 {p50:.0f} ms, p99 {p99:.0f} ms, max {ms[-1]:.0f} ms", flush=True)
+    print(f"   the collector used {cpu:.1f} s of CPU: {cpu / max(1, len(ms)) * 1000:.1f} ms per push (TLS handshake, "
+          f"parsing, storing, ticket decisions), so one core serves {len(ms) / max(cpu, 1e-9):.0f} pushes/s; the real "
+          f"load of {AGENTS} agents is {AGENTS / PUSH_INTERVAL_S:.1f} pushes/s", flush=True)
+    if failures:
+        print(f"   failures, first ones: {failures[:3]}", flush=True)
     if late:
         print(f"   the client started {len(late)} pushes late (max {max(late) * 1000:.0f} ms): this machine's "
               "load, not the collector's", flush=True)

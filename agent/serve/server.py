@@ -61,11 +61,27 @@ GRACEFUL_STOP_S = 10
 class IdleClosingH11(H11Protocol):
     """uvicorn closes idle keep-alive connections, but not a new one that never sends a
     request: start the same idle timer at connect, so thousands of silent sockets cannot
-    hold the collector's connection slots (a request's first bytes stop the timer)."""
+    hold the collector's connection slots (complete request headers stop the timer)."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self.timeout_keep_alive_handler)
+
+    def data_received(self, data: bytes) -> None:
+        # uvicorn stops the idle timer at a request's first byte; keep it running until the
+        # headers are complete, so a client trickling its headers is dropped after
+        # serve.keepalive_s like a silent one (a trickled body meets serve.body_timeout_s).
+        timer, self.timeout_keep_alive_task = self.timeout_keep_alive_task, None
+        super().data_received(data)
+        if timer is None:
+            return
+        if self.cycle is None or self.cycle.response_complete:  # still waiting for headers
+            if self.timeout_keep_alive_task is None:
+                self.timeout_keep_alive_task = timer
+            else:
+                timer.cancel()
+        else:
+            timer.cancel()
 
     # An idle connection is dropped, not closed politely: closing a TLS connection waits
     # (asyncio's ssl_shutdown_timeout, 30 s) for the client's close_notify, which an idle

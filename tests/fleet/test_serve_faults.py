@@ -76,6 +76,30 @@ def test_a_body_trickled_past_the_deadline_gets_408(tight_collector):
     assert tight_collector.agent_json(agent.target)["last_seq"] == 0  # nothing stored
 
 
+def test_headers_trickled_past_the_idle_deadline_are_dropped(tight_collector):
+    head = (b"POST /api/v1/results HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"X-Padding: " + b"a" * 40 + b"\r\n\r\n")
+    with tls_socket(tight_collector) as sock:
+        sock.settimeout(0.5)
+        started = time.monotonic()
+        dropped = False
+        for i in range(len(head)):  # a byte every 0.1 s: 10 s for the headers
+            try:
+                sock.sendall(head[i:i + 1])
+                if sock.recv(1) == b"":
+                    dropped = True
+                    break
+            except (TimeoutError, socket.timeout):
+                continue
+            except OSError:
+                dropped = True
+                break
+            time.sleep(0.1)
+        elapsed = time.monotonic() - started
+    assert dropped, "the collector kept a connection whose headers never ended"
+    assert elapsed < 6, elapsed  # serve.keepalive_s is 2 s
+
+
 def test_thousands_of_idle_connections_neither_stop_pushes_nor_linger(tight_collector):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < IDLE_CONNECTIONS + 200:  # this test process holds the other end of each one
