@@ -46,6 +46,16 @@ from agent.wire import TicketActivity
 from collectors.base import CheckResult, CheckRun
 
 BASE_LABELS = ("site", "target", "check", "item")
+# Families yielded by name here and by the collector (agent/serve/metrics.py): a result's
+# metric of the same exported name would make a second family of that name (a pushed
+# metric named ``check_state``), and Prometheus rejects the whole page.
+_GAUGES = ("check_state", "check_duration_seconds", "check_last_run_timestamp_seconds", "push_pending_batches",
+           "push_last_success_timestamp_seconds", "build_info", "tickets_open", "outbox_pending",
+           "outbox_oldest_age_seconds", "ticket_deadline_timestamp_seconds", "agent_last_seen_timestamp_seconds",
+           "agent_revoked")
+_COUNTERS = ("workers", "push_dropped_results", "ticket_operations", "agent_dropped_results", "agent_received_results")
+OWN_FAMILIES = frozenset({f"patrol_{n}" for n in _GAUGES} |
+                         {f"patrol_{n}{suffix}" for n in _COUNTERS for suffix in ("", "_total", "_created")})
 WORKER_OUTCOMES = ("ok", "failed", "killed")
 # Units converted to Prometheus base units on the way out: (suffix, new suffix, factor).
 _UNIT_CONVERSIONS = {"days": ("seconds", 86400.0), "percent": ("ratio", 0.01)}
@@ -186,6 +196,8 @@ class PatrolCollector:
                     value = value * factor
                 # Prometheus keeps _count for histograms and summaries (promtool flags a gauge with it).
                 name = name.removesuffix("_count") or name
+                if "patrol_" + name in OWN_FAMILIES:
+                    continue
                 family = values.setdefault("patrol_" + name, {"unit": metric.unit, "samples": [], "checks": set()})
                 family["samples"].append((dict(zip(BASE_LABELS, labels)) | dict(metric.labels), value))  # type: ignore[union-attr]
                 family["checks"].add(r.check)  # type: ignore[union-attr]

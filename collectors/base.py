@@ -76,6 +76,10 @@ _EXPORTER_VALUE = {State.OK: 0, State.WARN: 1, State.CRIT: 2, State.UNKNOWN: 3}
 UNITS = frozenset({"", "bytes", "seconds", "ratio", "celsius", "percent", "days", "bits_per_second",
                    "packets_per_second", "rpm", "volts", "watts", "pages", "count", "total"})
 _METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")  # Prometheus' label names
+# Every exported sample carries these; a metric's own label must not replace them (a pushed
+# one could otherwise file a value under another target).
+RESERVED_LABELS = frozenset({"site", "target", "check", "item"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +103,11 @@ class Metric:
             raise ValueError(f"metric {self.name!r}: unit {self.unit!r} is not one of {sorted(UNITS)}")
         if self.unit and not self.name.endswith("_" + self.unit):
             raise ValueError(f"metric {self.name!r} must end with its unit '_{self.unit}'")
+        for key, _value in self.labels:
+            # One bad label name makes the whole /metrics page unparseable for Prometheus.
+            if not _LABEL_NAME.match(key) or key.startswith("__") or key in RESERVED_LABELS:
+                raise ValueError(f"metric {self.name!r}: label {key!r} is not a Prometheus label name or is one of "
+                                 f"{sorted(RESERVED_LABELS)}")
 
 
 def utcnow() -> datetime:

@@ -80,8 +80,16 @@ def test_prometheus_scrapes_pushed_results_and_last_seen(site_collector, prometh
 def test_the_collectors_metrics_pass_promtool(site_collector, tmp_path):
     promtool = require_program("promtool", "prometheus")
     agent = site_collector.enroll("pc-promtool")
-    agent.push([result("system.disk", "C:", "CRIT", "full", metrics=[{"name": "disk_used_ratio", "value": 0.99,
-                                                                     "unit": "ratio", "labels": {}}])])
+    victim = site_collector.enroll("pc-promtool-victim")
+    # What an agent (or the fuzz test) may push: a label name Prometheus cannot parse, a label
+    # that would refile the value under another target, a name of the collector's own families.
+    hostile = [{"name": "odd_labels_ratio", "value": 1.0, "unit": "ratio", "labels": {"0bad": "x"}},
+               {"name": "spoof_ratio", "value": 1.0, "unit": "ratio", "labels": {"target": victim.target}},
+               {"name": "check_state", "value": 0.0, "unit": "", "labels": {}},
+               {"name": "workers_total", "value": 5.0, "unit": "", "labels": {}},
+               {"name": "disk_used_ratio", "value": 0.99, "unit": "ratio", "labels": {"volume_kind": "ssd"}}]
+    answer = agent.push([result("system.disk", "C:", "CRIT", "full", metrics=hostile)])
+    assert answer.status_code == 200 and answer.json()["stored"] is True  # the result counts, bad metrics dropped
     line = f'patrol_check_state{{check="system.disk",item="C:",site="hq",target="{agent.target}"}} 2.0'
     text = ""
 
@@ -93,6 +101,12 @@ def test_the_collectors_metrics_pass_promtool(site_collector, tmp_path):
     wait_until(exposed, 30, "the pushed result on /metrics")
     lint = subprocess.run([promtool, "check", "metrics"], input=text.encode(), capture_output=True, timeout=60)
     assert lint.returncode == 0, lint.stdout.decode() + lint.stderr.decode()
+    assert 'patrol_disk_used_ratio{check="system.disk",item="C:",site="hq",target="pc-promtool",volume_kind="ssd"}' in text
+    assert "0bad" not in text and "patrol_odd_labels_ratio" not in text
+    assert f'target="{victim.target}"' not in text.split("patrol_spoof_ratio", 1)[-1].split("\n# ", 1)[0]
+    assert text.count("# TYPE patrol_check_state ") == 1 and 'patrol_check_state{check="system.disk",item="C:",' \
+        'site="hq",target="pc-promtool"} 2.0' in text
+    assert 'patrol_workers_total{check=' not in text
 
 
 def test_the_documented_config_is_the_tested_one():
