@@ -60,7 +60,11 @@ class Alertmanager:
         self.process = ServerProcess([binary, f"--config.file={config}", f"--storage.path={folder / 'data'}",
                                       f"--web.listen-address={self.url.removeprefix('http://')}",
                                       "--cluster.listen-address="], log_path=folder / "alertmanager.log")
-        wait_http(f"{self.url}/-/ready", 60, self.process)
+        try:
+            wait_http(f"{self.url}/-/ready", 60, self.process)
+        except Exception:
+            self.process.stop()
+            raise
 
     def fire(self, name: str, labels: dict[str, str], summary: str, *, resolved: bool = False) -> None:
         now = datetime.now(timezone.utc)
@@ -122,8 +126,8 @@ def rt(tmp_path_factory):
     from tests.ticketing.rt_server import prepare
 
     instance = prepare(tmp_path_factory.mktemp("rt"))
-    instance.start()
     try:
+        instance.start()  # a start that times out still leaves a process to stop
         yield instance
     finally:
         instance.stop()

@@ -159,7 +159,11 @@ class CollectorProcess:
         serve = ("serve",) if self.devices else ("serve", "--no-devices")
         self.process = ServerProcess([*self.wrapper, *patrol_argv(self.config, *serve)],
                                      log_path=self.log_path, env={**self.env, "PYTHONUNBUFFERED": "1"}, cwd=REPO)
-        wait_until(self.healthy, timeout, f"patrol serve on {self.url}", self.process)
+        try:
+            wait_until(self.healthy, timeout, f"patrol serve on {self.url}", self.process)
+        except Exception:
+            self.stop()  # never leave a collector behind that a fixture will not stop
+            raise
 
     def healthy(self) -> bool:
         if not self.ca_file.exists():
