@@ -89,6 +89,8 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("agent/ticketing/engine.py", "fresh.add(record.fingerprint)", "call dropped: fresh.add(record.fingerprint)"):
         "a ticket opened in this cycle already has its dependents in 'suppressed', so the "
         "'holding tickets of' comment that 'fresh' skips would find no new name anyway",
+    ("config/loader.py", "raw = fh.read(MAX_FILE_BYTES + 1)", "1 -> 2"):
+        "one byte or two read past the cap both show that the file is over it",
     ("collectors/snmp/ports.py", "bits = 64 if (i < 2 and sample.hc) else 32", "64 -> 640"):
         "counter_delta only tests bits == 32; any other width is treated as 64-bit",
 }

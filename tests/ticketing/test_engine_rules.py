@@ -250,3 +250,10 @@ def test_a_deadline_is_missed_only_once_it_has_passed(make_harness):
     assert not h.cycle(("pc-00", "system.disk", C, "/")).escalated  # exactly at the deadline: still in time
     assert h.cycle(("pc-00", "system.disk", C, "/")).escalated
     assert "the resolve deadline" in comments(h)[-1]
+
+
+def test_an_acknowledgement_from_the_cli_is_sent_to_the_backend(make_harness):
+    h = make_harness()
+    twice(h, ("pc-00", "system.disk", C, "/"))
+    h.service.acknowledge("1", "li.wei", "on my way")
+    assert "Acknowledged by li.wei.\n\non my way" in comments(h)
