@@ -257,3 +257,13 @@ def test_an_acknowledgement_from_the_cli_is_sent_to_the_backend(make_harness):
     twice(h, ("pc-00", "system.disk", C, "/"))
     h.service.acknowledge("1", "li.wei", "on my way")
     assert "Acknowledged by li.wei.\n\non my way" in comments(h)
+
+
+def test_changes_of_a_held_finding_are_recorded_as_events_too(make_harness):
+    until = (START + timedelta(hours=2)).isoformat()
+    h = make_harness(settings_with(silences=[{"target": "pc-00", "check": "*", "until": until, "reason": "rebuild"}]))
+    for state in (W, W, C):
+        h.cycle(("pc-00", "system.disk", state, "/"))
+    assert not backend_tickets(h)
+    kinds = [e.kind for e in queries.finding_events_between(h.store, START, START + timedelta(days=1))]
+    assert kinds.count("worsened") == 1
