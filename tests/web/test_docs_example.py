@@ -32,4 +32,4 @@ def test_example_values_arrive() -> None:
     assert settings["printers"].checks.printers.reason_states == {"toner-low": "ok"}
     assert settings["web"].checks.web.urls[0].expect_text == "登录"
     assert [r.item for r in settings["software"].checks.software.required] == ["Office", "WPS Office", "Office", "browser"]
-    assert settings["hardware"].checks.hardware.code_states == {22: "ok"}
+    assert settings["hardware"].checks.hardware.code_states == {28: "crit"}
