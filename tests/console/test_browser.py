@@ -81,8 +81,8 @@ def test_acknowledge_reaches_the_builtin_backend(page_of, console):
     assert row.count() == 1
     ticket_id = row.get_attribute("data-ticket")
     row.locator("input[name=text]").first.fill("on it <b>now</b>")
-    row.locator("button.ack").click()
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        row.locator("button.ack").click()
     assert page.locator(".done").is_visible()
     assert "acknowledged (console:eng)" in page.locator(f"tr[data-ticket='{ticket_id}'] td.status").inner_text()
     # The builtin backend's own record (what `patrol tickets show` reads) has it too.
@@ -187,12 +187,12 @@ def test_engineer_generates_a_report_and_a_viewer_downloads_it(page_of, console)
     page = page_of("eng")
     page.goto(console.url + "/site/acme/reports")
     page.fill("input[name=period]", "no-such-period")
-    page.click("#generate")
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.click("#generate")
     assert "is not a period" in page.locator(".error").inner_text()
     page.fill("input[name=period]", datetime.now(timezone.utc).strftime("%Y-%m"))
-    page.click("#generate")
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.click("#generate")
     assert page.locator(".done").is_visible()
     links = page.locator("table.reports a")
     assert sorted(links.all_inner_texts()) == ["html", "json"]
@@ -231,7 +231,8 @@ def test_map_colours_links_by_port_state_and_follows_a_port_going_down(page_of, 
     expect(page.locator("svg#topology line.link-crit")).to_have_count(2, timeout=15000)
     node = page.locator("svg#topology a.node[data-name='sw-core'] circle")
     assert (node.get_attribute("cx"), node.get_attribute("cy")) == where  # the layout stays
-    page.locator("svg#topology a.node[data-name='sw-core']").click()
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.locator("svg#topology a.node[data-name='sw-core']").click()
     assert page.url.endswith("/site/acme/device/sw-core")
     assert page.errors == []
+
