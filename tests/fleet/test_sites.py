@@ -31,9 +31,11 @@ def test_two_sites_own_checks_and_a_report_per_site(tmp_path):
         assert (globex.site, acme.site) == ("globex", "acme")
         assert globex.push([result("system.disk", "/", "CRIT", "disk 99% full")]).status_code == 200
         assert acme.push([result("system.disk", "/", "OK", "disk 40% full")]).status_code == 200
-        text = collector.get("/metrics").text
-        assert 'patrol_check_state{check="system.disk",item="/",site="globex",target="pc-9"} 2.0' in text
-        assert 'patrol_check_state{check="system.disk",item="/",site="acme",target="pc-1"} 0.0' in text
+        lines = ('patrol_check_state{check="system.disk",item="/",site="globex",target="pc-9"} 2.0',
+                 'patrol_check_state{check="system.disk",item="/",site="acme",target="pc-1"} 0.0')
+        # /metrics is a snapshot cached for a few seconds (agent/serve/metrics.py CachedSnapshot)
+        wait_until(lambda: all(line in collector.get("/metrics").text for line in lines), 30,
+                   "both sites' pushed results on /metrics", collector.process)
 
         unknown = collector.patrol("agents", "token", "create", "--site", "initech", check=False)
         assert unknown.returncode == 2 and "no site 'initech'" in unknown.stderr
