@@ -102,7 +102,8 @@ class ResultBatch(Wire):
     version: Annotated[str, StringConstraints(max_length=64)] = ""
     os: Annotated[str, StringConstraints(max_length=256)] = ""
     interval_s: Annotated[float, Field(gt=0, le=7 * 86400)] = 300  # the agent's shortest schedule: for silence
-    dropped: Annotated[int, Field(ge=0)] = 0  # results the agent dropped past its outbox bound, since the last batch
+    # bounded: every integer here ends up in a 64-bit database column
+    dropped: Annotated[int, Field(ge=0, le=2**40)] = 0  # results the agent dropped past its outbox bound, since the last batch
     runs: Annotated[list[RunIn], Field(max_length=10_000)]
 
 

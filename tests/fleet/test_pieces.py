@@ -185,3 +185,16 @@ def test_body_limits_before_any_route():
     status, got = _call(None, [(b"content-encoding", b"gzip")], [(0, gzip.compress(b'{"a": 1}'), False)])
     assert status == 200 and got["body"] == b'{"a": 1}' and b"content-encoding" not in got["headers"]
     assert _call(None, [], [(0, b"{", True), (0.5, b"}", False)], deadline_s=0.2)[0] == 408
+
+
+def test_batch_integers_fit_the_database():
+    """The fuzz test found a `dropped` past 2**63: a 500 from SQLite instead of a 422."""
+    from pydantic import ValidationError
+
+    from agent.fleet.protocol import ResultBatch
+
+    body = {"batch_id": "b" * 16, "seq": 1, "sent_at": NOW.isoformat(), "hostname": "pc-1", "runs": []}
+    assert ResultBatch.model_validate({**body, "dropped": 2**40}).dropped == 2**40
+    for field, value in (("dropped", 2**63), ("seq", 2**63)):
+        with pytest.raises(ValidationError, match=field):
+            ResultBatch.model_validate({**body, field: value})
