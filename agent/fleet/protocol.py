@@ -146,16 +146,38 @@ def run_to_wire(run: CheckRun) -> dict[str, Any]:
     }
 
 
+# Name parts Prometheus' metric linter (promtool check metrics, client_golang promlint)
+# rejects: abbreviated units and units that are not base units. The exporter converts
+# Patrol's own "days" and "percent"; any other such name pushed by an agent (a plugin's, or
+# hostile) would make the collector's whole /metrics fail the lint, so it is dropped here.
+LINT_REFUSED_PARTS = frozenset({
+    "s", "ms", "us", "ns", "sec", "b", "kb", "mb", "gb", "tb", "pb", "m", "h", "d",  # abbreviations
+    "minutes", "hours", "milliseconds", "microseconds", "nanoseconds", "bits", "kilobytes", "megabytes",
+    "gigabytes", "terabytes", "petabytes", "kilograms", "grams", "kilometers", "millimeters", "fahrenheit",
+})
+
+
+def lint_clean(name: str, unit: str) -> bool:
+    """Whether a pushed metric's exported name passes Prometheus' linter."""
+    parts = name.split("_")
+    if unit in ("days", "percent"):  # exported as _seconds / _ratio
+        parts = parts[:-1]
+    return not any(part in LINT_REFUSED_PARTS for part in parts)
+
+
 def run_from_wire(run: RunIn, target: str) -> CheckRun:
     """A pushed run as a CheckRun on ``target`` (the agent's own, whatever the body says).
 
-    A metric that breaks the product's naming rules (unit suffix) is dropped rather than
-    failing the whole batch: the result's state and summary still count.
+    A metric that breaks the product's naming rules (unit suffix, labels) or Prometheus'
+    linter is dropped rather than failing the whole batch: the result's state and summary
+    still count.
     """
     results = []
     for r in run.results:
         metrics = []
         for m in r.metrics:
+            if not lint_clean(m.name, m.unit):
+                continue
             try:
                 metrics.append(Metric(m.name, m.value, m.unit, tuple(sorted(m.labels.items()))))
             except ValueError:

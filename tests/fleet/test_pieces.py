@@ -198,3 +198,14 @@ def test_batch_integers_fit_the_database():
     for field, value in (("dropped", 2**63), ("seq", 2**63)):
         with pytest.raises(ValidationError, match=field):
             ResultBatch.model_validate({**body, field: value})
+
+
+@pytest.mark.parametrize(("name", "unit", "kept"), [
+    ("disk_used_ratio", "ratio", True), ("signature_age_days", "days", True), ("uptime_seconds", "seconds", True),
+    ("b", "", False), ("latency_ms", "", False), ("uptime_hours", "", False), ("free_gb", "", False),
+])
+def test_pushed_metric_names_the_prometheus_linter_refuses_are_dropped(name, unit, kept):
+    """The fuzz test pushed metrics named `b`, `d`, `gb`: the collector's /metrics then failed promtool."""
+    from agent.fleet.protocol import lint_clean
+
+    assert lint_clean(name, unit) is kept
