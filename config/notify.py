@@ -10,11 +10,10 @@ from __future__ import annotations
 import re
 from datetime import date, time
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
-from config.checks.base import Strict
+from config.checks.base import Strict, time_zone_name
 from config.secrets import Secret
 
 EventKind = Literal["opened", "escalated", "resolved", "sla_warning", "acknowledged"]
@@ -170,11 +169,7 @@ class NotifySettings(Strict):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from None
-        return value
+        return time_zone_name(value)
 
     @model_validator(mode="after")
     def _references(self) -> "NotifySettings":

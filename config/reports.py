@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from config.checks.base import Strict
+from config.checks.base import Strict, time_zone_name
 from config.secrets import Secret
 
 Language = Literal["zh-CN", "en"]
@@ -71,10 +71,4 @@ class ReportsSettings(Strict):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai or UTC") from None
-        return value
+        return time_zone_name(value)

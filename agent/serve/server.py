@@ -155,7 +155,6 @@ class Collector:
         self.pump = TicketPump(self.ticket_service, serve.ticket_delay_s)
         self.sites = self._sites()
         self.console = self._console()
-        self.snapshot = CachedSnapshot(lambda: self.store_for(self.settings.agent.site).latest(every_site=True))
 
     def _sites(self) -> dict[str, SiteView]:
         from inventory.loader import load_inventory
@@ -321,10 +320,12 @@ async def serve(ctx: AppContext, version: str, worker_argv: Sequence[str] | None
         if failed is not None:
             return failed
     worker_counts = daemon.state.snapshot.worker_counts if daemon is not None and daemon.state.snapshot else None
-    collector.snapshot = CachedSnapshot(collector.snapshot._load, worker_counts=worker_counts)
+    # one snapshot of every site's latest states for /metrics, with the device workers' counts
+    snapshot = CachedSnapshot(lambda: collector.store_for(settings.agent.site).latest(every_site=True),
+                              worker_counts=worker_counts)
     services = CollectorServices(
         registry=collector.registry, ingestor=collector.ingestor, pump=collector.pump,
-        metrics=build_collector_registry(collector.snapshot, collector.registry.list, version),
+        metrics=build_collector_registry(snapshot, collector.registry.list, version),
         default_site=settings.agent.site, sites=frozenset(collector.sites), version=version,
         ca_pem=files.ca_pem() if files is not None and files.ca_file.exists() else None,
         agent_checks=collector.agent_checks, local_overrides=serve_settings.local_overrides,

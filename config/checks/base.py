@@ -13,6 +13,17 @@ class Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
+def time_zone_name(value: str) -> str:
+    """``value`` when it is an IANA time zone name; ValueError naming it otherwise."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai or UTC") from None
+    return value
+
+
 class Schedule(Strict):
     """When a check family runs under ``patrol run``: an interval or a cron expression."""
 

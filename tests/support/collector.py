@@ -31,6 +31,7 @@ from typing import Any
 import requests
 import yaml
 
+from config.fleet import merge_checks
 from tests.support.proc import ServerProcess, free_port, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -116,7 +117,7 @@ class CollectorProcess:
               timeout: float = 60, **kwargs: Any) -> "CollectorProcess":
         folder.mkdir(parents=True, exist_ok=True)
         port = free_port()
-        settings = deep_merge({
+        settings = merge_checks({
             "agent": {"site": "hq", "name": "collector"},
             "paths": {"state_dir": str(folder / "state"), "reports_dir": str(folder / "reports")},
             "log": {"level": "INFO"},
@@ -254,11 +255,3 @@ class CollectorProcess:
     def count(self, sql: str, *params: Any) -> int:
         with self.sqlite() as conn:
             return int(conn.execute(sql, params).fetchone()[0])
-
-
-def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in over.items():
-        out[key] = deep_merge(out[key], value) if isinstance(value, Mapping) and isinstance(out.get(key), Mapping) \
-            else value
-    return out
