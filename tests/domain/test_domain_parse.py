@@ -47,9 +47,10 @@ class FakeRunner:
         return CommandOutput(tuple(argv), rc, text if isinstance(text, bytes) else text.encode(), b"")
 
 
-def statuses_of(platform: str, answers: dict[str, tuple[int, str | bytes]]) -> list[dict]:
+def statuses_of(platform: str, answers: dict[str, tuple[int, str | bytes]], codepage: int | None = None) -> list[dict]:
     params = DomainParams(membership=True)
-    raw = DomainCollector().fetch(LOCAL, params, CollectorIO(run=FakeRunner(answers), platform=platform))
+    io = CollectorIO(run=FakeRunner(answers), platform=platform, extra={"console_codepage": codepage} if codepage else {})
+    raw = DomainCollector().fetch(LOCAL, params, io)
     return [asdict(s) for s in parse(raw).membership]
 
 
@@ -70,12 +71,16 @@ def windows_answers(case: Path) -> dict[str, tuple[int, str | bytes]]:
 def test_windows_membership(case: Path) -> None:
     answers = windows_answers(case)
     expected = json.loads((case / "expected.json").read_text())
-    if isinstance(expected, dict):  # a broken answer: one UNKNOWN status naming the problem
-        [status] = statuses_of("windows", answers)
-        assert (status["aspect"], status["healthy"]) == ("membership", None)
-        assert status["summary"].startswith(expected["error"])
-    else:
-        assert statuses_of("windows", answers) == [{"degraded": False, **e} for e in expected]
+    # nltest decoded by the console code page the fixture was written in, as on that Windows,
+    # and with none known (UTF-8 with replacement): the verdict must not depend on it.
+    encoding = (case / "encoding.txt").read_text().strip() if (case / "encoding.txt").exists() else "cp437"
+    for codepage in (int(encoding.removeprefix("cp")), None):
+        if isinstance(expected, dict):  # a broken answer: one UNKNOWN status naming the problem
+            [status] = statuses_of("windows", answers, codepage)
+            assert (status["aspect"], status["healthy"]) == ("membership", None)
+            assert status["summary"].startswith(expected["error"])
+        else:
+            assert statuses_of("windows", answers, codepage) == [{"degraded": False, **e} for e in expected]
 
 
 @pytest.mark.parametrize("case", case_dirs("linux"))
@@ -308,7 +313,7 @@ def test_broken_membership_source_does_not_hide_the_login_results() -> None:
     """powershell.exe missing (FetchError) or printing garbage (ParseError): one UNKNOWN
     membership result, and the login results are still evaluated."""
     params = PARAMS.model_copy(update={"membership": True})
-    cases = [({}, "powershell.exe not found"),
+    cases = [({}, "domain membership: PowerShell not found (powershell.exe)"),
              ({"powershell.exe": (0, "Get-CimInstance : Access denied")},
               "Win32_ComputerSystem / Test-ComputerSecureChannel did not print JSON: Get-CimInstance : Access denied")]
     for answers, message in cases:
@@ -342,8 +347,10 @@ LANGUAGES = [
 def test_nltest_in_every_language(name: str, codepage: str, code: int, dc: str | None, call_failed: bool) -> None:
     from collectors.platforms.windows.domain import parse_nltest
 
-    raw = (FIXTURES / "nltest-languages" / name).read_text(encoding="utf-8").encode(codepage)
-    channel = parse_nltest(raw.decode("utf-8", "replace"))  # as fetch decodes it
+    from collectors.platforms.windows.console import decode_console
+
+    text = (FIXTURES / "nltest-languages" / name).read_text(encoding="utf-8")
+    channel = parse_nltest(decode_console(text.encode(codepage), int(codepage.removeprefix("cp"))))  # as fetch does
     assert (channel.status_code, channel.dc, channel.call_failed) == (code, dc, call_failed)
     assert channel.refused is (code == 5 and call_failed)
 

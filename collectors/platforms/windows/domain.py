@@ -30,6 +30,8 @@ from typing import Any
 
 from collectors.base import CollectorIO, FetchError, ParseError
 from collectors.domain.model import MembershipStatus
+from collectors.platforms.windows.console import console_codepage, decode_console
+from collectors.platforms.windows.powershell import run_powershell
 
 # Prints one JSON object; a failing Test-ComputerSecureChannel (not elevated, no DC) is
 # caught so its error id is kept instead of a non-zero exit with half an answer.
@@ -79,21 +81,20 @@ class WindowsDomainRaw:
     dc_channels: tuple[DcChannelRaw, ...] = ()  # on a DC only: every DC's own channel
 
 
-def _nltest(io: CollectorIO, argv: list[str]) -> tuple[str | None, int | None]:
+def _nltest(io: CollectorIO, argv: list[str], codepage: int | None) -> tuple[str | None, int | None]:
     try:
         out = io.run(argv, timeout=30)
     except (FileNotFoundError, TimeoutError):
         return None, None
-    # nltest prints in the console's OEM code page (936 on zh-CN); only its ASCII parts are
-    # read, and undecodable bytes never swallow an ASCII byte.
-    return out.stdout.decode("utf-8", "replace"), out.returncode
+    # nltest prints in the console's OEM code page (936 on zh-CN); the parser reads only its
+    # ASCII parts, which decode_console never loses, and the rest is shown in messages.
+    return decode_console(out.stdout, codepage), out.returncode
 
 
 def fetch(io: CollectorIO, params: Any) -> WindowsDomainRaw:
-    try:
-        out = io.run(["powershell.exe", "-NoProfile", "-NonInteractive", "-Command", SCRIPT], timeout=60)
-    except FileNotFoundError:
-        raise FetchError("powershell.exe not found") from None
+    # Through the shared PowerShell wrapper: its preamble makes the JSON UTF-8 (a translated
+    # Test-ComputerSecureChannel error message on zh-CN would otherwise come in code page 936).
+    out = run_powershell(io, SCRIPT, timeout=60, what="domain membership")
     if out.returncode != 0:
         raise FetchError(f"PowerShell failed (exit {out.returncode}): {out.stderr.decode('utf-8', 'replace').strip()[:200]}")
     text = out.stdout.decode("utf-8-sig", "replace")
@@ -104,13 +105,15 @@ def fetch(io: CollectorIO, params: Any) -> WindowsDomainRaw:
     if not isinstance(info, dict) or not info.get("PartOfDomain"):
         return WindowsDomainRaw(text, None)
     domain = str(info.get("Domain") or "")
-    local, rc = _nltest(io, ["nltest", f"/sc_query:{domain}"])
+    codepage = console_codepage(io)
+    local, rc = _nltest(io, ["nltest", f"/sc_query:{domain}"], codepage)
     channels: tuple[DcChannelRaw, ...] = ()
     if info.get("DomainRole") in DC_ROLES:
         dcs = _controllers(info)[:MAX_DCS]
         # In parallel: a DC that does not answer holds its query for the RPC timeout.
         with ThreadPoolExecutor(max_workers=8, thread_name_prefix="patrol-nltest") as pool:
-            answers = list(pool.map(lambda dc: _nltest(io, ["nltest", f"/server:{dc}", f"/sc_query:{domain}"]), dcs))
+            answers = list(pool.map(lambda dc: _nltest(io, ["nltest", f"/server:{dc}", f"/sc_query:{domain}"], codepage),
+                                    dcs))
         channels = tuple(DcChannelRaw(dc, out_, rc_) for dc, (out_, rc_) in zip(dcs, answers))
     return WindowsDomainRaw(text, local, rc, channels)
 

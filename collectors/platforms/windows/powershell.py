@@ -22,9 +22,17 @@ from collectors.base import CollectorIO, CommandOutput, FetchError, ParseError
 DEFAULT_EXECUTABLE = "powershell.exe"  # Windows PowerShell 5.1, present on every supported Windows
 
 # UTF-8 on stdout whatever the console code page is (a zh-CN machine defaults to 936):
-# the parsers decode strictly as UTF-8, so a stray code page shows as a clear error.
+# [Console]::OutputEncoding is what PowerShell writes its own output in (and reads a native
+# program's captured output in); $OutputEncoding is what it sends to a native program's
+# stdin. Both without a BOM. The setter fails without a console ("The handle is invalid" in a
+# WinRM session, https://github.com/ralish/PSWinVitals/issues/5):
+# the script then still runs, and its output, not UTF-8, is a clear "not UTF-8" error in
+# decode_json rather than a wrong reading. Native programs Patrol runs itself (nltest) are
+# decoded by console.decode_console instead.
 # No progress bars: 5.1 writes them to the console host and they slow CIM queries down.
-PREAMBLE = "[Console]::OutputEncoding = [Text.Encoding]::UTF8; $ProgressPreference = 'SilentlyContinue'; "
+PREAMBLE = ("$OutputEncoding = [Text.UTF8Encoding]::new($false); "
+            "try { [Console]::OutputEncoding = $OutputEncoding } catch { }; "
+            "$ProgressPreference = 'SilentlyContinue'; ")
 
 
 # Every character PowerShell's tokenizer takes as a single quote: ASCII ' and the
