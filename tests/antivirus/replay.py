@@ -1,7 +1,9 @@
 """Replay recorded PowerShell outputs from a fixture folder as if PowerShell printed them.
 
 The fetch layer runs unchanged: each script is recognized by the cmdlet or class it uses
-and answered with ``<source>.json`` (stdout), ``<source>.stderr`` and ``<source>.rc``.
+and answered with ``<source>.json`` (stdout), ``<source>.stderr`` and ``<source>.rc``; a
+``<source>.txt`` instead is a published recording (list view or wmic), turned into the
+script's JSON by tests/support/recorded_windows.py.
 A script with no recording fails the test, so a source that must not run (Security
 Center on Server) is caught.
 """
@@ -14,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from collectors.base import CheckResult, CommandOutput, State
+from tests.support.recorded_windows import recording_as_script_json
 
 # Which recording answers which script: (text in the script, file stem).
 SCRIPT_MARKERS = (
@@ -40,11 +43,15 @@ class Replay:
         else:
             raise AssertionError(f"no recording for script {script[:80]!r}")
         self.calls.append(stem)
-        stdout_file = self.folder / f"{stem}.json"
-        if not stdout_file.exists():
-            raise AssertionError(f"{self.folder.name}: the check ran {stem} but the case has no {stem}.json")
+        stdout_file, recording = self.folder / f"{stem}.json", self.folder / f"{stem}.txt"
+        if stdout_file.exists():
+            stdout = stdout_file.read_bytes()
+        elif recording.exists():  # a published list-view / wmic recording (tests/support/recorded_windows.py)
+            stdout = recording_as_script_json(recording.read_text(encoding="utf-8"), script)
+        else:
+            raise AssertionError(f"{self.folder.name}: the check ran {stem} but the case has no {stem}.json or {stem}.txt")
         stderr_file, rc_file = self.folder / f"{stem}.stderr", self.folder / f"{stem}.rc"
-        return CommandOutput(tuple(argv), int(rc_file.read_text()) if rc_file.exists() else 0, stdout_file.read_bytes(),
+        return CommandOutput(tuple(argv), int(rc_file.read_text()) if rc_file.exists() else 0, stdout,
                              stderr_file.read_bytes() if stderr_file.exists() else b"")
 
 

@@ -89,13 +89,19 @@ def parse(out: CommandOutput) -> tuple[AvProduct, ...]:
 
     updated = parse_ps_date(obj.get("AntivirusSignatureLastUpdated"), "AntivirusSignatureLastUpdated")
     age = _int(obj, "AntivirusSignatureAge")
+    ages_unknown = updated is None and age in AGE_UNKNOWN
+    # A stopped engine reports 4294967295 for every age (recorded: tests/antivirus/fixtures/
+    # recorded/defender-not-running-en.txt): that says the engine is stopped, which the status
+    # already reports, not that signatures were never updated. Nothing more is judged then.
+    stopped_unknown = state is ProductState.OFF and ages_unknown
     missing = (f"signatures never updated (AntivirusSignatureAge {age}: unknown or never)"
-               if updated is None and age in AGE_UNKNOWN else None)
+               if ages_unknown and not stopped_unknown else None)
     if age in AGE_UNKNOWN:
         age = None
     scan_ages = [a for a in (_int(obj, "QuickScanAge"), _int(obj, "FullScanAge")) if a is not None and a not in AGE_UNKNOWN]
     details = "; ".join(filter(None, (
         f"AMRunningMode: {raw_mode}" if raw_mode else "AMRunningMode not reported (older Defender)",
+        "engine stopped: signature and scan ages unknown" if stopped_unknown else "",
         f"signature version {obj['AntivirusSignatureVersion']}" if obj.get("AntivirusSignatureVersion") else "",
         f"tamper protection {'on' if obj.get('IsTamperProtected') else 'off'}" if obj.get("IsTamperProtected") is not None else "",
         f"product {obj['AMProductVersion']}" if obj.get("AMProductVersion") else "")))
@@ -105,5 +111,6 @@ def parse(out: CommandOutput) -> tuple[AvProduct, ...]:
         realtime=realtime, signatures_updated=updated,
         signature_age_days=float(age) if age is not None else None,
         signatures_out_of_date=_bool(obj, "DefenderSignaturesOutOfDate"), signatures_missing=missing,
-        scan_known=True, last_scan_age_days=float(min(scan_ages)) if scan_ages else None,
+        signatures_checked=not stopped_unknown, scan_known=not (stopped_unknown and not scan_ages),
+        last_scan_age_days=float(min(scan_ages)) if scan_ages else None,
         details=details),)
