@@ -173,3 +173,20 @@ def test_whole_collector_on_windows_through_the_command_runner() -> None:
 def test_linux_says_device_errors_come_from_the_kernel_log() -> None:
     device = run_all(_sysfs("laptop_missing_drivers"))["hardware.device"]
     assert device.state is State.OK and device.summary == "sysfs has no device error states: see hardware.kernel_errors"
+
+
+def test_recorded_pnp_records() -> None:
+    """Published Get-PnpDevice records (fixtures/recorded/SOURCES.md) as the SCRIPT prints them:
+    a phantom monitor (45, remembered but not connected) is listed, never an alarm."""
+    from tests.support.recorded_windows import format_list_records
+
+    by_name = {entry[0]: code for code, entry in CODES.items()}
+    records = [r for f in sorted((FIXTURES / "recorded").glob("*.txt")) for r in format_list_records(f.read_text())]
+    problems = [{"Name": r["Name"], "PNPDeviceID": r["PNPDeviceID"], "PNPClass": r.get("PNPClass") or None,
+                 "ConfigManagerErrorCode": by_name[r["ConfigManagerErrorCode"]]}
+                for r in records if r["ConfigManagerErrorCode"] != "CM_PROB_NONE"]
+    assert [p["ConfigManagerErrorCode"] for p in problems] == [45]
+    model = windows.parse(ps(json.dumps({"Total": len(records), "Problems": problems}).encode()))
+    results = run_all(model)
+    assert {check: r.state for check, r in results.items()} == {"hardware.driver": State.OK, "hardware.device": State.OK}
+    assert "Generic Non-PnP Monitor" in results["hardware.device"].details
