@@ -82,3 +82,28 @@ def test_job_error_at_once_work_offline_and_missing_state() -> None:
 def test_broken_outputs_are_parse_errors(data: bytes, returncode: int, stderr: bytes, message: str) -> None:
     with pytest.raises(ParseError, match=message):
         printers.parse(output(data, returncode, stderr))
+
+
+def test_recorded_win32_printer_view() -> None:
+    """Win32_Printer as a real server printed it (fixtures/recorded/SOURCES.md): two ready
+    software printers; the properties the default view leaves out are null."""
+    from tests.support.recorded_windows import format_list_records, json_value
+
+    records = format_list_records((FIXTURES.parent / "recorded" / "gwmi-win32-printer-server.txt").read_text())
+    rows = [{"Name": r["Name"], "PrinterState": json_value(r["PrinterState"]), "PrinterStatus": json_value(r["PrinterStatus"]),
+             "DetectedErrorState": None, "WorkOffline": None, "PortName": None} for r in records]
+    model = printers.parse(output(json.dumps({"Spooler": {"Name": "Spooler", "Status": 4}, "Printers": rows,
+                                              "Jobs": []}).encode()))
+    assert [(q.name, q.state, q.reasons) for q in model.queues] == [
+        ("Microsoft XPS Document Writer", "idle", ()), ("Microsoft Print to PDF", "idle", ())]
+    host, now = Host(name="thmserver2", local=True), datetime(2026, 3, 1, tzinfo=timezone.utc)
+    # Both are software printers, which the default ignore_queues leaves out ...
+    default = list(PrintersCollector().evaluate(model, PrintersParams(), host, now))
+    assert [(r.check, r.state) for r in default] == [("printers.spooler", State.OK)]
+    assert "0 queue(s) checked" in default[0].summary
+    # ... and checked when asked for, both ready.
+    got = {(r.check, r.item): r.state
+           for r in PrintersCollector().evaluate(model, PrintersParams(ignore_queues=()), host, now)}
+    assert got == {("printers.spooler", ""): State.OK,
+                   **{(check, name): State.OK for check in ("printers.queue", "printers.jobs")
+                      for name in ("Microsoft XPS Document Writer", "Microsoft Print to PDF")}}
