@@ -113,7 +113,7 @@ def test_the_domain_script_runs_with_utf8_output_and_nltest_by_the_console_code_
         return CommandOutput(tuple(argv), 0, reply.encode("utf-8"), b"")
 
     raw = domain.fetch(CollectorIO(run=run, platform="windows", extra={"console_codepage": 936}), None)
-    assert calls[0][-1].startswith(PREAMBLE) and "UTF8Encoding" in PREAMBLE and "[Console]::OutputEncoding" in PREAMBLE
+    assert calls[0][-1].startswith(PREAMBLE) and "System.Text.UTF8Encoding $false" in PREAMBLE and "[Console]::OutputEncoding" in PREAMBLE
     assert raw.nltest == nltest
     [status] = domain.parse(raw)
     assert "无法验证安全通道" in status.summary and "HOMSOM-DC02.hs.com" in status.summary

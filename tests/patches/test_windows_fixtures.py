@@ -79,3 +79,18 @@ def test_recorded_installed_on_values_pick_the_newest() -> None:
     assert gb is not None and f"{gb.installed:%Y-%m-%d}" == "2021-12-22"
     assert newest_hotfix({"Hotfixes": [{"HotFixID": "KB3", "InstalledOn": "04/09/2021"},
                                        {"HotFixID": "KB4", "InstalledOn": "22/12/2021"}]}).name == "KB4"
+
+
+def test_recorded_ja_jp_hotfix_dates_pick_the_newest() -> None:
+    """A ja-JP machine's `Get-HotFix` list as published (a Japanese PC-inventory write-up,
+    code-search index file 43408214229; host name replaced there by its author). Get-HotFix
+    shows InstalledOn as a DateTime in the ja-JP form `2023/11/20 0:00:00`, not the raw WMI
+    string the fallback reads; the year-first form with zero-padded months is read the same
+    way, and the newest of the recorded rows wins."""
+    from collectors.platforms.windows.windows_update import newest_hotfix
+
+    rows = [("KB5032005", "2023/11/20 0:00:00"), ("KB5032189", "2023/11/20 0:00:00"), ("KB5032392", "2023/11/19 0:00:00"),
+            ("KB5031539", "2023/10/15 0:00:00"), ("KB5029709", "2023/09/18 0:00:00"), ("KB5011048", "2023/08/10 0:00:00")]
+    newest = newest_hotfix({"Hotfixes": [{"HotFixID": k, "InstalledOn": d} for k, d in rows]})
+    assert newest is not None and f"{newest.installed:%Y-%m-%d}" == "2023-11-20"
+    assert newest.name in ("KB5032005", "KB5032189")

@@ -30,7 +30,10 @@ DEFAULT_EXECUTABLE = "powershell.exe"  # Windows PowerShell 5.1, present on ever
 # decode_json rather than a wrong reading. Native programs Patrol runs itself (nltest) are
 # decoded by console.decode_console instead.
 # No progress bars: 5.1 writes them to the console host and they slow CIM queries down.
-PREAMBLE = ("$OutputEncoding = [Text.UTF8Encoding]::new($false); "
+# New-Object rather than ::new, which PowerShell before 5.0 lacks: a failed first statement
+# would leave $OutputEncoding at its ASCII default and the console would print "?" for every
+# non-ASCII character.
+PREAMBLE = ("$OutputEncoding = New-Object System.Text.UTF8Encoding $false; "
             "try { [Console]::OutputEncoding = $OutputEncoding } catch { }; "
             "$ProgressPreference = 'SilentlyContinue'; ")
 
