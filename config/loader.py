@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
+
+from config.fast_yaml import NO_DOCUMENT, NotPlain, load_plain
 
 Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
@@ -143,7 +145,39 @@ def _compose_and_construct(text: str) -> tuple[yaml.Node | None, Any]:
         loader.dispose()
 
 
+class _LineMapOnDemand(Mapping[Loc, int]):
+    """The line map of a document read by the fast path, composed from the text the first
+    time a line is asked for: only a file with a problem pays for it."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._lines: dict[Loc, int] | None = None
+
+    def _map(self) -> dict[Loc, int]:
+        if self._lines is None:
+            node, _ = _compose_and_construct(self._text)
+            self._lines = _line_map(node) if node is not None else {(): 1}
+        return self._lines
+
+    def __getitem__(self, loc: Loc) -> int:
+        return self._map()[loc]
+
+    def __iter__(self) -> Iterator[Loc]:
+        return iter(self._map())
+
+    def __len__(self) -> int:
+        return len(self._map())
+
+
 def parse_yaml(text: str, file: str) -> YamlDocument:
+    try:
+        data = load_plain(text)
+    except NotPlain:
+        pass  # anchors, tags, merge keys or an error: the full loader below
+    else:
+        if data is NO_DOCUMENT:
+            return YamlDocument(file, {}, {(): 1})
+        return YamlDocument(file, data, _LineMapOnDemand(text))
     try:
         node, data = _compose_and_construct(text)
     except yaml.YAMLError as exc:
