@@ -184,4 +184,9 @@ class Settings(Strict):
 
     @property
     def store_url(self) -> str:
-        return self.store.url or f"sqlite:///{self.state_dir / 'patrol.sqlite'}"
+        if self.store.url:
+            return self.store.url
+        from sqlalchemy.engine import URL  # late: loading settings needs no SQLAlchemy otherwise
+
+        # URL.create, not an f-string: a state_dir such as /srv/patrol#2 would end the path at '#'.
+        return URL.create("sqlite", database=str(self.state_dir / "patrol.sqlite")).render_as_string(hide_password=False)

@@ -14,6 +14,8 @@ import os
 import sqlite3
 from pathlib import Path
 
+import sqlalchemy as sa
+
 SQLITE_HEADER = b"SQLite format 3\x00"
 _RECOVER = ("restore a backup with `patrol store restore BACKUP_FILE`, or move the file away "
             "to start a new, empty store")
@@ -25,9 +27,17 @@ class StoreUnusable(RuntimeError):
 
 def sqlite_file(url: str) -> Path | None:
     """The database file of an SQLite URL, or None (PostgreSQL, in-memory)."""
-    if not url.startswith("sqlite:///") or url in ("sqlite:///:memory:", "sqlite://"):
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
-    return Path(url.removeprefix("sqlite:///"))
+    # make_url undoes the %-escapes sqlite_url() writes for a '?' or '#' in a folder name.
+    return Path(parsed.database)
+
+
+def sqlite_url(path: Path) -> str:
+    """The SQLAlchemy URL of the SQLite file ``path``. Written with URL.create, not an
+    f-string: a state_dir such as /srv/patrol#2 would otherwise end the path at the '#'."""
+    return sa.engine.URL.create("sqlite", database=str(path)).render_as_string(hide_password=False)
 
 
 def _read_only(path: Path) -> str:
@@ -77,7 +87,7 @@ def create_whole(path: Path, build) -> None:  # build: Callable[[str], None], gi
     for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
         leftover.unlink(missing_ok=True)
     try:
-        build(f"sqlite:///{tmp}")
+        build(sqlite_url(tmp))
         # WAL mode is kept in the file; the -wal file is checkpointed away when the last
         # connection closes (build disposes its engine).
         try:

@@ -122,3 +122,16 @@ def test_full_disk_is_one_log_line_and_a_retry(tmp_path, caplog):
     assert not recorder.unstored and store.count_results() == 21
     assert "stored" in caplog.records[-1].getMessage()
     store.close()
+
+
+@pytest.mark.parametrize("folder", ["var?x=1", "var#2", "var 100%"])
+def test_a_state_dir_with_url_characters_keeps_its_store_where_it_says(tmp_path, folder):
+    # An f-string URL ended the path at '?' or '#': the store went elsewhere, or failed to open.
+    config = tmp_path / "p.yaml"
+    config.write_text(f"agent: {{site: hq, name: pc-1}}\npaths: {{state_dir: '{tmp_path / folder}'}}\n")
+    assert patrol("-c", str(config), "inspect", "--only", "system", "--no-tickets", cwd=tmp_path).returncode == 0
+    store = tmp_path / folder / "patrol.sqlite"
+    assert store.is_file() and store.stat().st_size > 0
+    assert not (tmp_path / "var").exists()  # where the cut-off URL would have put it
+    backup = patrol("-c", str(config), "store", "backup", str(tmp_path / folder / "b.sqlite"), cwd=tmp_path)
+    assert backup.returncode == 0, backup.stderr
