@@ -57,9 +57,13 @@ class SnmpCredentials(Strict):
     user: str | None = None
     auth_protocol: Literal["MD5", "SHA", "SHA224", "SHA256", "SHA384", "SHA512"] | None = None
     auth_key: Secret | None = None
-    priv_protocol: Literal["DES", "AES", "AES192", "AES256"] | None = None
+    priv_protocol: Annotated[Literal["DES", "AES", "AES192", "AES256", "AES192C", "AES256C"] | None, Field(
+        description="AES192/AES256: Blumenthal key extension (net-snmp's AES192/AES256); "
+                    "AES192C/AES256C: Reeder key extension (Cisco and most vendors; net-snmp's AES192C/AES256C)")] = None
     priv_key: Secret | None = None
     context: str = ""
+    backend: Annotated[Literal["lean", "pysnmp"], Field(
+        description="lean: Patrol's own codec (v2c and v3); pysnmp: the stock pysnmp 7 engine, about 20x the CPU")] = "lean"
 
     @model_validator(mode="after")
     def _complete(self) -> "SnmpCredentials":

@@ -5,8 +5,9 @@ pysnmp's client CPU in pyasn1 decoding (generic, schema-driven, one Python objec
 TLV), about 100 us per varbind against net-snmp's 8 us. A site collector polls every
 switch every few minutes, so the response decoder is the hot path. SNMP responses use
 a handful of universal and application types (RFC 3416 / RFC 2578), which a direct,
-bounds-checked decoder handles in a few microseconds per varbind. SNMPv3 (USM
-authentication and privacy) stays on pysnmp: see collectors/snmp/pysnmp_backend.py.
+bounds-checked decoder handles in a few microseconds per varbind. SNMPv3 messages wrap
+the same PDUs (collectors/snmp/usm.py builds and opens them around ``encode_pdu`` and
+``decode_pdu``).
 
 Decoded values are plain Python: INTEGER and the unsigned application types
 (Counter32, Gauge32, TimeTicks, Counter64, UInteger32) -> int; OCTET STRING and Opaque
@@ -46,6 +47,7 @@ GET = 0xA0
 GETNEXT = 0xA1
 RESPONSE = 0xA2
 GETBULK = 0xA5
+REPORT = 0xA8  # SNMPv3: an engine's answer to a message it could not process (RFC 3416, 3412)
 
 ERROR_STATUS = {0: "noError", 1: "tooBig", 2: "noSuchName", 3: "badValue", 4: "readOnly", 5: "genErr",
                 6: "noAccess", 7: "wrongType", 8: "wrongLength", 9: "wrongEncoding", 10: "wrongValue",
@@ -138,12 +140,19 @@ def decode_suffix(content: bytes) -> str:
 _NULL_VB_TAIL = b"\x05\x00"
 
 
+def encode_pdu(pdu: int, request_id: int, oids: list[bytes], non_repeaters: int = 0,
+               max_repetitions: int = 0) -> bytes:
+    """A GET/GETNEXT/GETBULK PDU for BER-encoded ``oids`` (the same in v2c and v3 messages)."""
+    vbs = b"".join(tlv(0x30, tlv(0x06, oid) + _NULL_VB_TAIL) for oid in oids)
+    body = encode_int(request_id) + encode_int(non_repeaters) + encode_int(max_repetitions) + tlv(0x30, vbs)
+    return tlv(pdu, body)
+
+
 def encode_request(pdu: int, request_id: int, community: bytes, oids: list[bytes],
                    non_repeaters: int = 0, max_repetitions: int = 0) -> bytes:
     """An SNMPv2c message carrying a GET/GETNEXT/GETBULK PDU for BER-encoded ``oids``."""
-    vbs = b"".join(tlv(0x30, tlv(0x06, oid) + _NULL_VB_TAIL) for oid in oids)
-    body = encode_int(request_id) + encode_int(non_repeaters) + encode_int(max_repetitions) + tlv(0x30, vbs)
-    return tlv(0x30, encode_int(1) + tlv(0x04, community) + tlv(pdu, body))
+    return tlv(0x30, encode_int(1) + tlv(0x04, community)
+               + encode_pdu(pdu, request_id, oids, non_repeaters, max_repetitions))
 
 
 # ---------------------------------------------------------------- decoding
@@ -216,7 +225,21 @@ def _decode_response(buf: bytes) -> tuple[int, int, int, list[tuple[bytes, Any]]
         raise BerError(f"not an SNMPv2c message (version field {version})")
     n, i = expect(buf, i, 0x04, "community")
     i += n
-    n, i = expect(buf, i, RESPONSE, "Response-PDU")
+    _, request_id, error_status, error_index, out = decode_pdu(buf, i, (RESPONSE,))
+    return request_id, error_status, error_index, out
+
+
+def decode_pdu(buf: bytes, i: int, tags: tuple[int, ...]) -> tuple[int, int, int, int, list[tuple[bytes, Any]]]:
+    """(pdu_tag, request_id, error_status, error_index, varbinds) of the PDU at ``buf[i]``.
+
+    The PDU layout is the same in v2c messages and v3 scoped PDUs (RFC 3416); ``tags``
+    are the PDU types accepted (a Response; v3 also a Report). IndexError on truncation.
+    """
+    pdu_tag = buf[i]
+    if pdu_tag not in tags:
+        what = "Response-PDU" if tags == (RESPONSE,) else "Response- or Report-PDU"
+        raise BerError(f"expected {what} (tag 0x{tags[0]:02x}), got tag 0x{pdu_tag:02x}")
+    n, i = expect(buf, i, pdu_tag, "PDU")
     request_id, i = read_int(buf, i, "request-id")
     error_status, i = read_int(buf, i, "error-status")
     error_index, i = read_int(buf, i, "error-index")
@@ -278,4 +301,4 @@ def _decode_response(buf: bytes) -> tuple[int, int, int, list[tuple[bytes, Any]]
         else:
             raise BerError(f"unknown value type tag 0x{tag:02x}")
         append((oid, value))
-    return request_id, error_status, error_index, out
+    return pdu_tag, request_id, error_status, error_index, out

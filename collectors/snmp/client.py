@@ -25,7 +25,8 @@ a walk whose OIDs do not increase (a looping agent) or that never ends (more tha
 
 Requests in flight are capped site-wide by one semaphore per event loop
 (``set_site_limit``), so a site poll of a thousand devices does not flood the network.
-v2c uses the lean codec in ber.py; v3 (USM auth/priv) goes through pysnmp.
+v2c uses the lean codec in ber.py; v3 (USM auth/priv) the same codec wrapped by usm.py
+(transport in v3.py); pysnmp stays selectable (``backend: pysnmp``).
 """
 
 from __future__ import annotations
@@ -104,15 +105,18 @@ class Transport(Protocol):
 
 
 class _Datagram(asyncio.DatagramProtocol):
-    def __init__(self) -> None:
+    """Hands each reply to the request waiting for its id (``peek``: request-id or v3 msgID)."""
+
+    def __init__(self, peek: Callable[[bytes], int | None], kind: str) -> None:
+        self.peek, self.kind = peek, kind
         self.pending: dict[int, asyncio.Future[bytes]] = {}
         self.garbage: str | None = None
         self.error: str | None = None
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
-        rid = ber.peek_request_id(data)
+        rid = self.peek(data)
         if rid is None:
-            self.garbage = f"a reply that is not an SNMPv2c message ({len(data)} bytes)"
+            self.garbage = f"a reply that is not an {self.kind} message ({len(data)} bytes)"
             return
         fut = self.pending.get(rid)
         if fut is not None and not fut.done():
@@ -122,13 +126,20 @@ class _Datagram(asyncio.DatagramProtocol):
         self.error = exc.strerror or type(exc).__name__ if isinstance(exc, OSError) else str(exc)
 
 
-class V2cTransport:
-    """SNMPv2c over a connected UDP socket, encoded and decoded by collectors/snmp/ber.py."""
+class UdpExchange:
+    """A connected UDP socket: one datagram out (resent on timeout), the reply with its id back.
 
-    def __init__(self, host: str, port: int, community: str, *, timeout: float, retries: int):
+    Shared by the v2c transport below and the v3 one (collectors/snmp/v3.py).
+    """
+
+    kind = "SNMPv2c"
+    silent_hint = "host down, wrong community or ACL?"
+
+    def __init__(self, host: str, port: int, *, timeout: float, retries: int,
+                 peek: Callable[[bytes], int | None] = ber.peek_request_id):
         self.host, self.port = host, port
-        self._community = community.encode()
         self.timeout, self.retries = timeout, retries
+        self._peek = peek
         self._proto: _Datagram | None = None
         self._transport: asyncio.DatagramTransport | None = None
 
@@ -140,48 +151,61 @@ class V2cTransport:
             loop = asyncio.get_running_loop()
             try:
                 self._transport, self._proto = await loop.create_datagram_endpoint(
-                    _Datagram, remote_addr=(self.host, self.port))
+                    lambda: _Datagram(self._peek, self.kind), remote_addr=(self.host, self.port))
             except OSError as exc:
                 raise SnmpError(f"cannot open UDP to {self.host}:{self.port}: {exc.strerror or exc}") from None
         return self._proto
 
-    async def request(self, pdu: int, oids: list[bytes], non_repeaters: int = 0,
-                      max_repetitions: int = 0) -> tuple[int, int, list[tuple[bytes, Any]]]:
+    async def exchange(self, key: int, message: bytes, *, retries: int | None = None, hint: str | None = None) -> bytes:
+        """The reply whose id (request-id or msgID) is ``key``; SnmpTimeout naming ``hint``."""
         proto = await self._open()
-        rid = random.randrange(1, 2**31 - 1)
-        message = ber.encode_request(pdu, rid, self._community, oids, non_repeaters, max_repetitions)
+        tries = (self.retries if retries is None else retries) + 1
         fut: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        proto.pending[rid] = fut
+        proto.pending[key] = fut
         try:
             async with site_limiter():
-                for _ in range(self.retries + 1):
+                for _ in range(tries):
                     assert self._transport is not None
                     self._transport.sendto(message)
-                    # The same request-id on every try: a late answer to an earlier try counts.
+                    # The same id on every try: a late answer to an earlier try counts.
                     done, _ = await asyncio.wait((fut,), timeout=self.timeout)
                     if done:
                         break
         finally:
-            proto.pending.pop(rid, None)
+            proto.pending.pop(key, None)
         if not fut.done():
             fut.cancel()
-            tries = self.retries + 1
             if proto.garbage:
                 raise SnmpError(f"{self.host}:{self.port} sent {proto.garbage}")
-            why = f" ({proto.error})" if proto.error else ": host down, wrong community or ACL?"
+            why = f" ({proto.error})" if proto.error else f": {hint or self.silent_hint}"
             raise SnmpTimeout(f"no SNMP answer from {self.host}:{self.port} within {self.timeout:g} s "
                               f"x {tries} tries{why}")
-        try:
-            _, status, index, varbinds = ber.decode_response(fut.result())
-        except ber.BerError as exc:
-            raise SnmpError(f"malformed SNMP reply from {self.host}:{self.port}: {exc}") from None
-        return status, index, varbinds
+        return fut.result()
 
     def close(self) -> None:
         if self._transport is not None:
             self._transport.close()
             self._transport = None
             self._proto = None
+
+
+class V2cTransport(UdpExchange):
+    """SNMPv2c over a connected UDP socket, encoded and decoded by collectors/snmp/ber.py."""
+
+    def __init__(self, host: str, port: int, community: str, *, timeout: float, retries: int):
+        super().__init__(host, port, timeout=timeout, retries=retries)
+        self._community = community.encode()
+
+    async def request(self, pdu: int, oids: list[bytes], non_repeaters: int = 0,
+                      max_repetitions: int = 0) -> tuple[int, int, list[tuple[bytes, Any]]]:
+        rid = random.randrange(1, 2**31 - 1)
+        message = ber.encode_request(pdu, rid, self._community, oids, non_repeaters, max_repetitions)
+        reply = await self.exchange(rid, message)
+        try:
+            _, status, index, varbinds = ber.decode_response(reply)
+        except ber.BerError as exc:
+            raise SnmpError(f"malformed SNMP reply from {self.host}:{self.port}: {exc}") from None
+        return status, index, varbinds
 
 
 # ---------------------------------------------------------------- the client
@@ -331,30 +355,36 @@ def _index_key(suffix: bytes, column: str, name: str) -> tuple[str, tuple[int, .
 
 def open_client(address: str, creds: Any, resolve_secret: Callable[[Any], str] | None, *,
                 max_repetitions: int = DEFAULT_MAX_REPETITIONS, max_rows: int = DEFAULT_MAX_ROWS,
-                bulk_varbinds: int = DEFAULT_BULK_VARBINDS, backend: str = "lean") -> SnmpClient:
+                bulk_varbinds: int = DEFAULT_BULK_VARBINDS, backend: str | None = None) -> SnmpClient:
     """A client for ``address`` with inventory ``SnmpCredentials`` (secrets resolved now).
 
-    ``backend="pysnmp"`` forces pysnmp for v2c too (benchmarks compare the two); v3 always
-    uses pysnmp. Nothing is sent until the first request.
+    ``backend`` overrides the credentials' ``backend``: "lean" (ber.py, and usm.py for v3)
+    or "pysnmp" (stock pysnmp 7: the cross-check in tests and benchmarks, and a way out
+    for an agent the lean codec cannot talk to). Nothing is sent until the first request.
     """
     if resolve_secret is None:
         from config.secrets import resolve_secret as default_resolve
 
         resolve_secret = default_resolve
     name = f"{address}:{creds.port}"
+    backend = backend or getattr(creds, "backend", "lean")
     try:
-        if creds.version == "2c" and backend == "lean":
-            transport: Transport = V2cTransport(address, creds.port, resolve_secret(creds.community),
-                                                timeout=creds.timeout_s, retries=creds.retries)
-        else:
+        transport: Transport
+        if backend == "pysnmp":
             from collectors.snmp.pysnmp_backend import PysnmpTransport
 
             transport = PysnmpTransport(address, creds, resolve_secret)
+        elif creds.version == "2c":
+            transport = V2cTransport(address, creds.port, resolve_secret(creds.community),
+                                     timeout=creds.timeout_s, retries=creds.retries)
+        else:
+            from collectors.snmp.v3 import V3Transport, usm_user
+
+            transport = V3Transport(address, creds.port, usm_user(creds, resolve_secret), context=creds.context,
+                                    timeout=creds.timeout_s, retries=creds.retries)
     except FetchError:
         raise
     except Exception as exc:  # SecretUnavailable names the reference, never the value
         raise SnmpError(f"{name}: SNMP credentials unavailable: {exc}") from None
     return SnmpClient(transport, name=name, max_repetitions=max_repetitions, max_rows=max_rows,
                       bulk_varbinds=bulk_varbinds)
-
-

@@ -1,8 +1,9 @@
-"""SNMPv3 (USM authNoPriv / authPriv) and, on request, v2c through pysnmp 7.
+"""SNMP v2c and v3 through stock pysnmp 7, when asked for (``backend: pysnmp``).
 
-Kept on pysnmp because USM (key localisation, HMAC, DES/AES, engine-id discovery and
-time windows) is where a hand-written codec would be risky; v3 polls pay pysnmp's CPU
-cost. One SnmpEngine per v3 device client: USM users are keyed by name, and two devices
+The lean codec (ber.py, usm.py, v3.py) is the default for both versions; this backend is
+the independent cross-check in tests (the same walk through both must be equal) and a
+way out for an agent the lean codec cannot talk to, at ~20x the client CPU (pysnmp's
+generic pyasn1 decoding). One SnmpEngine per v3 device client: USM users are keyed by name, and two devices
 may share a user name with different keys. v2c through pysnmp (``backend="pysnmp"``, for
 comparisons) shares one engine per event loop: building an engine costs ~0.1 s of CPU.
 """
@@ -18,8 +19,11 @@ from collectors.snmp.client import SnmpError, SnmpTimeout, site_limiter
 _AUTH = {"MD5": "USM_AUTH_HMAC96_MD5", "SHA": "USM_AUTH_HMAC96_SHA", "SHA224": "USM_AUTH_HMAC128_SHA224",
          "SHA256": "USM_AUTH_HMAC192_SHA256", "SHA384": "USM_AUTH_HMAC256_SHA384",
          "SHA512": "USM_AUTH_HMAC384_SHA512"}
-_PRIV = {"DES": "USM_PRIV_CBC56_DES", "AES": "USM_PRIV_CFB128_AES", "AES192": "USM_PRIV_CFB192_AES",
-         "AES256": "USM_PRIV_CFB256_AES"}
+# Patrol's names follow net-snmp's: AES192/AES256 extend the key as draft-blumenthal-aes-usm
+# does (pysnmp's *_BLUMENTHAL), AES192C/AES256C as the Reeder draft (Cisco; pysnmp's plain
+# USM_PRIV_CFB192_AES). Checked against net-snmp 5.9.3 snmpd in tests/snmp/test_v3.py.
+_PRIV = {"DES": "USM_PRIV_CBC56_DES", "AES": "USM_PRIV_CFB128_AES", "AES192": "USM_PRIV_CFB192_AES_BLUMENTHAL",
+         "AES256": "USM_PRIV_CFB256_AES_BLUMENTHAL", "AES192C": "USM_PRIV_CFB192_AES", "AES256C": "USM_PRIV_CFB256_AES"}
 
 
 def _plain(value: Any) -> Any:

@@ -1,6 +1,6 @@
 """Real SNMP agents for the tests: one snmpsim process serving the trimmed recordings of
 real devices (data/) plus recordings the tests generate (synth.py), and net-snmp's snmpd
-for SNMPv3 authPriv. Both on 127.0.0.1 high ports, stopped by their own PID."""
+with SNMPv3 users of every auth/priv combination. Both on 127.0.0.1 high ports, stopped by their own PID."""
 
 from __future__ import annotations
 
@@ -98,24 +98,63 @@ def snmpsim(tmp_path_factory: pytest.TempPathFactory) -> Agent:
 
 
 V3_USER, V3_AUTH, V3_PRIV = "patrol", "auth-pass-8x", "priv-pass-8x"
+# Every auth/priv combination Patrol supports, one snmpd user each (named by v3_user_name).
+V3_AUTHS = ("MD5", "SHA", "SHA224", "SHA256", "SHA384", "SHA512")
+V3_PRIVS = (None, "DES", "AES", "AES192", "AES256", "AES192C", "AES256C")
+V3_AUTH_ONLY = "authonly"  # SHA, no privacy key: asking it for authPriv is usmStatsUnsupportedSecLevels
+V3_NOAUTH = "noauth"       # noAuthNoPriv
+_NETSNMP_AUTH = {"SHA224": "SHA-224", "SHA256": "SHA-256", "SHA384": "SHA-384", "SHA512": "SHA-512"}
+
+
+def v3_user_name(auth: str, priv: str | None) -> str:
+    return f"u-{auth}-{priv or 'nopriv'}".lower()
+
+
+def snmpd_conf(port: int) -> str:
+    """snmpd.conf for 127.0.0.1:port: community public, and v3 users of every combination
+    (net-snmp's names: SHA-256, AES192 = Blumenthal key extension, AES192C = Reeder)."""
+    lines = [f"agentAddress udp:127.0.0.1:{port}", "view all included .1", "rocommunity public 127.0.0.1 -V all",
+             f'createUser {V3_USER} SHA "{V3_AUTH}" AES "{V3_PRIV}"', f"rouser {V3_USER} priv -V all",
+             f'createUser {V3_AUTH_ONLY} SHA "{V3_AUTH}"', f"rouser {V3_AUTH_ONLY} auth -V all",
+             f"createUser {V3_NOAUTH}", f"rouser {V3_NOAUTH} noauth -V all", "sysName patrol-test-snmpd"]
+    for auth in V3_AUTHS:
+        for priv in V3_PRIVS:
+            name = v3_user_name(auth, priv)
+            keys = f'{_NETSNMP_AUTH.get(auth, auth)} "{V3_AUTH}"' + (f' {priv} "{V3_PRIV}"' if priv else "")
+            lines += [f"createUser {name} {keys}", f"rouser {name} {'priv' if priv else 'auth'} -V all"]
+    return "\n".join(lines) + "\n"
+
+
+def start_snmpd(root: Path, port: int, persist: Path) -> ServerProcess:
+    """net-snmp's snmpd on 127.0.0.1:port, ready; ``persist`` keeps its engine ID and boots
+    counter across restarts (a restart in the same directory is boots + 1)."""
+    program = require_program("/usr/sbin/snmpd", "snmpd")
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "snmpd.conf").write_text(snmpd_conf(port))
+    configs = [str(root / "snmpd.conf")]
+    if (persist / "snmpd.conf").exists():
+        # -C (no system config files) also skips the persistent file: pass a copy of it
+        # (snmpd rewrites the original) so the engine ID and boots counter carry over
+        shutil.copy(persist / "snmpd.conf", root / "persisted.conf")
+        configs.append(str(root / "persisted.conf"))
+    # -M /dev/null -m "": Debian ships no MIB files; without this the log fills with MIB errors
+    proc = ServerProcess([program, "-f", "-C", "-M", "/dev/null", "-m", "", "-c", ",".join(configs),
+                          "-Lf", str(root / "snmpd.log")],
+                         log_path=root / "snmpd.out", env={"SNMP_PERSISTENT_DIR": str(persist)})
+    try:
+        wait_until(lambda: snmp_answers(port, "public"), 15, "snmpd", proc)
+    except BaseException:
+        proc.stop()
+        raise
+    return proc
 
 
 @pytest.fixture(scope="session")
 def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Agent:
-    program = require_program("/usr/sbin/snmpd", "snmpd")
     root = tmp_path_factory.mktemp("snmpd")
     port = free_port("udp")
-    (root / "snmpd.conf").write_text(
-        f"agentAddress udp:127.0.0.1:{port}\n"
-        "view all included .1\n"
-        "rocommunity public 127.0.0.1 -V all\n"
-        f'createUser {V3_USER} SHA "{V3_AUTH}" AES "{V3_PRIV}"\n'
-        f"rouser {V3_USER} priv -V all\n"
-        "sysName patrol-test-snmpd\n")
-    proc = ServerProcess([program, "-f", "-C", "-c", str(root / "snmpd.conf"), "-Lf", str(root / "snmpd.log")],
-                         log_path=root / "snmpd.out", env={"SNMP_PERSISTENT_DIR": str(root / "persist")})
+    proc = start_snmpd(root, port, root / "persist")
     try:
-        wait_until(lambda: snmp_answers(port, "public"), 15, "snmpd", proc)
         yield Agent(port, proc)
     finally:
         proc.stop()
