@@ -28,6 +28,7 @@ import math
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,6 +44,11 @@ from collectors.system_cpu import AGENT_PID_ENV
 
 log = logging.getLogger(__name__)
 STOP_GRACE_S = 2.5
+# A stop takes at most STOP_BUDGET_S: running workers get STOP_GRACE_S to finish, and the
+# `stop` worker that writes the audit row gets whatever is left (at least
+# STOP_WORKER_DEADLINE_S). A fixed 1.8 s was too short for a worker's start on a loaded
+# machine even when the running workers had stopped at once, and the stop went unrecorded.
+STOP_BUDGET_S = 4.8
 STOP_WORKER_DEADLINE_S = 1.8
 PLAN_DEADLINE_S = 300.0
 BATCH_WINDOW_S = 0.5
@@ -359,7 +365,7 @@ class Daemon:
             except OSError as exc:
                 # Another agent (or anything else) holds the port: say which setting to change.
                 log.error("cannot serve /metrics on %s (exporter.listen): %s", exporter["listen"], exc)
-                await self.launcher.run(["stop:0"], STOP_WORKER_DEADLINE_S)
+                await self.launcher.run(["stop:0"], STOP_BUDGET_S)
                 return 1
             log.info("serving /metrics on http://%s/metrics", exporter["listen"])
         tracker = self.tracker
@@ -371,10 +377,11 @@ class Daemon:
 
         await stop.wait()
         log.info("stopping")
+        budget_end = time.monotonic() + STOP_BUDGET_S
         self.scheduler.shutdown(wait=False)
         stopped = await self.launcher.stop_all(STOP_GRACE_S)
         await tracker.stop(0.5)
-        await self.launcher.run([f"stop:{stopped}"], STOP_WORKER_DEADLINE_S)
+        await self.launcher.run([f"stop:{stopped}"], max(STOP_WORKER_DEADLINE_S, budget_end - time.monotonic()))
         if server is not None:
             http_server, _thread = server
             http_server.shutdown()
