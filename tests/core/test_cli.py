@@ -35,7 +35,12 @@ def test_inspect_with_no_config_inspects_this_computer(tmp_path):
 
 def test_inspect_json_and_fail_on(tmp_path):
     config = tmp_path / "p.yaml"
-    config.write_text("checks:\n  system:\n    required_processes: [patrol-no-such-process]\n")
+    # The machine's own load, memory and disks are real readings: their CRIT levels are
+    # switched off so only the missing process can be CRIT on a busy test machine.
+    config.write_text("checks:\n  system:\n    required_processes: [patrol-no-such-process]\n"
+                      "    cpu_load_per_core: {crit: null}\n    memory_used_percent: {crit: null}\n"
+                      "    swap_used_percent: {crit: null}\n    disk: {used_percent: {crit: null}, "
+                      "free_bytes_min: {crit: null}}\n    clock_offset_s: {crit: null}\n")
     result = patrol("-c", str(config), "inspect", "--only", "system", "--json", "--fail-on", "crit", cwd=tmp_path)
     assert result.returncode == 1, result.stderr
     data = json.loads(result.stdout)
