@@ -8,6 +8,7 @@ marker (H3C's 65535), a status code the profile does not map. The reasons travel
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -123,10 +124,24 @@ class _Rows:
         value = self.tables.get(column, {}).get(index)
         if value is None:
             return None
+        if self.source.pattern and column in (self.source.value, self.source.percent) and isinstance(value, (bytes, str)):
+            return self._from_text(text(value) or "", index, what)
         if isinstance(value, bool) or not isinstance(value, int):
             self.notes.append(f"{self.section} {index}: {what} is {type(value).__name__}, not a number; ignored")
             return None
         return float(value)
+
+    def _from_text(self, value: str, index: str, what: str) -> float | None:
+        found = re.search(self.source.pattern or "", value)
+        if found:
+            try:
+                return float(found.group(1))
+            except (TypeError, ValueError):
+                why = "the pattern's group is not a number"
+        else:
+            why = "no number where the profile's pattern expects one"
+        self.notes.append(f"{self.section} {index}: {what} {value[:40]!r}: {why}; ignored")
+        return None
 
     def name(self, index: str) -> str:
         src = self.source
@@ -135,8 +150,8 @@ class _Rows:
             label = text(self.tables.get(src.descr, {}).get(index))
         if label:
             return label
-        if index == "0" and src.label:  # a scalar (hpSwitchCpuStat.0): the label alone names it
-            return src.label
+        if index == "0" and src.label and len(self.tables.get(_key_column(src), {})) == 1:
+            return src.label  # a scalar (hpSwitchCpuStat.0): the label alone names it; row 0 of a table does not
         return f"{src.label or self.section} {index}".strip()
 
 

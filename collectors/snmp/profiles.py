@@ -19,6 +19,7 @@ Each health section is a list of sources; a source names columns of one SNMP tab
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Literal
@@ -77,6 +78,9 @@ class Source(Strict):
     where: tuple[Where, ...] = ()
     index_prefix: str | None = None  # keep rows whose index starts with this ("4." = Juniper fans)
     ignore_values: tuple[int, ...] = ()  # values that mean "no such sensor here" (H3C: 65535)
+    # A value or percent given as text (FASTPATH's "5 Secs ( 96.49%)   60 Secs ( 54.22%) ...", ZTE's
+    # "9.4"): the first number this regular expression captures (group 1) is the reading.
+    pattern: str | None = None
     # Containers are not sensors: a fan tray holding fans is not a fan. ``contained_in`` names
     # ENTITY-MIB::entPhysicalContainedIn (rows another kept row sits in are dropped);
     # ``index_containers`` does the same by index (Juniper: 4.1.0.0 holds 4.1.1.0 ... 4.1.12.0).
@@ -84,6 +88,17 @@ class Source(Strict):
     index_containers: bool = False
     fallback: bool = False         # read only when the sources before it in the section gave no reading
     object: str = ""               # MIB name of the key column, for "not readable" messages
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                if re.compile(v).groups < 1:
+                    raise ValueError("needs one capturing group: the number")
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {exc}") from None
+        return v
 
     @field_validator("name", "descr", "value", "percent", "used", "free", "total", "units", "sensor_scale", "precision",
                      "warn", "crit", "status", "contained_in")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from tests.snmp import hostile_names, synth
 from tests.support.proc import ServerProcess, free_port, require_program, wait_until
 
 DATA = Path(__file__).parent / "data"
+LIBRENMS_DATA = DATA / "librenms"
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
 
 # Generated recordings (community -> snmprec text): the same 8-port switch at moments.
@@ -76,25 +76,50 @@ class Agent:
     proc: ServerProcess
 
 
-@pytest.fixture(scope="session")
-def snmpsim(tmp_path_factory: pytest.TempPathFactory) -> Agent:
+def _serve(tmp_path_factory: pytest.TempPathFactory, name: str, recordings: dict[str, str],
+           probe: str) -> ServerProcess:
+    """One snmpsim process serving ``recordings`` (community -> snmprec text) on a free port."""
     program = require_program(str(Path(os.sys.executable).parent / "snmpsim-command-responder"), "pip snmpsim")
-    root = tmp_path_factory.mktemp("snmpsim")
+    root = tmp_path_factory.mktemp(name)
     data = root / "data"
-    (data / "synth").mkdir(parents=True)
-    for rec in DATA.glob("*.snmprec"):
-        shutil.copy(rec, data / rec.name)  # copies, not symlinks: snmpsim resolves links oddly
-    for community, text in SYNTH.items():
-        (data / f"{community}.snmprec").write_text(text)
+    for community, text in recordings.items():  # written, not symlinked: snmpsim resolves links oddly
+        (data / f"{community}.snmprec").parent.mkdir(parents=True, exist_ok=True)
+        (data / f"{community}.snmprec").write_text(text, encoding="latin-1")
     port = free_port("udp")
     proc = ServerProcess([program, f"--data-dir={data}", f"--cache-dir={root / 'cache'}",
                           f"--agent-udpv4-endpoint=127.0.0.1:{port}", "--logging-method=null"],
                          log_path=root / "snmpsim.log", env={"SNMPSIM_ALLOW_ROOT": "true"})
     try:
-        wait_until(lambda: snmp_answers(port, "synth/t0"), 60, "snmpsim", proc)
-        yield Agent(port, proc)
-    finally:
+        wait_until(lambda: snmp_answers(port, probe), 60, "snmpsim", proc)
+    except BaseException:
         proc.stop()
+        raise
+    return Agent(port, proc)
+
+
+def _recordings(folder: Path) -> dict[str, str]:
+    return {rec.stem: rec.read_text(encoding="latin-1") for rec in sorted(folder.glob("*.snmprec"))}
+
+
+@pytest.fixture(scope="session")
+def snmpsim(tmp_path_factory: pytest.TempPathFactory) -> Agent:
+    agent = _serve(tmp_path_factory, "snmpsim", {**_recordings(DATA), **SYNTH}, "synth/t0")
+    try:
+        yield agent
+    finally:
+        agent.proc.stop()
+
+
+@pytest.fixture(scope="session")
+def snmpsim_librenms(tmp_path_factory: pytest.TempPathFactory) -> Agent:
+    """LibreNMS's recordings of users' devices (data/librenms, GPL-3.0 test data), in a
+    process of their own: one snmpsim keeps at most 31 recordings open."""
+    recordings = _recordings(LIBRENMS_DATA)
+    agent = _serve(tmp_path_factory, "snmpsim-librenms", recordings, next(iter(recordings)))
+    try:
+        yield agent
+    finally:
+        agent.proc.stop()
 
 
 V3_USER, V3_AUTH, V3_PRIV = "patrol", "auth-pass-8x", "priv-pass-8x"

@@ -1,7 +1,12 @@
 """Trim snmpsim-data recordings of real devices into the small .snmprec fixtures in data/.
 
 Run from the repository root when profiles gain columns:
-    .venv/bin/python -m tests.snmp.make_fixtures
+    .venv/bin/python -m tests.snmp.make_fixtures [--librenms GIT_DIR]
+With ``--librenms`` (a git directory of LibreNMS: github.com/librenms/librenms, GPL-3.0) it
+also trims LibreNMS's recordings of users' devices (tests/snmpsim/NAME.snmprec) into
+data/librenms/ and keeps, in data/librenms/readings.json, the readings LibreNMS itself took
+from the same walks (tests/data/NAME.json: processors, memory pools, sensors). Those files
+stay GPL-3.0 test data (data/librenms/README.md); nothing of them is linked into Patrol.
 Each fixture keeps the system group, the IF-MIB columns the switch check walks, the
 ENTITY-MIB name/descr/class columns, LLDP/CDP neighbours and every column any profile names: what the check
 reads, nothing more (snmpsim indexes big recordings slowly). Sources are in SOURCES.md.
@@ -9,7 +14,10 @@ reads, nothing more (snmpsim indexes big recordings slowly). Sources are in SOUR
 
 from __future__ import annotations
 
+import argparse
 import bz2
+import json
+import subprocess
 from pathlib import Path
 
 import snmpsim_data
@@ -41,7 +49,15 @@ SOURCES = {
     "vyatta": "network/router/vyatta-unknown.snmprec.bz2",                # no profile: generic
     "ruijie-n18010": "network/router/ruijie-n18010.snmprec.bz2",
     "dcn-dcrs5980": "network/switch/dcrs-5980-28t-dc.snmprec.bz2",
+    "zte-zxr10-5250": "network/switch/zte-zxr10-5250.snmprec.bz2",
+    "bdcom-s5612": "network/switch/bdcom-s5612.snmprec.bz2",
 }
+
+# fixture name in data/librenms/ -> NAME of LibreNMS's tests/snmpsim/NAME.snmprec and tests/data/NAME.json
+LIBRENMS = ("arubaos-cx", "arubaos-cx_10.16", "jetstream_t1600g-28ts", "jetstream_t2600g-28ts", "edgeswitch",
+            "edgeswitch_es-24-250w", "routeros", "routeros_crs317", "dnos", "dell-os10", "dell-os10_s4128ton-psu",
+            "powerconnect_2824", "netgear", "netgear_3", "stoneos", "bdcom", "mypoweros")
+LIBRENMS_OUT = OUT / "librenms"
 
 KEEP = ("1.3.6.1.2.1.1.", "1.3.6.1.2.1.47.1.1.1.1.2.", "1.3.6.1.2.1.47.1.1.1.1.5.", "1.3.6.1.2.1.47.1.1.1.1.7.",
         *(c + "." for c in PORT_COLUMNS), *(c + "." for c in all_columns(load_profiles().values())),
@@ -53,7 +69,68 @@ def trim(source: Path) -> list[str]:
         return [line for line in fh if line.startswith(KEEP)]
 
 
+def _oid_key(line: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in line.split("|", 1)[0].strip(".").split(".") if p.isdigit())
+
+
+def trim_text(text: str) -> list[str]:
+    """The lines a fixture keeps, in OID order (snmpsim answers GETNEXT in file order)."""
+    lines = [line + "\n" for line in text.splitlines() if line.lstrip(".").startswith(KEEP)]
+    return sorted(lines, key=_oid_key)
+
+
+def _git_show(git_dir: Path, path: str) -> str:
+    return subprocess.run(["git", "--git-dir", str(git_dir), "show", f"HEAD:{path}"], check=True,
+                          capture_output=True, text=True, encoding="latin-1").stdout
+
+
+def _state(sensor: dict, states: dict) -> str | None:
+    """LibreNMS's own meaning of a state sensor's value: ok / warning / critical / unknown."""
+    generic = states.get((sensor.get("state_name"), sensor.get("sensor_current")))
+    return {0: "ok", 1: "warning", 2: "critical", 3: "unknown"}.get(generic) if generic is not None else None
+
+
+def readings(data: dict) -> dict:
+    """The readings LibreNMS recorded for one device, reduced to what the comparison needs."""
+    disc = lambda key, rows: ((data.get(key) or {}).get("discovery") or {}).get(rows) or []  # noqa: E731
+    states = {(s["state_name"], s["state_value"]): s["state_generic_value"] for s in disc("sensors", "state_indexes")}
+    return {
+        "cpu": [{"descr": p["processor_descr"], "value": p["processor_usage"]} for p in disc("processors", "processors")],
+        "memory": [{"descr": m["mempool_descr"], "class": m.get("mempool_class"), "percent": m["mempool_perc"]}
+                   for m in disc("mempools", "mempools")],
+        "sensors": [{"class": s["sensor_class"], "descr": s["sensor_descr"], "type": s["sensor_type"],
+                     "group": s.get("group"), "value": s["sensor_current"], "state": _state(s, states)}
+                    for s in disc("sensors", "sensors")],
+    }
+
+
+def librenms(git_dir: Path) -> None:
+    commit = subprocess.run(["git", "--git-dir", str(git_dir), "rev-parse", "HEAD"], check=True,
+                            capture_output=True, text=True).stdout.strip()
+    LIBRENMS_OUT.mkdir(exist_ok=True)
+    rows, recorded = [], {}
+    for name in LIBRENMS:
+        lines = trim_text(_git_show(git_dir, f"tests/snmpsim/{name}.snmprec"))
+        (LIBRENMS_OUT / f"{name}.snmprec").write_text("".join(lines), encoding="latin-1")
+        recorded[name] = readings(json.loads(_git_show(git_dir, f"tests/data/{name}.json")))
+        print(f"librenms/{name}: {len(lines)} lines")
+        rows.append(f"| `{name}.snmprec` | `tests/snmpsim/{name}.snmprec`, `tests/data/{name}.json` | {len(lines)} |")
+    (LIBRENMS_OUT / "readings.json").write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n",
+                                                 encoding="utf-8")
+    (LIBRENMS_OUT / "SOURCES.md").write_text(
+        "# LibreNMS recordings in this folder\n\n"
+        f"From LibreNMS (https://github.com/librenms/librenms), commit `{commit}`, licence GPL-3.0\n"
+        "(see README.md). Trimmed and sorted by `tests/snmp/make_fixtures.py --librenms`; `readings.json`\n"
+        "holds the processors, memory pools and sensors LibreNMS recorded from the same walks.\n\n"
+        "| fixture | LibreNMS files | lines kept |\n|---|---|---|\n" + "\n".join(rows) + "\n", encoding="utf-8")
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--librenms", type=Path, help="git directory of a LibreNMS clone")
+    args = parser.parse_args()
+    if args.librenms:
+        librenms(args.librenms)
     OUT.mkdir(exist_ok=True)
     rows = []
     for name, rel in SOURCES.items():

@@ -226,3 +226,35 @@ def test_not_supported_markers_are_never_readings(value: int) -> None:
     health = read_health(load_profiles()["cisco-ios"], tables)
     assert health.cpu == () and health.temperature == ()
     assert len(health.unreadable) == 2 and all("means not supported" in u for u in health.unreadable)
+
+
+def test_text_values_are_read_through_the_profile_pattern() -> None:
+    """FASTPATH's CPU and ZTE's percentages are DisplayStrings (as recorded): a number in text."""
+    profile = Profile.model_validate({"name": "t", "cpu": [{"label": "CPU", "value": "1.3.6.1.4.1.4413.1.1.1.1.4.9",
+                                                            "pattern": r"([0-9]+(?:\.[0-9]+)?)\s*%"}],
+                                      "memory": [{"label": "Memory", "percent": "1.3.6.1.4.1.3902.15.2.30.1.5",
+                                                  "pattern": r"([0-9]+(?:\.[0-9]+)?)"}]})
+    tables = {"1.3.6.1.4.1.4413.1.1.1.1.4.9": {"0": b"    5 Secs ( 96.4918%)   60 Secs ( 54.2271%)"},
+              "1.3.6.1.4.1.3902.15.2.30.1.5": {"0": b"82.5"}}
+    health = read_health(profile, tables)
+    assert [(c.name, c.value) for c in health.cpu] == [("CPU", 96.4918)]
+    assert [(m.name, m.used_percent) for m in health.memory] == [("Memory", 82.5)]
+    broken = read_health(profile, {"1.3.6.1.4.1.4413.1.1.1.1.4.9": {"0": b"n/a"}})
+    assert broken.cpu == () and any("no number" in n for n in broken.notes)
+    assert [m.section for m in broken.missing] == ["cpu", "memory", "temperature", "fans", "psus"]
+
+
+def test_a_pattern_needs_a_group_for_the_number() -> None:
+    with pytest.raises(ValueError, match="capturing group"):
+        Profile.model_validate({"name": "t", "cpu": [{"value": "1.3.6.1.4.1.1.1", "pattern": r"\d+%"}]})
+    with pytest.raises(ValueError, match="not a regular expression"):
+        Profile.model_validate({"name": "t", "cpu": [{"value": "1.3.6.1.4.1.1.1", "pattern": r"(\d+"}]})
+
+
+def test_row_zero_of_a_table_is_not_a_scalar() -> None:
+    profile = Profile.model_validate({"name": "t", "fans": [{"label": "Fan", "status": "1.3.6.1.4.1.3320.9.187.4.1.2",
+                                                             "status_map": {1: "ok"}}]})
+    many = read_health(profile, {"1.3.6.1.4.1.3320.9.187.4.1.2": {"0": 1, "1": 1}})
+    assert [f.name for f in many.fans] == ["Fan 0", "Fan 1"]
+    one = read_health(profile, {"1.3.6.1.4.1.3320.9.187.4.1.2": {"0": 1}})
+    assert [f.name for f in one.fans] == ["Fan"]
