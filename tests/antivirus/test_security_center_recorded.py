@@ -9,6 +9,7 @@ author's own machine, and Symantec Endpoint Protection's 462848 from a published
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -49,3 +50,16 @@ def test_two_recorded_products_in_one_answer() -> None:
     defender, sep = parse(CommandOutput(("powershell.exe",), 0, json.dumps(answer).encode(), b""))
     assert (defender.key, defender.state, defender.owner) == ("microsoft-defender", ON, MS)
     assert (sep.state, sep.owner, sep.signatures_out_of_date) == (ON, THIRD, False)
+
+
+def test_recorded_zh_cn_security_center_list() -> None:
+    """A zh-CN Windows 11's own Security Center answer (fixtures/recorded/SOURCES.md): the
+    Chinese display name comes through and Defender is recognised by its English name."""
+    from collectors.platforms.windows.security_center import SCRIPT
+    from tests.support.recorded_windows import recording_as_script_json
+
+    text = (Path(__file__).parent / "fixtures" / "recorded" / "security-center-zh-cn-huorong.txt").read_text(encoding="utf-8")
+    defender, huorong = parse(CommandOutput(("powershell.exe",), 0, recording_as_script_json(text, SCRIPT), b""))
+    assert (defender.key, defender.state, defender.owner) == ("microsoft-defender", OFF, MS)
+    assert (huorong.name, huorong.state, huorong.owner, huorong.signatures_out_of_date) == ("火绒安全软件", ON, THIRD, False)
+    assert "Mon, 16 Oct 2023 10:53:44 GMT" in huorong.details

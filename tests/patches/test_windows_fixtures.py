@@ -94,3 +94,17 @@ def test_recorded_ja_jp_hotfix_dates_pick_the_newest() -> None:
     newest = newest_hotfix({"Hotfixes": [{"HotFixID": k, "InstalledOn": d} for k, d in rows]})
     assert newest is not None and f"{newest.installed:%Y-%m-%d}" == "2023-11-20"
     assert newest.name in ("KB5032005", "KB5032189")
+
+
+def test_recorded_zh_cn_installed_on_is_month_first() -> None:
+    """`wmic qfe get Caption,Description,HotFixID,InstalledOn` on a zh-CN Windows 11 Home
+    (家庭中文版), published in a Chinese notes file (code-search index file 4482090261; see
+    tests/antivirus/fixtures/recorded/SOURCES.md). The raw InstalledOn is M/d/yyyy there too,
+    not the zh-CN display form: 10/12/2023 is October 12th (KB5031354 is October 2023's
+    cumulative update), and no value says day-first."""
+    from collectors.platforms.windows.windows_update import newest_hotfix
+
+    rows = [("KB5030651", "10/12/2023"), ("KB5012170", "12/7/2022"), ("KB5031354", "10/12/2023"), ("KB5031592", "10/12/2023")]
+    newest = newest_hotfix({"Hotfixes": [{"HotFixID": k, "InstalledOn": d} for k, d in rows]})
+    assert newest is not None and f"{newest.installed:%Y-%m-%d}" == "2023-10-12"
+    assert "newest of 4 installed hotfixes" in newest.what
