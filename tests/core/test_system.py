@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -217,3 +218,24 @@ def test_last_shutdown_on_this_machine() -> None:
 
     got = shutdown.parse(shutdown.fetch(CollectorIO(run=run_command, platform="linux")))
     assert got.kind in ("clean", "unexpected", "unknown") and got.detail
+
+
+def test_recorded_zh_cn_unexpected_reboot() -> None:
+    """A zh-CN machine's own System log after a crash, as published in a "Reboot Recovery
+    Report" (code-search index file 66008109740): LastBootUpTime `2026/7/5 4:50:01` (local,
+    UTC+8), Kernel-Power 41 at /Date(1783198205402)/ and EventLog 6008 at
+    /Date(1783198211521)/ ("上一次系统的 4:24:25 在 2026/7/5 上的关闭是意外的。").
+
+    Turned into SCRIPT's shape: the event times are exact (ms since 1970, UTC); the boot time
+    is the local one less 8 hours, the offset the 41 event (logged 4 s after boot) implies.
+    Events newest first, as Get-WinEvent returns them. The Chinese messages are not read."""
+    from collectors.platforms.windows import shutdown
+
+    def iso(ms: int) -> str:
+        return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
+
+    sample = {"Boot": "2026-07-04T20:50:01.0000000Z",
+              "Events": [{"Id": 6008, "Time": iso(1783198211521)}, {"Id": 41, "Time": iso(1783198205402)}]}
+    assert sample["Events"][1]["Time"] == "2026-07-04T20:50:05.4020000Z"
+    got = shutdown.parse(CommandOutput(("powershell.exe",), 0, json.dumps(sample).encode(), b""))
+    assert (got.kind, got.detail.split(" (")[0]) == ("unexpected", "event 6008")
