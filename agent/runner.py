@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from collectors.base import CheckResult, CheckRun, Collector, CollectorIO, FetchError, ParseError, State
+from collectors.messages import RUN, Said
 from collectors.registry import Registry
 from config.checks.base import CheckParams
 from inventory.models import Inventory
@@ -80,9 +81,10 @@ def plan(registry: Registry, settings: Any, inventory: Inventory, *, only: Itera
     return jobs
 
 
-def failure_result(job: CheckJob, message: str, io: CollectorIO) -> CheckResult:
+def failure_result(job: CheckJob, message: str, io: CollectorIO, said: Said | None = None) -> CheckResult:
+    said = said or RUN.say("run.failed", error=message)
     return CheckResult(check=job.collector.name, target=job.target.name, item="", state=State.UNKNOWN,
-                       summary=message, observed_at=io.clock())
+                       summary=said.text, observed_at=io.clock(), message=said.ref)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -122,12 +124,14 @@ class Runner:
                 results = await asyncio.wait_for(self._execute(job), timeout=job.params.timeout_s)
                 error = None
             except (asyncio.TimeoutError, TimeoutError) as exc:
+                said = None
                 if isinstance(exc, TimeoutError) and str(exc):
                     error = _one_line(exc)
                 else:
-                    error = f"timed out after {job.params.timeout_s:g} s"
+                    said = RUN.say("run.timeout", seconds=job.params.timeout_s)
+                    error = said.text
                 log.warning("%s: %s", job.name, error)
-                results = (failure_result(job, error, self.io),)
+                results = (failure_result(job, error, self.io, said),)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

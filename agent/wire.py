@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from collectors import messages
 from collectors.base import CheckResult, CheckRun, Metric, State
 
 
@@ -54,7 +55,8 @@ def decode(line: str) -> Message:
 def result_to_json(result: CheckResult) -> dict[str, Any]:
     return {"check": result.check, "target": result.target, "item": result.item, "state": result.state.name,
             "summary": result.summary, "details": result.details, "observed_at": result.observed_at.isoformat(),
-            "metrics": [[m.name, m.value, m.unit, [list(kv) for kv in m.labels]] for m in result.metrics]}
+            "metrics": [[m.name, m.value, m.unit, [list(kv) for kv in m.labels]] for m in result.metrics],
+            **({"message": messages.to_json(result.message)} if result.message is not None else {})}
 
 
 def result_from_json(data: dict[str, Any]) -> CheckResult:
@@ -64,7 +66,8 @@ def result_from_json(data: dict[str, Any]) -> CheckResult:
             summary=data["summary"], details=data.get("details", ""),
             metrics=tuple(Metric(name, float(value), unit, tuple((str(k), str(v)) for k, v in labels))
                           for name, value, unit, labels in data.get("metrics", ())),
-            observed_at=datetime.fromisoformat(data["observed_at"]))
+            observed_at=datetime.fromisoformat(data["observed_at"]),
+            message=messages.from_json(data["message"]) if data.get("message") is not None else None)
     except (KeyError, TypeError, ValueError) as exc:
         raise WireError(f"bad check result ({type(exc).__name__}: {exc})") from None
 

@@ -23,10 +23,17 @@ from datetime import datetime
 from types import ModuleType
 from typing import Any, ClassVar
 
-from collectors.base import CheckResult, CollectorIO, FetchError, Metric, ParseError, State, threshold_state
+from collectors.base import (CheckResult, CollectorIO, FetchError, MessageRef, Metric, ParseError, State,
+                             threshold_state)
+from collectors.messages import COMMON, Messages, Said, semicolons
 from config.checks.antivirus import AntivirusParams
 from config.checks.base import WarnCrit
 from inventory.models import Host, Inventory
+
+
+def _mode(p: AvProduct) -> MessageRef | str:
+    """A product's mode: the platform's own words when it gave some, else its state (translated)."""
+    return p.mode or MSG.ref(f"antivirus.state.{p.state.value}")
 
 
 class ProductState(enum.Enum):
@@ -213,35 +220,34 @@ class AntivirusCollector:
         return parse_samples(raw)
 
     def evaluate(self, model: AvReport, params: AntivirusParams, target: Host, now: datetime) -> Iterable[CheckResult]:
-        def result(check: str, item: str, state: State, summary: str, details: str = "",
+        def result(check: str, item: str, state: State, said: Said, details: str = "",
                    metrics: tuple[Metric, ...] = ()) -> CheckResult:
-            return CheckResult(f"antivirus.{check}", target.name, item, state, summary, details, metrics, now)
+            return CheckResult(f"antivirus.{check}", target.name, item, state, said.text, details, metrics, now, said.ref)
 
         sev = params.severities
         for error in model.errors:
-            yield result("source", error.source, State.UNKNOWN, error.reason)
+            yield result("source", error.source, State.UNKNOWN, MSG.say("antivirus.source.error", reason=error.reason))
 
         products = model.products
         # A passive product that protects when it is alone (EDR Block Mode, real-time on) counts
         # as the active one only then: beside an enabled product it stands down.
         active = [p for p in products if p.state is ProductState.ON] or [p for p in products if p.fallback_active]
         if products:
-            listing = "; ".join(f"{p.name} ({p.mode or p.state.value})" for p in products)
-            yield result("present", "", State.OK, f"{len(products)} product(s): {listing}")
+            listing = semicolons([MSG.ref("antivirus.product", name=p.name, mode=_mode(p)) for p in products])
+            yield result("present", "", State.OK, MSG.say("antivirus.present", n=len(products), listing=listing))
         elif model.errors:
-            yield result("present", "", State.UNKNOWN,
-                         f"no antivirus product found, but {len(model.errors)} data source(s) could not be read")
+            yield result("present", "", State.UNKNOWN, MSG.say("antivirus.present.unreadable", n=len(model.errors)))
         else:
             state = State.parse(sev.no_product) if params.require_product else State.OK
-            yield result("present", "", state, f"no antivirus product found (looked in: {', '.join(model.sources)})")
+            yield result("present", "", state, MSG.say("antivirus.present.none", sources=", ".join(model.sources)))
 
         count = Metric("active_products_count", len(active), "count")
         if len(active) > params.max_active_products:
             yield result("policy", "", State.parse(sev.too_many_products),
-                         f"{len(active)} active antivirus products ({_names(active)}); at most "
-                         f"{params.max_active_products} allowed", metrics=(count,))
+                         MSG.say("antivirus.policy.too_many", n=len(active), names=_names(active),
+                                 most=params.max_active_products), metrics=(count,))
         else:
-            yield result("policy", "", State.OK, f"{len(active)} active antivirus product(s)", metrics=(count,))
+            yield result("policy", "", State.OK, MSG.say("antivirus.policy", n=len(active)), metrics=(count,))
 
         for product in products:
             others = [p for p in active if p is not product]
@@ -252,77 +258,111 @@ class AntivirusCollector:
     def _product(self, p: AvProduct, others: list[AvProduct], stopped: list[AvProduct], params: AntivirusParams,
                  now: datetime, result: Any) -> Iterable[CheckResult]:
         sev = params.severities
-        mode = p.mode or p.state.value
+        mode = _mode(p)
         if p.state is ProductState.ON:
-            state, summary = State.OK, f"enabled ({mode})"
+            state, summary = State.OK, MSG.ref("antivirus.status.on", mode=mode)
         elif p.state is ProductState.UNKNOWN:
-            state, summary = State.UNKNOWN, f"state not known ({mode})"
+            state, summary = State.UNKNOWN, MSG.ref("antivirus.status.unknown", mode=mode)
         elif others:
             # Not the primary engine (Defender passive / EDR block / SxS passive / not running
             # beside another product): information only. Protection is judged from the
             # primary product's own results; this one's scan and signature ages mean nothing.
             yield result("status", p.name, State.OK,
-                         f"{mode}: not the primary antivirus; protection is judged from {_names(others)}", p.details)
+                         MSG.say("antivirus.status.secondary", mode=mode, names=_names(others)), p.details)
             return
         elif p.state is ProductState.PASSIVE and p.fallback_active:
-            state, summary = State.OK, f"{mode} with real-time protection on; no other antivirus is active"
+            state, summary = State.OK, MSG.ref("antivirus.status.fallback", mode=mode)
         elif p.state is ProductState.PASSIVE and stopped:
             state, summary = (State.parse(sev.not_protecting),
-                              f"{mode}, and {_names(stopped)} is not running: nothing protects this computer")
+                              MSG.ref("antivirus.status.passive_stopped", mode=mode, names=_names(stopped)))
         elif p.state is ProductState.PASSIVE:
-            state, summary = (State.parse(sev.passive_without_primary),
-                              f"{mode}: Defender stands down for another product, but none was found running "
-                              "(name it under checks.antivirus.third_party, or check that it runs)")
+            state, summary = (State.parse(sev.passive_without_primary), MSG.ref("antivirus.status.passive_alone", mode=mode))
         elif stopped:
             state, summary = (State.parse(sev.not_protecting),
-                              f"{mode}: not protecting, and {_names(stopped)} is not running either: "
-                              "nothing protects this computer")
+                              MSG.ref("antivirus.status.off_stopped", mode=mode, names=_names(stopped)))
         else:
-            state, summary = State.parse(sev.not_protecting), f"{mode}: not protecting, and no other antivirus is active"
+            state, summary = State.parse(sev.not_protecting), MSG.ref("antivirus.status.off", mode=mode)
         if p.problems:
             state = State.worst(state, *(s for s, _ in p.problems))
-            summary += "; " + "; ".join(text for _, text in p.problems)
-        yield result("status", p.name, state, summary, p.details)
+            summary = semicolons([summary, *(text for _, text in p.problems)])  # the platform's own words
+        yield result("status", p.name, state, MSG.say("antivirus.status", text=summary), p.details)
 
         if p.realtime is not None:
             if p.realtime:
-                yield result("realtime", p.name, State.OK, "real-time protection on")
+                yield result("realtime", p.name, State.OK, MSG.say("antivirus.realtime.on"))
             elif p.realtime_required:
-                yield result("realtime", p.name, State.parse(sev.realtime_off), "real-time protection off")
+                yield result("realtime", p.name, State.parse(sev.realtime_off), MSG.say("antivirus.realtime.off"))
             else:
-                yield result("realtime", p.name, State.OK, "real-time protection off (not required by settings)")
+                yield result("realtime", p.name, State.OK, MSG.say("antivirus.realtime.off_allowed"))
 
         if p.signatures_checked:
             yield self._signatures(p, params, now, result)
         if p.scan_known:
             if p.last_scan_age_days is None:
-                yield result("scan", p.name, _never_state(params.scan_age_days), "never scanned")
+                yield result("scan", p.name, _never_state(params.scan_age_days), MSG.say("antivirus.scan.never"))
             else:
                 age = p.last_scan_age_days
                 yield result("scan", p.name, threshold_state(age, params.scan_age_days.warn, params.scan_age_days.crit),
-                             f"last scan {age:.1f} days ago", metrics=(Metric("last_scan_age_days", round(age, 3), "days"),))
+                             MSG.say("antivirus.scan", days=age), metrics=(Metric("last_scan_age_days", round(age, 3), "days"),))
 
     @staticmethod
     def _signatures(p: AvProduct, params: AntivirusParams, now: datetime, result: Any) -> CheckResult:
         sev = params.severities
         if p.signatures_missing:
-            return result("signatures", p.name, State.parse(sev.signatures_missing), p.signatures_missing)
+            return result("signatures", p.name, State.parse(sev.signatures_missing),
+                          MSG.say("antivirus.signatures.missing", text=p.signatures_missing))
         age = _age_days(p.signatures_updated, now) if p.signatures_updated is not None else p.signature_age_days
         flag = p.signatures_out_of_date
         if age is None:
             if flag is None:
-                return result("signatures", p.name, State.UNKNOWN, "signature age not reported")
+                return result("signatures", p.name, State.UNKNOWN, MSG.say("antivirus.signatures.no_age"))
             if flag:
                 return result("signatures", p.name, State.parse(sev.signatures_out_of_date),
-                              "signatures out of date (reported by the product; it gives no age)")
-            return result("signatures", p.name, State.OK, "signatures up to date (reported by the product)")
+                              MSG.say("antivirus.signatures.flag_old"))
+            return result("signatures", p.name, State.OK, MSG.say("antivirus.signatures.flag_current"))
         limits = params.signature_age_days
         state = threshold_state(age, limits.warn, limits.crit)
-        summary = f"signatures {age:.1f} days old"
-        if p.signatures_updated is not None:
-            summary += f" (updated {p.signatures_updated:%Y-%m-%d %H:%M} UTC)"
+        key = "antivirus.signatures.age" + ("_updated" if p.signatures_updated is not None else "")
         if flag:
             # The product's flag adds its severity; only the age thresholds raise it to CRIT.
             state = State.worst(state, State.parse(sev.signatures_out_of_date))
-            summary += "; the product reports them out of date"
-        return result("signatures", p.name, state, summary, metrics=(Metric("signature_age_days", round(age, 3), "days"),))
+            key += "_flagged"
+        updated = f"{p.signatures_updated:%Y-%m-%d %H:%M}" if p.signatures_updated is not None else ""
+        return result("signatures", p.name, state, MSG.say(key, days=age, updated=updated), metrics=(Metric("signature_age_days", round(age, 3), "days"),))
+
+
+MSG = Messages({
+    "antivirus.source.error": "{reason}",
+    "antivirus.product": "{name} ({mode})",
+    **{f"antivirus.state.{state.value}": state.value for state in ProductState},
+    "antivirus.present": "{n} product(s): {listing}",
+    "antivirus.present.unreadable": "no antivirus product found, but {n} data source(s) could not be read",
+    "antivirus.present.none": "no antivirus product found (looked in: {sources})",
+    "antivirus.policy.too_many": "{n} active antivirus products ({names}); at most {most} allowed",
+    "antivirus.policy": "{n} active antivirus product(s)",
+    "antivirus.status": "{text}",
+    "antivirus.status.on": "enabled ({mode})",
+    "antivirus.status.unknown": "state not known ({mode})",
+    "antivirus.status.secondary": "{mode}: not the primary antivirus; protection is judged from {names}",
+    "antivirus.status.fallback": "{mode} with real-time protection on; no other antivirus is active",
+    "antivirus.status.passive_stopped": "{mode}, and {names} is not running: nothing protects this computer",
+    "antivirus.status.passive_alone": "{mode}: Defender stands down for another product, but none was found running "
+                                      "(name it under checks.antivirus.third_party, or check that it runs)",
+    "antivirus.status.off_stopped": "{mode}: not protecting, and {names} is not running either: "
+                                    "nothing protects this computer",
+    "antivirus.status.off": "{mode}: not protecting, and no other antivirus is active",
+    "antivirus.realtime.on": "real-time protection on",
+    "antivirus.realtime.off": "real-time protection off",
+    "antivirus.realtime.off_allowed": "real-time protection off (not required by settings)",
+    "antivirus.scan.never": "never scanned",
+    "antivirus.scan": "last scan {days:.1f} days ago",
+    "antivirus.signatures.missing": "{text}",
+    "antivirus.signatures.no_age": "signature age not reported",
+    "antivirus.signatures.flag_old": "signatures out of date (reported by the product; it gives no age)",
+    "antivirus.signatures.flag_current": "signatures up to date (reported by the product)",
+    "antivirus.signatures.age": "signatures {days:.1f} days old",
+    "antivirus.signatures.age_flagged": "signatures {days:.1f} days old; the product reports them out of date",
+    "antivirus.signatures.age_updated": "signatures {days:.1f} days old (updated {updated} UTC)",
+    "antivirus.signatures.age_updated_flagged": "signatures {days:.1f} days old (updated {updated} UTC); "
+                                                "the product reports them out of date",
+}, COMMON)

@@ -115,6 +115,25 @@ def utcnow() -> datetime:
 
 
 @dataclass(frozen=True, slots=True)
+class MessageRef:
+    """A result's sentence as a message id and its parameters, for readers in other languages.
+
+    ``summary`` stays the English sentence (logs, CLI, tickets, old readers); a report in
+    another language renders ``id`` from its catalogue with ``params`` (see
+    collectors/messages.py, which makes both from one English template). A parameter is
+    device or OS text (a name, an error as the system printed it), a number (formatted by
+    the template: ``{busy:.0f}``), or fixed wording that must be translated too, given as a
+    nested ``MessageRef`` (or a tuple of them, joined with the language's list separator).
+    """
+
+    id: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def param(self, name: str) -> Any:
+        return dict(self.params).get(name)
+
+
+@dataclass(frozen=True, slots=True)
 class CheckResult:
     """The state of one item of one check on one target at one time.
 
@@ -132,6 +151,7 @@ class CheckResult:
     details: str = ""
     metrics: tuple[Metric, ...] = ()
     observed_at: datetime = field(default_factory=utcnow)
+    message: MessageRef | None = None  # the summary as a message id + parameters (None: English only)
 
     def key(self) -> tuple[str, str, str]:
         return (self.target, self.check, self.item)

@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Any, ClassVar
 
 from collectors.base import CheckResult, CollectorIO, FetchError, Metric, State, threshold_state
+from collectors.messages import Messages, Said
 from config.checks.patches import PatchesParams
 from inventory.models import Host, Inventory
 
@@ -114,13 +115,13 @@ class PatchesCollector:
         return _module(raw.source).parse(raw.payload)
 
     def evaluate(self, model: PatchReport, params: PatchesParams, target: Host, now: datetime) -> Iterable[CheckResult]:
-        def result(check: str, state: State, summary: str, details: str = "", metrics: tuple[Metric, ...] = ()) -> CheckResult:
-            return CheckResult(f"patches.{check}", target.name, "", state, summary, details, metrics, now)
+        def result(check: str, state: State, said: Said, details: str = "", metrics: tuple[Metric, ...] = ()) -> CheckResult:
+            return CheckResult(f"patches.{check}", target.name, "", state, said.text, details, metrics, now, said.ref)
 
         if model.error is not None and model.newest_installed is not None:
             yield self._fallback(model.error, model.newest_installed, params, now, result)
         elif model.error is not None:
-            yield result("updates", State.UNKNOWN, model.error)
+            yield result("updates", State.UNKNOWN, MSG.say("patches.error", error=model.error))
         else:
             yield from self._updates(model, params, now, result)
         yield self._last_update(model, params, now, result)
@@ -137,8 +138,9 @@ class PatchesCollector:
                             threshold_state(len(updates), params.pending_count.warn, params.pending_count.crit))
         # A breakdown only where the source rates severity (apt does not: all "unspecified").
         rated = any(n for s, n in by_severity.items() if s != "unspecified")
-        counts = ", ".join(f"{n} {s}" for s, n in by_severity.items() if n) if rated else ""
-        summary = f"{len(updates)} pending update(s), {len(security)} security" + (f" ({counts})" if counts else "")
+        counts = tuple(MSG.ref(f"patches.severity.{s}", n=n) for s, n in by_severity.items() if n) if rated else ()
+        summary = (MSG.say("patches.updates.rated", n=len(updates), security=len(security), counts=counts) if counts
+                   else MSG.say("patches.updates", n=len(updates), security=len(security)))
         shown = sorted(updates, key=lambda u: (SEVERITIES.index(u.severity), not u.security, u.name))[:50]
         details = "\n".join(
             f"{u.severity}{' security' if u.security else ''}: {u.name}"
@@ -157,16 +159,17 @@ class PatchesCollector:
         dated = [u for u in aged if u.released is not None]
         wanted = "/".join(params.age_severities)
         if not aged:
-            yield result("critical_age", State.OK, f"no missing {wanted} updates",
+            yield result("critical_age", State.OK, MSG.say("patches.critical_age.none", wanted=wanted),
                          metrics=(Metric("oldest_critical_update_age_days", 0, "days"),))
         elif not dated:
-            yield result("critical_age", State.WARN, f"{len(aged)} missing {wanted} update(s) without a release date")
+            yield result("critical_age", State.WARN, MSG.say("patches.critical_age.undated", n=len(aged), wanted=wanted))
         else:
             oldest = min(dated, key=lambda u: u.released)  # type: ignore[arg-type, return-value]
             age = _age_days(oldest.released, now)  # type: ignore[arg-type]
             yield result("critical_age", threshold_state(age, params.critical_age_days.warn, params.critical_age_days.crit),
-                         f"oldest missing {wanted} update released {age:.0f} days ago: {oldest.name}"
-                         + (f" (KB{oldest.kb})" if oldest.kb else "") + (f" ({oldest.advisory})" if oldest.advisory else ""),
+                         MSG.say("patches.critical_age", wanted=wanted, days=age,
+                                 name=oldest.name + (f" (KB{oldest.kb})" if oldest.kb else "")
+                                 + (f" ({oldest.advisory})" if oldest.advisory else "")),
                          metrics=(Metric("oldest_critical_update_age_days", round(age, 3), "days"),))
 
     @staticmethod
@@ -176,8 +179,7 @@ class PatchesCollector:
         age = _age_days(newest.installed, now)
         limits = params.last_update_days
         return result("updates", threshold_state(age, limits.warn, limits.crit),
-                      f"update search failed, so freshness is judged from the newest installed update instead: "
-                      f"{newest.name} installed {age:.0f} days ago ({newest.installed:%Y-%m-%d})",
+                      MSG.say("patches.fallback", name=newest.name, days=age, date=f"{newest.installed:%Y-%m-%d}"),
                       f"{error}\n{newest.what}", (Metric("newest_installed_update_age_days", round(age, 3), "days"),))
 
     @staticmethod
@@ -186,30 +188,53 @@ class PatchesCollector:
             newest = model.newest_installed
             age = _age_days(newest.installed, now)
             return result("last_update", threshold_state(age, params.last_update_days.warn, params.last_update_days.crit),
-                          f"no install history; newest installed update {newest.name} {age:.1f} days ago "
-                          f"({newest.installed:%Y-%m-%d}, {newest.what})",
+                          MSG.say("patches.last_update.newest", name=newest.name, days=age,
+                                  date=f"{newest.installed:%Y-%m-%d}", what=newest.what),
                           metrics=(Metric("last_update_age_days", round(age, 3), "days"),))
         if model.last_update is None:
-            return result("last_update", State.UNKNOWN, f"time of the last update not known ({model.last_update_what})")
+            return result("last_update", State.UNKNOWN, MSG.say("patches.last_update.unknown", what=model.last_update_what))
         age = _age_days(model.last_update, now)
         return result("last_update", threshold_state(age, params.last_update_days.warn, params.last_update_days.crit),
-                      f"{model.last_update_what} {age:.1f} days ago ({model.last_update:%Y-%m-%d %H:%M} UTC)",
+                      MSG.say("patches.last_update", what=model.last_update_what, days=age,
+                              at=f"{model.last_update:%Y-%m-%d %H:%M}"),
                       metrics=(Metric("last_update_age_days", round(age, 3), "days"),))
 
     @staticmethod
     def _reboot(reboot: RebootState, params: PatchesParams, now: datetime, result: Any) -> CheckResult:
         reasons = "; ".join(reboot.reasons)
         if reboot.required is None:
-            return result("reboot", State.UNKNOWN, "whether a reboot is pending could not be read", reasons)
+            return result("reboot", State.UNKNOWN, MSG.say("patches.reboot.unreadable"), reasons)
         if not reboot.required:
-            return result("reboot", State.OK, "no reboot pending", metrics=(Metric("reboot_pending_days", 0, "days"),))
+            return result("reboot", State.OK, MSG.say("patches.reboot.none"), metrics=(Metric("reboot_pending_days", 0, "days"),))
         if reboot.since is None:
-            return result("reboot", _lowest(params.reboot_pending_days), "reboot pending (since an unknown time)", reasons)
+            return result("reboot", _lowest(params.reboot_pending_days), MSG.say("patches.reboot.since_unknown"), reasons)
         age = _age_days(reboot.since, now)
-        note = f" ({reboot.since_note})" if reboot.since_note else ""
+        said = (MSG.say("patches.reboot.note", days=age, note=reboot.since_note) if reboot.since_note
+                else MSG.say("patches.reboot", days=age))
         return result("reboot", threshold_state(age, params.reboot_pending_days.warn, params.reboot_pending_days.crit),
-                      f"reboot pending for {age:.1f} days{note}", reasons,
+                      said, reasons,
                       metrics=(Metric("reboot_pending_days", round(age, 3), "days"),))
+
+
+MSG = Messages({
+    "patches.error": "{error}",
+    "patches.updates": "{n} pending update(s), {security} security",
+    "patches.updates.rated": "{n} pending update(s), {security} security ({counts})",
+    **{f"patches.severity.{s}": f"{{n}} {s}" for s in SEVERITIES},
+    "patches.critical_age.none": "no missing {wanted} updates",
+    "patches.critical_age.undated": "{n} missing {wanted} update(s) without a release date",
+    "patches.critical_age": "oldest missing {wanted} update released {days:.0f} days ago: {name}",
+    "patches.fallback": "update search failed, so freshness is judged from the newest installed update instead: "
+                        "{name} installed {days:.0f} days ago ({date})",
+    "patches.last_update.newest": "no install history; newest installed update {name} {days:.1f} days ago ({date}, {what})",
+    "patches.last_update.unknown": "time of the last update not known ({what})",
+    "patches.last_update": "{what} {days:.1f} days ago ({at} UTC)",
+    "patches.reboot.unreadable": "whether a reboot is pending could not be read",
+    "patches.reboot.none": "no reboot pending",
+    "patches.reboot.since_unknown": "reboot pending (since an unknown time)",
+    "patches.reboot": "reboot pending for {days:.1f} days",
+    "patches.reboot.note": "reboot pending for {days:.1f} days ({note})",
+})
 
 
 def _lowest(limits: Any) -> State:

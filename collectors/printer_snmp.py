@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from collectors.base import CheckResult, CollectorIO, FetchError, Metric, ParseError, State
+from collectors.base import CheckResult, CollectorIO, FetchError, MessageRef, Metric, ParseError, State
+from collectors.messages import Messages, Said
 from config.checks.printer_snmp import PrinterSnmpParams
 from inventory.models import Inventory, Printer
 
@@ -93,6 +94,38 @@ _CONDITION_TEXT = {
     "markerSupplyMissing": "supply missing", "outputNearFull": "output bin nearly full", "outputFull": "output bin full",
     "inputTrayEmpty": "input tray empty", "overduePreventMaint": "preventive maintenance overdue",
 }
+
+MSG = Messages({
+    "printer_snmp.down": "down: {detail}",
+    "printer_snmp.answers": "answers SNMP in {ms:.0f} ms",
+    **{f"printer_snmp.printer.{name}": name for name in PRINTER_STATUS.values()},
+    "printer_snmp.printer.not_reported": "status not reported",
+    **{f"printer_snmp.device.{name}": f"device {name}" for name in _DEVICE_STATUS_STATE},
+    **{f"printer_snmp.condition.{bit}": text for bit, text in _CONDITION_TEXT.items()},
+    "printer_snmp.condition.undefined": "undefined condition {name}",
+    "printer_snmp.status.problems": "{status}: {problems}",
+    "printer_snmp.status.problems_pages": "{status}: {problems}; {pages} pages printed",
+    "printer_snmp.status.clean": "{status}, no error condition",
+    "printer_snmp.status.clean_pages": "{status}, no error condition; {pages} pages printed",
+    "printer_snmp.level.percent": "{pct:g}%",
+    "printer_snmp.level.some": "some remaining (the printer does not measure the level)",
+    "printer_snmp.level.raw": "level {level} (capacity not reported)",
+    "printer_snmp.level.not_reported": "level not reported by the printer",
+    "printer_snmp.supply": "{name}: {level}",
+    "printer_snmp.supply.remaining": "{name}: {level} remaining",
+    "printer_snmp.supply.remaining_low": "{name}: {level} remaining (low)",
+    "printer_snmp.supply.remaining_empty": "{name}: {level} remaining (empty)",
+    "printer_snmp.supply.space": "{name}: {level} space left",
+    "printer_snmp.supply.space_nearly_full": "{name}: {level} space left (nearly full)",
+    "printer_snmp.supply.space_full": "{name}: {level} space left (full)",
+    "printer_snmp.input": "{tray}: {text}",
+    "printer_snmp.input.media": "{tray} ({media}): {text}",
+    "printer_snmp.tray.empty": "empty",
+    "printer_snmp.tray.manual_empty": "manual feed, empty",
+    "printer_snmp.tray.sheets": "{pct:g}% ({level} of {max} sheets)",
+    "printer_snmp.tray.loaded": "paper loaded",
+    "printer_snmp.tray.not_reported": "level not reported",
+})
 
 # IANA-PRINTER-MIB PrtMarkerSuppliesTypeTC (the common ones; others are named by number)
 SUPPLY_TYPES = {1: "other", 2: "unknown", 3: "toner", 4: "wasteToner", 5: "ink", 6: "inkCartridge", 7: "inkRibbon",
@@ -336,7 +369,9 @@ def _status_result(device: PrinterDevice, item: str, model: PrinterModel, params
                    target: Printer, now: datetime) -> CheckResult:
     states = [_STATE[params.condition_state(c)] if c in _CONDITION_TEXT else State.WARN for c in device.conditions]
     states.append(_DEVICE_STATUS_STATE.get(device.device_status or "", State.OK))
-    problems = [_CONDITION_TEXT.get(c, f"undefined condition {c}") for c in device.conditions]
+    problems: list[MessageRef | str] = [MSG.ref(f"printer_snmp.condition.{c}") if c in _CONDITION_TEXT
+                                        else MSG.ref("printer_snmp.condition.undefined", name=c)
+                                        for c in device.conditions]
     details = [f"condition: {c} ({_CONDITION_TEXT.get(c, 'not defined by the MIB')})" for c in device.conditions]
     for alert in model.alerts:
         state = _alert_state(alert, params)
@@ -345,63 +380,74 @@ def _status_result(device: PrinterDevice, item: str, model: PrinterModel, params
         details.append(("active " if state.is_problem else "") + text)
         if state.is_problem and not problems:
             problems.append(alert.description or alert.code)
-    status = device.status or "status not reported"
+    status = (MSG.ref(f"printer_snmp.printer.{device.status}") if device.status in PRINTER_STATUS.values()
+              else device.status or MSG.ref("printer_snmp.printer.not_reported"))
     if device.device_status in _DEVICE_STATUS_STATE:
-        problems.insert(0, f"device {device.device_status}")
-    summary = status + (": " + ", ".join(problems) if problems else ", no error condition")
+        problems.insert(0, MSG.ref(f"printer_snmp.device.{device.device_status}"))
+    key = "printer_snmp.status.problems" if problems else "printer_snmp.status.clean"
     if model.page_count is not None:
-        summary += f"; {model.page_count} pages printed"
+        said = MSG.say(key + "_pages", status=status, problems=tuple(problems), pages=model.page_count)
+    else:
+        said = MSG.say(key, status=status, problems=tuple(problems))
     metrics = [Metric("printer_condition_count", len(device.conditions), "count")]
     if model.page_count is not None:
         metrics.append(Metric("printed_pages", model.page_count, "pages"))
-    return CheckResult("printer_snmp.status", target.name, item, State.worst(states), summary,
-                       details="\n".join(details), metrics=tuple(metrics), observed_at=now)
+    return CheckResult("printer_snmp.status", target.name, item, State.worst(states), said.text,
+                       details="\n".join(details), metrics=tuple(metrics), observed_at=now, message=said.ref)
 
 
-def _level_state(percent: float | None, level: int, params: PrinterSnmpParams) -> tuple[State, str]:
+def _level_state(percent: float | None, level: int, params: PrinterSnmpParams) -> tuple[State, MessageRef]:
     if percent is not None:
         state = State.OK
         if params.supply_crit_percent is not None and percent <= params.supply_crit_percent:
             state = State.CRIT
         elif percent <= params.supply_warn_percent:
             state = State.WARN
-        return state, f"{percent:g}%"
+        return state, MSG.ref("printer_snmp.level.percent", pct=percent)
     if level == LEVEL_SOME:
-        return _STATE[params.some_remaining_state], "some remaining (the printer does not measure the level)"
+        return _STATE[params.some_remaining_state], MSG.ref("printer_snmp.level.some")
     if level >= 0:
-        return _STATE[params.unknown_level_state], f"level {level} (capacity not reported)"
-    return _STATE[params.unknown_level_state], "level not reported by the printer"
+        return _STATE[params.unknown_level_state], MSG.ref("printer_snmp.level.raw", level=level)
+    return _STATE[params.unknown_level_state], MSG.ref("printer_snmp.level.not_reported")
 
 
 def _supply_result(supply: Supply, params: PrinterSnmpParams, target: Printer, now: datetime) -> CheckResult:
     state, level = _level_state(supply.percent, supply.level, params)
-    what = "space left" if supply.receptacle else "remaining"
-    summary = f"{supply.description}: {level} {what}" if supply.percent is not None else f"{supply.description}: {level}"
-    if state.is_problem and supply.percent is not None:
-        summary += (" (nearly full)" if supply.receptacle else " (low)") if state is State.WARN else \
-                   (" (full)" if supply.receptacle else " (empty)")
+    if supply.percent is None:
+        said = MSG.say("printer_snmp.supply", name=supply.description, level=level)
+    else:
+        what = "space" if supply.receptacle else "remaining"
+        how = "" if not state.is_problem else ("_nearly_full" if supply.receptacle else "_low") \
+            if state is State.WARN else ("_full" if supply.receptacle else "_empty")
+        said = MSG.say(f"printer_snmp.supply.{what}{how}", name=supply.description, level=level)
     metrics = (Metric("supply_level_percent", supply.percent, "percent"),) if supply.percent is not None else ()
-    return CheckResult("printer_snmp.supply", target.name, supply.description, state, summary,
+    return CheckResult("printer_snmp.supply", target.name, supply.description, state, said.text,
                        details=f"type {supply.kind}, level {supply.level}, max capacity {supply.max_capacity}",
-                       metrics=metrics, observed_at=now)
+                       metrics=metrics, observed_at=now, message=said.ref)
 
 
 def _input_result(tray: InputTray, params: PrinterSnmpParams, target: Printer, now: datetime) -> CheckResult:
-    media = f" ({tray.media})" if tray.media else ""
+    def said(text: MessageRef) -> Said:
+        if tray.media:
+            return MSG.say("printer_snmp.input.media", tray=tray.name, media=tray.media, text=text)
+        return MSG.say("printer_snmp.input", tray=tray.name, text=text)
+
     metrics = (Metric("paper_level_percent", tray.percent, "percent"),) if tray.percent is not None else ()
     if tray.level == 0 and not tray.manual:
+        empty = said(MSG.ref("printer_snmp.tray.empty"))
         return CheckResult("printer_snmp.input", target.name, tray.name, _STATE[params.tray_empty_state],
-                           f"{tray.name}{media}: empty", metrics=metrics, observed_at=now)
+                           empty.text, metrics=metrics, observed_at=now, message=empty.ref)
     if tray.level == 0:  # a manual-feed slot: empty is its normal state
-        text = "manual feed, empty"
+        text = MSG.ref("printer_snmp.tray.manual_empty")
     elif tray.percent is not None:
-        text = f"{tray.percent:g}% ({tray.level} of {tray.max_capacity} sheets)"
+        text = MSG.ref("printer_snmp.tray.sheets", pct=tray.percent, level=tray.level, max=tray.max_capacity)
     elif tray.level == LEVEL_SOME:
-        text = "paper loaded"
+        text = MSG.ref("printer_snmp.tray.loaded")
     else:
-        text = "level not reported"
-    return CheckResult("printer_snmp.input", target.name, tray.name, State.OK, f"{tray.name}{media}: {text}",
-                       metrics=metrics, observed_at=now)
+        text = MSG.ref("printer_snmp.tray.not_reported")
+    ok = said(text)
+    return CheckResult("printer_snmp.input", target.name, tray.name, State.OK, ok.text,
+                       metrics=metrics, observed_at=now, message=ok.ref)
 
 
 class PrinterSnmpCollector:
@@ -448,14 +494,16 @@ class PrinterSnmpCollector:
     def evaluate(self, model: PrinterModel, params: PrinterSnmpParams, target: Printer,
                  now: datetime) -> Iterable[CheckResult]:
         if model.unreachable:
+            down = MSG.say("printer_snmp.down", detail=model.unreachable)
             yield CheckResult("printer_snmp.reachability", target.name, "", _STATE[params.unreachable],
-                              f"down: {model.unreachable}", observed_at=now)
+                              down.text, observed_at=now, message=down.ref)
             return
         if model.response_time_s is not None:
             rtt = model.response_time_s
-            yield CheckResult("printer_snmp.reachability", target.name, "", State.OK,
-                              f"answers SNMP in {rtt * 1000:.0f} ms",
-                              metrics=(Metric("response_time_seconds", rtt, "seconds"),), observed_at=now)
+            answers = MSG.say("printer_snmp.answers", ms=rtt * 1000)
+            yield CheckResult("printer_snmp.reachability", target.name, "", State.OK, answers.text,
+                              metrics=(Metric("response_time_seconds", rtt, "seconds"),), observed_at=now,
+                              message=answers.ref)
         for device in model.devices:
             item = "" if len(model.devices) == 1 else f"device {device.index}"
             yield _status_result(device, item, model, params, target, now)

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 from collectors.base import CheckResult, CollectorIO, Metric, State, threshold_state
 from collectors.platforms.detect import choose
+from collectors.messages import COMMON, Messages, semicolons
 from collectors.printing import reasons as reason_table
 from collectors.printing.model import PrintJob, PrintQueue, PrintSystem
 from config.checks.printers import PrintersParams
@@ -40,6 +41,29 @@ def _state(text: str) -> State:
     return State.parse(text)
 
 
+_QUEUE_STATES = ("idle", "processing", "stopped", "unknown")
+MSG = Messages({
+    "printers.queue.stopped": "queue stopped (paused)",
+    "printers.queue.state_unknown": "queue state not reported",
+    "printers.queue.not_accepting": "not accepting jobs",
+    "printers.reason": "{phrase} ({keyword})",
+    **{f"printers.reason.{keyword}": phrase for keyword, (_, phrase) in reason_table.REASONS.items()},
+    "printers.queue.problems": "{queue}: {problems}",
+    "printers.queue.ready": "{queue}: ready ({state})",
+    **{f"printers.state.{state}": state for state in _QUEUE_STATES},
+    "printers.queue.message": "{text} - {message}",
+    "printers.jobs.errored": "{queue}: {n} job(s) in an error state ({why})",
+    "printers.jobs.errored_stuck": "{queue}: {n} job(s) in an error state ({why}); {stuck} job(s) stuck, "
+                                   "oldest waiting {minutes:.0f} min",
+    "printers.jobs.stuck": "{queue}: {stuck} job(s) stuck, oldest waiting {minutes:.0f} min ({limits} min)",
+    "printers.jobs.waiting": "{queue}: {n} job(s) waiting, oldest {minutes:.0f} min",
+    "printers.jobs.none": "{queue}: no waiting jobs",
+    "printers.spooler.none": "no print system: {detail}",
+    "printers.spooler.stopped": "{source}: print spooler not running ({detail})",
+    "printers.spooler.running": "{source}: {detail}, {n} queue(s) checked",
+}, COMMON)
+
+
 def wanted(name: str, params: PrintersParams) -> bool:
     if any(fnmatch.fnmatchcase(name, pattern) for pattern in params.ignore_queues):
         return False
@@ -51,29 +75,35 @@ def evaluate_queue(queue: PrintQueue, params: PrintersParams, target: str, now: 
     states, problems = [State.OK], []
     if queue.state == "stopped":
         states.append(_state(params.stopped_state))
-        problems.append("queue stopped (paused)")
+        problems.append(MSG.ref("printers.queue.stopped"))
     elif queue.state == "unknown":
         states.append(State.UNKNOWN)
-        problems.append("queue state not reported")
+        problems.append(MSG.ref("printers.queue.state_unknown"))
     if not queue.accepting:
         states.append(_state(params.not_accepting_state))
-        problems.append("not accepting jobs")
+        problems.append(MSG.ref("printers.queue.not_accepting"))
     for keyword in queue.reasons:
         state, phrase = reason_table.classify(keyword, overrides)
         if keyword == "paused" and queue.state == "stopped":
             continue  # already said
         states.append(state)
         if state is not State.OK:
-            problems.append(f"{phrase} ({keyword})")
+            base = reason_table.split_suffix(keyword)[0]
+            known = base in reason_table.REASONS and phrase == reason_table.REASONS[base][1]
+            problems.append(MSG.ref("printers.reason", keyword=keyword,
+                                    phrase=MSG.ref(f"printers.reason.{base}") if known else phrase))
     worst = State.worst(states)
-    summary = f"{queue.name}: " + ("; ".join(problems) if problems else f"ready ({queue.state})")
+    said = (MSG.say("printers.queue.problems", queue=queue.name, problems=semicolons(problems)) if problems else
+            MSG.say("printers.queue.ready", queue=queue.name,
+                    state=MSG.ref(f"printers.state.{queue.state}") if queue.state in _QUEUE_STATES else queue.state))
     if queue.message and worst is not State.OK:
-        summary += f" - {queue.message}"
+        said = MSG.say("printers.queue.message", text=said.ref, message=queue.message)
     details = "\n".join(filter(None, [f"state: {queue.state}", f"accepting jobs: {'yes' if queue.accepting else 'no'}",
                                       f"reasons: {', '.join(queue.reasons) or 'none'}",
                                       f"message: {queue.message}" if queue.message else "",
                                       f"device: {queue.device}" if queue.device else ""]))
-    return CheckResult("printers.queue", target, queue.name, worst, summary, details, observed_at=now)
+    return CheckResult("printers.queue", target, queue.name, worst, said.text, details, observed_at=now,
+                       message=said.ref)
 
 
 def evaluate_jobs(queue: str, jobs: Sequence[PrintJob], params: PrintersParams, target: str,
@@ -93,21 +123,24 @@ def evaluate_jobs(queue: str, jobs: Sequence[PrintJob], params: PrintersParams, 
     metrics = (Metric("queued_jobs_count", len(jobs), "count"), Metric("stuck_jobs_count", len(stuck), "count"),
                Metric("oldest_job_age_seconds", round(oldest_s, 1), "seconds"))
     if errored:
-        why = sorted({r for j in errored for r in j.reasons}) or ["stopped"]
-        summary = f"{queue}: {len(errored)} job(s) in an error state ({', '.join(why)})"
+        why = ", ".join(sorted({r for j in errored for r in j.reasons}) or ["stopped"])  # IPP keywords
         if stuck:
-            summary += f"; {len(stuck)} job(s) stuck, oldest waiting {oldest_s / 60:.0f} min"
+            said = MSG.say("printers.jobs.errored_stuck", queue=queue, n=len(errored), why=why, stuck=len(stuck),
+                           minutes=oldest_s / 60)
+        else:
+            said = MSG.say("printers.jobs.errored", queue=queue, n=len(errored), why=why)
     elif stuck:
         shown = ", ".join(f"{name} {v:g}" for name, v in (("warn", limits.warn), ("crit", limits.crit)) if v is not None)
-        summary = f"{queue}: {len(stuck)} job(s) stuck, oldest waiting {oldest_s / 60:.0f} min ({shown} min)"
+        said = MSG.say("printers.jobs.stuck", queue=queue, stuck=len(stuck), minutes=oldest_s / 60, limits=shown)
     elif jobs:
-        summary = f"{queue}: {len(jobs)} job(s) waiting, oldest {oldest_s / 60:.0f} min"
+        said = MSG.say("printers.jobs.waiting", queue=queue, n=len(jobs), minutes=oldest_s / 60)
     else:
-        summary = f"{queue}: no waiting jobs"
+        said = MSG.say("printers.jobs.none", queue=queue)
     details = "\n".join(f"job {j.job_id}: {j.state}" + (f" ({', '.join(j.reasons)})" if j.reasons else "")
                         + (f", since {j.created_at.isoformat(timespec='seconds')}" if j.created_at else "")
                         for j in jobs)
-    return CheckResult("printers.jobs", target, queue, state, summary, details, metrics, observed_at=now)
+    return CheckResult("printers.jobs", target, queue, state, said.text, details, metrics, observed_at=now,
+                       message=said.ref)
 
 
 class PrintersCollector:
@@ -128,18 +161,19 @@ class PrintersCollector:
     def evaluate(self, model: PrintSystem, params: PrintersParams, target: Host,
                  now: datetime) -> Iterable[CheckResult]:
         if model.spooler_running is None:
-            yield CheckResult("printers.spooler", target.name, "", State.OK,
-                              f"no print system: {model.spooler_detail}", observed_at=now)
+            said = MSG.say("printers.spooler.none", detail=model.spooler_detail)
+            yield CheckResult("printers.spooler", target.name, "", State.OK, said.text, observed_at=now,
+                              message=said.ref)
             return
         if not model.spooler_running:
-            yield CheckResult("printers.spooler", target.name, "", State.CRIT,
-                              f"{model.source}: print spooler not running ({model.spooler_detail})",
-                              observed_at=now)
+            said = MSG.say("printers.spooler.stopped", source=model.source, detail=model.spooler_detail)
+            yield CheckResult("printers.spooler", target.name, "", State.CRIT, said.text, observed_at=now,
+                              message=said.ref)
             return
         queues = [q for q in model.queues if wanted(q.name, params)]
-        yield CheckResult("printers.spooler", target.name, "", State.OK,
-                          f"{model.source}: {model.spooler_detail}, {len(queues)} queue(s) checked",
-                          details="\n".join(q.name for q in model.queues), observed_at=now)
+        said = MSG.say("printers.spooler.running", source=model.source, detail=model.spooler_detail, n=len(queues))
+        yield CheckResult("printers.spooler", target.name, "", State.OK, said.text,
+                          details="\n".join(q.name for q in model.queues), observed_at=now, message=said.ref)
         for queue in queues:
             yield evaluate_queue(queue, params, target.name, now)
             yield evaluate_jobs(queue.name, [j for j in model.jobs if j.queue == queue.name], params, target.name, now)

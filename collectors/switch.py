@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from collectors.base import CheckResult, CollectorIO, Metric, ParseError, State, threshold_state
+from collectors.base import CheckResult, CollectorIO, MessageRef, Metric, ParseError, State, threshold_state
+from collectors.messages import Messages, Said
 from collectors.snmp import neighbors as N
 from collectors.snmp import ports as P
 from collectors.snmp.client import SnmpTimeout, SnmpWalkError, open_client, set_site_limit
@@ -189,17 +190,18 @@ class SwitchCollector:
                            tuple(ports), missing, health, tuple(objects), neighbors, raw.neighbor_error, lost)
 
     def evaluate(self, model: SwitchModel, params: SwitchParams, target: Any, now: datetime) -> Iterable[CheckResult]:
-        def result(check: str, item: str, state: State, summary: str, details: str = "",
+        def result(check: str, item: str, state: State, said: Said, details: str = "",
                    metrics: tuple[Metric, ...] = ()) -> CheckResult:
-            return CheckResult(f"switch.{check}", target.name, item, state, summary, details, metrics, now)
+            return CheckResult(f"switch.{check}", target.name, item, state, said.text, details, metrics, now, said.ref)
 
         if model.unreachable:
-            yield result("reachability", "", _STATES[params.unreachable], model.unreachable)
+            yield result("reachability", "", _STATES[params.unreachable],
+                         MSG.say("switch.unreachable", detail=model.unreachable))
             return
         rtt = model.response_time_s or 0.0
         notes = "\n".join(model.health.notes)
         yield result("reachability", "", threshold_state(rtt, params.response_time_s.warn, params.response_time_s.crit),
-                     f"answers SNMP in {rtt * 1000:.0f} ms (profile {model.profile})", notes,
+                     MSG.say("switch.answers", ms=rtt * 1000, profile=model.profile), notes,
                      (Metric("response_time_seconds", rtt, "seconds"),))
         yield from self._uptime(model, params, result)
         yield self._port_counts(model, result)
@@ -210,33 +212,35 @@ class SwitchCollector:
 
     def _neighbors(self, model: SwitchModel, params: SwitchParams, result: Any) -> Iterable[CheckResult]:
         if params.neighbors and model.neighbor_error:
-            yield result("neighbors", "", State.UNKNOWN, "neighbours not readable", model.neighbor_error)
+            yield result("neighbors", "", State.UNKNOWN, MSG.say("switch.neighbors.unreadable"), model.neighbor_error)
         elif params.neighbors:
             counts = {p: sum(1 for n in model.neighbors if n.protocol == p) for p in ("lldp", "cdp")}
-            summary = f"{len(model.neighbors)} neighbour{'' if len(model.neighbors) == 1 else 's'}" + (
-                f" (LLDP {counts['lldp']}, CDP {counts['cdp']})" if model.neighbors else " (no LLDP or CDP entries)")
+            n = len(model.neighbors)
+            summary = (MSG.say("switch.neighbors.none") if not n else
+                       MSG.say("switch.neighbors.one" if n == 1 else "switch.neighbors.many", n=n,
+                               lldp=counts["lldp"], cdp=counts["cdp"]))
             details = "\n".join(json.dumps(n.as_dict(), ensure_ascii=False, sort_keys=True) for n in model.neighbors)
             yield result("neighbors", "", State.OK, summary, details,
                          (Metric("neighbors_count", len(model.neighbors), "count"),))
         for port, gone, seen in model.lost_neighbors:
             ago = _duration(max(0.0, model.at - seen))
             yield result("neighbor", port, _STATES[params.neighbor_lost],
-                         f"neighbour {', '.join(gone)} on uplink {port} is gone (last seen {ago} ago)",
+                         MSG.say("switch.neighbor.gone", names=", ".join(gone), port=port, ago=ago),
                          "LLDP/CDP no longer list it on this port: cable, remote switch or its LLDP/CDP down?")
 
     def _uptime(self, model: SwitchModel, params: SwitchParams, result: Any) -> Iterable[CheckResult]:
         if model.uptime_s is None:
-            yield result("uptime", "", State.UNKNOWN, "not readable: the agent does not serve SNMPv2-MIB::sysUpTime.0",
+            yield result("uptime", "", State.UNKNOWN, MSG.say("switch.uptime.unreadable"),
                          "no uptime, so no reboot detection; every other reading is still taken")
             return
         uptime = model.uptime_s
         metrics = (Metric("uptime_seconds", uptime, "seconds"),)
         recent = model.last_reboot_at is not None and model.at - model.last_reboot_at < params.reboot_hold_s
         if model.rebooted_now or recent:
-            yield result("uptime", "", State.WARN, f"rebooted: up {_duration(uptime)} since the reboot",
+            yield result("uptime", "", State.WARN, MSG.say("switch.uptime.rebooted", up=_duration(uptime)),
                          "sysUpTime went back since the previous poll (not a 32-bit TimeTicks wrap)", metrics)
         else:
-            yield result("uptime", "", State.OK, f"up {_duration(uptime)}", metrics=metrics)
+            yield result("uptime", "", State.OK, MSG.say("switch.uptime", up=_duration(uptime)), metrics=metrics)
 
     def _port_counts(self, model: SwitchModel, result: Any) -> CheckResult:
         """Counts over every ifTable row (never ifNumber): up, down, administratively down."""
@@ -244,7 +248,7 @@ class SwitchCollector:
         admin_down = sum(1 for p in model.ports if p.sample.admin == 2)
         up = sum(1 for p in model.ports if p.sample.oper == 1)
         down = total - up - admin_down
-        summary = f"{total} ports: {up} up, {down} down, {admin_down} administratively down (not alarmed)"
+        summary = MSG.say("switch.ports", total=total, up=up, down=down, admin_down=admin_down)
         return result("ports", "", State.OK, summary, "counted from the ifTable rows",
                       (Metric("ports_count", total, "count"), Metric("ports_up_count", up, "count"),
                        Metric("ports_down_count", down, "count"),
@@ -252,7 +256,7 @@ class SwitchCollector:
 
     def _ports(self, model: SwitchModel, params: SwitchParams, result: Any) -> Iterable[CheckResult]:
         for name in model.missing_uplinks:
-            yield result("port", name, State.UNKNOWN, f"uplink {name} is not among the device's ports (ifName/ifDescr)")
+            yield result("port", name, State.UNKNOWN, MSG.say("switch.port.uplink_missing", name=name))
         for port in model.ports:
             s = port.sample
             # admin None: the agent does not serve ifAdminStatus; its ports are still reported
@@ -262,27 +266,30 @@ class SwitchCollector:
 
     def _port(self, port: Port, params: SwitchParams, result: Any) -> CheckResult:
         s, r = port.sample, port.rates
-        oper = OPER_NAMES.get(s.oper or 0, f"status {s.oper}") if s.oper is not None else "status not served"
-        states, parts, metrics = [], [], []
+        oper = (MSG.ref(f"switch.oper.{OPER_NAMES[s.oper]}") if s.oper in OPER_NAMES
+                else MSG.ref("switch.oper.other", code=s.oper))
+        states: list[State] = []
+        parts: list[MessageRef] = []
+        metrics = []
         if s.admin != 1 and port.uplink:
             states.append(_STATES[params.uplink_down])
-            parts.append("uplink administratively down")
+            parts.append(MSG.ref("switch.port.uplink_admin_down"))
         elif s.oper is None:
             states.append(State.UNKNOWN if port.uplink else State.OK)
-            parts.append("oper status not served (IF-MIB::ifOperStatus)")
+            parts.append(MSG.ref("switch.port.oper_not_served"))
         elif s.oper != 1:
             if port.uplink:
                 states.append(_STATES[params.uplink_down])
-                parts.append(f"uplink {oper}")
+                parts.append(MSG.ref("switch.port.uplink_oper", oper=oper))
             elif port.was_oper == 1:
                 states.append(_STATES[params.port_went_down])
-                parts.append(f"went {oper} since the last poll")
+                parts.append(MSG.ref("switch.port.went", oper=oper))
             else:
-                parts.append(oper)
+                parts.append(MSG.ref("switch.port.oper", oper=oper))
         else:
-            parts.append("up" + (" (came up since the last poll)" if port.was_oper not in (None, 1) else ""))
+            parts.append(MSG.ref("switch.port.came_up" if port.was_oper not in (None, 1) else "switch.port.up"))
         if s.speed_bps:
-            parts.append(f"{_bits(s.speed_bps)}")
+            parts.append(_bits(s.speed_bps))
         for value, label, metric in ((r.in_bps, "in", "port_in_bits_per_second"),
                                      (r.out_bps, "out", "port_out_bits_per_second")):
             if value is None:
@@ -294,7 +301,7 @@ class SwitchCollector:
                 st = threshold_state(pct, params.utilization_percent.warn, params.utilization_percent.crit)
                 states.append(st)
                 if st is not State.OK:
-                    parts.append(f"{label} {pct:.0f}% of link")
+                    parts.append(MSG.ref(f"switch.port.{label}_utilization", pct=pct))
         for value, label, limits, metric in ((r.errors_per_s, "errors", params.errors_per_s, "port_errors_packets_per_second"),
                                              (r.discards_per_s, "discards", params.discards_per_s,
                                               "port_discards_packets_per_second")):
@@ -304,27 +311,28 @@ class SwitchCollector:
             st = threshold_state(value, limits.warn, limits.crit)
             states.append(st)
             if st is not State.OK:
-                parts.append(f"{label} {value:.2f}/s")
+                parts.append(MSG.ref(f"switch.port.{label}_rate", rate=value))
         # Cumulative counters beside the rates: the report shows errors since the last inspection.
         for pair, metric in (((2, 3), "port_errors_total"), ((4, 5), "port_discards_total")):
             values = [s.counters[i] for i in pair if s.counters[i] is not None]
             if values:
                 metrics.append(Metric(metric, float(sum(values)), "total"))  # type: ignore[arg-type]
         details = f"ifIndex {s.index}; ifDescr {s.descr}" + (f"; {r.note}" if r.note else "")
-        return result("port", s.name, State.worst(states), ", ".join(parts), details, tuple(metrics))
+        return result("port", s.name, State.worst(states), MSG.say("switch.port", parts=tuple(parts)), details,
+                      tuple(metrics))
 
     def _health(self, model: SwitchModel, params: SwitchParams, result: Any) -> Iterable[CheckResult]:
         h = model.health
         for name, r in _unique((c.name, c) for c in h.cpu):
             st = threshold_state(r.value, r.warn or params.cpu_percent.warn, r.crit or params.cpu_percent.crit)
-            yield result("cpu", name, st, f"CPU {r.value:.0f}%", metrics=(Metric("cpu_load_percent", r.value, "percent"),))
+            yield result("cpu", name, st, MSG.say("switch.cpu", value=r.value), metrics=(Metric("cpu_load_percent", r.value, "percent"),))
         for name, m in _unique((m.name, m) for m in h.memory):
             st = threshold_state(m.used_percent, params.memory_percent.warn, params.memory_percent.crit)
             metrics = [Metric("memory_used_percent", m.used_percent, "percent")]
             if m.used_bytes is not None and m.total_bytes is not None:
                 metrics += [Metric("memory_used_bytes", m.used_bytes, "bytes"),
                             Metric("memory_total_bytes", m.total_bytes, "bytes")]
-            yield result("memory", name, st, f"memory {m.used_percent:.0f}% used", metrics=tuple(metrics))
+            yield result("memory", name, st, MSG.say("switch.memory", used=m.used_percent), metrics=tuple(metrics))
         for name, t in _unique((t.name, t) for t in h.temperature):
             if t.warn is not None or t.crit is not None:
                 st = threshold_state(t.value, t.warn, t.crit)
@@ -334,26 +342,31 @@ class SwitchCollector:
                 source = "configured thresholds"
             if t.device_state:
                 st = State.worst(st, _STATES.get(t.device_state, State.UNKNOWN))
-            yield result("temperature", name, st, f"{t.value:.1f} °C" + (f" (device says {t.device_state})"
-                                                                          if t.device_state not in (None, "ok") else ""),
+            yield result("temperature", name, st,
+                         MSG.say("switch.temperature", value=t.value) if t.device_state in (None, "ok") else
+                         MSG.say("switch.temperature.device_says", value=t.value,
+                                 state=MSG.ref(f"switch.sensor.{t.device_state}") if t.device_state in _SENSOR_STATES
+                                 else t.device_state),
                          f"compared with {source}", (Metric("temperature_celsius", t.value, "celsius"),))
         for check, readings in (("fan", h.fans), ("psu", h.psus)):
             for name, f in _unique((f.name, f) for f in readings):
+                state_word = MSG.ref(f"switch.sensor.{f.state}") if f.state in _SENSOR_STATES else f.state
                 yield result(check, name, _STATES.get(f.state, State.UNKNOWN),
-                             f"{'fan' if check == 'fan' else 'power supply'} {f.state}", f"status code {f.raw}")
+                             MSG.say(f"switch.{check}", state=state_word), f"status code {f.raw}")
 
 
     def _readable(self, model: SwitchModel, params: SwitchParams, result: Any) -> CheckResult:
         """switch.health: what the device gives and what it does not, never silent."""
         h = model.health
-        have = [f"{_READING_NAMES[s]} {h.count(s)}" for s in SECTIONS if h.count(s)]
-        lacking = [_READING_NAMES[m.section] for m in h.missing]
-        parts = []
+        have = tuple(MSG.ref("switch.health.count", reading=MSG.ref(f"switch.reading.{s}"), n=h.count(s))
+                     for s in SECTIONS if h.count(s))
+        lacking = tuple(MSG.ref(f"switch.reading.{m.section}") for m in h.missing)
+        parts: list[MessageRef] = []
         if lacking:
-            parts.append("not readable: " + ", ".join(lacking))
-        parts.append("reads " + (", ".join(have) if have else "nothing"))
+            parts.append(MSG.ref("switch.health.not_readable", readings=lacking))
+        parts.append(MSG.ref("switch.health.reads", readings=have) if have else MSG.ref("switch.health.reads_nothing"))
         if h.unreadable:
-            parts.append(f"{len(h.unreadable)} sensor(s) not supported")
+            parts.append(MSG.ref("switch.health.unsupported", n=len(h.unreadable)))
         details = [f"profile {model.profile}"]
         details += [f"not readable: {_READING_NAMES[m.section]} (no reading from "
                     f"{', '.join(m.tried) if m.tried else 'any object: the profile has none'})" for m in h.missing]
@@ -362,9 +375,13 @@ class SwitchCollector:
         details += [f"not served by the agent: {o}" for o in model.missing_objects]
         states = [_STATES[params.not_readable] if h.missing else State.OK]
         if model.missing_objects:
-            parts.append("agent lacks " + ", ".join(model.missing_objects))
+            parts.append(MSG.ref("switch.health.agent_lacks", objects=", ".join(model.missing_objects)))
         metrics = tuple(Metric(f"{s}_readings_count", h.count(s), "count") for s in SECTIONS)
-        return result("health", "", State.worst(states), "; ".join(parts), "\n".join(details), metrics)
+        summary = parts[-1]
+        for part in reversed(parts[:-1]):  # "a; b; c": parts of different kinds, as in a semicolon list
+            summary = MSG.ref("switch.health.join", first=part, rest=summary)
+        return result("health", "", State.worst(states), MSG.say("switch.health", parts=summary),
+                      "\n".join(details), metrics)
 
 
 _READING_NAMES = {"cpu": "CPU", "memory": "memory", "temperature": "temperature", "fans": "fans",
@@ -385,14 +402,66 @@ def _unique(pairs: Iterable[tuple[str, Any]]) -> Iterable[tuple[str, Any]]:
         yield (name if seen[name] == 1 else f"{name} #{seen[name]}"), value
 
 
-def _duration(seconds: float) -> str:
+def _duration(seconds: float) -> MessageRef:
     days, rest = divmod(int(seconds), 86400)
     hours, rest = divmod(rest, 3600)
-    return f"{days} d {hours} h" if days else f"{hours} h {rest // 60} min"
+    if days:
+        return MSG.ref("switch.duration.days", days=days, hours=hours)
+    return MSG.ref("switch.duration.hours", hours=hours, minutes=rest // 60)
 
 
 def _bits(bps: float) -> str:
+    """A link speed; units are the same in every language, so it is a plain parameter."""
     for unit, size in (("Gbit/s", 1e9), ("Mbit/s", 1e6), ("kbit/s", 1e3)):
         if bps >= size:
             return f"{bps / size:g} {unit}"
     return f"{bps:g} bit/s"
+
+
+_SENSOR_STATES = ("ok", "warn", "crit", "unknown", "absent")  # collectors/snmp/health.py StatusReading.state
+MSG = Messages({
+    "switch.unreachable": "{detail}",  # the SNMP client's own words (address, timeout, tries)
+    "switch.answers": "answers SNMP in {ms:.0f} ms (profile {profile})",
+    "switch.neighbors.unreadable": "neighbours not readable",
+    "switch.neighbors.none": "0 neighbours (no LLDP or CDP entries)",
+    "switch.neighbors.one": "{n} neighbour (LLDP {lldp}, CDP {cdp})",
+    "switch.neighbors.many": "{n} neighbours (LLDP {lldp}, CDP {cdp})",
+    "switch.neighbor.gone": "neighbour {names} on uplink {port} is gone (last seen {ago} ago)",
+    "switch.uptime.unreadable": "not readable: the agent does not serve SNMPv2-MIB::sysUpTime.0",
+    "switch.uptime.rebooted": "rebooted: up {up} since the reboot",
+    "switch.uptime": "up {up}",
+    "switch.duration.days": "{days} d {hours} h",
+    "switch.duration.hours": "{hours} h {minutes} min",
+    "switch.ports": "{total} ports: {up} up, {down} down, {admin_down} administratively down (not alarmed)",
+    "switch.port": "{parts}",
+    "switch.port.uplink_missing": "uplink {name} is not among the device's ports (ifName/ifDescr)",
+    "switch.port.uplink_admin_down": "uplink administratively down",
+    "switch.port.oper_not_served": "oper status not served (IF-MIB::ifOperStatus)",
+    "switch.port.uplink_oper": "uplink {oper}",
+    "switch.port.went": "went {oper} since the last poll",
+    "switch.port.oper": "{oper}",
+    "switch.port.up": "up",
+    "switch.port.came_up": "up (came up since the last poll)",
+    "switch.port.in_utilization": "in {pct:.0f}% of link",
+    "switch.port.out_utilization": "out {pct:.0f}% of link",
+    "switch.port.errors_rate": "errors {rate:.2f}/s",
+    "switch.port.discards_rate": "discards {rate:.2f}/s",
+    **{f"switch.oper.{name}": name for name in OPER_NAMES.values()},
+    "switch.oper.other": "status {code}",
+    "switch.cpu": "CPU {value:.0f}%",
+    "switch.memory": "memory {used:.0f}% used",
+    "switch.temperature": "{value:.1f} °C",
+    "switch.temperature.device_says": "{value:.1f} °C (device says {state})",
+    "switch.fan": "fan {state}",
+    "switch.psu": "power supply {state}",
+    **{f"switch.sensor.{name}": name for name in _SENSOR_STATES},
+    "switch.health": "{parts}",
+    "switch.health.join": "{first}; {rest}",
+    "switch.health.count": "{reading} {n}",
+    "switch.health.not_readable": "not readable: {readings}",
+    "switch.health.reads": "reads {readings}",
+    "switch.health.reads_nothing": "reads nothing",
+    "switch.health.unsupported": "{n} sensor(s) not supported",
+    "switch.health.agent_lacks": "agent lacks {objects}",
+    **{f"switch.reading.{section}": name for section, name in _READING_NAMES.items()},
+})

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from collectors.base import (CheckResult, CollectorIO, CommandOutput, FetchError, Metric, ParseError, State,
                              threshold_state)
+from collectors.messages import COMMON, Messages, Said, duration
 from collectors.platforms.services import ServiceStatus, fetch_services, source_for
 from collectors.platforms.shutdown import LastShutdown, fetch_last_shutdown, parse_last_shutdown
 from collectors.system_cpu import sample_cpu
@@ -216,25 +217,43 @@ def parse_clock(chrony: CommandOutput | None, timedatectl: CommandOutput | None)
 
 # --- evaluate ------------------------------------------------------------------------------
 
-def _gib(n: float) -> str:
-    return f"{n / 1024**3:.1f} GiB"
-
-
-def _duration(seconds: float) -> str:
-    days, rest = divmod(int(seconds), 86400)
-    hours, rest = divmod(rest, 3600)
-    return f"{days}d {hours}h" if days else f"{hours}h {rest // 60}m"
+MSG = Messages({
+    "system.load": "load {load:.2f} over 15 min on {cores} cores ({per_core:.2f} per core)",
+    "system.cpu.outside": "CPU {busy:.0f}% busy outside this agent (samples {samples}%; the agent itself used {own:.0f}%)",
+    "system.cpu.outside_over": "CPU {busy:.0f}% busy outside this agent (samples {samples}%; the agent itself used "
+                               "{own:.0f}%), over the limit in all {n} samples",
+    "system.cpu.busy": "CPU {busy:.0f}% busy",
+    "system.memory": "memory {used:.0f}% used ({available:.1f} GiB available of {total:.1f} GiB)",
+    "system.swap": "swap {used:.0f}% used of {total:.1f} GiB",
+    "system.disk": "{mount} {used:.0f}% used, {free:.1f} GiB free of {total:.1f} GiB",
+    "system.uptime": "up {up}",
+    "system.uptime.window": "up {up}: rebooted in the maintenance window {days} {start}-{end} (planned)",
+    "system.uptime.clean": "up {up}: rebooted after a clean shutdown ({detail}; planned)",
+    "system.uptime.unexpected": "up {up}: rebooted unexpectedly ({detail})",
+    "system.uptime.unknown": "up {up}: rebooted recently; whether it was planned is not known ({why})",
+    "system.uptime.no_record": "the shutdown record was not read",
+    "system.services.unreadable": "services cannot be read: {error}",
+    "system.service.running": "service {name} running",
+    "system.service.missing": "service {name} not installed",
+    "system.service.stopped": "service {name} not running ({detail})",
+    "system.process.running": "process {name} running",
+    "system.process.stopped": "process {name} not running",
+    "system.clock.offset": "clock offset {ms:.1f} ms",
+    "system.clock.offset_unsynced": "clock offset {ms:.1f} ms, not synchronised",
+    "system.clock.synced": "clock synchronised by NTP",
+    "system.clock.unsynced": "clock not synchronised by NTP",
+}, COMMON)
 
 
 def evaluate_sample(sample: SystemSample, params: SystemParams, target: str, now: datetime) -> Iterable[CheckResult]:
-    def result(check: str, item: str, state: State, summary: str, *metrics: Metric, details: str = "") -> CheckResult:
-        return CheckResult(check, target, item, state, summary, details, tuple(metrics), now)
+    def result(check: str, item: str, state: State, said: Said, *metrics: Metric, details: str = "") -> CheckResult:
+        return CheckResult(check, target, item, state, said.text, details, tuple(metrics), now, said.ref)
 
     if sample.load_15m is not None:
         per_core = sample.load_15m / max(1, sample.cpu_count)
         state = threshold_state(per_core, params.cpu_load_per_core.warn, params.cpu_load_per_core.crit)
-        yield result("system.load", "", state, f"load {sample.load_15m:.2f} over 15 min on {sample.cpu_count} cores "
-                     f"({per_core:.2f} per core)", Metric("load15_per_core_ratio", per_core, "ratio"))
+        yield result("system.load", "", state, MSG.say("system.load", load=sample.load_15m, cores=sample.cpu_count,
+                                                        per_core=per_core), Metric("load15_per_core_ratio", per_core, "ratio"))
     cpu = _cpu_result(sample, params)
     if cpu is not None:
         yield result("system.cpu", "", *cpu)
@@ -242,14 +261,14 @@ def evaluate_sample(sample: SystemSample, params: SystemParams, target: str, now
     total, avail = sample.memory_total_bytes, sample.memory_available_bytes
     used_pct = 100.0 * (total - avail) / total if total else 0.0
     yield result("system.memory", "", threshold_state(used_pct, params.memory_used_percent.warn, params.memory_used_percent.crit),
-                 f"memory {used_pct:.0f}% used ({_gib(avail)} available of {_gib(total)})",
+                 MSG.say("system.memory", used=used_pct, available=avail / 1024**3, total=total / 1024**3),
                  Metric("memory_used_ratio", used_pct / 100, "ratio"),
                  Metric("memory_available_bytes", avail, "bytes"))
 
     if sample.swap_total_bytes:
         swap_pct = 100.0 * sample.swap_used_bytes / sample.swap_total_bytes
         yield result("system.swap", "", threshold_state(swap_pct, params.swap_used_percent.warn, params.swap_used_percent.crit),
-                     f"swap {swap_pct:.0f}% used of {_gib(sample.swap_total_bytes)}",
+                     MSG.say("system.swap", used=swap_pct, total=sample.swap_total_bytes / 1024**3),
                      Metric("swap_used_ratio", swap_pct / 100, "ratio"))
 
     for disk in sample.disks:
@@ -262,7 +281,8 @@ def evaluate_sample(sample: SystemSample, params: SystemParams, target: str, now
                                   higher_is_worse=False)
         state = State.worst(by_pct, by_free)
         yield result("system.disk", disk.mountpoint, state,
-                     f"{disk.mountpoint} {pct:.0f}% used, {_gib(disk.free_bytes)} free of {_gib(disk.total_bytes)}",
+                     MSG.say("system.disk", mount=disk.mountpoint, used=pct, free=disk.free_bytes / 1024**3,
+                             total=disk.total_bytes / 1024**3),
                      Metric("disk_used_ratio", pct / 100, "ratio"), Metric("disk_free_bytes", disk.free_bytes, "bytes"),
                      details=f"device {disk.device}, {disk.fstype}")
 
@@ -271,29 +291,33 @@ def evaluate_sample(sample: SystemSample, params: SystemParams, target: str, now
 
     if params.required_services:
         if sample.services_error:
-            yield result("system.service", "", State.UNKNOWN, f"services cannot be read: {sample.services_error}")
+            yield result("system.service", "", State.UNKNOWN,
+                         MSG.say("system.services.unreadable", error=sample.services_error))
         for svc in sample.services:
             state = State.OK if svc.running else State.CRIT
-            what = "running" if svc.running else ("not installed" if not svc.exists else f"not running ({svc.detail})")
-            yield result("system.service", svc.name, state, f"service {svc.name} {what}")
+            said = (MSG.say("system.service.running", name=svc.name) if svc.running
+                    else MSG.say("system.service.missing", name=svc.name) if not svc.exists
+                    else MSG.say("system.service.stopped", name=svc.name, detail=svc.detail))
+            yield result("system.service", svc.name, state, said)
 
     for name, running in sample.processes.items():
         yield result("system.process", name, State.OK if running else State.CRIT,
-                     f"process {name} {'running' if running else 'not running'}")
+                     MSG.say("system.process.running" if running else "system.process.stopped", name=name))
 
     if sample.clock_offset_s is not None:
         state = threshold_state(sample.clock_offset_s, params.clock_offset_s.warn, params.clock_offset_s.crit)
         if sample.clock_synchronized is False:
             state = State.worst(state, State.WARN)
         yield result("system.clock", "", state,
-                     f"clock offset {sample.clock_offset_s * 1000:.1f} ms" + ("" if sample.clock_synchronized else ", not synchronised"),
+                     MSG.say("system.clock.offset" if sample.clock_synchronized else "system.clock.offset_unsynced",
+                             ms=sample.clock_offset_s * 1000),
                      Metric("clock_offset_seconds", sample.clock_offset_s, "seconds"))
     elif sample.clock_synchronized is not None:
         yield result("system.clock", "", State.OK if sample.clock_synchronized else State.WARN,
-                     "clock synchronised by NTP" if sample.clock_synchronized else "clock not synchronised by NTP")
+                     MSG.say("system.clock.synced" if sample.clock_synchronized else "system.clock.unsynced"))
 
 
-def _cpu_result(sample: SystemSample, params: SystemParams) -> tuple[State, str, Metric] | None:
+def _cpu_result(sample: SystemSample, params: SystemParams) -> tuple[State, Said, Metric] | None:
     """CPU busy outside the agent; an alarm only when every sample is over the threshold."""
     limits = params.cpu_percent
     if sample.cpu_samples:
@@ -302,12 +326,12 @@ def _cpu_result(sample: SystemSample, params: SystemParams) -> tuple[State, str,
         own = sum(c.own_percent for c in sample.cpu_samples) / len(sample.cpu_samples)
         state = threshold_state(lowest, limits.warn, limits.crit)
         shown = "/".join(f"{v:.0f}" for v in outside)
-        summary = (f"CPU {mean:.0f}% busy outside this agent (samples {shown}%; the agent itself used {own:.0f}%)"
-                   + (f", over the limit in all {len(outside)} samples" if state is not State.OK else ""))
+        summary = (MSG.say("system.cpu.outside", busy=mean, samples=shown, own=own) if state is State.OK else
+                   MSG.say("system.cpu.outside_over", busy=mean, samples=shown, own=own, n=len(outside)))
         return state, summary, Metric("cpu_busy_ratio", round(mean / 100, 4), "ratio")
     if sample.cpu_percent is not None:
         state = threshold_state(sample.cpu_percent, limits.warn, limits.crit)
-        return state, f"CPU {sample.cpu_percent:.0f}% busy", Metric("cpu_busy_ratio", sample.cpu_percent / 100, "ratio")
+        return state, MSG.say("system.cpu.busy", busy=sample.cpu_percent), Metric("cpu_busy_ratio", sample.cpu_percent / 100, "ratio")
     return None
 
 
@@ -327,25 +351,26 @@ def in_window(moment_local: datetime, windows: Sequence[MaintenanceWindow]) -> M
     return None
 
 
-def _uptime(sample: SystemSample, params: SystemParams) -> tuple[State, str]:
+def _uptime(sample: SystemSample, params: SystemParams) -> tuple[State, Said]:
     """A recent reboot is WARN only when unexpected; a planned one is information (OK)."""
-    up = f"up {_duration(sample.uptime_s)}"
+    up = duration(sample.uptime_s)
     if sample.uptime_s >= params.recent_reboot_s:
-        return State.OK, up
+        return State.OK, MSG.say("system.uptime", up=up)
     window = None
     if sample.boot_time is not None and params.maintenance_windows:
         local = datetime.fromtimestamp(sample.boot_time + sample.boot_utc_offset_s, timezone.utc).replace(tzinfo=None)
         window = in_window(local, params.maintenance_windows)
     shutdown = sample.last_shutdown
     if window is not None:
-        return State.OK, (f"{up}: rebooted in the maintenance window {','.join(window.days)} "
-                          f"{window.start}-{window.end} (planned)")
+        return State.OK, MSG.say("system.uptime.window", up=up, days=",".join(window.days), start=window.start,
+                                 end=window.end)
     if shutdown is not None and shutdown.kind == "clean":
-        return State.OK, f"{up}: rebooted after a clean shutdown ({shutdown.detail}; planned)"
+        return State.OK, MSG.say("system.uptime.clean", up=up, detail=shutdown.detail)
     if shutdown is not None and shutdown.kind == "unexpected":
-        return State.parse(params.unexpected_reboot_state), f"{up}: rebooted unexpectedly ({shutdown.detail})"
-    why = shutdown.detail if shutdown is not None else "the shutdown record was not read"
-    return State.parse(params.unknown_reboot_state), f"{up}: rebooted recently; whether it was planned is not known ({why})"
+        return State.parse(params.unexpected_reboot_state), MSG.say("system.uptime.unexpected", up=up,
+                                                                    detail=shutdown.detail)
+    why = shutdown.detail if shutdown is not None else MSG.ref("system.uptime.no_record")
+    return State.parse(params.unknown_reboot_state), MSG.say("system.uptime.unknown", up=up, why=why)
 
 
 class SystemCollector:

@@ -15,12 +15,14 @@ Paths (all below ``/api/v1``)::
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from collectors.base import CheckResult, CheckRun, Metric, State
+from collectors import messages
+from collectors.base import CheckResult, CheckRun, MessageRef, Metric, State
 
 API = "/api/v1"
 ENROLL_PATH = f"{API}/enroll"
@@ -81,6 +83,9 @@ class ResultIn(Wire):
     details: LongText = ""
     observed_at: AwareDatetime
     metrics: Annotated[list[MetricIn], Field(max_length=256)] = []
+    # The summary as a message id + parameters (collectors/messages.py); absent from older
+    # agents. One that does not read as a message is dropped, the summary still counts.
+    message: dict[str, Any] | None = None
 
 
 class RunIn(Wire):
@@ -141,7 +146,8 @@ def run_to_wire(run: CheckRun) -> dict[str, Any]:
         "results": [{"check": r.check, "item": r.item, "state": r.state.name, "summary": r.summary,
                      "details": r.details, "observed_at": r.observed_at.isoformat(),
                      "metrics": [{"name": m.name, "value": m.value, "unit": m.unit, "labels": dict(m.labels)}
-                                 for m in r.metrics]}
+                                 for m in r.metrics],
+                     **({"message": messages.to_json(r.message)} if r.message is not None else {})}
                     for r in run.results],
     }
 
@@ -184,9 +190,19 @@ def run_from_wire(run: RunIn, target: str) -> CheckRun:
                 continue
         results.append(CheckResult(check=r.check, target=target, item=r.item, state=State[r.state],
                                    summary=r.summary, details=r.details, metrics=tuple(metrics),
-                                   observed_at=r.observed_at.astimezone(timezone.utc)))
+                                   observed_at=r.observed_at.astimezone(timezone.utc), message=_message(r.message)))
     return CheckRun(collector=run.collector, target=target, started_at=run.started_at.astimezone(timezone.utc),
                     duration_s=run.duration_s, results=tuple(results), error=run.error)
+
+
+MAX_MESSAGE_CHARS = 4096
+
+
+def _message(data: dict[str, Any] | None) -> MessageRef | None:
+    """A pushed message, or None when it is absent, malformed or larger than a summary may be."""
+    if data is None or len(json.dumps(data, ensure_ascii=False)) > MAX_MESSAGE_CHARS:
+        return None
+    return messages.from_json_or_none(data)
 
 
 def utc(dt: datetime) -> datetime:

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from agent.reports import rollup, sources
 from agent.reports.checklist import Checklist, default_checklist
+from agent.reports.i18n import Translator
 from agent.reports.model import (
     ChecklistCell, CountRow, DeviceAsset, DeviceSection, Evidence, FaultAnalysis, FindingRow, InspectionReport,
     NoisyRow, PeriodInfo, RecurringRow, SignOff, SiteInfo, StateCounts, Summary, TicketRow, TicketTimes, TierRow,
@@ -83,7 +84,7 @@ def _collect(engine: sa.Engine, site: str, period: Period) -> list[_Key]:
     # Only the columns reports use; metrics stay JSON text until a finding needs them.
     query = (sa.select(d.c.target, d.c.check, d.c.item, d.c.day, d.c.n_ok, d.c.n_warn, d.c.n_crit, d.c.n_unknown,
                        d.c.starts, d.c.last_state, d.c.last_summary, sa.type_coerce(d.c.last_metrics, sa.Text),
-                       d.c.last_observed_at, d.c.last_bad_summary,
+                       d.c.last_observed_at, d.c.last_bad_summary, sa.type_coerce(d.c.last_message, sa.Text),
                        sums.c.p_samples, sums.c.p_ok, sums.c.p_starts, sums.c.first_bad_day)
              .join(sums, sa.and_(d.c.target == sums.c.target, d.c.check == sums.c.check, d.c.item == sums.c.item,
                                  d.c.day == sums.c.last_day))
@@ -92,24 +93,25 @@ def _collect(engine: sa.Engine, site: str, period: Period) -> list[_Key]:
     with engine.connect() as conn:
         for r in conn.execute(query):
             (target, check, item, day, n_ok, n_warn, n_crit, n_unknown, starts, last_state, last_summary, metrics,
-             observed_at, bad_summary, p_samples, p_ok, p_starts, first_bad) = r
+             observed_at, bad_summary, message, p_samples, p_ok, p_starts, first_bad) = r
             if isinstance(first_bad, str):  # SQLite hands back MIN() of a date as text
                 first_bad = date.fromisoformat(first_bad)
             last = rollup.DayRow(site, target, check, item, day, n_ok, n_warn, n_crit, n_unknown, starts, last_state,
-                                 last_summary, metrics, observed_at, bad_summary)
+                                 last_summary, metrics, observed_at, bad_summary, message)
             out.append(_Key(target, check, item, int(p_samples), int(p_ok), int(p_starts), first_bad, last))
     return out
 
 
-def _last_problem(engine: sa.Engine, site: str, period: Period, k: _Key) -> str:
-    """What the key's latest problem in the period said (its last summary may be OK again)."""
+def _last_problem(engine: sa.Engine, site: str, period: Period, k: _Key) -> tuple[str, Any]:
+    """What the key's latest problem in the period said (its last summary may be OK again): summary, message."""
     d = rollup.rollup_days
-    query = (sa.select(d.c.last_bad_summary)
+    query = (sa.select(d.c.last_bad_summary, sa.type_coerce(d.c.last_bad_message, sa.Text))
              .where(d.c.site == site, d.c.target == k.target, d.c.check == k.check, d.c.item == k.item,
                     d.c.day >= period.first_day, d.c.day <= period.last_day, d.c.last_bad_summary.is_not(None))
              .order_by(d.c.day.desc()).limit(1))
     with engine.connect() as conn:
-        return conn.execute(query).scalar() or k.last.last_summary
+        row = conn.execute(query).first()
+    return (row[0], row[1]) if row is not None else (k.last.last_summary, k.last.last_message)
 
 
 def _streak_start(engine: sa.Engine, site: str, period: Period, k: _Key) -> date:
@@ -164,6 +166,13 @@ def _sum_by(counts: Mapping[tuple[str, str], int], index: int) -> dict[str, int]
     return dict(out)
 
 
+def _said(t: Translator, summary: str, message: Any, field: str = "summary") -> dict[str, Any]:
+    """A result's sentence in the report's language and the message id it came from (None:
+    the result has none, so the English summary is shown as it is)."""
+    text, message_id = t.result_text(summary, message)
+    return {field: text, "message_id": message_id}
+
+
 def _site_info(inventory: Inventory, site: str) -> SiteInfo:
     s = inventory.site
     if s.name == site:
@@ -187,7 +196,7 @@ def _devices(inventory: Inventory, site: str, keys: Iterable[_Key]) -> dict[str,
     return out
 
 
-def _cells(checklist: Checklist, kind: str, keys: Sequence[_Key]) -> tuple[ChecklistCell, ...]:
+def _cells(checklist: Checklist, kind: str, keys: Sequence[_Key], t: Translator) -> tuple[ChecklistCell, ...]:
     by_row: dict[str, list[_Key]] = defaultdict(list)
     for k in keys:
         by_row[checklist.row_of(kind, k.check)].append(k)
@@ -198,7 +207,8 @@ def _cells(checklist: Checklist, kind: str, keys: Sequence[_Key]) -> tuple[Check
             if row.id != "other":
                 cells.append(ChecklistCell(row=row.id, number=row.number, state="not_checked"))
             continue
-        evidence = tuple(Evidence(check=k.check, item=k.item, state=k.last.last_state, summary=k.last.last_summary,
+        evidence = tuple(Evidence(check=k.check, item=k.item, state=k.last.last_state,
+                                  **_said(t, k.last.last_summary, k.last.last_message),
                                   observed_at=k.last.last_observed_at, samples=k.samples,
                                   ok_ratio=round(k.ok / k.samples, 4) if k.samples else 0.0) for k in members)
         state = max((e.state for e in evidence), key=_ORDER.__getitem__)
@@ -239,6 +249,7 @@ def build_inspection(engine: sa.Engine, inventory: Inventory, site: str, period:
                      checklist: Checklist | None = None) -> InspectionReport:
     """The inspection report (巡检报告) of ``site`` over ``period``."""
     checklist = checklist or default_checklist()
+    t = Translator(lang, period.zone)
     rollup.refresh(engine, period.zone)
     keys = _collect(engine, site, period)
     devices = _devices(inventory, site, keys)
@@ -249,7 +260,7 @@ def build_inspection(engine: sa.Engine, inventory: Inventory, site: str, period:
     sections = []
     for name in sorted(devices):
         kind, target = devices[name]
-        cells = _cells(checklist, kind, by_target.get(name, ()))
+        cells = _cells(checklist, kind, by_target.get(name, ()), t)
         asset = DeviceAsset(**target.asset.model_dump(include={"number", "label", "user", "location"})) if target else DeviceAsset()
         sections.append(DeviceSection(name=name, kind=kind, address=target.address if target else "",
                                       criticality=target.criticality if target else "normal", asset=asset,
@@ -290,10 +301,11 @@ def build_inspection(engine: sa.Engine, inventory: Inventory, site: str, period:
             recovered[(k.target, k.check, k.item)] = episode.resolved_at
         if episode is not None and episode.resolved_at is None:
             finding_rows.append((episode.fingerprint, k.check, k.target, k.item, k.last.last_state,
-                                 k.last.last_summary, episode.first_seen, k.last.last_observed_at))
+                                 _said(t, k.last.last_summary, k.last.last_message), episode.first_seen,
+                                 k.last.last_observed_at))
         else:
             finding_rows.append((fingerprint(site, k.target, k.check, k.item), k.check, k.target, k.item,
-                                 k.last.last_state, k.last.last_summary,
+                                 k.last.last_state, _said(t, k.last.last_summary, k.last.last_message),
                                  _midnight(_streak_start(engine, site, period, k), period.zone),
                                  k.last.last_observed_at))
     findings_source = "ticketing" if episodes else "results"
@@ -301,7 +313,7 @@ def build_inspection(engine: sa.Engine, inventory: Inventory, site: str, period:
                   for r in finding_rows if (r[2], r[1], r[3]) not in recovered], lang)
     catalogue = default_catalogue()
     findings = tuple(
-        FindingRow(fingerprint=fp, check=check, target=target, item=item, severity=severity, summary=text,
+        FindingRow(fingerprint=fp, check=check, target=target, item=item, severity=severity, **text,
                    first_seen=first_seen, last_seen=last_seen, recommendation=catalogue.recommendation_id(check),
                    recovered_at=recovered.get((target, check, item)))
         for fp, check, target, item, severity, text, first_seen, last_seen
@@ -416,8 +428,6 @@ def build_faults(engine: sa.Engine, inventory: Inventory, site: str, period: Per
                            open=sum(r.sla == "open" for r in members),
                            compliance=round(met / (met + breached), 4) if met + breached else None))
 
-    from agent.reports.i18n import Translator
-
     t = Translator(lang, period.zone)
     return FaultAnalysis(
         lang=lang, site=_site_info(inventory, site), period=_period_info(period), previous_period=prev.label,
@@ -428,7 +438,7 @@ def build_faults(engine: sa.Engine, inventory: Inventory, site: str, period: Per
         by_site=_count_rows(_starts_by(engine, period, ["site"], None), _starts_by(engine, prev, ["site"], None)),
         recurring=tuple(RecurringRow(fingerprint=fingerprint(site, k.target, k.check, k.item), target=k.target,
                                      check=k.check, item=k.item, occurrences=k.starts,
-                                     last_summary=_last_problem(engine, site, period, k))
+                                     **_said(t, *_last_problem(engine, site, period, k), field="last_summary"))
                         for k in recurring),
         noisy=tuple(noisy[:settings.top_noisy]),
         trend=_trend(per_day, _starts_by(engine, prev, ["day"], site), period, prev, t.short_date),

@@ -15,6 +15,7 @@ percent signs; the templates never format a date or a number themselves.
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 from datetime import date as Date, datetime
 from importlib import resources
@@ -25,6 +26,8 @@ import yaml
 from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, format_percent
+
+from collectors import messages
 
 LANGUAGES = ("zh-CN", "en")
 
@@ -77,6 +80,38 @@ class Translator:
         """A chart's label for a row: the catalogue's short form when the full one is long."""
         entry = catalogue(self.lang).get(f"short.{kind}.{row}")
         return plural(entry, None) if entry is not None else self.row_label(kind, row)
+
+    def result_text(self, summary: str, message: Any) -> tuple[str, str | None]:
+        """A result's sentence in this language and its message id.
+
+        ``message`` is the stored JSON of the result's MessageRef (collectors/messages.py).
+        English is the collector's own summary (made from the same template); another
+        language renders ``msg.<id>`` from its catalogue. A result without a message, or
+        whose message this catalogue does not know, shows its English summary (id None
+        when there is no message), so nothing is lost, and the catalogue test names the gap.
+        """
+        if isinstance(message, str):  # JSON columns come back as text from some drivers
+            try:
+                message = json.loads(message)
+            except ValueError:
+                message = None
+        ref = messages.from_json_or_none(message)
+        if ref is None:
+            return summary, None
+        if self.lang == "en":
+            return summary, ref.id
+        entries = catalogue(self.lang)
+        try:
+            text = messages.render(ref, lambda mid: entries.get(f"msg.{mid}"),
+                                   messages.LIST_SEPARATOR.get(self.lang, ", "))
+        except messages.MessageError:
+            text = None
+        return (text if text is not None else summary), ref.id
+
+    def check_label(self, check: str) -> str:
+        """A check's name for readers ("Port" / "端口"); a check the catalogue does not know shows its id."""
+        entry = catalogue(self.lang).get(f"check.{check}")
+        return plural(entry, None) if entry is not None else check
 
     def tier_label(self, tier: str) -> str:
         """An SLA tier's name; configured tiers that the catalogue does not know show as they are."""

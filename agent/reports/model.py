@@ -67,7 +67,8 @@ class Evidence(Frozen):
     check: str
     item: str
     state: Literal["ok", "warn", "crit", "unknown"]
-    summary: str
+    summary: str  # in the report's language when the result has a message id, else as the collector said it
+    message_id: str | None = None
     observed_at: datetime
     samples: int
     ok_ratio: float
@@ -104,6 +105,7 @@ class FindingRow(Frozen):
     item: str
     severity: Literal["warn", "crit", "unknown"]
     summary: str
+    message_id: str | None = None
     first_seen: datetime
     last_seen: datetime
     recommendation: str
@@ -173,6 +175,7 @@ class RecurringRow(Frozen):
     item: str
     occurrences: int
     last_summary: str
+    message_id: str | None = None
 
 
 class NoisyRow(Frozen):

@@ -169,7 +169,7 @@ def fault_charts(report: FaultAnalysis, t: Translator) -> dict[str, Markup]:
     out = {
         "trend": Markup(charts.trend(t("chart.trend"), [(p.label, p.problems, p.previous) for p in report.trend],
                                      period_legend)),
-        "by_type": Markup(charts.paired_bars(t("chart.by_type"), [(r.key, r.count, r.previous)
+        "by_type": Markup(charts.paired_bars(t("chart.by_type"), [(t.check_label(r.key), r.count, r.previous)
                                                                   for r in report.by_type[:12]], period_legend)),
     }
     if report.sla_by_tier:

@@ -52,6 +52,9 @@ rollup_days = sa.Table(
     sa.Column("last_metrics", sa.JSON, nullable=False),
     sa.Column("last_observed_at", UTCDateTime, nullable=False),
     sa.Column("last_bad_summary", sa.Text, nullable=True),  # what the day's last problem said
+    # The same two as message ids + parameters (core results.message), for reports' languages.
+    sa.Column("last_message", sa.JSON(none_as_null=True), nullable=True),
+    sa.Column("last_bad_message", sa.JSON(none_as_null=True), nullable=True),
     # Covering index for "problems per day" over a quarter (the trend chart).
     sa.Index("ix_report_rollup_site_day", "site", "day", "starts"),
     # SQLite: the primary key is the table's order, so a period of one key's days is one
@@ -87,9 +90,18 @@ def _create_counts_index(conn: sa.Connection) -> None:
     counts_index.create(conn, checkfirst=True)
 
 
+def _add_messages(conn: sa.Connection) -> None:
+    ddl_type = sa.JSON().compile(dialect=conn.dialect)
+    existing = {c["name"] for c in sa.inspect(conn).get_columns("report_rollup_days")}
+    for column in ("last_message", "last_bad_message"):
+        if column not in existing:  # a rollup created at version 3 has them from create_tables
+            conn.execute(sa.text(f"ALTER TABLE report_rollup_days ADD COLUMN {column} {ddl_type} NULL"))
+
+
 REPORTS = Component("reports", [
     Migration(1, "daily rollup of results for reports", create_tables(rollup_days, rollup_keys, rollup_marks)),
     Migration(2, "covering index of the rollup's counts", _create_counts_index),
+    Migration(3, "the last and last bad message of a day (reports' languages)", _add_messages),
 ])
 
 BATCH = 50_000
@@ -110,6 +122,8 @@ class _Day:
     last_observed_at: datetime | None = None
     last_bad_summary: str | None = None
     last_bad_at: datetime | None = None
+    last_message: Any = None
+    last_bad_message: Any = None
 
 
 def _get_mark(conn: sa.Connection, name: str) -> str | None:
@@ -151,7 +165,7 @@ def refresh(engine: sa.Engine, zone: str = "UTC", *, portable: bool | None = Non
             rows = conn.execute(
                 sa.select(core.results.c.id, core.results.c.site, core.results.c.target, core.results.c.check,
                           core.results.c.item, core.results.c.state, core.results.c.summary,
-                          core.results.c.metrics, core.results.c.observed_at)
+                          core.results.c.metrics, core.results.c.observed_at, core.results.c.message)
                 .where(core.results.c.id > last_id).order_by(core.results.c.id).limit(BATCH)).all()
             if not rows:
                 return total
@@ -190,9 +204,9 @@ days AS (
   FROM batch GROUP BY {_KEY}, day
 )
 INSERT INTO report_rollup_days ({_KEY}, day, n_ok, n_warn, n_crit, n_unknown, starts, last_state, last_summary,
-                                last_metrics, last_observed_at, last_bad_summary)
+                                last_metrics, last_observed_at, last_bad_summary, last_message, last_bad_message)
 SELECT d.site, d.target, d."check", d.item, d.day, d.n_ok, d.n_warn, d.n_crit, d.n_unknown, d.starts,
-       last.state, last.summary, last.metrics, d.last_observed_at, bad.summary
+       last.state, last.summary, last.metrics, d.last_observed_at, bad.summary, last.message, bad.message
 FROM days d
 JOIN results last ON last.id = CAST(substr(d.last_tag, instr(d.last_tag, '|') + 1) AS INTEGER)
 LEFT JOIN results bad ON bad.id = d.bad_id
@@ -203,6 +217,8 @@ ON CONFLICT ({_KEY}, day) DO UPDATE SET
   last_state = CASE WHEN excluded.last_observed_at >= last_observed_at THEN excluded.last_state ELSE last_state END,
   last_summary = CASE WHEN excluded.last_observed_at >= last_observed_at THEN excluded.last_summary ELSE last_summary END,
   last_metrics = CASE WHEN excluded.last_observed_at >= last_observed_at THEN excluded.last_metrics ELSE last_metrics END,
+  last_message = CASE WHEN excluded.last_observed_at >= last_observed_at THEN excluded.last_message ELSE last_message END,
+  last_bad_message = CASE WHEN excluded.last_bad_summary IS NOT NULL THEN excluded.last_bad_message ELSE last_bad_message END,
   last_observed_at = MAX(last_observed_at, excluded.last_observed_at),
   last_bad_summary = COALESCE(excluded.last_bad_summary, last_bad_summary)
 """
@@ -281,14 +297,17 @@ def _fold(conn: sa.Connection, rows: list[Any], zone: ZoneInfo) -> None:
         if bucket.last_observed_at is None or r.observed_at >= bucket.last_observed_at:
             bucket.last_state, bucket.last_summary = r.state, r.summary
             bucket.last_metrics, bucket.last_observed_at = r.metrics, r.observed_at
+            bucket.last_message = r.message
         if r.state != "ok" and (bucket.last_bad_at is None or r.observed_at >= bucket.last_bad_at):
             bucket.last_bad_summary, bucket.last_bad_at = r.summary, r.observed_at
+            bucket.last_bad_message = r.message
         last[key] = (r.state, r.observed_at)
     _merge_existing(conn, days)
     upsert(conn, rollup_days, [
         {"site": k[0], "target": k[1], "check": k[2], "item": k[3], "day": k[4], **d.n, "starts": d.starts,
          "last_state": d.last_state, "last_summary": d.last_summary, "last_metrics": d.last_metrics,
-         "last_observed_at": d.last_observed_at, "last_bad_summary": d.last_bad_summary}
+         "last_observed_at": d.last_observed_at, "last_bad_summary": d.last_bad_summary,
+         "last_message": d.last_message, "last_bad_message": d.last_bad_message}
         for k, d in days.items()],
         keys=["site", "target", "check", "item", "day"])
     upsert(conn, rollup_keys, [
@@ -310,8 +329,9 @@ def _merge_existing(conn: sa.Connection, days: dict[tuple, _Day]) -> None:
             if bucket.last_observed_at is None or r.last_observed_at > bucket.last_observed_at:
                 bucket.last_state, bucket.last_summary = r.last_state, r.last_summary
                 bucket.last_metrics, bucket.last_observed_at = r.last_metrics, r.last_observed_at
+                bucket.last_message = r.last_message
             if bucket.last_bad_summary is None:  # the batch saw no problem that day; keep the earlier one
-                bucket.last_bad_summary = r.last_bad_summary
+                bucket.last_bad_summary, bucket.last_bad_message = r.last_bad_summary, r.last_bad_message
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,6 +351,8 @@ class DayRow:
     last_metrics: Any
     last_observed_at: datetime
     last_bad_summary: str | None = None
+    last_message: Any = None  # JSON of a MessageRef (collectors/messages.py), None for English only
+    last_bad_message: Any = None
 
     @property
     def samples(self) -> int:
@@ -346,4 +368,4 @@ def days_between(engine: sa.Engine, first: date, last: date, *, site: str | None
         for r in conn.execution_options(stream_results=True, yield_per=5000).execute(query):
             yield DayRow(r.site, r.target, r.check, r.item, r.day, r.n_ok, r.n_warn, r.n_crit, r.n_unknown,
                          r.starts, r.last_state, r.last_summary, r.last_metrics, r.last_observed_at,
-                         r.last_bad_summary)
+                         r.last_bad_summary, r.last_message, r.last_bad_message)

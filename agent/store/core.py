@@ -37,6 +37,9 @@ results = sa.Table(
     sa.Column("details", sa.Text, nullable=False),
     sa.Column("metrics", sa.JSON, nullable=False),
     sa.Column("observed_at", UTCDateTime, nullable=False),
+    # The summary as a message id + parameters (collectors/messages.py): reports in other
+    # languages render it; NULL for results from before migration 3 and older agents.
+    sa.Column("message", sa.JSON(none_as_null=True), nullable=True),
     sa.Index("ix_results_key_time", "site", "target", "check", "item", "observed_at"),
     sa.Index("ix_results_time", "observed_at"),
 )
@@ -56,6 +59,7 @@ latest = sa.Table(
     sa.Column("observed_at", UTCDateTime, nullable=False),
     sa.Column("duration_s", sa.Float, nullable=False),
     sa.Column("run_id", sa.Integer, nullable=False),
+    sa.Column("message", sa.JSON(none_as_null=True), nullable=True),
 )
 
 audit = sa.Table(
@@ -77,7 +81,15 @@ def _add_received_at(conn: sa.Connection) -> None:
         conn.execute(sa.text(f"ALTER TABLE runs ADD COLUMN received_at {ddl_type} NULL"))
 
 
+def _add_message(conn: sa.Connection) -> None:
+    ddl_type = sa.JSON().compile(dialect=conn.dialect)
+    for table in ("results", "latest"):
+        if "message" not in {c["name"] for c in sa.inspect(conn).get_columns(table)}:
+            conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN message {ddl_type} NULL"))
+
+
 CORE = Component("core", [
     Migration(1, "runs, results, latest, audit", create_tables(runs, results, latest, audit)),
     Migration(2, "runs.received_at (pushed runs)", _add_received_at),
+    Migration(3, "results.message and latest.message (message ids for reports' languages)", _add_message),
 ])

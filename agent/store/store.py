@@ -20,7 +20,8 @@ import sqlalchemy as sa
 from agent.store import core, integrity
 from agent.store.migrations import Component, migrate
 from agent.store.types import upsert
-from collectors.base import CheckResult, CheckRun, Metric, State, utcnow
+from collectors import messages
+from collectors.base import CheckResult, CheckRun, MessageRef, Metric, State, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +181,7 @@ class Store:
             "site": self.site, "target": result.target, "check": result.check, "item": result.item,
             "state": result.state.value, "summary": result.summary, "details": result.details,
             "metrics": [_metric_json(m) for m in result.metrics], "observed_at": result.observed_at,
+            "message": messages.to_json(result.message) if result.message is not None else None,
         }
 
     def latest(self, *, target: str | None = None, every_site: bool = False) -> list[LatestState]:
@@ -284,4 +286,10 @@ def _metrics_from_json(data: Any) -> tuple[Metric, ...]:
 def _result_from_row(row: Any) -> CheckResult:
     return CheckResult(check=row.check, target=row.target, item=row.item, state=State(row.state),
                        summary=row.summary, details=row.details, metrics=_metrics_from_json(row.metrics),
-                       observed_at=row.observed_at)
+                       observed_at=row.observed_at, message=_message_from_json(row.message))
+
+
+def _message_from_json(data: Any) -> MessageRef | None:
+    if isinstance(data, str):  # some drivers hand JSON back as text
+        data = json.loads(data)
+    return messages.from_json_or_none(data)

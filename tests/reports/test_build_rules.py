@@ -180,7 +180,7 @@ def test_a_finding_ticketing_closed_after_its_last_bad_result_is_listed_as_recov
         ("system.memory", None), ("system.disk", datetime(2026, 10, 13, 8, tzinfo=timezone.utc))]
     assert [r.id for r in report.recommendations] == ["system.memory"]
     text = render_markdown(report)
-    assert "| Recovered 2026-10-13" in text and "| Warning | pc-1 | system.memory" in text
+    assert "| Recovered 2026-10-13" in text and "| Warning | pc-1 | Memory" in text
 
 
 def test_ticket_times_are_minutes_to_one_decimal(store):

@@ -1,0 +1,168 @@
+"""A collector's sentences: one English template per message id, giving both the English
+``summary`` and the ``MessageRef`` a report in another language renders from its catalogue.
+
+Why the English template lives here, beside the code that fills it, and not in the report
+catalogue: the collector is the one place that knows what each parameter means, the
+English sentence is needed without the reports package (CLI, logs, tickets, an endpoint
+agent that never loads it), and one source cannot drift from itself. The report catalogues
+(agent/reports/data/messages/<lang>.yaml) hold the other languages under ``msg.<id>``,
+with the same placeholders (a test checks every id declared here has them).
+
+A template is ``str.format`` text: ``"CPU {busy:.0f}% busy"``. Parameters are device or OS
+text (names, errors as printed), numbers (formatted by the template), or fixed wording
+that must be translated too, given as a nested ``MessageRef`` from ``ref()`` (a tuple of
+them is joined with the language's list separator).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from collectors.base import MessageRef
+
+# The list separator per language: English ", ", Chinese "、" (CLDR's unit-narrow list).
+LIST_SEPARATOR = {"en": ", ", "zh-CN": "、"}
+
+
+class MessageError(KeyError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """A sentence said: the English ``text`` (the result's summary) and its ``ref``."""
+
+    text: str
+    ref: MessageRef
+
+
+def render(ref: MessageRef, template_of: Callable[[str], str | None], separator: str = ", ") -> str | None:
+    """``ref`` in the language of ``template_of`` (id -> template, None when unknown); None when
+    it or a nested message has no template there, so the caller falls back to the summary."""
+    template = template_of(ref.id)
+    if template is None:
+        return None
+    values: dict[str, Any] = {}
+    for name, value in ref.params:
+        if isinstance(value, MessageRef):
+            value = render(value, template_of, separator)
+            if value is None:
+                return None
+        elif isinstance(value, tuple):
+            parts = [render(v, template_of, separator) if isinstance(v, MessageRef) else str(v) for v in value]
+            if any(p is None for p in parts):
+                return None
+            value = separator.join(p for p in parts if p is not None)
+        values[name] = value
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError) as exc:  # a catalogue entry that does not fit its parameters
+        raise MessageError(f"message {ref.id!r}: template {template!r} does not fit its parameters "
+                           f"({type(exc).__name__}: {exc})") from None
+
+
+class Messages:
+    """The English templates of one collector, by message id (``"system.cpu"``)."""
+
+    def __init__(self, templates: Mapping[str, str], *includes: Messages) -> None:
+        self.templates = {k: v for m in includes for k, v in m.templates.items()} | dict(templates)
+
+    def ref(self, id: str, **params: Any) -> MessageRef:
+        """A message without saying it: a nested parameter of another message."""
+        if id not in self.templates:
+            raise MessageError(f"message {id!r} is not declared")
+        return MessageRef(id, tuple(sorted(params.items())))
+
+    def say(self, id: str, **params: Any) -> Said:
+        ref = self.ref(id, **params)
+        text = render(ref, self.templates.get)
+        assert text is not None  # every nested ref was made by ref(), so it is declared here
+        return Said(text, ref)
+
+
+# --- JSON: the wire, the collector push and the store keep a message as
+# {"id": "system.cpu", "params": {"busy": 99.0, "what": {"id": ..., "params": {...}}, "list": [...]}}
+
+_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
+MAX_DEPTH = 3  # nesting of messages in parameters: a pushed message is bounded in work
+
+
+def to_json(ref: MessageRef) -> dict[str, Any]:
+    def value(v: Any) -> Any:
+        if isinstance(v, MessageRef):
+            return to_json(v)
+        if isinstance(v, tuple):
+            return [value(x) for x in v]
+        return v
+
+    return {"id": ref.id, "params": {name: value(v) for name, v in ref.params}}
+
+
+def from_json(data: Any, depth: int = 0) -> MessageRef:
+    """A message from its JSON; ``ValueError`` naming what is wrong (never a crash on bad input)."""
+    if depth > MAX_DEPTH:
+        raise ValueError(f"message nested deeper than {MAX_DEPTH}")
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not isinstance(data.get("params", {}), dict):
+        raise ValueError("message is not an object with an 'id' text and a 'params' object")
+    mid = data["id"]
+    if not mid or len(mid) > 128 or not set(mid) <= _ID_CHARS:
+        raise ValueError(f"message id {mid[:40]!r} is not a dotted lower-case name")
+
+    def value(v: Any) -> Any:
+        if isinstance(v, dict):
+            return from_json(v, depth + 1)
+        if isinstance(v, list):
+            return tuple(value(x) for x in v)
+        if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+            raise ValueError(f"message {mid!r}: a parameter is {type(v).__name__}, not text, a number or a message")
+        return v
+
+    params = data.get("params", {})
+    if not all(isinstance(k, str) and k.isidentifier() for k in params):
+        raise ValueError(f"message {mid!r}: parameter names must be identifiers")
+    return MessageRef(mid, tuple(sorted((k, value(v)) for k, v in params.items())))
+
+
+def from_json_or_none(data: Any) -> MessageRef | None:
+    """For stored rows: a missing or unreadable message is the English summary only."""
+    if data is None:
+        return None
+    try:
+        return from_json(data)
+    except ValueError:
+        return None
+
+
+# Wording several collectors share (durations, yes/no states), nested in their sentences.
+COMMON = Messages({
+    "common.duration.days": "{days}d {hours}h",
+    "common.duration.hours": "{hours}h {minutes}m",
+    "common.semicolons": "{first}; {rest}",
+})
+
+
+# What the runner (agent/runner.py) says of a run that gave no results: its own timeout, or the
+# one-line reason of the exception (FetchError's text, which names what failed).
+RUN = Messages({
+    "run.timeout": "timed out after {seconds:g} s",
+    "run.failed": "{error}",
+})
+
+
+def semicolons(parts: list[MessageRef | str]) -> MessageRef | str:
+    """Parts of different kinds joined "a; b; c" (a tuple parameter joins like items of one list)."""
+    joined = parts[-1]
+    for part in reversed(parts[:-1]):
+        joined = COMMON.ref("common.semicolons", first=part, rest=joined)
+    return joined
+
+
+def duration(seconds: float) -> MessageRef:
+    """A duration as "3d 4h" / "2h 5m" (English) or its translation."""
+    days, rest = divmod(int(max(seconds, 0)), 86400)
+    hours, rest = divmod(rest, 3600)
+    if days:
+        return COMMON.ref("common.duration.days", days=days, hours=hours)
+    return COMMON.ref("common.duration.hours", hours=hours, minutes=rest // 60)
