@@ -85,8 +85,10 @@ class Messages:
 # --- JSON: the wire, the collector push and the store keep a message as
 # {"id": "system.cpu", "params": {"busy": 99.0, "what": {"id": ..., "params": {...}}, "list": [...]}}
 
-_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
-MAX_DEPTH = 3  # nesting of messages in parameters: a pushed message is bounded in work
+_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+# Nesting of messages in parameters (a "a; b; c" list nests one level a part); a pushed
+# message is also bounded in size (agent/fleet/protocol.py), so in work.
+MAX_DEPTH = 8
 
 
 def to_json(ref: MessageRef) -> dict[str, Any]:
@@ -108,7 +110,7 @@ def from_json(data: Any, depth: int = 0) -> MessageRef:
         raise ValueError("message is not an object with an 'id' text and a 'params' object")
     mid = data["id"]
     if not mid or len(mid) > 128 or not set(mid) <= _ID_CHARS:
-        raise ValueError(f"message id {mid[:40]!r} is not a dotted lower-case name")
+        raise ValueError(f"message id {mid[:40]!r} is not a dotted name")
 
     def value(v: Any) -> Any:
         if isinstance(v, dict):

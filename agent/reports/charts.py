@@ -38,6 +38,7 @@ def stacked_bars(title: str, rows: Sequence[tuple[str, Sequence[tuple[str, int]]
     height = top + len(rows) * (bar_h + gap) + 4
     span = width - label_width - 50
     body = _legend(legend, 0)
+    names = dict(legend)  # a segment's tooltip names its state in the report's language
     for i, (label, parts) in enumerate(rows):
         y = top + i * (bar_h + gap)
         total = sum(n for _, n in parts) or 1
@@ -48,7 +49,7 @@ def stacked_bars(title: str, rows: Sequence[tuple[str, Sequence[tuple[str, int]]
                 continue
             w = span * n / total
             body.append(f'<rect class="seg-{state}" x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" '
-                        f'fill="{COLORS[state]}"><title>{escape(state)}: {n}</title></rect>')
+                        f'fill="{COLORS[state]}"><title>{escape(names.get(state, state))}: {n}</title></rect>')
             x += w
         body.append(f'<text x="{label_width + span + 4}" y="{y + bar_h - 4}" {_FONT}>{sum(n for _, n in parts)}</text>')
     return _svg(width, height, title, body, "stacked")

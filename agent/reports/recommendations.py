@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from agent.reports.i18n import Translator
+
 from agent.reports.checklist import match_length
 from agent.reports.i18n import LANGUAGES, plural
 from agent.reports.model import Recommendation
@@ -104,7 +106,7 @@ def _recommendation(entry: Entry, check: str, members: Sequence[Problem], lang: 
     texts = entry.texts[lang]
     values = [p.metrics[entry.metric] for p in members if entry.metric and entry.metric in p.metrics]
     count = len(targets)
-    fields: dict[str, Any] = {"count": count, "check": check}
+    fields: dict[str, Any] = {"count": count, "check": Translator(lang).check_label(check)}  # its name, not its id
     if values and "title_value" in texts:
         fields["value"] = f"{(min(values) if entry.aggregate == 'min' else max(values)):.0f}"
         title = plural(texts["title_value"], count).format(**fields)

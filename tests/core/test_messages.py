@@ -73,10 +73,16 @@ def test_the_ref_survives_the_collector_push_and_old_agents_are_accepted():
     assert [r.message for r in run_from_wire(batch.runs[0], "sw-1").results] == [None, None]
 
 
+def _nested(depth: int) -> dict:
+    message: dict = {"id": "t.leaf", "params": {}}
+    for _ in range(depth):
+        message = {"id": "t.x", "params": {"v": [1, message]}}
+    return message
+
+
 @pytest.mark.parametrize("message", [
     {"id": "Not A Name", "params": {}},
-    {"id": "t.x", "params": {"v": [1, {"id": "t.y", "params": {"w": {"id": "t.z", "params": {
-        "q": {"id": "t.q", "params": {"r": {"id": "t.r"}}}}}}}]}},  # nested too deep
+    _nested(messages.MAX_DEPTH + 2),  # nested too deep
     {"id": "t.x", "params": {"v": None}},
     {"id": "t.x", "params": {"1bad": "v"}},
     {"id": "t.x", "params": {"v": "x" * 5000}},  # larger than a pushed message may be

@@ -195,5 +195,10 @@ def test_every_collector_message_has_a_zh_cn_sentence_with_the_same_placeholders
         en_fields = {(n, spec) for _, n, spec, _ in string.Formatter().parse(english) if n}
         # zh-CN may leave a parameter out (a detail said in other words), never invent one or format it otherwise
         assert zh_fields <= en_fields, (mid, zh_fields - en_fields)
+    from collectors import messages
+    from collectors.base import MessageRef
+
+    for mid in declared:  # every id survives the wire and the store (a refused id would silently be English)
+        assert messages.from_json(messages.to_json(MessageRef(mid))).id == mid
     stale = sorted(k for k in zh if k.startswith("msg.") and k[4:] not in declared)
     assert not stale, f"zh-CN sentences no collector declares: {stale}"
