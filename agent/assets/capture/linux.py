@@ -25,7 +25,6 @@ needed, no such hardware in a container); nothing is guessed.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from collections.abc import Mapping
@@ -35,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.assets.capture import dmi, disks, edid, linux_software
-from agent.assets.capture.text import as_int, clean
+from agent.assets.capture.text import as_int, clean, ip_interface
 from agent.assets.model import AssetSnapshot, Cpu, Disk, Gap, Monitor, NetworkAdapter, OperatingSystem, Software
 from collectors.base import CollectorIO, CommandOutput
 
@@ -219,20 +218,6 @@ def parse_cpuinfo(text: str) -> tuple[Cpu, ...]:
                  for s, e in sorted(sockets.items()))
 
 
-def _interface(text: str) -> str | None:
-    """"192.0.2.10/255.255.255.0" or "fe80::1%eth0/ffff:ffff:ffff:ffff::" as address/prefix."""
-    address, _, mask = text.partition("/")
-    address = address.split("%", 1)[0]
-    try:
-        ip = ipaddress.ip_address(address)
-        if not mask:
-            return str(ip)
-        prefix = mask if mask.isdigit() else str(bin(int(ipaddress.ip_address(mask))).count("1"))
-        return str(ipaddress.ip_interface(f"{ip}/{prefix}"))
-    except ValueError:
-        return None
-
-
 def adapters(net: tuple[Mapping[str, str], ...], addresses: Mapping[str, tuple[str, ...]]) -> tuple[NetworkAdapter, ...]:
     out = []
     for row in net:
@@ -242,7 +227,7 @@ def adapters(net: tuple[Mapping[str, str], ...], addresses: Mapping[str, tuple[s
         if kind == "ethernet":
             kind = "wireless" if row.get("wireless") else ("ethernet" if row.get("device") else "virtual")
         mac = (row.get("address") or "").lower()
-        ips = tuple(sorted(filter(None, (_interface(a) for a in addresses.get(row["name"], ())))))
+        ips = tuple(sorted(filter(None, (ip_interface(*a.partition("/")[::2]) for a in addresses.get(row["name"], ())))))
         out.append(NetworkAdapter(name=row["name"], mac=mac if re.fullmatch(r"([0-9a-f]{2}:){5}[0-9a-f]{2}", mac)
                                   and mac != "00:00:00:00:00:00" else None,
                                   ips=ips, kind=kind, speed_mbps=as_int(row.get("speed"))))

@@ -12,6 +12,7 @@ would match every board of that maker as the same machine.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 _FILLER = frozenset(s.casefold() for s in (
@@ -47,3 +48,17 @@ def as_int(value: object) -> int | None:
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
     return None
+
+
+def ip_interface(address: str, mask: str) -> str | None:
+    """"192.0.2.10" with "255.255.255.0" or "24", or "fe80::1%eth0" with "ffff:ffff:ffff:ffff::"
+    or "64" (Windows' IPSubnet), as address/prefix; None when either is not an address."""
+    address = address.split("%", 1)[0]
+    try:
+        ip = ipaddress.ip_address(address)
+        if not mask:
+            return str(ip)
+        prefix = mask if mask.isdigit() else str(bin(int(ipaddress.ip_address(mask))).count("1"))
+        return str(ipaddress.ip_interface(f"{ip}/{prefix}"))
+    except ValueError:
+        return None

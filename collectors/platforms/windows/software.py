@@ -22,14 +22,21 @@ from collectors.platforms.windows.powershell import as_objects, decode_json, run
 from collectors.software import InstalledPackage, InstalledSoftware
 
 WHAT = "Uninstall registry query"
-SCRIPT = (
-    "$keys = @(@('HKLM64','HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*'),"
-    "@('HKLM32','HKLM:\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*'),"
-    "@('HKCU','HKCU:\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*')); "
-    "$rows = foreach ($k in $keys) { Get-ItemProperty -Path $k[1] -ErrorAction SilentlyContinue | "
-    "Where-Object { $_.DisplayName } | Select-Object DisplayName,DisplayVersion,Publisher,@{n='Hive';e={$k[0]}} }; "
-    "ConvertTo-Json -InputObject @($rows) -Compress"
-)
+
+
+def uninstall_rows(fields: str) -> str:
+    """PowerShell setting ``$rows`` to the programs of the three Uninstall keys, with ``fields``
+    (Select-Object names) and the hive label; the asset capture asks for InstallDate too."""
+    return (
+        "$keys = @(@('HKLM64','HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*'),"
+        "@('HKLM32','HKLM:\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*'),"
+        "@('HKCU','HKCU:\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*')); "
+        "$rows = foreach ($k in $keys) { Get-ItemProperty -Path $k[1] -ErrorAction SilentlyContinue | "
+        f"Where-Object {{ $_.DisplayName }} | Select-Object {fields},@{{n='Hive';e={{$k[0]}}}} }}; "
+    )
+
+
+SCRIPT = uninstall_rows("DisplayName,DisplayVersion,Publisher") + "ConvertTo-Json -InputObject @($rows) -Compress"
 
 
 def fetch(io: CollectorIO, timeout: float) -> CommandOutput:
