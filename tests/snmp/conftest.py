@@ -76,11 +76,10 @@ class Agent:
     proc: ServerProcess
 
 
-def _serve(tmp_path_factory: pytest.TempPathFactory, name: str, recordings: dict[str, str],
-           probe: str) -> ServerProcess:
-    """One snmpsim process serving ``recordings`` (community -> snmprec text) on a free port."""
+def serve(root: Path, recordings: dict[str, str], probe: str) -> Agent:
+    """One snmpsim process serving ``recordings`` (community -> snmprec text) on a free port
+    (also used by bench/health_vs_librenms.py); the caller stops ``agent.proc``."""
     program = require_program(str(Path(os.sys.executable).parent / "snmpsim-command-responder"), "pip snmpsim")
-    root = tmp_path_factory.mktemp(name)
     data = root / "data"
     for community, text in recordings.items():  # written, not symlinked: snmpsim resolves links oddly
         (data / f"{community}.snmprec").parent.mkdir(parents=True, exist_ok=True)
@@ -97,13 +96,13 @@ def _serve(tmp_path_factory: pytest.TempPathFactory, name: str, recordings: dict
     return Agent(port, proc)
 
 
-def _recordings(folder: Path) -> dict[str, str]:
+def recordings_in(folder: Path) -> dict[str, str]:
     return {rec.stem: rec.read_text(encoding="latin-1") for rec in sorted(folder.glob("*.snmprec"))}
 
 
 @pytest.fixture(scope="session")
 def snmpsim(tmp_path_factory: pytest.TempPathFactory) -> Agent:
-    agent = _serve(tmp_path_factory, "snmpsim", {**_recordings(DATA), **SYNTH}, "synth/t0")
+    agent = serve(tmp_path_factory.mktemp("snmpsim"), {**recordings_in(DATA), **SYNTH}, "synth/t0")
     try:
         yield agent
     finally:
@@ -114,8 +113,8 @@ def snmpsim(tmp_path_factory: pytest.TempPathFactory) -> Agent:
 def snmpsim_librenms(tmp_path_factory: pytest.TempPathFactory) -> Agent:
     """LibreNMS's recordings of users' devices (data/librenms, GPL-3.0 test data), in a
     process of their own: one snmpsim keeps at most 31 recordings open."""
-    recordings = _recordings(LIBRENMS_DATA)
-    agent = _serve(tmp_path_factory, "snmpsim-librenms", recordings, next(iter(recordings)))
+    recordings = recordings_in(LIBRENMS_DATA)
+    agent = serve(tmp_path_factory.mktemp("snmpsim-librenms"), recordings, next(iter(recordings)))
     try:
         yield agent
     finally:
@@ -197,22 +196,28 @@ def device(port: int, community: str, *, name: str = "sw1", uplinks: tuple[str, 
 PollFn = Callable[..., list[CheckResult]]
 
 
+def poll_once(target: NetworkDevice, state_dir: Path, *, at: datetime = T0,
+              params: SwitchParams | None = None) -> list[CheckResult]:
+    """Run the switch check once through the real runner (exceptions -> UNKNOWN)."""
+    from config.secrets import resolve_secret
+
+    io = CollectorIO(run=None, state_dir=state_dir, clock=lambda: at, resolve_secret=resolve_secret)  # type: ignore[arg-type]
+    runner = Runner(io, concurrency=4)
+    try:
+        # response-time thresholds off unless a test sets them: the machine's CPU is shared
+        job = CheckJob(SwitchCollector(), target, params or SwitchParams(response_time_s={"warn": None, "crit": None}))
+        return list(asyncio.run(runner.run_job(job)).results)
+    finally:
+        runner.close()
+
+
 @pytest.fixture
 def poll(tmp_path: Path) -> PollFn:
     """Run the switch check once through the real runner (exceptions -> UNKNOWN)."""
 
     def run(target: NetworkDevice, *, at: datetime = T0, params: SwitchParams | None = None,
             state_dir: Path = tmp_path / "state") -> list[CheckResult]:
-        from config.secrets import resolve_secret
-
-        io = CollectorIO(run=None, state_dir=state_dir, clock=lambda: at, resolve_secret=resolve_secret)  # type: ignore[arg-type]
-        runner = Runner(io, concurrency=4)
-        try:
-            # response-time thresholds off unless a test sets them: the machine's CPU is shared
-            job = CheckJob(SwitchCollector(), target, params or SwitchParams(response_time_s={"warn": None, "crit": None}))
-            return list(asyncio.run(runner.run_job(job)).results)
-        finally:
-            runner.close()
+        return poll_once(target, state_dir, at=at, params=params)
 
     return run
 

@@ -1,0 +1,222 @@
+"""Patrol's health readings next to LibreNMS's, for the same recorded walks (pure).
+
+LibreNMS (a mature open-source poller) keeps, beside each user's recorded walk, the readings it
+took from it (data/librenms/readings.json, reduced by make_fixtures.py). This module sorts those
+into the five kinds Patrol reads, pairs them with the results of one Patrol poll of the same walk
+and says, per kind, how many of LibreNMS's readings Patrol also takes and where the two disagree.
+Used by tests/snmp/test_librenms.py (which pins the figures) and bench/health_vs_librenms.py
+(which prints them).
+
+What counts as one of LibreNMS's readings, and why:
+- CPU: every processor; memory: every memory pool of class "system" (LibreNMS also lists
+  virtual memory, buffers, caches and swap, which are not RAM pools);
+- temperature, fans, supplies: sensors of a port or radio (groups such as "transceiver",
+  "SFPs", "Ports", "PoE_Ports", "Wireless": optics, PoE) are port data, not device health;
+- fans: fan-speed sensors and state sensors naming a fan; supplies: state sensors naming a
+  supply. LibreNMS often lists one fan or supply twice (its speed and its state, or a vendor
+  state and an ENTITY-SENSOR state): those are one unit, keyed by the name without the words
+  "rpm", "for", "speed", "state", "status" and "power sensor for".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from collectors.base import CheckResult, State
+
+KINDS = ("cpu", "memory", "temperature", "fans", "psus")
+KIND_NAMES = {"cpu": "CPU", "memory": "memory", "temperature": "temperature", "fans": "fans",
+              "psus": "power supplies"}
+PORT_GROUPS = frozenset({"transceiver", "transceivers", "sfps", "ports", "poe_ports", "wireless"})
+_FAN = re.compile(r"fan", re.I)
+_PSU = re.compile(r"psu|power ?supply|powersupply|pwr|\bps\d|power ?stat", re.I)
+_NOISE = re.compile(r"\b(power sensor for|rpm|for|speed|state|status)\b", re.I)
+# how far apart two numbers may be and still agree: percentage points, degrees
+TOLERANCE = {"cpu": 2.0, "memory": 2.0, "temperature": 1.0}
+_CHECKS = {"switch.cpu": "cpu", "switch.memory": "memory", "switch.temperature": "temperature",
+           "switch.fan": "fans", "switch.psu": "psus"}
+_METRICS = {"cpu": "cpu_load_percent", "memory": "memory_used_percent", "temperature": "temperature_celsius"}
+_LIBRENMS_STATES = {"ok": State.OK, "warning": State.WARN, "critical": State.CRIT}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One reading: a number (CPU, memory, temperature) or a state (fans, supplies)."""
+
+    name: str
+    value: float | None = None
+    state: State | None = None
+
+
+@dataclass(frozen=True)
+class Difference:
+    device: str
+    kind: str
+    librenms: str          # LibreNMS's reading, as it names it
+    what: str              # "not read by Patrol" or the two values
+
+    def key(self) -> tuple[str, str, str]:
+        return self.device, self.kind, self.librenms
+
+
+@dataclass
+class Tally:
+    librenms: int = 0
+    patrol_also: int = 0   # LibreNMS readings Patrol takes too
+    patrol_only: int = 0   # Patrol readings LibreNMS does not take
+
+
+@dataclass
+class Comparison:
+    tallies: dict[str, Tally] = field(default_factory=lambda: {k: Tally() for k in KINDS})
+    differences: list[Difference] = field(default_factory=list)
+
+
+def _key(name: str) -> str:
+    return " ".join(_NOISE.sub(" ", name.lower()).split())
+
+
+def librenms_items(recorded: Mapping) -> dict[str, list[Item]]:
+    """LibreNMS's readings of one device, by kind (see the module doc for what counts)."""
+    out: dict[str, list[Item]] = {k: [] for k in KINDS}
+    out["cpu"] = [Item(p["descr"], float(p["value"])) for p in recorded.get("cpu", [])]
+    out["memory"] = [Item(m["descr"], float(m["percent"])) for m in recorded.get("memory", [])
+                     if m.get("class") in (None, "system")]
+    units: dict[str, dict[str, Item]] = {"fans": {}, "psus": {}}
+    for s in recorded.get("sensors", []):
+        if str(s.get("group") or "").lower() in PORT_GROUPS:
+            continue
+        text = f"{s['descr']} {s['type']}"
+        if s["class"] == "temperature":
+            out["temperature"].append(Item(s["descr"], float(s["value"])))
+            continue
+        kind = ("fans" if s["class"] == "fanspeed" or (s["class"] == "state" and _FAN.search(text)) else
+                "psus" if s["class"] == "state" and _PSU.search(text) else None)
+        if kind is None:
+            continue
+        state = _LIBRENMS_STATES.get(s.get("state") or "") if s["class"] == "state" else None
+        seen = units[kind].get(_key(s["descr"]))
+        if seen is None or (seen.state is None and state is not None):  # keep the unit's state when listed twice
+            units[kind][_key(s["descr"])] = Item(s["descr"], None, state)
+    out["fans"], out["psus"] = list(units["fans"].values()), list(units["psus"].values())
+    return out
+
+
+def patrol_items(results: Iterable[CheckResult]) -> dict[str, list[Item]]:
+    """Patrol's readings of one device, by kind, from the switch check's results."""
+    out: dict[str, list[Item]] = {k: [] for k in KINDS}
+    for r in results:
+        kind = _CHECKS.get(r.check)
+        if kind is None:
+            continue
+        if kind in _METRICS:
+            value = next((m.value for m in r.metrics if m.name == _METRICS[kind]), None)
+            out[kind].append(Item(r.item, value))
+        else:
+            out[kind].append(Item(r.item, None, r.state))
+    return out
+
+
+def _pairs(kind: str, theirs: list[Item], ours: list[Item]) -> list[tuple[Item, Item | None]]:
+    """Each of LibreNMS's readings with Patrol's reading of the same thing, if any: the same
+    name first, then (numbers) the closest value or (states) the next one in order."""
+    free = list(ours)
+    paired: dict[int, Item] = {}
+    for i, item in enumerate(theirs):
+        same = next((o for o in free if _key(o.name) == _key(item.name)), None)
+        if same is not None:
+            paired[i] = same
+            free.remove(same)
+    for i, item in enumerate(theirs):
+        if i in paired or not free:
+            continue
+        if kind in TOLERANCE and item.value is not None:
+            best = min(free, key=lambda o: abs((o.value if o.value is not None else 1e9) - item.value))
+        else:
+            best = free[0]
+        paired[i] = best
+        free.remove(best)
+    return [(item, paired.get(i)) for i, item in enumerate(theirs)]
+
+
+def compare_device(name: str, recorded: Mapping, results: Iterable[CheckResult], into: Comparison) -> None:
+    theirs, ours = librenms_items(recorded), patrol_items(results)
+    for kind in KINDS:
+        tally = into.tallies[kind]
+        pairs = _pairs(kind, theirs[kind], ours[kind])
+        tally.librenms += len(pairs)
+        tally.patrol_also += sum(1 for _, o in pairs if o is not None)
+        tally.patrol_only += len(ours[kind]) - sum(1 for _, o in pairs if o is not None)
+        for item, mine in pairs:
+            if mine is None:
+                into.differences.append(Difference(name, kind, item.name, "not read by Patrol"))
+            elif kind in TOLERANCE and item.value is not None and mine.value is not None:
+                if abs(item.value - mine.value) > TOLERANCE[kind]:
+                    into.differences.append(Difference(
+                        name, kind, item.name, f"LibreNMS {item.value:g}, Patrol {mine.value:g} ({mine.name})"))
+            elif item.state is not None and mine.state is not None and item.state is not mine.state:
+                into.differences.append(Difference(
+                    name, kind, item.name, f"LibreNMS {item.state.name}, Patrol {mine.state.name} ({mine.name})"))
+
+
+def compare(recorded: Mapping[str, Mapping], results: Mapping[str, Iterable[CheckResult]]) -> Comparison:
+    """Every recorded device's readings against Patrol's results for it."""
+    out = Comparison()
+    for name in sorted(recorded):
+        compare_device(name, recorded[name], results.get(name, ()), out)
+    return out
+
+
+def coverage_lines(c: Comparison) -> list[str]:
+    lines = []
+    for kind in KINDS:
+        t = c.tallies[kind]
+        pct = f"{100 * t.patrol_also / t.librenms:.0f}%" if t.librenms else "-"
+        lines.append(f"{KIND_NAMES[kind]} {t.patrol_also} of {t.librenms} ({pct})"
+                     + (f"; Patrol reads {t.patrol_only} more" if t.patrol_only else ""))
+    return lines
+
+
+# Every remaining difference, with why (docs/network-snmp.md has the same table). The test
+# fails when a difference appears that is not here, or one here no longer appears.
+_TRAY = "a fan tray: a container of fans, not a fan (OS10's os10FanTable lists the fans)"
+_SPEED_ONLY = "MIKROTIK-MIB gives fans a speed only (both 0 rpm in this walk), no state to watch"
+_NOT_FREE = ("LibreNMS subtracts buffers and cache from net-snmp's 'Physical memory' used ({0} %); Patrol reports "
+             "hrStorageUsed as the agent gives it ({1} %)")
+EXPLAINED: dict[tuple[str, str, str], str] = {
+    ("arubaos-cx", "psus", "Power sensor for power supply 1/2"):
+        "an ENTITY-SENSOR power (watts) sensor's status; the 8325 serves neither ENTITY-STATE-MIB "
+        "nor ARUBAWIRED-POWERSUPPLY-MIB rows, and a watts sensor is not a supply state",
+    ("arubaos-cx", "memory", "Physical memory"): _NOT_FREE.format(3, 21),
+    ("arubaos-cx_10.16", "temperature", "Temp"):
+        "the ENTITY-SENSOR copy of 1/1-Inlet-Air (28.875 both): Patrol reads the vendor table and "
+        "falls back on ENTITY-SENSOR only when that gives nothing",
+    ("dell-os10", "fans", "Fan Tray 1"): _TRAY,
+    ("dell-os10", "fans", "Fan Tray 2"): _TRAY,
+    ("dell-os10", "fans", "Fan Tray 3"): _TRAY,
+    ("dell-os10", "fans", "Fan Tray 4"): _TRAY,
+    ("dell-os10", "memory", "Physical memory"): _NOT_FREE.format(41, 53),
+    ("dell-os10_s4128ton-psu", "fans", "Fan Tray 1"): _TRAY,
+    ("dell-os10_s4128ton-psu", "fans", "Fan Tray 2"): _TRAY,
+    ("dell-os10_s4128ton-psu", "fans", "Fan Tray 3"): _TRAY,
+    ("dell-os10_s4128ton-psu", "fans", "Fan Tray 4"): _TRAY,
+    ("dell-os10_s4128ton-psu", "fans", "Fan 1"):
+        "os10FanOperStatus notPresent(6): no fan in that place; Patrol leaves absent units out",
+    ("dell-os10_s4128ton-psu", "psus", "PSU 1"):
+        "os10PowerSupplyOperStatus notPresent(6): LibreNMS calls it critical, Patrol leaves absent "
+        "units out (a single-supply build is not a fault)",
+    ("dnos", "cpu", "5m Utilization"):
+        "the same CPU's 5-minute average; Patrol reports its 1-minute one (LibreNMS's other reading, 12 %)",
+    ("powerconnect_2824", "temperature", "Internal Temperature"):
+        "rlPhdUnitEnvParamTable column 9, which the published RADLAN MIB defines as Fan6Status "
+        "(the temperature is column 10): Patrol does not read a column against its definition",
+    ("routeros_crs317", "fans", "fan1-speed"):
+        _SPEED_ONLY,
+    ("routeros_crs317", "fans", "fan2-speed"):
+        _SPEED_ONLY,
+    ("routeros_crs317", "psus", "psu2-state"):
+        "mtxrGaugeTable status row 1, which LibreNMS reads as fail; MIKROTIK-MIB does not define "
+        "those values, and the same walk's mtxrHlBackupPowerSupplyState (BoolValue) says true (ok)",
+}

@@ -1,0 +1,63 @@
+"""Patrol's CPU, memory, temperature, fan and supply readings against the readings LibreNMS took
+from the same real walks (data/librenms, served by snmpsim): coverage per kind is pinned, and
+every reading where the two differ is one of the explained ones (librenms_compare.EXPLAINED,
+the table in docs/network-snmp.md). bench/health_vs_librenms.py prints the same figures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from collectors.base import State
+from tests.snmp import librenms_compare as lc
+from tests.snmp.conftest import LIBRENMS_DATA, device
+
+RECORDED = json.loads((LIBRENMS_DATA / "readings.json").read_text(encoding="utf-8"))
+
+# (Patrol also, LibreNMS) per kind, over all recordings. Raise these when a profile gains a
+# reading; a lower figure is a regression.
+PINNED = {"cpu": (29, 30), "memory": (12, 12), "temperature": (41, 43), "fans": (56, 67), "psus": (13, 15)}
+
+
+@pytest.fixture(scope="module")
+def comparison(snmpsim_librenms, tmp_path_factory: pytest.TempPathFactory) -> lc.Comparison:
+    from tests.snmp.conftest import poll_once
+
+    state = tmp_path_factory.mktemp("state")
+    results = {name: poll_once(device(snmpsim_librenms.port, name), state) for name in RECORDED}
+    return lc.compare(RECORDED, results)
+
+
+def test_coverage_per_kind_is_pinned(comparison: lc.Comparison) -> None:
+    got = {k: (t.patrol_also, t.librenms) for k, t in comparison.tallies.items()}
+    assert got == PINNED, lc.coverage_lines(comparison)
+
+
+def test_every_difference_is_explained(comparison: lc.Comparison) -> None:
+    found = {d.key(): d.what for d in comparison.differences}
+    assert sorted(found) == sorted(lc.EXPLAINED), {k: v for k, v in found.items() if k not in lc.EXPLAINED}
+
+
+def test_the_docs_table_lists_every_explained_difference() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "network-snmp.md").read_text(encoding="utf-8")
+    for device_name, kind, reading in lc.EXPLAINED:
+        assert f"| *`{device_name}`* | {lc.KIND_NAMES[kind]} | {reading} |" in doc, (device_name, kind, reading)
+
+
+def test_librenms_readings_are_sorted_into_kinds() -> None:
+    """Port optics are not device health; a fan listed by speed and by state is one fan."""
+    items = lc.librenms_items({"sensors": [
+        {"class": "temperature", "descr": "sfp1", "type": "x", "group": "transceiver", "value": 40, "state": None},
+        {"class": "temperature", "descr": "CPU", "type": "x", "group": None, "value": 36, "state": None},
+        {"class": "fanspeed", "descr": "Fan 0 speed", "type": "bdcom", "group": None, "value": 3029, "state": None},
+        {"class": "state", "descr": "Fan 0 status", "type": "FanStatus", "group": None, "value": 2, "state": "critical"},
+        {"class": "state", "descr": "ether5 POE", "type": "mtxrPOEStatus", "group": "Ports", "value": 2, "state": None},
+        {"class": "state", "descr": "PS0", "type": "hillstonePowerState", "group": None, "value": 0, "state": "ok"},
+    ], "memory": [{"descr": "Physical memory", "class": "system", "percent": 41},
+                  {"descr": "Cached memory", "class": "cached", "percent": 11}]})
+    assert [(i.name, i.value) for i in items["temperature"]] == [("CPU", 36.0)]
+    assert [(i.name, i.state) for i in items["fans"]] == [("Fan 0 status", State.CRIT)]  # the one with a state
+    assert [i.name for i in items["psus"]] == ["PS0"]
+    assert [i.name for i in items["memory"]] == ["Physical memory"]
