@@ -11,7 +11,12 @@ One run prints, for the same simulated devices (snmpsim processes on loopback):
 Targets (issue 6): client CPU per varbind at most 5x net-snmp's; 1,000 switches in under
 60 s wall, or the bench says the responders were the bottleneck.
 
+Then the v3 row (issue 18): net-snmp's snmpd on loopback, the same multi-column walks of
+its MIB through Patrol v2c, Patrol v3 authPriv SHA/AES, stock pysnmp v3 and snmpbulkwalk
+v2c/v3 with the same user; client CPU per varbind and the ratio v3 / v2c (target <= 1.5x).
+
     .venv/bin/python bench/snmp_poll.py [--switches 1000] [--responders 2] [--netsnmp-sample 20]
+    .venv/bin/python bench/snmp_poll.py --v3-only [--v3-polls 40]
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -200,6 +206,126 @@ def netsnmp(devs: list[NetworkDevice], bulk_varbinds: int, entries: list[str] | 
     return cpu, varbinds, time.monotonic() - t0, len(devs) * len(entries)
 
 
+# ---------------------------------------------------------------- the v3 row (issue 18)
+
+# Subtrees of net-snmp's own MIB walked together (one multi-column walk, as the switch check
+# walks its columns): interfaces, storage, processes and their CPU/memory, devices, IP.
+V3_SUBTREES = ["1.3.6.1.2.1.2.2", "1.3.6.1.2.1.31.1.1", "1.3.6.1.2.1.25.2.3", "1.3.6.1.2.1.25.4.2",
+               "1.3.6.1.2.1.25.5.1", "1.3.6.1.2.1.25.3.2", "1.3.6.1.2.1.4"]
+
+
+def v3_credentials(port: int, version: str) -> Any:
+    from inventory.models import SnmpCredentials
+    from tests.snmp.conftest import V3_AUTH, V3_PRIV, V3_USER
+
+    os.environ["PATROL_BENCH_V3_AUTH"], os.environ["PATROL_BENCH_V3_PRIV"] = V3_AUTH, V3_PRIV
+    os.environ["PATROL_BENCH_V2C"] = "public"
+    if version == "2c":
+        return SnmpCredentials(version="2c", port=port, community="env:PATROL_BENCH_V2C", timeout_s=10, retries=2)
+    return SnmpCredentials(version="3", port=port, user=V3_USER, auth_protocol="SHA", auth_key="env:PATROL_BENCH_V3_AUTH",
+                           priv_protocol="AES", priv_key="env:PATROL_BENCH_V3_PRIV", timeout_s=10, retries=2)
+
+
+async def walk_agent(creds: Any, polls: int, backend: str, bulk_varbinds: int) -> tuple[int, int]:
+    """``polls`` device polls (a client each, 4 at a time) of V3_SUBTREES: (varbinds, requests)."""
+    sem = asyncio.Semaphore(4)
+
+    async def one() -> tuple[int, int]:
+        async with sem:
+            async with open_client("127.0.0.1", creds, resolve_secret, backend=backend,
+                                   bulk_varbinds=bulk_varbinds) as snmp:
+                await snmp.walk(V3_SUBTREES)
+                return snmp.varbinds, snmp.requests
+
+    counts = await asyncio.gather(*(one() for _ in range(polls)))
+    return sum(c[0] for c in counts), sum(c[1] for c in counts)
+
+
+def netsnmp_agent(port: int, version: str, polls: int, bulk_varbinds: int, subtrees: list[str]) -> tuple[float, int]:
+    """snmpbulkwalk, one process per subtree per poll: (children CPU s, varbinds)."""
+    from tests.snmp.conftest import V3_AUTH, V3_PRIV, V3_USER
+
+    exe = shutil.which("snmpbulkwalk")
+    if exe is None:
+        raise SystemExit("snmpbulkwalk missing: apt-get install snmp")
+    auth = (["-v2c", "-c", "public"] if version == "2c" else
+            ["-v3", "-l", "authPriv", "-u", V3_USER, "-a", "SHA", "-A", V3_AUTH, "-x", "AES", "-X", V3_PRIV])
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    varbinds = 0
+    for _ in range(polls):
+        for tree in subtrees:
+            out = subprocess.run([exe, *auth, "-On", "-Oq", f"-Cr{bulk_varbinds}", "-M", "/dev/null", "-m", "",
+                                  f"127.0.0.1:{port}", tree], capture_output=True, text=True, check=True).stdout
+            varbinds += sum(1 for line in out.splitlines() if line.startswith("." + tree + "."))
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), varbinds
+
+
+def v3_rows(polls: int, pysnmp_polls: int, bulk_varbinds: int) -> None:
+    """Client CPU per varbind of the same walks of a real agent (net-snmp snmpd on loopback):
+    Patrol v2c, Patrol v3 authPriv SHA/AES, stock pysnmp v3, and snmpbulkwalk v2c and v3."""
+    from collectors.snmp import usm
+    from tests.snmp.conftest import start_snmpd
+
+    root = Path(tempfile.mkdtemp(prefix="patrol-snmp-v3-bench-"))
+    port = free_port("udp")
+    load0 = os.getloadavg()
+    proc = start_snmpd(root / "agent", port, root / "persist")
+    rows: list[tuple[str, float, int, int]] = []  # (label, CPU s, varbinds, requests)
+    try:
+        v2c, v3 = v3_credentials(port, "2c"), v3_credentials(port, "3")
+        for creds in (v2c, v3):  # warm: imports, engine discovery, key localisation
+            asyncio.run(walk_agent(creds, 1, "lean", bulk_varbinds))
+        # interleaved, twice each, so a load change on the shared machine hits both alike
+        totals = {"v2c": [0.0, 0, 0], "v3": [0.0, 0, 0]}
+        for _ in range(2):
+            for label, creds in (("v2c", v2c), ("v3", v3)):
+                c0 = time.process_time()
+                vb, reqs = asyncio.run(walk_agent(creds, polls // 2, "lean", bulk_varbinds))
+                t = totals[label]
+                t[0] += time.process_time() - c0
+                t[1] += vb
+                t[2] += reqs
+        rows.append(("patrol v2c (lean codec)", *totals["v2c"]))
+        rows.append(("patrol v3 authPriv SHA/AES (lean)", *totals["v3"]))
+        asyncio.run(walk_agent(v3, 1, "pysnmp", bulk_varbinds))
+        c0 = time.process_time()
+        vb, reqs = asyncio.run(walk_agent(v3, pysnmp_polls, "pysnmp", bulk_varbinds))
+        rows.append(("stock pysnmp 7 v3 SHA/AES", time.process_time() - c0, vb, reqs))
+        n_polls = max(1, pysnmp_polls)
+        for version in ("2c", "3"):
+            cpu, vb = netsnmp_agent(port, version, n_polls, bulk_varbinds, V3_SUBTREES)
+            label = "net-snmp snmpbulkwalk " + ("v2c" if version == "2c" else "v3 SHA/AES")
+            rows.append((label + " (per subtree)", cpu, vb, 0))
+            cpu, vb = netsnmp_agent(port, version, n_polls, bulk_varbinds, ["1.3.6.1.2.1"])
+            rows.append((label + " (one walk of mib-2)", cpu, vb, 0))
+        t0 = time.process_time()
+        usm.password_key.cache_clear()
+        usm.local_keys.cache_clear()
+        usm.local_keys(usm.AUTH["SHA"], b"auth-pass-x1", usm.PRIV["AES"], b"priv-pass-x1", b"\x80\x00\x1f\x88\x04bench")
+        localise_ms = (time.process_time() - t0) * 1e3
+    finally:
+        proc.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    load1 = os.getloadavg()
+    per = {label: cpu / vb * 1e6 for label, cpu, vb, _ in rows}
+    print()
+    print(f"SNMPv3 row: the same walks of net-snmp's snmpd on loopback ({len(V3_SUBTREES)} subtrees "
+          f"walked together: interfaces, storage, processes, IP), client CPU only; load average "
+          f"{load0[0]:.2f} before, {load1[0]:.2f} after ({os.cpu_count()} cores)")
+    print(f"{'':54}{'varbinds':>10}{'requests':>10}{'CPU s':>8}{'us/varbind':>12}")
+    for label, cpu, vb, reqs in rows:
+        print(f"{label:54}{vb:>10}{reqs or '':>10}{cpu:>8.2f}{cpu / vb * 1e6:>12.1f}")
+    v2, v3v = per["patrol v2c (lean codec)"], per["patrol v3 authPriv SHA/AES (lean)"]
+    verdict = "met" if v3v <= 1.5 * v2 else "NOT met"
+    print(f"patrol v3 / patrol v2c = {v3v / v2:.2f}x (target <= 1.5x: {verdict}); "
+          f"stock pysnmp v3 / patrol v3 = {per['stock pysnmp 7 v3 SHA/AES'] / v3v:.1f}x; "
+          f"patrol v3 / snmpbulkwalk v3 = {v3v / per['net-snmp snmpbulkwalk v3 SHA/AES (per subtree)']:.2f}x per subtree, "
+          f"{v3v / per['net-snmp snmpbulkwalk v3 SHA/AES (one walk of mib-2)']:.2f}x one walk of mib-2")
+    print(f"first poll of a v3 device only: one discovery round trip and key localisation, "
+          f"{localise_ms:.1f} ms CPU for SHA+AES (cached per password and engine ID)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--switches", type=int, default=1000)
@@ -212,9 +338,15 @@ def main() -> None:
     ap.add_argument("--responder", choices=("snmpsim", "replay"), default="snmpsim",
                     help="snmpsim (default) or a minimal replay responder serving the same recording")
     ap.add_argument("--serve-replay", nargs=2, metavar=("SNMPREC", "PORT"), help=argparse.SUPPRESS)
+    ap.add_argument("--v3-polls", type=int, default=40, help="polls of snmpd for the v3 row (each walks ~2,400 varbinds)")
+    ap.add_argument("--v3-pysnmp-polls", type=int, default=4, help="polls through stock pysnmp and snmpbulkwalk")
+    ap.add_argument("--v3-only", action="store_true", help="only the v3 row (net-snmp snmpd, no simulated switches)")
     args = ap.parse_args()
     if args.serve_replay:
         replay_responder(Path(args.serve_replay[0]), int(args.serve_replay[1]))
+        return
+    if args.v3_only:
+        v3_rows(args.v3_polls, args.v3_pysnmp_polls, args.bulk_varbinds)
         return
 
     if args.site_concurrency is None:
@@ -261,7 +393,7 @@ def main() -> None:
     cores = os.cpu_count() or 1
     print(f"SNMP site poll: {n} simulated 48-port switches, {len(responders)} {args.responder} responders, "
           f"{cores} cores, {vb // n} varbinds and {reqs / n:.1f} requests per device, "
-          f"site concurrency {args.site_concurrency}")
+          f"site concurrency {args.site_concurrency}; load average {os.getloadavg()[0]:.2f}")
     print(f"{'':34}{'CPU s/device':>14}{'us/varbind':>12}{'wall s':>9}{'responder CPU s':>17}")
     print(f"{'patrol SNMP client (get+walk)':34}{c_cpu / n * 1e3:>11.2f} ms{per_vb:>12.1f}{c_wall:>9.1f}{c_resp:>17.1f}")
     print(f"{'patrol full switch check':34}{f_cpu / n * 1e3:>11.2f} ms{f_cpu / vb * 1e6:>12.1f}{f_wall:>9.1f}{f_resp:>17.1f}")
@@ -286,6 +418,7 @@ def main() -> None:
         client_bound = f_cpu / cores
         print(f"responders were the bottleneck: snmpsim spent {f_resp / f_cpu:.1f}x the client's CPU; the client alone "
               f"needs {f_cpu:.1f} CPU-s, i.e. {client_bound:.1f} s wall on {cores} cores for {n} switches")
+    v3_rows(args.v3_polls, args.v3_pysnmp_polls, args.bulk_varbinds)
 
 
 if __name__ == "__main__":

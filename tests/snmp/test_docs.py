@@ -20,11 +20,19 @@ def _blocks() -> list[str]:
 
 
 def test_inventory_example_loads() -> None:
-    text = next(b for b in _blocks() if "network_devices:" in b)
+    text = next(b for b in _blocks() if "network_devices:" in b and "core-sw1" in b)
     inventory = resolve(parse_yaml(text, "docs/network-snmp.md"))
     core = inventory.get("core-sw1")
     assert core.snmp.version == "3" and core.snmp.priv_protocol == "AES" and core.uplinks == ("Te1/1/1", "Te1/1/2")
     assert inventory.get("floor2-sw1").snmp.community is not None  # from the group
+
+
+def test_v3_example_loads() -> None:
+    text = next(b for b in _blocks() if "dist-sw1" in b)
+    inventory = resolve(parse_yaml(text, "docs/network-snmp.md"))
+    dist, old = inventory.get("dist-sw1").snmp, inventory.get("old-router").snmp
+    assert (dist.auth_protocol, dist.priv_protocol, dist.backend) == ("SHA256", "AES256C", "lean")
+    assert (old.auth_protocol, old.priv_protocol, old.backend) == ("MD5", "DES", "pysnmp")
 
 
 def test_settings_example_loads() -> None:

@@ -184,3 +184,13 @@ def test_wrong_key_is_one_clear_unknown_from_the_runner(snmpd: Agent, poll) -> N
     results = poll(target)
     assert any(r.state in (State.UNKNOWN, State.CRIT) and "usmStatsWrongDigests" in r.summary for r in results), \
         [(r.check, r.state, r.summary) for r in results]
+
+
+def test_pysnmp_backend_selected_per_device(snmpd: Agent) -> None:
+    from collectors.snmp.pysnmp_backend import PysnmpTransport
+
+    c = creds(snmpd.port, v3_user_name("SHA", "AES256C"), "SHA", "AES256C").model_copy(update={"backend": "pysnmp"})
+    client = open_client("127.0.0.1", c, resolve_secret)
+    assert isinstance(client.transport, PysnmpTransport)
+    client.close()
+    assert asyncio.run(read(c, backend=None))[0] == {SYS_NAME: b"patrol-test-snmpd"}
