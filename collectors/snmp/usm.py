@@ -27,11 +27,22 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
 from collectors.snmp import ber
+
+try:  # cryptography >= 47 files CFB under "decrepit" (SNMP has no other AES mode)
+    from cryptography.hazmat.decrepit.ciphers.modes import CFB
+except ImportError:  # pragma: no cover - older cryptography
+    CFB = modes.CFB  # type: ignore[misc]
+try:  # cryptography >= 43 files Triple DES under "decrepit"
+    from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+except ImportError:  # pragma: no cover - older cryptography
+    TripleDES = algorithms.TripleDES  # type: ignore[misc]
 
 FLAG_AUTH, FLAG_PRIV, FLAG_REPORTABLE = 0x01, 0x02, 0x04
 USM = 3  # msgSecurityModel of USM
@@ -125,21 +136,9 @@ def mac(auth: AuthProtocol, key: bytes, message: bytes) -> bytes:
     return hmac.digest(key, message, auth.hash)[:auth.mac_len]
 
 
-def _cipher(priv: PrivProtocol, key: bytes, boots: int, time: int, salt: bytes) -> Any:
-    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
+def _cipher(priv: PrivProtocol, key: bytes, boots: int, time: int, salt: bytes) -> Cipher:
     if priv.cipher == "aes":  # RFC 3826 3.1.2.1: IV = boots || time || salt, CFB128
-        try:  # cryptography >= 47 files CFB under "decrepit" (SNMP has no other mode)
-            from cryptography.hazmat.decrepit.ciphers.modes import CFB
-        except ImportError:
-            CFB = modes.CFB
-        iv = boots.to_bytes(4, "big") + time.to_bytes(4, "big") + salt
-        return Cipher(algorithms.AES(key), CFB(iv))
-    try:  # cryptography >= 43 files Triple DES under "decrepit"
-        from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
-    except ImportError:
-        TripleDES = algorithms.TripleDES
-
+        return Cipher(algorithms.AES(key), CFB(boots.to_bytes(4, "big") + time.to_bytes(4, "big") + salt))
     # RFC 3414 8.1.1.1: DES key = first 8 octets, IV = last 8 octets (pre-IV) XOR salt.
     # Triple DES with K1 = K2 = K3 is single DES (OpenSSL 3 keeps plain DES in its legacy provider).
     iv = bytes(a ^ b for a, b in zip(key[8:16], salt))
@@ -175,15 +174,21 @@ def _os(value: bytes) -> bytes:
     return ber.tlv(0x04, value)
 
 
+@lru_cache(maxsize=1024)
+def _fixed_parts(flags: int, engine_id: bytes, user: bytes, mac_len: int) -> tuple[bytes, bytes, bytes]:
+    """The parts of a message that stay the same for one user and engine: encoded once."""
+    return (ber.encode_int(MAX_SIZE) + _os(bytes((flags,))) + ber.encode_int(USM), _os(engine_id),
+            _os(user) + _os(b"\x00" * mac_len))
+
+
 def encode_message(*, msg_id: int, flags: int, engine_id: bytes, boots: int, time: int, user: bytes,
                    mac_len: int, priv_params: bytes, msg_data: bytes) -> tuple[bytes, int]:
     """An SNMPv3 message with ``mac_len`` zero octets as its MAC, and where they start."""
-    header = ber.tlv(0x30, ber.encode_int(msg_id) + ber.encode_int(MAX_SIZE) + _os(bytes((flags,)))
-                     + ber.encode_int(USM))
+    header_tail, engine_os, user_and_mac = _fixed_parts(flags, engine_id, user, mac_len)
+    header = ber.tlv(0x30, ber.encode_int(msg_id) + header_tail)
     tail = _os(priv_params)
-    params = ber.tlv(0x30, _os(engine_id) + ber.encode_int(boots) + ber.encode_int(time) + _os(user)
-                     + _os(b"\x00" * mac_len) + tail)
-    message = ber.tlv(0x30, ber.encode_int(3) + header + _os(params) + msg_data)
+    params = ber.tlv(0x30, engine_os + ber.encode_int(boots) + ber.encode_int(time) + user_and_mac + tail)
+    message = ber.tlv(0x30, b"\x02\x01\x03" + header + _os(params) + msg_data)  # version 3
     return message, len(message) - len(msg_data) - len(tail) - mac_len
 
 
@@ -205,6 +210,8 @@ class User:
     auth_password: bytes = b""
     priv: PrivProtocol | None = None
     priv_password: bytes = b""
+    # engine ID -> keys: a dict lookup per message instead of hashing five arguments
+    _keys: dict[bytes, LocalKeys] = field(default_factory=dict, compare=False, hash=False)
 
     def __repr__(self) -> str:  # no passwords in tracebacks or logs
         return f"User({self.name!r}, {self.level})"
@@ -218,7 +225,11 @@ class User:
         return FLAG_REPORTABLE | (FLAG_AUTH if self.auth else 0) | (FLAG_PRIV if self.priv else 0)
 
     def keys(self, engine_id: bytes) -> LocalKeys:
-        return local_keys(self.auth, self.auth_password, self.priv, self.priv_password, engine_id)
+        keys = self._keys.get(engine_id)
+        if keys is None:
+            keys = self._keys[engine_id] = local_keys(self.auth, self.auth_password, self.priv, self.priv_password,
+                                                      engine_id)
+        return keys
 
 
 def request_message(user: User, *, msg_id: int, engine_id: bytes, boots: int, time: int, context: bytes,
