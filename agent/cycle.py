@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,10 @@ class CycleOutcome:
 class RunRecorder:
     """Called by the runner for each finished run.
 
+    Runs are stored in batches of ``batch_runs`` (one transaction, a multi-row insert per
+    table: Store.write_runs), and a batch is never older than ``batch_age_s`` when the next run
+    arrives or ``store_pending()`` is called; with ``batch_runs`` 1 each run is stored as it finishes.
+
     A store that cannot be written (a full disk, a locked database) costs one log line,
     not a traceback per run: the runs are kept (up to ``MAX_UNSTORED``) and stored with the
     next run that finds the store writable again. Losing the database must not stop the
@@ -48,33 +53,47 @@ class RunRecorder:
 
     MAX_UNSTORED = 256
 
-    def __init__(self, ctx: AppContext, on_run: Callable[[CheckRun], None] | None = None):
+    def __init__(self, ctx: AppContext, on_run: Callable[[CheckRun], None] | None = None, *,
+                 batch_runs: int = 1, batch_age_s: float = 1.0):
         self.ctx = ctx
         self.on_run = on_run
-        self.unstored: deque[CheckRun] = deque(maxlen=self.MAX_UNSTORED)
+        self.batch_runs = max(1, batch_runs)
+        self.batch_age_s = batch_age_s
+        self.unstored: deque[CheckRun] = deque(maxlen=max(self.MAX_UNSTORED, 4 * self.batch_runs))
         self.failing = False
+        self.stored = 0
+        self._oldest: float | None = None
 
     def __call__(self, run: CheckRun) -> None:
         self.unstored.append(run)
-        self.store_pending()
+        if self._oldest is None:
+            self._oldest = time.monotonic()
+        if len(self.unstored) >= self.batch_runs or time.monotonic() - self._oldest >= self.batch_age_s:
+            self._store_pending()
         if self.on_run is not None:
             self.on_run(run)
 
-    def store_pending(self) -> None:
+    def store_pending(self) -> bool:
+        """Store every run that waits (``batch_runs`` per transaction); True when none is left."""
+        self._store_pending()
+        return not self.unstored
+
+    def _store_pending(self) -> None:
         import sqlalchemy.exc
+
+        from agent.store import RunWrite
 
         store = self.ctx.store
         while self.unstored:
-            run = self.unstored[0]
+            batch = list(self.unstored)[:max(self.batch_runs, 1)]
             try:
-                store.record_run(run)
-                if run.error is None:
-                    store.forget_latest(target=run.target, collector=run.collector,
-                                        keep=[(r.check, r.item) for r in run.results])
-                if run.collector == "switch":  # LLDP/CDP neighbours into the link history (agent/topology)
-                    from agent.topology.record import record_run
+                with store.engine.begin() as conn:
+                    store.write_runs(conn, [RunWrite(run, forget_unreported=run.error is None) for run in batch])
+                for run in batch:
+                    if run.collector == "switch":  # LLDP/CDP neighbours into the link history (agent/topology)
+                        from agent.topology.record import record_run
 
-                    record_run(store.engine, store.site, run)
+                        record_run(store.engine, store.site, run)
             except sqlalchemy.exc.OperationalError as exc:
                 if not self.failing:
                     log.error("cannot write the store (%s); results are kept in memory and stored when it "
@@ -82,11 +101,28 @@ class RunRecorder:
                 self.failing = True
                 return
             except Exception:
-                log.exception("could not store the results of %s on %s", run.collector, run.target)
-            self.unstored.popleft()
+                if len(batch) > 1:  # store the others one by one; only the bad run is dropped
+                    self._store_each(batch)
+                else:
+                    log.exception("could not store the results of %s on %s", batch[0].collector, batch[0].target)
+            for _ in batch:
+                self.unstored.popleft()
+            self.stored += len(batch)
             if self.failing:
                 self.failing = False
                 log.warning("the store can be written again; kept results stored")
+        self._oldest = None
+
+    def _store_each(self, batch: list[CheckRun]) -> None:
+        from agent.store import RunWrite
+
+        store = self.ctx.store
+        for run in batch:
+            try:
+                with store.engine.begin() as conn:
+                    store.write_runs(conn, [RunWrite(run, forget_unreported=run.error is None)])
+            except Exception:
+                log.exception("could not store the results of %s on %s", run.collector, run.target)
 
 
 async def run_cycle(ctx: AppContext, runner: Runner, jobs: Sequence[CheckJob], *,

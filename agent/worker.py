@@ -32,6 +32,8 @@ from typing import Any
 
 from agent.wire import encode, run_to_json
 
+REPLICA_ENV = "PATROL_REPLICA"  # agent/serve/leases.py: set by `patrol serve` replicas for their workers
+
 log = logging.getLogger("agent.worker")  # not __name__: it is "__main__" under `python -m`
 Emit = Callable[[str], None]
 
@@ -299,9 +301,13 @@ class Worker:
             log.info("confirmation re-check of %s", ", ".join(f"{f} on {t}" for f, t in targets))
         runner = Runner(ctx.collector_io(), concurrency=ctx.settings.runner.concurrency)
         tickets = self.tickets()
+        replica = os.environ.get(REPLICA_ENV) if targets is None else None
         try:
-            outcome = await run_cycle(ctx, runner, jobs, tickets=tickets,
-                                      on_run=lambda run: self.emit(encode("run", run=run_to_json(run))))
+            if replica:
+                outcome = await self._replica_cycle(replica, runner, jobs, tickets)
+            else:
+                outcome = await run_cycle(ctx, runner, jobs, tickets=tickets,
+                                          on_run=lambda run: self.emit(encode("run", run=run_to_json(run))))
         finally:
             runner.close()
         for family in families:
@@ -316,6 +322,50 @@ class Worker:
         pusher = self.pusher()
         if pusher is not None:
             await asyncio.to_thread(self._push_cycle, pusher, outcome.runs)
+
+    async def _replica_cycle(self, replica: str, runner: Any, jobs: Sequence[Any], tickets: Any) -> Any:
+        """One of several `patrol serve` replicas on one database: this machine's own checks
+        as usual, the network devices only as far as this replica claims them (agent/serve/leases.py)."""
+        from agent.cycle import CycleOutcome, RunRecorder, run_cycle
+        from agent.serve.leases import Leases
+        from agent.serve.polling import FamilyPlan, parent_alive, poll_leased
+
+        ctx = self.ctx
+
+        def on_run(run: Any) -> None:
+            try:
+                self.emit(encode("run", run=run_to_json(run)))
+            except BrokenPipeError:  # the replica died: finish and store the polls held, claim no more
+                pass
+
+        local = [job for job in jobs if getattr(job.target, "local", False)]
+        plans: dict[str, FamilyPlan] = {}
+        for job in jobs:
+            if not getattr(job.target, "local", False):
+                family = job.collector.name
+                plan = plans.setdefault(family, FamilyPlan(family, {}, job.params.schedule.interval_s))
+                plan.jobs[job.target.name] = job  # type: ignore[index]
+        own = await run_cycle(ctx, runner, local, on_run=on_run) if local else None
+        replicas = ctx.settings.serve.replicas
+        leases = Leases(ctx.store.engine, ctx.settings.agent.site, replica, lease_s=replicas.lease_s, clock=ctx.clock)
+        recorder = RunRecorder(ctx, on_run, batch_runs=replicas.write_batch)
+        leased = await poll_leased(list(plans.values()), leases, runner, recorder, capacity=runner.concurrency,
+                                   alive=parent_alive())
+        await asyncio.to_thread(recorder.store_pending)
+        if recorder.unstored:
+            log.error("%d runs could not be stored (database unreachable); their devices are polled again "
+                      "once their claims expire", len(recorder.unstored))
+        runs = (*(own.runs if own else ()), *leased.runs)
+        if plans and leased.db_error is None:
+            log.info("device leases: %d devices claimed and polled by replica %s", leased.claimed, replica)
+        summary, error = None, None
+        if tickets is not None and runs:
+            try:
+                summary = await asyncio.to_thread(tickets.process, runs)
+            except Exception as exc:  # the runs are stored; the engine catches up on the next cycle
+                error = f"{type(exc).__name__}: {exc}"
+                log.error("ticketing failed for this cycle: %s", error)
+        return CycleOutcome(runs, summary, error)
 
     def _push_cycle(self, pusher: Any, runs: Sequence[Any]) -> None:
         """Queue the cycle's runs and try to send at once (the backoff decides whether to)."""

@@ -91,6 +91,19 @@ class ReachabilitySettings(Strict):
     icmp: Annotated[bool, Field(description="try ICMP echo first (needs ping_group_range or CAP_NET_RAW)")] = True
 
 
+class ReplicaSettings(Strict):
+    """Several `patrol serve` processes on one PostgreSQL store share the device polls (docs/scale.md)."""
+
+    enabled: Annotated[bool, Field(description="lease device polls through the store (PostgreSQL only): each device "
+                                               "is polled once per interval by one replica")] = False
+    name: Annotated[str | None, Field(description="this replica's name in the lease table and logs; unset: "
+                                                  "<host name>-<process id>")] = None
+    lease_s: Annotated[float, Field(ge=5, description="a claim on a device not renewed for this long is taken over "
+                                                      "by another replica (longer than a device's slowest poll)")] = 60
+    write_batch: Annotated[int, Field(ge=1, le=5000, description="runs stored per transaction by a replica's "
+                                                                 "device polls (multi-row inserts)")] = 100
+
+
 class AlertmanagerSettings(Strict):
     """Alertmanager webhook receiver: firing alerts become findings (and tickets)."""
 
@@ -140,6 +153,7 @@ class ServeSettings(Strict):
     alertmanager: AlertmanagerSettings = AlertmanagerSettings()
     ticket_delay_s: Annotated[float, Field(ge=0, description="pushed results are handed to the ticket engine in "
                                                              "batches at most this often")] = 5
+    replicas: ReplicaSettings = ReplicaSettings()
 
     @field_validator("listen")
     @classmethod

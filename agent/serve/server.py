@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import socket
 import sys
@@ -39,6 +40,7 @@ from agent.serve.alerts import with_alert_policy
 from agent.serve.app import CollectorServices, create_app
 from agent.serve.console.schema import CONSOLE
 from agent.serve.ingest import Ingestor
+from agent.serve.leases import LEASES
 from agent.serve.metrics import CachedSnapshot, build_collector_registry
 from agent.serve.pump import TicketPump
 from agent.serve.registry import AgentRegistry
@@ -46,6 +48,7 @@ from agent.serve.schema import FLEET
 from agent.serve.tls import TlsFiles, ensure_tls
 from agent.serve.watch import REACH_CHECK, WATCH_COLLECTOR, probe, reach_result, silence_runs
 from agent.store import Store
+from agent.worker import REPLICA_ENV
 from collectors.base import CheckRun
 from config.fleet import merge_checks
 from config.secrets import SecretUnavailable, resolve_secret
@@ -148,7 +151,7 @@ class Collector:
         self.version = version
         serve = self.settings.serve
         self.engine = Store.open(self.settings.store_url, self.settings.agent.site,
-                                 [*store_components(), FLEET, CONSOLE]).engine
+                                 [*store_components(), FLEET, CONSOLE, LEASES]).engine
         self.registry = AgentRegistry(self.engine, ctx.clock)
         self.ingestor = Ingestor(self.engine, self.store_for, clock_skew_warn_s=serve.clock_skew_warn_s,
                                  clock=ctx.clock)
@@ -303,6 +306,13 @@ async def serve(ctx: AppContext, version: str, worker_argv: Sequence[str] | None
                 log_level: str | None = None, log_format: str | None = None) -> int:
     settings = ctx.settings
     serve_settings = settings.serve
+    replica = replica_name(settings)
+    if replica is not None:
+        if not settings.store_url.startswith("postgresql"):
+            print("patrol serve: serve.replicas.enabled needs a PostgreSQL store (store.url: postgresql+psycopg://...); "
+                  "replicas share device polls and ticket decisions through it", file=sys.stderr)
+            return 2
+        os.environ[REPLICA_ENV] = replica  # the device workers claim their polls under this name
     collector = Collector(ctx, version)
     files, created = tls_files(settings)
     if files is not None:
@@ -364,8 +374,8 @@ async def serve(ctx: AppContext, version: str, worker_argv: Sequence[str] | None
     server_task = asyncio.create_task(server.serve(sockets=[sock]), name="api")
     await _wait_started(server, server_task)
     scheme = "https" if files else "http"
-    log.info("collector for site(s) %s listening on %s://%s", ", ".join(sorted(collector.sites)), scheme,
-             serve_settings.listen)
+    log.info("collector for site(s) %s listening on %s://%s%s", ", ".join(sorted(collector.sites)), scheme,
+             serve_settings.listen, f" as replica {replica}" if replica else "")
     await stop.wait()
     log.info("stopping")
     server.should_exit = True
@@ -374,6 +384,14 @@ async def serve(ctx: AppContext, version: str, worker_argv: Sequence[str] | None
     collector.engine.dispose()
     log.info("stopped")
     return 0
+
+
+def replica_name(settings: Any) -> str | None:
+    """This replica's name when serve.replicas is on (None: a single collector polls every device)."""
+    replicas = settings.serve.replicas
+    if not replicas.enabled:
+        return None
+    return replicas.name or f"{socket.gethostname()}-{os.getpid()}"
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -24,6 +24,9 @@ from collectors import messages
 from collectors.base import CheckResult, CheckRun, MessageRef, Metric, State, utcnow
 
 
+PRUNE_BATCH = 10_000  # rows per retention transaction
+
+
 @dataclass(frozen=True, slots=True)
 class LatestState:
     site: str
@@ -63,7 +66,13 @@ def create_engine(url: str) -> sa.Engine:
     database = integrity.sqlite_file(url)
     if database is not None:
         database.parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, future=True)
+    if url.startswith("postgresql"):
+        # A collector outlives database restarts and network cuts: a pooled connection is
+        # tested before use (a dead one is replaced, not handed to a request), and a connect
+        # to an unreachable server gives up after 10 s instead of the OS's minutes.
+        engine = sa.create_engine(url, future=True, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    else:
+        engine = sa.create_engine(url, future=True)
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -256,15 +265,28 @@ class Store:
         """Delete raw results and runs past retention; latest states are kept."""
         cutoff = now - timedelta(days=retention_days)
         audit_cutoff = now - timedelta(days=audit_retention_days)
-        with self.engine.begin() as conn:
-            removed = {
-                "results": conn.execute(core.results.delete().where(core.results.c.observed_at < cutoff)).rowcount,
-                "runs": conn.execute(core.runs.delete().where(core.runs.c.started_at < cutoff)).rowcount,
-                "audit": conn.execute(core.audit.delete().where(core.audit.c.at < audit_cutoff)).rowcount,
-            }
+        removed = {
+            "results": self._delete_batched(core.results, core.results.c.observed_at < cutoff),
+            "runs": self._delete_batched(core.runs, core.runs.c.started_at < cutoff),
+            "audit": self._delete_batched(core.audit, core.audit.c.at < audit_cutoff),
+        }
         if any(removed.values()):
             self.audit("store.prune", "results", removed, at=now)
         return removed
+
+
+    def _delete_batched(self, table: sa.Table, older: Any, batch: int = PRUNE_BATCH) -> int:
+        """Delete matching rows ``batch`` at a time, each batch its own transaction: a day of a
+        large site's results is millions of rows, and one huge DELETE would hold its locks
+        (and, on SQLite, the only write lock) for minutes while the polls wait to store."""
+        total = 0
+        while True:
+            ids = sa.select(table.c.id).where(older).order_by(table.c.id).limit(batch).scalar_subquery()
+            with self.engine.begin() as conn:
+                count = conn.execute(table.delete().where(table.c.id.in_(ids))).rowcount
+            total += count
+            if count < batch:
+                return total
 
 
 def _metric_json(metric: Metric) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from agent.dblock import advisory_lock
 from agent.findings import FindingEvent, FindingTracker, Policy
 from agent.interlock import interlock
 from agent.ticketing import queries, sla, state
@@ -36,9 +37,8 @@ ENGINE_LOCK_TIMEOUT_S = 120.0
 
 
 def engine_lock_path(settings: Any, store: Any) -> Path | None:
-    """Where the processes of this agent take turns at the ticket engine: beside an SQLite
-    file, else in the state directory. (Replicas on one PostgreSQL database would need an
-    advisory lock instead; they are not built.)"""
+    """Where the processes of this agent take turns at the ticket engine on SQLite: beside
+    the database file (on PostgreSQL they take an advisory lock instead, agent/dblock.py)."""
     url = store.engine.url
     if url.get_backend_name() == "sqlite":
         if not url.database or url.database == ":memory:":
@@ -161,6 +161,12 @@ class TicketingService:
         """One engine at a time: threads of this process (the lock) and other processes of
         this agent (workers of `patrol run`, `patrol tickets ...`; the interlock file)."""
         with self._lock:
+            if self.store.engine.dialect.name == "postgresql":
+                # Replicas on several machines share the database, not a file system: the
+                # server releases the lock when its holder's connection dies.
+                with advisory_lock(self.store.engine, f"patrol.ticket-engine:{self.store.site}", ENGINE_LOCK_TIMEOUT_S):
+                    yield
+                return
             if self.lock_path is None:  # an in-memory store: no other process can see it
                 yield
                 return

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.postgres import postgres_url  # noqa: F401 - the session fixture
 from tests.support.proc import ServerProcess, free_port, require_program, wait_http
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,15 +38,3 @@ def daemon(tmp_path):
 @pytest.fixture(scope="session")
 def promtool() -> str:
     return require_program("promtool", "prometheus")
-
-
-@pytest.fixture(scope="session")
-def postgres_url():
-    import shutil
-
-    from tests.support.postgres import start_postgres
-
-    proc, url, folder = start_postgres()
-    yield url
-    proc.stop()
-    shutil.rmtree(folder, ignore_errors=True)

@@ -57,6 +57,19 @@ def start_postgres() -> tuple[ServerProcess, str, Path]:
                          log_path=folder / "postgres.log", user="postgres" if os.geteuid() == 0 else None,
                          stop_signal=signal.SIGINT)
     wait_until(lambda: tcp_listening(port), 30, "postgres", proc)
-    subprocess.run([pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "patrol", "patrol"], check=True,
-                   capture_output=True)
+    # The port listens a moment before the server accepts sessions ("the database system is
+    # starting up"): retry until createdb gets through.
+    createdb = [pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "patrol", "patrol"]
+    wait_until(lambda: subprocess.run(createdb, capture_output=True).returncode == 0
+               or "already exists" in subprocess.run(createdb, capture_output=True, text=True).stderr,
+               30, "postgres accepting sessions", proc)
     return proc, f"postgresql+psycopg://patrol@127.0.0.1:{port}/patrol", folder
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throw-away server for the test session (import it into a conftest.py to use it)."""
+    proc, url, folder = start_postgres()
+    yield url
+    proc.stop()
+    shutil.rmtree(folder, ignore_errors=True)

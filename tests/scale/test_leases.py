@@ -1,0 +1,108 @@
+"""Device leases on a real PostgreSQL: claims never overlap, expire, and keep each device's grid."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from agent.serve.leases import LEASES, Claim, Leases, device_leases, next_due
+from agent.store import Store
+
+T0 = datetime(2026, 12, 6, 8, 0, tzinfo=timezone.utc)
+
+
+class Clock:
+    def __init__(self, now: datetime = T0):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def engine(postgres_url):
+    store = Store.open(postgres_url, "hq", [LEASES])
+    with store.engine.begin() as conn:
+        conn.execute(device_leases.delete())
+    yield store.engine
+    store.close()
+
+
+def replica(engine, name: str, clock: Clock, site: str = "hq") -> Leases:
+    return Leases(engine, site, name, lease_s=30, clock=clock)
+
+
+@pytest.mark.parametrize(("due_s", "claimed_s", "expected_s"), [
+    (0, 0, 60), (0, 30, 60),       # on time or up to half an interval late: the next slot of the grid
+    (0, -20, 60),                  # claimed early: still the next slot
+    (0, 31, 91),                   # later (a takeover): a new grid from the claim, never two polls 29 s apart
+    (0, 130, 190),                 # slots missed while every replica was down: skipped, not caught up
+], ids=["on-time", "half-late", "early", "late-takeover", "missed-slots"])
+def test_next_due_keeps_the_grid_unless_half_an_interval_late(due_s, claimed_s, expected_s):
+    at = lambda s: T0 + timedelta(seconds=s)  # noqa: E731
+    assert next_due(at(due_s), at(claimed_s), 60) == at(expected_s)
+
+
+def test_concurrent_claims_never_overlap(engine):
+    clock = Clock()
+    names = [f"sw{i:03d}" for i in range(300)]
+    replica(engine, "setup", clock).sync("switch", names)
+    claimed: dict[str, list[str]] = {}
+
+    def worker(name: str) -> None:
+        leases = replica(engine, name, clock)
+        mine = claimed.setdefault(name, [])
+        while batch := leases.claim("switch", 7):
+            mine.extend(c.target for c in batch)
+
+    threads = [threading.Thread(target=worker, args=(f"r{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    everything = [t for got in claimed.values() for t in got]
+    assert sorted(everything) == names  # each device claimed exactly once
+    assert sum(1 for got in claimed.values() if got) >= 2  # SKIP LOCKED let the replicas work side by side
+
+
+def test_an_expired_claim_is_taken_over_and_the_late_complete_is_refused(engine):
+    clock = Clock()
+    a, b = replica(engine, "a", clock), replica(engine, "b", clock)
+    a.sync("switch", ["sw1", "sw2"])
+    held = a.claim("switch", 10)
+    assert [c.target for c in held] == ["sw1", "sw2"]
+    assert b.claim("switch", 10) == []  # held and fresh
+    clock.now += timedelta(seconds=20)
+    assert a.heartbeat("switch", ["sw1"]) == 1  # sw1 renewed to T0+50 s; sw2 still ends at T0+30 s
+    clock.now += timedelta(seconds=15)
+    taken = b.claim("switch", 10)
+    assert [c.target for c in taken] == ["sw2"]  # a died holding sw2: b takes it over
+    assert a.complete("switch", held, 60) == 1  # a's late complete of sw2 is not applied
+    assert b.complete("switch", taken, 60) == 1
+    with engine.connect() as conn:
+        rows = {r.target: r for r in conn.execute(device_leases.select())}
+    assert rows["sw2"].last_owner == "b" and rows["sw1"].last_owner == "a"
+    assert rows["sw1"].due_at == T0 + timedelta(seconds=60)
+    assert rows["sw2"].due_at == T0 + timedelta(seconds=35 + 60)  # taken over 35 s late: a grid from the takeover
+    assert rows["sw1"].owner is None and rows["sw2"].owner is None
+
+
+def test_due_rows_only_and_sync_follows_the_inventory(engine):
+    clock = Clock()
+    a = replica(engine, "a", clock)
+    a.sync("switch", ["sw1", "sw2"])
+    a.complete("switch", a.claim("switch", 10), 60)
+    clock.now += timedelta(seconds=20)
+    assert a.claim("switch", 10) == []  # next due at T0+60 s
+    assert [c.target for c in a.claim("switch", 10, horizon_s=45)] == ["sw1", "sw2"]  # within the horizon
+    assert a.next_free_due_s("switch") is None  # both held
+    a.release("switch", ["sw1", "sw2"])
+    assert a.next_free_due_s("switch") == 40
+    a.sync("switch", ["sw2", "sw3"])  # sw1 left the inventory, sw3 joined (due now)
+    got = a.claim("switch", 10)
+    assert [c.target for c in got] == ["sw3"]
+    other_site = replica(engine, "a", clock, site="branch")
+    assert other_site.claim("switch", 10) == []  # sites never see each other's devices
