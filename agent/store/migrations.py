@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
+MIGRATE_LOCK_TIMEOUT_S = 600.0  # another process may be migrating a large table
 MIGRATIONS_METADATA = sa.MetaData()
 schema_migrations = sa.Table(
     "schema_migrations", MIGRATIONS_METADATA,
@@ -58,7 +59,19 @@ def create_tables(*tables: sa.Table) -> Callable[[sa.Connection], None]:
 
 
 def migrate(engine: sa.Engine, components: Sequence[Component]) -> dict[str, int]:
-    """Bring every component's tables to its latest version; returns the versions."""
+    """Bring every component's tables to its latest version; returns the versions.
+
+    On PostgreSQL under an advisory lock: replicas started together on a new database would
+    otherwise race to create the same tables."""
+    if engine.dialect.name == "postgresql":
+        from agent.dblock import advisory_lock
+
+        with advisory_lock(engine, "patrol.schema-migrations", MIGRATE_LOCK_TIMEOUT_S):
+            return _migrate(engine, components)
+    return _migrate(engine, components)
+
+
+def _migrate(engine: sa.Engine, components: Sequence[Component]) -> dict[str, int]:
     with engine.begin() as conn:
         schema_migrations.create(conn, checkfirst=True)
     versions: dict[str, int] = {}

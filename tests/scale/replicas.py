@@ -1,8 +1,8 @@
 """Collector replicas for tests and benches: N real `patrol serve` processes on one PostgreSQL
 database, polling simulated switches served by the replay responder.
 
-The first replica makes the CA and server certificate; the others serve the same files, as
-replicas behind one load balancer must (agents check one CA fingerprint).
+They serve one CA and server certificate made before they start, as replicas behind one
+load balancer must (agents check one CA fingerprint).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -73,23 +74,34 @@ def replica_settings(name: str, store_url: str, inventory: Path, *, interval_s: 
 def start_replicas(folder: Path, names: Sequence[str], store_urls: Sequence[str], inventory: Path, *,
                    interval_s: float, lease_s: float, concurrency: int = 8,
                    extra: Mapping[str, Any] | None = None, timeout: float = 90) -> list[CollectorProcess]:
-    started: list[CollectorProcess] = []
-    try:
-        for i, (name, url) in enumerate(zip(names, store_urls)):
-            settings = replica_settings(name, url, inventory, interval_s=interval_s, lease_s=lease_s,
-                                        concurrency=concurrency, extra=extra)
-            if started:
-                tls = started[0].state_dir / "tls"
-                settings["serve"]["tls"] = {"cert_file": str(tls / "server.pem"), "key_file": str(tls / "server-key.pem"),
-                                            "ca_file": str(tls / "ca.pem")}
-                own = folder / name / "state" / "tls"  # healthy() reads the CA from the replica's own state dir
-                own.mkdir(parents=True, exist_ok=True)
-                (own / "ca.pem").write_bytes((tls / "ca.pem").read_bytes())
-            started.append(CollectorProcess.start(folder / name, settings, env=ENV, devices=True, timeout=timeout))
-    except BaseException:
+    """Start the replicas side by side (so none polls alone while the others start), all
+    serving one CA and server certificate made here."""
+    from agent.serve.tls import ensure_tls
+
+    files, _ = ensure_tls(folder / "tls", "hq")
+    tls = {"cert_file": str(files.cert_file), "key_file": str(files.key_file), "ca_file": str(files.ca_file)}
+
+    def start(name: str, url: str) -> CollectorProcess:
+        settings = replica_settings(name, url, inventory, interval_s=interval_s, lease_s=lease_s,
+                                    concurrency=concurrency, extra=extra)
+        settings["serve"]["tls"] = tls
+        own = folder / name / "state" / "tls"  # healthy() reads the CA from the replica's own state dir
+        own.mkdir(parents=True, exist_ok=True)
+        (own / "ca.pem").write_bytes(files.ca_file.read_bytes())
+        return CollectorProcess.start(folder / name, settings, env=ENV, devices=True, timeout=timeout)
+
+    with ThreadPoolExecutor(len(names)) as pool:
+        futures = [pool.submit(start, name, url) for name, url in zip(names, store_urls)]
+    started, failed = [], None
+    for future in futures:
+        try:
+            started.append(future.result())
+        except BaseException as exc:  # noqa: BLE001 - stop the others, then raise the first failure
+            failed = failed or exc
+    if failed is not None:
         for replica in started:
             replica.stop()
-        raise
+        raise failed
     return started
 
 
