@@ -13,6 +13,12 @@ that JSON from a recording without changing any value, only its notation:
   it carries no zone, so no exact /Date() exists; Patrol reads that text form too;
 - a field the script selects but the recording lacks (an older Defender has no
   AMRunningMode) -> null, as Select-Object gives.
+
+A published *process list* (``tasklist``, a numbered list, a tool's process table) answers
+the known-antivirus script (``Get-Process -Name <names> | Select-Object -ExpandProperty
+ProcessName -Unique``): the recorded image names that the script asks for, without ".exe"
+(ProcessName has no extension), once each, in recorded order. Such a recording has no
+service list, so ``Services`` is empty: the verdict then rests on the processes alone.
 """
 
 from __future__ import annotations
@@ -25,6 +31,9 @@ from typing import Any
 _LIST_LINE = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*: ?(?P<value>.*)$")
 _WMIC_LINE = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>.*)$")
 _DMTF = re.compile(r"^(\d{14})\.(\d{6})([+-])(\d{3})$")
+_PROCESS_LINE = re.compile(r"^\s*(?:\d+\)\s*)?(?P<name>[^\s\"\\/]+)\.exe\b", re.IGNORECASE)
+_PROCESS_FIELD = re.compile(r'"process_name":\s*"(?P<name>[^"\\/]+)\.exe"', re.IGNORECASE)
+_GET_PROCESS = re.compile(r"Get-Process -Name ((?:'[^']*',?)+)")
 _SELECTED = re.compile(r"Select-Object\s+([A-Za-z0-9_]+(?:\s*,\s*[A-Za-z0-9_]+)*)")
 
 
@@ -96,10 +105,39 @@ def as_script_json(records: list[dict[str, str]], script: str) -> bytes:
 
 
 def recording_as_script_json(text: str, script: str) -> bytes:
-    """A list-view or wmic recording (told apart by its first property line) as the script's JSON."""
+    """A list-view or wmic recording (told apart by its first property line) as the script's JSON;
+    a process list for the known-antivirus script."""
+    if "Get-Process" in script:
+        return process_recording_as_script_json(text, script)
     first = next((line.strip() for line in text.splitlines() if _LIST_LINE.match(line.strip())
                   or _WMIC_LINE.match(line.strip())), "")
     records = wmic_list_records(text) if _WMIC_LINE.match(first) and not _LIST_LINE.match(first) else format_list_records(text)
     if not records:
         raise AssertionError("the recording has no property lines")
     return as_script_json(records, script)
+
+
+def recorded_process_names(text: str) -> list[str]:
+    """Image names (without ".exe") of a published process list: the first column of
+    ``tasklist`` or of a tool's table, ``N) name.exe`` lines, or ``"process_name": "x.exe"``."""
+    names: list[str] = []
+    for line in text.splitlines():
+        match = _PROCESS_FIELD.search(line) or _PROCESS_LINE.match(line)
+        if match is not None:
+            names.append(match["name"])
+    return names
+
+
+def process_recording_as_script_json(text: str, script: str) -> bytes:
+    """What the known-antivirus script prints on the machine a process list was recorded on."""
+    asked = _GET_PROCESS.search(script)
+    if asked is None:
+        raise AssertionError(f"the script asks for no process names: {script[:120]!r}")
+    wanted = {name.strip("'").lower() for name in asked[1].split(",")}
+    found: list[str] = []
+    for name in recorded_process_names(text):
+        if name.lower() in wanted and name.lower() not in {f.lower() for f in found}:
+            found.append(name)
+    if not recorded_process_names(text):
+        raise AssertionError("the recording lists no processes")
+    return json.dumps({"Services": [], "Processes": found}, ensure_ascii=False).encode("utf-8")

@@ -15,7 +15,8 @@ Sample (Windows Server 2019, Windows PowerShell 5.1; Status 4 = Running, 1 = Sto
 The process names are the ones published in many public process-to-product tables (for
 example the Chinese AV lists in security tooling: 360tray/360sd/ZhuDongFangYu, HipsDaemon/
 HipsTray/usysdiag for 火绒, QQPCRTP/QQPCTray for 腾讯电脑管家, kxetray/kxescore for 金山毒霸,
-RavMonD/rsmain for 瑞星).
+RavMonD/rsmain for 瑞星). 360, 火绒 and 腾讯电脑管家 are also checked on process lists people
+published from their own machines (tests/antivirus/test_recorded_processes.py).
 """
 
 from __future__ import annotations
