@@ -145,13 +145,15 @@ class V3Transport(UdpExchange):
             await self.discover(retries=0)
         except SnmpError:
             return SnmpTimeout(f"no SNMP answer from {self.name} {what}: {self.silent_hint}")
+        # SnmpError, not SnmpTimeout: the device is up (it answered discovery), so this is a
+        # credentials problem (UNKNOWN), not an unreachable device (CRIT)
         if self.user.priv:
-            return SnmpTimeout(f"SNMPv3 {self.name}: the agent answers engine discovery but not user "
-                               f"{self.user.name.decode(errors='replace')!r}'s authPriv requests {what}: the agent "
-                               f"could not decrypt them (wrong privacy key or privacy protocol; agents drop such "
-                               f"messages without a report) or the user has no access")
-        return SnmpTimeout(f"SNMPv3 {self.name}: the agent answers engine discovery but not user "
-                           f"{self.user.name.decode(errors='replace')!r}'s requests {what}: no access for the user?")
+            return SnmpError(f"SNMPv3 {self.name}: the agent answers engine discovery but not the authPriv "
+                             f"requests of user {self.user.name.decode(errors='replace')!r} {what}: the agent "
+                             f"could not decrypt them (wrong privacy key or privacy protocol; agents drop such "
+                             f"messages without a report) or the user has no access")
+        return SnmpError(f"SNMPv3 {self.name}: the agent answers engine discovery but not the requests of user "
+                         f"{self.user.name.decode(errors='replace')!r} {what}: no access for the user?")
 
 
 MIN_PASSWORD = 8  # RFC 3414 11.2: passwords of at least 8 characters (net-snmp refuses shorter)

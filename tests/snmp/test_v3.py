@@ -77,8 +77,9 @@ def test_wrong_auth_protocol(snmpd: Agent) -> None:
                          ids=["wrong-aes-key", "blumenthal-vs-reeder", "wrong-des-key"])
 def test_wrong_privacy_key_or_protocol(snmpd: Agent, priv: str, configured: str) -> None:
     key = "wrong-priv-key" if configured == priv else V3_PRIV
-    with pytest.raises(SnmpTimeout) as err:
+    with pytest.raises(SnmpError) as err:
         asyncio.run(read(creds(snmpd.port, v3_user_name("SHA", priv), "SHA", configured, priv_key=key)))
+    assert not isinstance(err.value, SnmpTimeout)  # the device is up: UNKNOWN, not "unreachable"
     # net-snmp drops what it cannot decrypt; the discovery probe tells this from a dead host
     assert "answers engine discovery" in str(err.value) and "could not decrypt" in str(err.value)
     assert "wrong privacy key or privacy protocol" in str(err.value)
@@ -178,12 +179,18 @@ def test_switch_check_over_every_privacy_protocol(snmpd: Agent, poll) -> None:
         assert got[("switch.uptime", "")].state is State.OK
 
 
-def test_wrong_key_is_one_clear_unknown_from_the_runner(snmpd: Agent, poll) -> None:
+@pytest.mark.parametrize("auth_key,priv_key,cause", [("wrong-auth-key", V3_PRIV, "usmStatsWrongDigests"),
+                                                      (V3_AUTH, "wrong-priv-key", "could not decrypt")],
+                         ids=["wrong-auth-key", "wrong-priv-key"])
+def test_wrong_key_is_one_clear_unknown_from_the_runner(snmpd: Agent, poll, auth_key: str, priv_key: str,
+                                                        cause: str) -> None:
     target = NetworkDevice(name="linux-router", address="127.0.0.1",
-                           snmp=creds(snmpd.port, v3_user_name("SHA", "AES"), "SHA", "AES", auth_key="wrong-auth-key"))
+                           snmp=creds(snmpd.port, v3_user_name("SHA", "AES"), "SHA", "AES", auth_key=auth_key,
+                                      priv_key=priv_key))
     results = poll(target)
-    assert any(r.state in (State.UNKNOWN, State.CRIT) and "usmStatsWrongDigests" in r.summary for r in results), \
+    assert [(r.state, cause in r.summary) for r in results] == [(State.UNKNOWN, True)], \
         [(r.check, r.state, r.summary) for r in results]
+    assert "wrong-" not in results[0].summary and V3_AUTH not in results[0].summary
 
 
 def test_pysnmp_backend_selected_per_device(snmpd: Agent) -> None:
