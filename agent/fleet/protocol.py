@@ -8,6 +8,7 @@ Paths (all below ``/api/v1``)::
 
     POST /enroll                 one-time token -> this agent's credential
     POST /results                a batch of check runs (gzip allowed), idempotent by (agent, seq)
+    POST /assets                 this computer's asset snapshot (gzip allowed), only when its content hash changed
     GET  /agents/me/config       check settings from the centre (ETag / If-None-Match)
     POST /alertmanager           Alertmanager webhook v4 (bearer token from serve.alertmanager.token)
     GET  /ca.pem                 the collector's CA certificate, for pinning at enrolment
@@ -28,6 +29,7 @@ API = "/api/v1"
 ENROLL_PATH = f"{API}/enroll"
 RESULTS_PATH = f"{API}/results"
 CONFIG_PATH = f"{API}/agents/me/config"
+ASSETS_PATH = f"{API}/assets"
 ALERTMANAGER_PATH = f"{API}/alertmanager"
 CA_PATH = f"{API}/ca.pem"
 
@@ -117,6 +119,23 @@ class BatchAck(Wire):
     seq: int
     stored: bool  # False: a batch with this or a later seq was stored already (a re-send)
     results: int
+
+
+class AssetPush(Wire):
+    """One asset snapshot of the agent's own computer (agent/assets/model.py). ``snapshot`` is
+    the model's canonical JSON, checked field by field by ``model.from_json`` on arrival (a
+    422 names the field); ``hash`` is its content hash, recomputed by the collector. Added
+    after the results path: a collector that predates it answers 404 and the agent keeps the
+    snapshot for later."""
+
+    hostname: Name
+    hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    snapshot: dict[str, Any]
+
+
+class AssetAck(Wire):
+    hash: str
+    stored: bool  # False: the archive has this state already (same content hash)
 
 
 class AgentConfig(Wire):

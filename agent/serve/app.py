@@ -26,8 +26,9 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import CollectorRegistry
 
-from agent.fleet.protocol import (ALERTMANAGER_PATH, CA_PATH, CONFIG_PATH, ENROLL_PATH, RESULTS_PATH, AgentConfig,
-                                  BatchAck, EnrollRequest, EnrollResponse, Problem, ResultBatch)
+from agent.fleet.protocol import (ALERTMANAGER_PATH, ASSETS_PATH, CA_PATH, CONFIG_PATH, ENROLL_PATH, RESULTS_PATH,
+                                  AgentConfig, AssetAck, AssetPush, BatchAck, EnrollRequest, EnrollResponse, Problem,
+                                  ResultBatch)
 from agent.serve.alerts import AmWebhook, alert_runs, alert_tiers
 from agent.serve.ingest import AgentRevoked, Ingestor
 from agent.serve.limits import BodyLimits
@@ -59,6 +60,8 @@ class CollectorServices:
     on_alert_tiers: Callable[[str, dict[str, str]], None] = lambda site, tiers: None
     clock: Callable[[], datetime] = utcnow
     console: Any = None  # the web console's APIRouter (agent/serve/console/web.py), mounted at /
+    # site, target, snapshot, at -> stored (the asset archive, agent/assets/archive.py); None: no archive here
+    record_asset: Callable[[str, str, Any, datetime], bool] | None = None
     warned_revoked: set[str] = field(default_factory=set)
 
 
@@ -127,6 +130,24 @@ def create_app(services: CollectorServices, *, max_body_bytes: int, body_timeout
         if stored is not None:
             services.pump.submit(stored.site, stored.runs)
         return ack
+
+    @app.post(ASSETS_PATH, response_model=AssetAck, responses={**ERRORS, 422: {"model": Problem}})
+    def assets(body: AssetPush, agent: Annotated[AgentRecord, Depends(agent_of)]) -> AssetAck:
+        from agent.assets.model import SnapshotError, from_json
+
+        try:
+            snapshot = from_json(body.snapshot)
+        except SnapshotError as exc:
+            raise HTTPException(422, str(exc)) from None
+        if snapshot.kind != "computer":  # an agent pushes its own computer; devices are polled by the collector
+            raise HTTPException(422, f"snapshot.kind: an agent pushes a computer, not a {snapshot.kind!r}")
+        if snapshot.content_hash() != body.hash:
+            raise HTTPException(422, "hash: does not match the snapshot's content hash (changed on the way?)")
+        if services.record_asset is None:
+            raise HTTPException(404, "this collector keeps no asset archive")
+        # Filed under the agent's own target, whatever the body says; at = when the agent captured it.
+        stored = services.record_asset(agent.site, agent.target, snapshot, snapshot.captured_at)
+        return AssetAck(hash=body.hash, stored=bool(stored))
 
     @app.get(CONFIG_PATH, response_model=AgentConfig, responses={304: {"description": "not modified"}, **ERRORS})
     def config(agent: Annotated[AgentRecord, Depends(agent_of)], response: Response,

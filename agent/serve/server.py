@@ -177,6 +177,12 @@ class Collector:
             Accounts(self.engine, self.ctx.clock), Throttle(self.ctx.clock), self.sites, self.settings.agent.site,
             self.store_for, self.ticket_service, self.registry, self.ctx.clock, self.version, self.ctx))
 
+    def record_asset(self, site: str, target: str, snapshot: Any, at: datetime) -> bool:
+        """A pushed asset snapshot into the site's archive; True when its content was new."""
+        from agent.assets.archive import record
+
+        return bool(record(self.engine, site, target, snapshot, at).stored)
+
     @cache  # noqa: B019 - one Store per site for the collector's lifetime
     def store_for(self, site: str) -> Store:
         return Store(self.engine, site)
@@ -288,6 +294,13 @@ class Collector:
                                                                  else next_silence) - loop.time()))
 
 
+def _has_archive() -> bool:
+    """Whether this build has the asset archive (agent/assets/archive.py); without it /assets is a 404."""
+    import importlib.util
+
+    return importlib.util.find_spec("agent.assets.archive") is not None
+
+
 def tls_files(settings: Any) -> tuple[TlsFiles | None, bool]:
     tls = settings.serve.tls
     if not tls.enabled:
@@ -340,7 +353,8 @@ async def serve(ctx: AppContext, version: str, worker_argv: Sequence[str] | None
         ca_pem=files.ca_pem() if files is not None and files.ca_file.exists() else None,
         agent_checks=collector.agent_checks, local_overrides=serve_settings.local_overrides,
         alert_token=collector.alert_token, alert_settings=serve_settings.alertmanager, audit=collector.audit,
-        on_alert_tiers=collector.add_alert_tiers, clock=ctx.clock, console=collector.console)
+        on_alert_tiers=collector.add_alert_tiers, clock=ctx.clock, console=collector.console,
+        record_asset=collector.record_asset if _has_archive() else None)
     asgi, _app = create_app(services, max_body_bytes=int(serve_settings.max_body_mb * 1024 * 1024),
                             body_timeout_s=serve_settings.body_timeout_s)
     host, _, port = serve_settings.listen.rpartition(":")

@@ -6,7 +6,8 @@ Sources (each one's format is described in the module that parses it):
 - memory modules: ``dmidecode`` type 17 (dmi.py; root only)
 - CPUs: /proc/cpuinfo (below)
 - disks: ``lsblk`` and ``smartctl -j`` per disk (disks.py; SMART needs root)
-- adapters: /sys/class/net/<name>/{address,type,speed} and psutil's addresses (below)
+- adapters: /sys/class/net/<name>/{address,type,speed} and psutil's addresses (below); adapters
+  without a device (bridges, veth, tap) are software and left out
 - monitors: /sys/class/drm/<card-connector>/edid (edid.py)
 - OS: /etc/os-release, /proc/sys/kernel/{osrelease,arch}
 - software: dpkg-query or rpm (linux_software.py)
@@ -225,7 +226,9 @@ def adapters(net: tuple[Mapping[str, str], ...], addresses: Mapping[str, tuple[s
         if kind == "loopback":
             continue
         if kind == "ethernet":
-            kind = "wireless" if row.get("wireless") else ("ethernet" if row.get("device") else "virtual")
+            if not row.get("device"):
+                continue  # a bridge, veth, bond or tap: software, and containers make and drop them all day
+            kind = "wireless" if row.get("wireless") else "ethernet"
         mac = (row.get("address") or "").lower()
         ips = tuple(sorted(filter(None, (ip_interface(*a.partition("/")[::2]) for a in addresses.get(row["name"], ())))))
         out.append(NetworkAdapter(name=row["name"], mac=mac if re.fullmatch(r"([0-9a-f]{2}:){5}[0-9a-f]{2}", mac)
