@@ -365,6 +365,10 @@ def _decode(tp: Any, value: Any, where: str) -> Any:
         unknown = sorted(set(value) - set(hints))
         if unknown:
             raise SnapshotError(f"{where}: unknown field {str(unknown[0])[:64]!r}")
+        missing = [f.name for f in dataclasses.fields(tp) if f.name not in value
+                   and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+        if missing:
+            raise SnapshotError(f"{where}: field {missing[0]!r} is missing")
         return tp(**{k: _decode(hints[k], v, f"{where}.{k}") for k, v in value.items()})
     if tp is str:
         if not isinstance(value, str):

@@ -97,3 +97,9 @@ def test_unknown_fields_and_non_objects_are_refused():
         from_json(data)
     with pytest.raises(SnapshotError, match="snapshot: expected an object"):
         from_json([1, 2])
+    with pytest.raises(SnapshotError, match="snapshot: field 'source' is missing"):
+        from_json({"kind": "computer"})
+    data = to_json(computer())
+    del data["disks"][0]["name"]
+    with pytest.raises(SnapshotError, match=r"snapshot.disks\[0\]: field 'name' is missing"):
+        from_json(data)

@@ -13,7 +13,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
-from agent.fleet.protocol import ALERTMANAGER_PATH, CA_PATH, CONFIG_PATH, ENROLL_PATH, RESULTS_PATH
+from agent.fleet.protocol import ALERTMANAGER_PATH, ASSETS_PATH, CA_PATH, CONFIG_PATH, ENROLL_PATH, RESULTS_PATH
 from tests.fleet.conftest import ALERT_TOKEN
 
 FUZZ_EXAMPLES = 30
@@ -29,7 +29,7 @@ def api_schema(site_collector):
     return schemathesis.openapi.from_dict(site_collector.get("/openapi.json").json())
 
 
-ROUTES = [("POST", ENROLL_PATH), ("POST", RESULTS_PATH), ("GET", CONFIG_PATH), ("POST", ALERTMANAGER_PATH),
+ROUTES = [("POST", ENROLL_PATH), ("POST", RESULTS_PATH), ("POST", ASSETS_PATH), ("GET", CONFIG_PATH), ("POST", ALERTMANAGER_PATH),
           ("GET", CA_PATH), ("GET", "/metrics"), ("GET", "/healthz")]
 
 
