@@ -36,6 +36,9 @@ def store_components() -> list:
     from agent.topology.schema import TOPOLOGY
 
     components.append(TOPOLOGY)
+    from agent.assets.schema import ASSETS
+
+    components.append(ASSETS)
     return components
 
 

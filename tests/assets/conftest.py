@@ -1,5 +1,6 @@
 """snmpsim serving the trimmed real device walks (and two printer recordings) in snmp/ on a
-loopback UDP port; community = file name. Stopped by its own PID."""
+loopback UDP port; community = file name. Stopped by its own PID. The archive tests use
+tests/core's session PostgreSQL server (``postgres_url``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.core.conftest import postgres_url  # noqa: F401  (a fixture, used by name)
 from tests.snmp.conftest import snmp_answers
 from tests.support.proc import ServerProcess, free_port, require_program, wait_until
 
