@@ -130,6 +130,9 @@ async def run_cycle(ctx: AppContext, runner: Runner, jobs: Sequence[CheckJob], *
     recorder = RunRecorder(ctx, on_run)
     runs = await runner.run(jobs, on_done=recorder)
     recorder.store_pending()  # the retry of runs a full disk kept out of the store
+    from agent.assets.findings import after_cycle  # hardware changes and warranties (asset archive)
+
+    runs = [*runs, *after_cycle(ctx, runs, recorder)]
     summary, error = None, None
     if tickets is not None and runs:
         try:

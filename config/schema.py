@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from config.checks.antivirus import AntivirusParams
+from config.checks.assets import AssetsParams
 from config.checks.base import Strict
 from config.checks.domain import DomainParams
 from config.checks.hardware import HardwareParams
@@ -118,6 +119,7 @@ class ChecksSettings(Strict):
     switch: SwitchParams = SwitchParams()
     printer_snmp: PrinterSnmpParams = PrinterSnmpParams()
     netconfig: NetconfigParams = NetconfigParams()
+    assets: AssetsParams = AssetsParams()
     plugins: Annotated[dict[str, dict[str, Any]], Field(
         description="settings of third-party collectors, by entry-point name; validated by each plugin's own model")] = {}
 

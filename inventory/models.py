@@ -92,12 +92,19 @@ class CliCredentials(Strict):
 
 
 class AssetInfo(Strict):
-    """The asset archive fields (设备档案) an engineer keeps by hand."""
+    """The asset archive fields (设备档案) an engineer keeps by hand.
+
+    Where the asset archive also captures a value (maker, model, serial), the typed-in one
+    wins and the difference is shown as a conflict (agent/assets/join.py)."""
 
     number: str | None = None
     label: str | None = None
     user: str | None = None
     location: str | None = None
+    supplier: str | None = None
+    maker: str | None = None
+    model: str | None = None
+    serial: str | None = None
     purchase_date: date | None = None
     warranty_end: date | None = None
     notes: str | None = None

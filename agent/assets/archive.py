@@ -165,6 +165,13 @@ def current(engine: sa.Engine, site: str, asset_id: str | None = None) -> list[C
                          _unpack(r.body, r.asset_id)) for r in rows]
 
 
+def asset_ids(engine: sa.Engine, site: str) -> list[str]:
+    """The archived assets of ``site`` (without reading their snapshots)."""
+    c = asset_current
+    with engine.connect() as conn:
+        return list(conn.execute(sa.select(c.c.asset_id).where(c.c.site == site).order_by(c.c.asset_id)).scalars())
+
+
 def history(engine: sa.Engine, site: str, asset_id: str, *, since: datetime | None = None,
             until: datetime | None = None) -> list[Change]:
     """The changes of one asset, oldest first."""
