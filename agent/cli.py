@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("file", type=Path, help="a file written by `patrol store backup`")
 
     for module in ("agent.ticketing.cli_args", "agent.notify.cli_args", "agent.reports.cli", "agent.run.enroll",
-                   "agent.serve.cli", "agent.serve.console.cli"):
+                   "agent.serve.cli", "agent.serve.console.cli", "agent.assets.cli_args"):
         _add_optional_parser(module, sub)
     return parser
 
@@ -265,6 +265,10 @@ def dispatch(args: argparse.Namespace) -> int:
             from agent.serve.console.cli import main as console_main
 
             return console_main(args, ctx)
+        if args.command == "assets":
+            from agent.assets.cli import main as assets_main
+
+            return assets_main(args, ctx)
     finally:
         ctx.close()
     raise AssertionError(f"unhandled command {args.command}")

@@ -69,3 +69,12 @@ def path_slug(value: object, fallback: str = "site") -> str:
     slug = _UNSAFE_PATH_CHARS.sub("-", text).strip("-.")
     slug = re.sub(r"-{2,}", "-", slug)[:SLUG_MAX].strip("-.")
     return slug or fallback
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: str) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (CSV injection: a cell starting
+    with =, +, -, @, tab or CR gets a leading apostrophe, which Excel and LibreOffice show)."""
+    return "'" + value if value[:1] in _FORMULA_START else value

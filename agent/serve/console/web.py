@@ -28,6 +28,7 @@ from agent.serve.console.accounts import Accounts, Session, User
 from agent.serve.console.security import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, BadForm, harden, local_path,
                                           new_token, read_form, same, set_cookie)
 from agent.serve.console.throttle import Throttle
+from agent.textsafe import spreadsheet_cell
 from collectors.base import State
 
 log = logging.getLogger(__name__)
@@ -346,8 +347,8 @@ def console_router(deps: ConsoleDeps) -> APIRouter:
         writer = csv.writer(out)
         writer.writerow(["at", "site", "actor", "action", "subject", "detail"])
         for e in rows:
-            writer.writerow([e.at.isoformat(), *(_csv_cell(v) for v in (e.site, e.actor, e.action, e.subject)),
-                             _csv_cell(_json(e.detail))])
+            writer.writerow([e.at.isoformat(), *(spreadsheet_cell(v) for v in (e.site, e.actor, e.action, e.subject)),
+                             spreadsheet_cell(_json(e.detail))])
         audit(session.user.site or deps.default_site, session.user.username, "console.audit.export", "audit",
               {"rows": len(rows)})
         return harden(Response(out.getvalue().encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
@@ -387,8 +388,3 @@ def _json(value: Any) -> str:
     import json
 
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-
-
-def _csv_cell(value: str) -> str:
-    """A cell a spreadsheet will not run as a formula (CSV injection: =, +, -, @ first)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
