@@ -58,13 +58,14 @@ def describe(change: Change) -> str:
     """One change in words: ``memory ChannelA-DIMM0 serial 3A1B2C3D -> 5F0E9D11``."""
     where = change.path.replace("[", " ").replace("]", "")
     if change.action == "added":
-        return f"{where} added ({_part(change.after)})"
+        return f"{where} added ({part_text(change.after)})"
     if change.action == "removed":
-        return f"{where} removed ({_part(change.before)})"
+        return f"{where} removed ({part_text(change.before)})"
     return f"{where}: {_value(change.before)} -> {_value(change.after)}"
 
 
-def _part(value: Any) -> str:
+def part_text(value: Any) -> str:
+    """A part (a JSON object) in a few words: model, maker, serial, size or version; else the value."""
     if not isinstance(value, dict):
         return _value(value)
     shown = [str(value[k]) for k in ("model", "maker", "serial", "size_bytes", "version") if value.get(k) not in (None, "")]

@@ -329,7 +329,18 @@ def build_inspection(engine: sa.Engine, inventory: Inventory, site: str, period:
         devices=tuple(sections), findings=findings, recommendations=recs, tickets=tickets,
         tickets_source="none" if ticket_records is None else "ticketing", findings_source=findings_source,
         signoff=SignOff(provider=settings.provider, engineer=settings.engineer,
-                        customer=inventory.site.customer if inventory.site.name == site else None))
+                        customer=inventory.site.customer if inventory.site.name == site else None),
+        assets=_asset_appendix(engine, inventory, site, period, now))
+
+
+def _asset_appendix(engine: sa.Engine, inventory: Inventory, site: str, period: Period, now: datetime) -> Any:
+    """The asset archive's appendix (agent/assets/report.py); None for a store without its tables."""
+    from agent.assets.report import appendix
+
+    try:
+        return appendix(engine, inventory, site, period.start, period.end, now.astimezone(ZoneInfo(period.zone)).date())
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError):  # no asset_* tables: a store of an older build
+        return None
 
 
 def _minutes(start: datetime, end: datetime | None) -> float | None:

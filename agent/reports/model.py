@@ -142,6 +142,42 @@ class SignOff(Frozen):
     signed_on: date | None = None
 
 
+class AssetRow(Frozen):
+    """One device of the asset archive appendix: typed-in values win (agent/assets/join.py)."""
+
+    name: str
+    kind: str
+    number: str | None = None
+    maker: str | None = None
+    model: str | None = None
+    serial: str | None = None
+    warranty_end: date | None = None
+    warranty: Literal["in_warranty", "ends_soon", "expired", "unknown"] = "unknown"
+    last_captured: datetime | None = None
+    conflicts: tuple[str, ...] = ()  # "serial: PC1WRONG / PC1ABCDE" (typed in / captured)
+
+
+class AssetChangeRow(Frozen):
+    """A change in the period: hardware (with firmware) or software (with the OS)."""
+
+    target: str
+    at: datetime
+    category: str
+    action: Literal["added", "removed", "changed"]
+    part: str  # "memory ChannelA-DIMM0.serial", "钉钉"
+    before: str | None = None
+    after: str | None = None
+
+
+class AssetAppendix(Frozen):
+    """The report's appendix from the asset archive (docs/assets.md)."""
+
+    assets: tuple[AssetRow, ...]
+    hardware_changes: tuple[AssetChangeRow, ...]
+    software_changes: tuple[AssetChangeRow, ...]
+    omitted_changes: int = 0  # past the appendix's bound: `patrol assets export` has them all
+
+
 class InspectionReport(Frozen):
     schema_version: int = SCHEMA_VERSION
     kind: Literal["inspection"] = "inspection"
@@ -160,6 +196,7 @@ class InspectionReport(Frozen):
     tickets_source: Literal["ticketing", "none"]
     findings_source: Literal["ticketing", "results"]
     signoff: SignOff
+    assets: AssetAppendix | None = None  # None: nothing archived or typed in for the site
 
 
 class CountRow(Frozen):
