@@ -55,6 +55,7 @@ from config.secrets import SecretUnavailable, resolve_secret
 
 log = logging.getLogger(__name__)
 SILENCE_EVERY_S = 60.0
+ASSETS_EVERY_S = 3600.0  # the asset archive's findings (hardware changes, warranties): hourly is plenty
 REACH_CONCURRENCY = 128
 # SIGTERM: requests in flight get this long to finish (a push commits in milliseconds; an
 # agent whose answer is cut off sends the batch again, and a re-sent batch is a no-op).
@@ -242,6 +243,26 @@ class Collector:
             self.pump.submit(site, runs)
         return sum(len(runs) for runs in by_site.values())
 
+    def watch_assets(self, now: datetime) -> int:
+        """``assets.hardware`` and ``assets.warranty`` of every site (agent/assets/findings.py): pushed
+        snapshots arrive only when they changed, so their findings are evaluated here, not per push."""
+        from zoneinfo import ZoneInfo
+
+        from agent.assets.findings import Rules, archive_runs
+
+        params = self.settings.checks.assets
+        if not params.enabled:
+            return 0
+        today = now.astimezone(ZoneInfo(self.settings.reports.timezone)).date()
+        count = 0
+        for view in self.sites.values():
+            runs = archive_runs(self.engine, view.name, view.inventory, now, Rules.from_params(params), today=today)
+            if runs:
+                self.ingestor.store_runs(view.name, runs)
+                self.pump.submit(view.name, runs)
+            count += len(runs)
+        return count
+
     def reach_targets(self) -> list[tuple[str, str, str]]:
         """(site, target, address) of each inventory host and each agent's computer."""
         out: dict[tuple[str, str], str] = {}
@@ -276,7 +297,7 @@ class Collector:
     async def watch(self, stop: asyncio.Event) -> None:
         reach = self.settings.serve.reachability
         loop = asyncio.get_running_loop()
-        next_silence = next_reach = loop.time() + 5.0  # give agents a moment to push after our restart
+        next_silence = next_reach = next_assets = loop.time() + 5.0  # give agents a moment to push after our restart
         while not stop.is_set():
             now_mono = loop.time()
             try:
@@ -286,6 +307,9 @@ class Collector:
                 if reach.enabled and now_mono >= next_reach:
                     next_reach = now_mono + reach.interval_s
                     await self.watch_reachability(self.ctx.clock())
+                if now_mono >= next_assets:  # woken at least every SILENCE_EVERY_S, so this is on time
+                    next_assets = now_mono + ASSETS_EVERY_S
+                    await asyncio.to_thread(self.watch_assets, self.ctx.clock())
             except Exception as exc:  # the loop must outlive a bad probe or a database hiccup
                 log.error("watch loop: %s: %s", type(exc).__name__, exc)
                 log.debug("watch loop", exc_info=True)
