@@ -20,12 +20,12 @@ Pure functions over ``AssetSnapshot``s; no I/O.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from agent.assets.model import VOLATILE, AssetSnapshot
+from agent.assets.model import VOLATILE, AssetSnapshot, from_json, to_json
 
 Category = str  # hardware | firmware | health | software | os | network | printer | other
 
@@ -171,3 +171,37 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
+
+
+def apply(before: AssetSnapshot, changes: Sequence[Change], captured_at: datetime) -> AssetSnapshot:
+    """``before`` with ``changes`` (one ``diff`` of it) applied: the next version, rebuilt.
+
+    The archive keeps old versions as changes only (schema.py) and checks, when it records
+    them, that this rebuilds the new version exactly; a version it cannot rebuild keeps its
+    body. Raises ``SnapshotError`` (model.from_json) for changes that do not fit.
+    """
+    doc = to_json(before)
+    parts: dict[str, dict[str, Any]] = {}
+    for c in changes:
+        section = c.section
+        value = getattr(before, section)
+        if isinstance(value, tuple) and (value or c.path != section):
+            if section not in parts:
+                parts[section] = {k: to_plain(v) for k, v in _by_key(value).items()}
+            items = parts[section]
+            tail = f".{c.field}" if c.field else ""
+            key = c.path[len(section) + 1:len(c.path) - len(tail) - 1]
+            if c.field:
+                items[key] = {**items[key], c.field: c.after}
+            elif c.after is None:
+                items.pop(key, None)
+            else:
+                items[key] = c.after
+        elif c.field and c.path != section:
+            doc[section] = {**(doc.get(section) or {}), c.field: c.after}
+        else:
+            doc[section] = c.after
+    for section, items in parts.items():
+        doc[section] = list(items.values())
+    doc["captured_at"] = captured_at.isoformat()
+    return from_json(doc)

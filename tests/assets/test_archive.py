@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from agent.assets import archive
 from agent.assets.diff import counts_as_hardware, diff
-from agent.assets.model import (AssetSnapshot, Component, Cpu, Disk, Identity, MemoryModule, Monitor, NetworkAdapter,
-                                OperatingSystem, PageCounter, PrinterInfo, Software)
+from agent.assets.model import (AssetSnapshot, Component, Cpu, Disk, Gap, Identity, MemoryModule, Monitor, NetworkAdapter,
+                                OperatingSystem, PageCounter, PrinterInfo, Software, canonical_json)
 from agent.assets.schema import asset_snapshots
 from agent.context import store_components
 from agent.store import Store
@@ -101,16 +101,61 @@ def test_software_installed_removed_and_updated(engine):
     assert removed.before["publisher"] == "Kingsoft Corp." and removed.after is None
 
 
-def test_back_to_an_earlier_content_reuses_its_row(engine):
+def test_back_to_an_earlier_content_is_a_new_version(engine):
     a, b = pc(), replace(pc(), disks=())
     archive.record(engine, "hq", "pc-1", a)
     archive.record(engine, "hq", "pc-1", replace(b, captured_at=T0 + DAY))
     back = archive.record(engine, "hq", "pc-1", replace(a, captured_at=T0 + 2 * DAY))
     assert back.stored and [c.action for c in back.changes] == ["added"]
-    with engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(asset_snapshots)).scalar() == 2
     assert [v.at for v in archive.versions(engine, "hq", "pc-1")] == [T0, T0 + DAY, T0 + 2 * DAY]
     assert len(archive.history(engine, "hq", "pc-1")) == 2
+    with engine.connect() as conn:  # bodies: the first (a keyframe) and the current one
+        assert [r.body is not None for r in conn.execute(sa.select(asset_snapshots).order_by(asset_snapshots.c.id))] \
+            == [True, False, True]
+    assert archive.snapshot_at(engine, "hq", "pc-1", T0 + DAY + DAY / 2) == replace(b, captured_at=T0 + DAY)
+
+
+def test_every_past_version_is_rebuilt_exactly(engine):
+    """Sixty versions (two keyframe periods): software updated, installed, removed, a disk
+    swapped, the OS upgraded, an address changed; each past day reads back as captured."""
+    snapshots = [pc()]
+    for day in range(1, 61):
+        s = snapshots[-1]
+        s = replace(s, captured_at=T0 + day * DAY, software=(
+            replace(s.software[0], version=f"23.{day}"), *s.software[1:],
+            *((Software(f"程序 {day}", "1.0", "Vendor", None, "HKCU"),) if day % 3 == 0 else ())))
+        if day % 7 == 0:
+            s = replace(s, software=s.software[:-1], disks=(replace(s.disks[0], serial=f"S4DX{day:010d}"),))
+        if day % 11 == 0:
+            s = replace(s, os=replace(s.os, build=f"22631.{day}") if s.os else OperatingSystem("Debian GNU/Linux", None, "12"),
+                        adapters=(
+                replace(s.adapters[0], ips=(f"192.0.2.{day}/24", "fe80::1/64")),))
+        if day == 30:
+            s = replace(s, os=None, monitors=())
+        s = replace(s, gaps=(Gap("monitors", f"no EDID on day {day}"),) if day % 5 == 0 else ())
+        snapshots.append(s)
+    for s in snapshots:
+        assert archive.record(engine, "hq", "pc-1", s).stored
+    with engine.connect() as conn:
+        kept = conn.execute(sa.select(sa.func.count()).select_from(asset_snapshots)
+                            .where(asset_snapshots.c.body.is_not(None))).scalar()
+    assert kept == 3  # versions 0 and 30 (keyframes) and 60 (a keyframe and the current one)
+    for s in snapshots:
+        rebuilt = archive.snapshot_at(engine, "hq", "pc-1", s.captured_at + timedelta(hours=1))
+        assert canonical_json(rebuilt) == canonical_json(s)  # lists in canonical order, captured_at, gaps
+
+
+def test_a_version_the_changes_cannot_rebuild_keeps_its_body(engine, monkeypatch):
+    archive.record(engine, "hq", "pc-1", pc())
+    second = replace(pc(T0 + DAY), disks=())
+    monkeypatch.setattr(archive, "apply", lambda before, changes, at: before)  # a rebuild that loses the change
+    archive.record(engine, "hq", "pc-1", second)
+    monkeypatch.undo()
+    archive.record(engine, "hq", "pc-1", replace(second, captured_at=T0 + 2 * DAY, monitors=()))
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(asset_snapshots).order_by(asset_snapshots.c.id)).all()
+    assert [(r.keyframe, r.body is not None) for r in rows] == [(True, True), (True, True), (False, True)]
+    assert archive.snapshot_at(engine, "hq", "pc-1", T0 + DAY) == second
 
 
 def test_an_older_capture_does_not_rewrite_history(engine):
