@@ -131,7 +131,7 @@ def test_real_collector_files_the_snapshot_under_the_agents_target(real_collecto
 
     from agent.assets import archive
 
-    engine = sa.create_engine(f"sqlite:///{real_collector.state_dir / 'patrol.db'}")
+    engine = sa.create_engine(f"sqlite:///{real_collector.state_dir / 'patrol.sqlite'}")
     try:
         [current] = archive.current(engine, agent.site, agent.target)
     finally:
