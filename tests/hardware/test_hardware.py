@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -175,18 +176,61 @@ def test_linux_says_device_errors_come_from_the_kernel_log() -> None:
     assert device.state is State.OK and device.summary == "sysfs has no device error states: see hardware.kernel_errors"
 
 
-def test_recorded_pnp_records() -> None:
-    """Published Get-PnpDevice records (fixtures/recorded/SOURCES.md) as the SCRIPT prints them:
-    a phantom monitor (45, remembered but not connected) is listed, never an alarm."""
+# Published device records (fixtures/recorded/SOURCES.md): file -> (device name, problem code).
+# Get-PnpDevice's FriendlyName/InstanceId/Problem are its aliases of Win32_PnPEntity's
+# Name/PNPDeviceID/ConfigManagerErrorCode; its view prints the code by its CM_PROB_* name.
+RECORDED_PNP = {
+    "get-pnpdevice-phantom-monitor.txt": ("Generic Non-PnP Monitor", 45),
+    "get-pnpdevice-intel-nic-ok.txt": ("Intel(R) Ethernet Connection (9) I219-LM", 0),
+    "get-pnpdevice-ch554-cdc-code28.txt": ("CH554_CDC", 28),
+    "get-pnpdevice-unknown-usb-code43.txt": ("Unknown USB Device (Device Descriptor Request Failed)", 43),
+    "get-pnpdevice-amd-gpu-disabled-code22.txt": ("AMD Radeon RX 5700 XT", 22),
+}
+_PNPUTIL_LINE = re.compile(r"^\s*(?P<label>Instance ID|Device Description):\s*(?P<value>.*?)\s*$")
+
+
+def recorded_pnp(name: str) -> dict:
+    """One published record as the hardware SCRIPT prints a problem device (notation only)."""
     from tests.support.recorded_windows import format_list_records
 
+    text = (FIXTURES / "recorded" / name).read_text(encoding="utf-8")
+    record: dict[str, str] = {}
+    for part in format_list_records(text):
+        record.update({k: v for k, v in part.items() if v})
+    # pnputil /enum-devices names the device the Get-PnpDevice excerpt of the same machine does not
+    pnputil = {m["label"]: m["value"] for m in map(_PNPUTIL_LINE.match, text.splitlines()) if m}
     by_name = {entry[0]: code for code, entry in CODES.items()}
-    records = [r for f in sorted((FIXTURES / "recorded").glob("*.txt")) for r in format_list_records(f.read_text())]
-    problems = [{"Name": r["Name"], "PNPDeviceID": r["PNPDeviceID"], "PNPClass": r.get("PNPClass") or None,
-                 "ConfigManagerErrorCode": by_name[r["ConfigManagerErrorCode"]]}
-                for r in records if r["ConfigManagerErrorCode"] != "CM_PROB_NONE"]
-    assert [p["ConfigManagerErrorCode"] for p in problems] == [45]
-    model = windows.parse(ps(json.dumps({"Total": len(records), "Problems": problems}).encode()))
+    return {"Name": record.get("Name") or record.get("FriendlyName") or pnputil["Device Description"],
+            "PNPDeviceID": record.get("PNPDeviceID") or record.get("InstanceId") or record.get("Device")
+            or pnputil["Instance ID"],
+            "PNPClass": record.get("PNPClass") or record.get("Class") or None,
+            "ConfigManagerErrorCode": by_name[record.get("ConfigManagerErrorCode") or record["Problem"]]}
+
+
+@pytest.mark.parametrize("name", sorted(RECORDED_PNP))
+def test_recorded_pnp_record_reads_as_published(name: str) -> None:
+    record = recorded_pnp(name)
+    assert (record["Name"], record["ConfigManagerErrorCode"]) == RECORDED_PNP[name]
+
+
+# file -> the verdicts when it is the only problem device (besides the OK ones)
+RECORDED_VERDICTS = {
+    # remembered but not connected: listed, never an alarm
+    "get-pnpdevice-phantom-monitor.txt": {"hardware.driver": State.OK, "hardware.device": State.OK},
+    # driver not installed: WARN, as engineers treat it
+    "get-pnpdevice-ch554-cdc-code28.txt": {"hardware.driver": State.WARN, "hardware.device": State.OK},
+    # Windows stopped the device after it reported problems
+    "get-pnpdevice-unknown-usb-code43.txt": {"hardware.driver": State.OK, "hardware.device": State.WARN},
+    # disabled by the user (pnputil /disable-device): not a fault
+    "get-pnpdevice-amd-gpu-disabled-code22.txt": {"hardware.driver": State.OK, "hardware.device": State.OK},
+}
+
+
+@pytest.mark.parametrize("name", sorted(RECORDED_VERDICTS))
+def test_recorded_pnp_verdicts(name: str) -> None:
+    problems = [recorded_pnp(name)]
+    total = 1 + 1  # the recorded OK adapter is on the list too, and not reported
+    model = windows.parse(ps(json.dumps({"Total": total, "Problems": problems}).encode()))
     results = run_all(model)
-    assert {check: r.state for check, r in results.items()} == {"hardware.driver": State.OK, "hardware.device": State.OK}
-    assert "Generic Non-PnP Monitor" in results["hardware.device"].details
+    assert {check: r.state for check, r in results.items()} == RECORDED_VERDICTS[name]
+    assert RECORDED_PNP[name][0] in results["hardware.device"].details + results["hardware.driver"].details
