@@ -19,6 +19,7 @@ from tests.support.recorded_windows import recorded_process_names, recording_as_
 
 RECORDED = Path(__file__).parent / "fixtures" / "recorded"
 QIHOO, HUORONG, TENCENT = "360 安全卫士 / 360 杀毒 (Qihoo 360)", "火绒安全 (Huorong)", "腾讯电脑管家 (Tencent PC Manager)"
+KINGSOFT = "金山毒霸 (Kingsoft)"
 
 # file, processes listed, {product: mode}
 CASES = [
@@ -30,6 +31,9 @@ CASES = [
     ("processes-huorong-sharphunter.txt", 9, {HUORONG: "running (hipsdaemon, usysdiag)"}),
     # a Windows server (SQL Server, IIS) with 腾讯电脑管家's real-time protection process
     ("processes-tencent-pc-manager-server.txt", 32, {TENCENT: "running (qqpcrtp)"}),
+    # a Windows 11 desktop's processes holding network connections (netstat -ano, then
+    # tasklist /FI "PID eq ..."), annotated by its owner: 金山毒霸's scan/real-time service
+    ("processes-kingsoft-netstat.txt", 8, {KINGSOFT: "running (kxescore)"}),
 ]
 
 

@@ -234,3 +234,24 @@ def test_recorded_pnp_verdicts(name: str) -> None:
     results = run_all(model)
     assert {check: r.state for check, r in results.items()} == RECORDED_VERDICTS[name]
     assert RECORDED_PNP[name][0] in results["hardware.device"].details + results["hardware.driver"].details
+
+
+_DEVMGR_ROW = re.compile(r"^\s*\|\s*\d+\s*\|\s*(?P<name>[^|]+?)\s*\|\s*(?P<id>[A-Z]+\\[^|]+?)\s*\|")
+
+
+def test_recorded_zh_cn_devices_without_drivers() -> None:
+    """A zh-CN Windows 10 after installation (a Panasonic CF-LX5): the author's list of the 16
+    devices Windows did not recognise, Chinese names as Device Manager shows them. The list
+    gives names and hardware IDs, not the code: devices without a driver after setup are
+    code 28 (the author installs the Intel chipset/ME/DPTF/Bluetooth drivers for them), so the
+    test gives them 28 and the hardware ID as the device ID (SOURCES.md says so)."""
+    text = (FIXTURES / "recorded" / "devmgr-zh-cn-panasonic-missing-drivers.md").read_text(encoding="utf-8")
+    rows = [m.groupdict() for m in map(_DEVMGR_ROW.match, text.splitlines()) if m]
+    assert len(rows) == 16 and rows[5] == {"name": "SM 总线控制器", "id": "PCI\\VEN_8086&DEV_9D23&SUBSYS_833810F7&REV_21"}
+    problems = [{"Name": r["name"], "PNPDeviceID": r["id"], "PNPClass": None, "ConfigManagerErrorCode": 28} for r in rows]
+    model = windows.parse(ps(json.dumps({"Total": 140, "Problems": problems}, ensure_ascii=False).encode("utf-8")))
+    results = run_all(model)
+    assert {check: r.state for check, r in results.items()} == {"hardware.driver": State.WARN, "hardware.device": State.OK}
+    details = results["hardware.driver"].details
+    # the Chinese names come through whole (the UTF-8 output of the script), each device once
+    assert "PCI 简单通讯控制器" in details and "PCI 数据捕获和信号处理控制器" in details and "未知设备" in details
