@@ -45,6 +45,9 @@ CASES = [
     # fr-FR Windows Server 2022: AMRunningMode stays English; the published part ends at the
     # signature age, so real-time, update date and scans are not known.
     ("defender-server2022-fr-wmic-partial.txt", ProductState.ON, "Normal", None, None, 2.0, False, None, False),
+    # zh-CN Windows 11 (dates 2025/10/16 15:07:36, yyyy/M/d): Defender alone, real-time off.
+    ("defender-zh-cn-realtime-off.txt", ProductState.ON, "Normal", False,
+     datetime(2025, 10, 16, 15, 7, 36, tzinfo=timezone.utc), 0.0, False, 0.0, False),
     # wmic's WMI datetimes (exact UTC); the published part ends before the real-time fields.
     ("defender-server2022-wmic-partial.txt", ProductState.ON, "Normal", None,
      datetime(2025, 3, 11, 1, 52, 18, tzinfo=timezone.utc), 0.0, False, None, False),
