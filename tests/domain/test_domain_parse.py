@@ -335,6 +335,7 @@ LANGUAGES = [
     ("zh-CN-sc-verify.txt", "cp936", 0, "homsom-dc01.hs.com", False),
     ("zh-CN-sc-reset.txt", "cp936", 0, "homsom-dc01.hs.com", False),
     ("en-query-no-logon-servers.txt", "cp437", 1311, None, False),
+    ("en-sc-query-no-logon-servers.txt", "cp437", 1311, None, False),
     ("en-query-no-trust-lsa-secret.txt", "cp437", 1786, None, False),
     ("zh-TW.txt", "cp950", 0, "dc10.domain.example", False),
     ("ja.txt", "cp932", 0, "dc10.domain.example", False),
