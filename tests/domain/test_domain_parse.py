@@ -337,6 +337,7 @@ LANGUAGES = [
     ("en-query-no-logon-servers.txt", "cp437", 1311, None, False),
     ("en-sc-query-no-logon-servers.txt", "cp437", 1311, None, False),
     ("en-query-no-trust-lsa-secret.txt", "cp437", 1786, None, False),
+    ("en-call-netlogon-stopped.txt", "cp437", 1722, None, True),
     ("zh-TW.txt", "cp950", 0, "dc10.domain.example", False),
     ("ja.txt", "cp932", 0, "dc10.domain.example", False),
     ("de.txt", "cp850", 0, "dc10.domain.example", False),
@@ -410,3 +411,17 @@ def test_discovered_dcs_are_tested_once(monkeypatch) -> None:
     raw = DomainCollector().fetch(LOCAL, params, CollectorIO(run=FakeRunner({}), resolve_secret=lambda ref: "pw"))
     assert sorted(tried) == ["10.0.0.1", "dc2.ex.test"]
     assert [o.dc for o in raw.other_dcs] == ["dc2.ex.test"]
+
+
+def test_recorded_call_failure_with_netlogon_stopped_is_a_broken_channel_not_a_refusal() -> None:
+    """Microsoft's recorded `nltest /sc_query` on a member whose Netlogon service is stopped
+    (fixtures/nltest-languages/SOURCE.md): the call fails with 1722, which is no access
+    problem, so no "run as SYSTEM" hint: domain logons fail there, CRIT with the reason.
+    computer.json is constructed (the member-broken one: Test-ComputerSecureChannel False)."""
+    from collectors.platforms.windows.domain import WindowsDomainRaw, parse
+
+    nltest = (FIXTURES / "nltest-languages" / "en-call-netlogon-stopped.txt").read_text(encoding="utf-8")
+    computer = (FIXTURES / "windows" / "member-broken" / "computer.json").read_text(encoding="utf-8")
+    [status] = parse(WindowsDomainRaw(computer, nltest, 1))
+    assert status.healthy is False
+    assert "Netlogon did not answer over RPC" in status.summary and "SYSTEM" not in status.summary
