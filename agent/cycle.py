@@ -54,7 +54,7 @@ class RunRecorder:
     MAX_UNSTORED = 256
 
     def __init__(self, ctx: AppContext, on_run: Callable[[CheckRun], None] | None = None, *,
-                 batch_runs: int = 1, batch_age_s: float = 1.0):
+                 batch_runs: int = 1, batch_age_s: float = 1.0, autostore: bool = True):
         self.ctx = ctx
         self.on_run = on_run
         self.batch_runs = max(1, batch_runs)
@@ -62,13 +62,16 @@ class RunRecorder:
         self.unstored: deque[CheckRun] = deque(maxlen=max(self.MAX_UNSTORED, 4 * self.batch_runs))
         self.failing = False
         self.stored = 0
+        # False: only store_pending() stores (the leased poll loop calls it off the event loop)
+        self.autostore = autostore
         self._oldest: float | None = None
 
     def __call__(self, run: CheckRun) -> None:
         self.unstored.append(run)
         if self._oldest is None:
             self._oldest = time.monotonic()
-        if len(self.unstored) >= self.batch_runs or time.monotonic() - self._oldest >= self.batch_age_s:
+        if self.autostore and (len(self.unstored) >= self.batch_runs
+                               or time.monotonic() - self._oldest >= self.batch_age_s):
             self._store_pending()
         if self.on_run is not None:
             self.on_run(run)
@@ -89,11 +92,10 @@ class RunRecorder:
             try:
                 with store.engine.begin() as conn:
                     store.write_runs(conn, [RunWrite(run, forget_unreported=run.error is None) for run in batch])
-                for run in batch:
-                    if run.collector == "switch":  # LLDP/CDP neighbours into the link history (agent/topology)
-                        from agent.topology.record import record_run
+                    if any(run.collector == "switch" for run in batch):
+                        from agent.topology.record import record_runs
 
-                        record_run(store.engine, store.site, run)
+                        record_runs(conn, store.site, batch)  # LLDP/CDP neighbours into the link history
             except sqlalchemy.exc.OperationalError as exc:
                 if not self.failing:
                     log.error("cannot write the store (%s); results are kept in memory and stored when it "

@@ -331,13 +331,6 @@ class Worker:
         from agent.serve.polling import FamilyPlan, parent_alive, poll_leased
 
         ctx = self.ctx
-
-        def on_run(run: Any) -> None:
-            try:
-                self.emit(encode("run", run=run_to_json(run)))
-            except BrokenPipeError:  # the replica died: finish and store the polls held, claim no more
-                pass
-
         local = [job for job in jobs if getattr(job.target, "local", False)]
         plans: dict[str, FamilyPlan] = {}
         for job in jobs:
@@ -345,10 +338,13 @@ class Worker:
                 family = job.collector.name
                 plan = plans.setdefault(family, FamilyPlan(family, {}, job.params.schedule.interval_s))
                 plan.jobs[job.target.name] = job  # type: ignore[index]
-        own = await run_cycle(ctx, runner, local, on_run=on_run) if local else None
+        own = await run_cycle(ctx, runner, local, on_run=lambda run: self.emit(encode("run", run=run_to_json(run)))
+                              ) if local else None
         replicas = ctx.settings.serve.replicas
         leases = Leases(ctx.store.engine, ctx.settings.agent.site, replica, lease_s=replicas.lease_s, clock=ctx.clock)
-        recorder = RunRecorder(ctx, on_run, batch_runs=replicas.write_batch)
+        # The device runs are not sent to `patrol serve`: its /metrics reads the store (every
+        # replica's polls), so encoding 60 results per switch twice would be CPU for nothing.
+        recorder = RunRecorder(ctx, None, batch_runs=replicas.write_batch, autostore=False)
         leased = await poll_leased(list(plans.values()), leases, runner, recorder, capacity=runner.concurrency,
                                    alive=parent_alive())
         await asyncio.to_thread(recorder.store_pending)

@@ -47,28 +47,43 @@ def record_run(engine: sa.Engine, site: str, run: CheckRun) -> int:
     return record_neighbors(engine, site, result.target, parse_details(result.details), result.observed_at)
 
 
+def record_runs(conn: sa.Connection, site: str, runs: Iterable[CheckRun]) -> int:
+    """Apply switch runs inside the caller's transaction (a replica stores a batch of polls
+    in one transaction, links included); returns how many rows changed."""
+    changed = 0
+    for run in runs:
+        result = _neighbor_result(run.results) if run.error is None and run.collector == "switch" else None
+        if result is not None:
+            changed += _apply(conn, site, result.target, parse_details(result.details), result.observed_at)
+    return changed
+
+
 def record_neighbors(engine: sa.Engine, site: str, device: str, neighbors: list[dict[str, str]],
                      at: datetime) -> int:
+    with engine.begin() as conn:
+        return _apply(conn, site, device, neighbors, at)
+
+
+def _apply(conn: sa.Connection, site: str, device: str, neighbors: list[dict[str, str]], at: datetime) -> int:
     t = neighbor_links
     changed = 0
-    with engine.begin() as conn:
-        open_rows = {tuple(row._mapping[k] for k in _KEY): row.id for row in conn.execute(
-            sa.select(t).where(t.c.site == site, t.c.device == device, t.c.gone_at.is_(None)))}
-        seen: set[tuple[str, ...]] = set()
-        for n in neighbors:
-            key = tuple(n[k] for k in _KEY)
-            if key in seen:
-                continue
-            seen.add(key)
-            if key in open_rows:
-                conn.execute(t.update().where(t.c.id == open_rows[key]).values(
-                    last_seen=at, chassis_id=n["chassis_id"], mgmt_address=n["mgmt_address"]))
-            else:
-                conn.execute(t.insert().values(site=site, device=device, first_seen=at, last_seen=at, gone_at=None,
-                                               **n))
+    open_rows = {tuple(row._mapping[k] for k in _KEY): row.id for row in conn.execute(
+        sa.select(t).where(t.c.site == site, t.c.device == device, t.c.gone_at.is_(None)))}
+    seen: set[tuple[str, ...]] = set()
+    for n in neighbors:
+        key = tuple(n[k] for k in _KEY)
+        if key in seen:
+            continue
+        seen.add(key)
+        if key in open_rows:
+            conn.execute(t.update().where(t.c.id == open_rows[key]).values(
+                last_seen=at, chassis_id=n["chassis_id"], mgmt_address=n["mgmt_address"]))
+        else:
+            conn.execute(t.insert().values(site=site, device=device, first_seen=at, last_seen=at, gone_at=None,
+                                           **n))
+        changed += 1
+    for key, row_id in open_rows.items():
+        if key not in seen:
+            conn.execute(t.update().where(t.c.id == row_id).values(gone_at=at))
             changed += 1
-        for key, row_id in open_rows.items():
-            if key not in seen:
-                conn.execute(t.update().where(t.c.id == row_id).values(gone_at=at))
-                changed += 1
     return changed
