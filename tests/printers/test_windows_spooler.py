@@ -107,3 +107,23 @@ def test_recorded_win32_printer_view() -> None:
     assert got == {("printers.spooler", ""): State.OK,
                    **{(check, name): State.OK for check in ("printers.queue", "printers.jobs")
                       for name in ("Microsoft XPS Document Writer", "Microsoft Print to PDF")}}
+
+
+def test_recorded_error_state_values() -> None:
+    """Win32_Printer values a developer noted from real printers (fixtures/recorded/SOURCES.md):
+    "PrinterState : 1026 PrinterStatus : 1" beside "Status : Error", and "PrinterState : 0
+    PrinterStatus : 3". Only the values are recorded: the names are the test's. 1026 is
+    PRINTER_STATUS_ERROR | PRINTER_STATUS_PRINTING: the queue is in error, not printing fine."""
+    rows = [{"Name": "noted printer (error)", "PrinterState": 1026, "PrinterStatus": 1, "DetectedErrorState": None,
+             "WorkOffline": None, "PortName": None},
+            {"Name": "noted printer (ready)", "PrinterState": 0, "PrinterStatus": 3, "DetectedErrorState": None,
+             "WorkOffline": None, "PortName": None}]
+    model = printers.parse(output(json.dumps({"Spooler": {"Name": "Spooler", "Status": 4}, "Printers": rows,
+                                              "Jobs": []}).encode()))
+    queues = {q.name: q for q in model.queues}
+    assert (queues["noted printer (error)"].state, queues["noted printer (error)"].reasons) == ("processing", ("printer-error",))
+    assert queues["noted printer (ready)"].reasons == ()
+    got = {(r.check, r.item): r.state for r in PrintersCollector().evaluate(
+        model, PrintersParams(ignore_queues=()), Host(name="pc", local=True), datetime(2026, 3, 1, tzinfo=timezone.utc))}
+    assert got[("printers.queue", "noted printer (error)")] is State.CRIT
+    assert got[("printers.queue", "noted printer (ready)")] is State.OK
