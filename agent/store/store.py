@@ -9,6 +9,7 @@ result is stored together with the latest-state row it produced or not at all.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -78,6 +79,16 @@ def create_engine(url: str) -> sa.Engine:
     return engine
 
 
+# SQLite files this process has open through Store.open. Checking such a file again (its
+# header read with open()/close()) would drop every POSIX lock this process holds on it:
+# fcntl locks belong to the process and any close() of the file releases them all. Another
+# process closing its last connection would then get the exclusive lock, checkpoint and
+# delete the WAL this process still writes into, and everything written afterwards is
+# invisible to other processes and lost at restart (found with the collector: its first
+# report opened the store a second time, then a CLI's silences were not in its silences).
+_OPEN_HERE: Counter[Path] = Counter()
+
+
 def _build(url: str, components: Sequence[Component]) -> None:
     engine = create_engine(url)
     try:
@@ -92,13 +103,15 @@ class Store:
     def __init__(self, engine: sa.Engine, site: str):
         self.engine = engine
         self.site = site
+        self._opened: Path | None = None  # the file counted in _OPEN_HERE, by Store.open
 
     @classmethod
     def open(cls, url: str, site: str, components: Sequence[Component] = (), *, check: bool = False) -> Store:
         """Open (creating it whole if absent) and migrate the store. An SQLite file that is
         empty, foreign or (with ``check``) fails ``PRAGMA quick_check`` raises ``StoreUnusable``."""
         path = integrity.sqlite_file(url)
-        if path is not None:
+        key = path.resolve() if path is not None else None
+        if path is not None and not _OPEN_HERE[key]:  # checked when first opened here; see _OPEN_HERE
             if path.exists():
                 integrity.check_file(path)
                 if check:
@@ -114,10 +127,17 @@ class Store:
                 raise
             raise integrity.StoreUnusable(f"the store {path} is damaged ({exc.orig}); restore a backup with "
                                           "`patrol store restore BACKUP_FILE`") from None
-        return cls(engine, site)
+        store = cls(engine, site)
+        if key is not None:
+            _OPEN_HERE[key] += 1
+            store._opened = key
+        return store
 
     def close(self) -> None:
         self.engine.dispose()
+        opened, self._opened = self._opened, None
+        if opened is not None:
+            _OPEN_HERE[opened] -= 1
 
     # --- results -------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -135,3 +136,33 @@ def test_a_state_dir_with_url_characters_keeps_its_store_where_it_says(tmp_path,
     assert not (tmp_path / "var").exists()  # where the cut-off URL would have put it
     backup = patrol("-c", str(config), "store", "backup", str(tmp_path / folder / "b.sqlite"), cwd=tmp_path)
     assert backup.returncode == 0, backup.stderr
+
+
+def test_opening_the_store_again_keeps_the_wal_other_processes_read(tmp_path):
+    """A second Store.open in a process that has the store open (the collector's first report
+    did) must not drop that process's SQLite locks: else another process closing its last
+    connection deletes the WAL this one still writes into, and later writes are lost to it."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "patrol.sqlite"
+    url = f"sqlite:///{path}"
+    first = Store.open(url, "hq")
+    first.record_run(_run(1))
+    again = Store.open(url, "hq")  # e.g. AppContext.store in the collector, opened lazily
+    count = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+             "print(c.execute('SELECT count(*) FROM results').fetchone()[0]); c.close()")
+
+    def count_elsewhere() -> int:  # another process (a CLI command) opens, reads and closes
+        done = subprocess.run([sys.executable, "-c", count, str(path)], capture_output=True, text=True, timeout=60,
+                              check=True)
+        return int(done.stdout)
+
+    assert count_elsewhere() == 1
+    first.record_run(_run(2))
+    assert count_elsewhere() == 2
+    assert Path(f"{path}-wal").exists()  # still the file this process writes into
+    again.close()
+    first.record_run(_run(3))
+    assert count_elsewhere() == 3
+    first.close()
