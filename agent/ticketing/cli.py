@@ -268,11 +268,14 @@ def _silence(args: argparse.Namespace, ctx: Any) -> int:
     configured = [c for c in ctx.settings.ticketing.silences if c.until > now]
     if args.json:
         print(json.dumps([{"id": r.id, "target": r.target, "check": r.check, "item": r.item,
+                           "from": r.starts_at.isoformat() if r.starts_at else None,
                            "until": r.until.isoformat(), "reason": r.reason, "by": r.created_by} for r in rows]
                          + [{"id": None, "source": "config", **c.model_dump(mode="json")} for c in configured],
                          indent=2, ensure_ascii=False))
         return EXIT_OK
-    table = [[str(r.id), r.target, r.check, r.item, _when(r.until), r.created_by, r.reason] for r in rows]
+    table = [[str(r.id), r.target, r.check, r.item,
+              f"{_when(r.starts_at)} - {_when(r.until)}" if r.starts_at else _when(r.until), r.created_by, r.reason]
+             for r in rows]
     table += [["config", c.target, c.check, c.item, _when(c.until), "-", c.reason] for c in configured]
     if not table:
         print("no active silences")

@@ -115,9 +115,10 @@ class SilenceRule:
     item: str
     until: datetime
     reason: str
+    start: datetime | None = None  # a maintenance window planned in the console; None: in force now
 
     def matches(self, record: FindingRecord, now: datetime) -> bool:
-        return (now < self.until and fnmatchcase(record.target, self.target) and fnmatchcase(record.check, self.check)
+        return ((self.start is None or self.start <= now) and now < self.until and fnmatchcase(record.target, self.target) and fnmatchcase(record.check, self.check)
                 and fnmatchcase(record.item, self.item))
 
 
@@ -428,6 +429,8 @@ class TicketEngine:
             return f"suppressed: {downs[-1]} is down"
         for rule in silences:
             if rule.matches(record, now):
+                if rule.start is not None:
+                    return f"maintenance '{rule.reason}' until {_fmt(rule.until)}"
                 return f"silenced until {_fmt(rule.until)}: {rule.reason}"
         for window in self.settings.maintenance:
             if (window.start <= now < window.end and any(fnmatchcase(record.target, p) for p in window.targets)

@@ -114,6 +114,9 @@ silences = sa.Table(
     sa.Column("created_by", sa.String(128), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("removed_at", UTCDateTime, nullable=True),
+    # Set: a maintenance window planned from the console, holding tickets from then on
+    # (reason is its name); NULL: a silence, in force from created_at.
+    sa.Column("starts_at", UTCDateTime, nullable=True),
 )
 
 # What happened to findings and tickets, in order: the history reports analyse.
@@ -160,9 +163,15 @@ def _add_claimed_by(conn: sa.Connection) -> None:
         conn.execute(sa.text("ALTER TABLE outbox ADD COLUMN claimed_by VARCHAR(160)"))
 
 
+def _add_starts_at(conn: sa.Connection) -> None:
+    if "starts_at" not in {c["name"] for c in sa.inspect(conn).get_columns("silences")}:
+        conn.execute(sa.text(f"ALTER TABLE silences ADD COLUMN starts_at {sa.DateTime().compile(dialect=conn.dialect)}"))
+
+
 TICKETING = Component("ticketing", [
     Migration(1, "findings, tickets, outbox, silences, finding events, builtin backend tables",
               create_tables(findings, tickets, outbox, silences, events, builtin_tickets, builtin_comments)),
     Migration(2, "outbox.claimed_by: the process sending a call, so a dead one's claim is taken over at once",
               _add_claimed_by),
+    Migration(3, "silences.starts_at: maintenance windows planned in the console", _add_starts_at),
 ])

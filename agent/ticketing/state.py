@@ -124,7 +124,7 @@ def load_silences(engine: sa.Engine, site: str, now: datetime) -> list[SilenceRu
     s = schema.silences
     query = sa.select(s).where(s.c.site == site, s.c.removed_at.is_(None), s.c.until > now)
     with engine.connect() as conn:
-        return [SilenceRule(r.target, r.check, r.item, r.until, r.reason) for r in conn.execute(query)]
+        return [SilenceRule(r.target, r.check, r.item, r.until, r.reason, r.starts_at) for r in conn.execute(query)]
 
 
 def save(engine: sa.Engine, site: str, *, changed: Sequence[FindingRecord], finished: Sequence[FindingRecord],
