@@ -48,6 +48,7 @@ SYS_NAME = "1.3.6.1.2.1.1.5.0"       # SNMPv2-MIB::sysName.0
 SYSTEM_OIDS = (SYS_DESCR, SYS_OBJECT_ID, SYS_UPTIME, SYS_NAME)
 
 _STATES = {"ok": State.OK, "warn": State.WARN, "crit": State.CRIT, "unknown": State.UNKNOWN}
+ADMIN_NAMES = {1: "up", 2: "down", 3: "testing"}
 OPER_NAMES = {1: "up", 2: "down", 3: "testing", 4: "unknown", 5: "dormant", 6: "notPresent", 7: "lowerLayerDown"}
 
 
@@ -317,7 +318,11 @@ class SwitchCollector:
             values = [s.counters[i] for i in pair if s.counters[i] is not None]
             if values:
                 metrics.append(Metric(metric, float(sum(values)), "total"))  # type: ignore[arg-type]
-        details = f"ifIndex {s.index}; ifDescr {s.descr}" + (f"; {r.note}" if r.note else "")
+        # admin/oper as words: the console's ports grid colours a port by them (agent/serve/console/device.py).
+        admin = ADMIN_NAMES.get(s.admin or 0, f"status{s.admin}") if s.admin is not None else "unknown"
+        details = (f"ifIndex {s.index}; ifDescr {s.descr}; admin {admin}; "
+                   f"oper {OPER_NAMES.get(s.oper, 'unknown') if s.oper is not None else 'unknown'}"
+                   + (f"; {r.note}" if r.note else ""))
         return result("port", s.name, State.worst(states), MSG.say("switch.port", parts=tuple(parts)), details,
                       tuple(metrics))
 

@@ -56,7 +56,7 @@ def seed_sites(config: Path) -> None:
     settings = load_settings(config)
     now = utcnow()
     acme = Store.open(settings.store_url, "acme", [*store_components(), FLEET, CONSOLE])
-    devices = [*demo_devices(6, ports=8), DemoDevice("sw-core", "switch", 8),
+    devices = [*demo_devices(6, ports=8), DemoDevice("sw-core", "switch", 8, config_change=True),
                DemoDevice(XSS_DEVICE, "pc", problem=State.WARN, summary=XSS),
                DemoDevice("pc-disk", "pc", problem=State.CRIT, summary="C: 97% used " + XSS)]
     service = TicketingService(settings, acme, Inventory(), lambda: now)

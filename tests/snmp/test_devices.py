@@ -294,3 +294,19 @@ def test_profile_against_librenms_recording(snmpsim_librenms, poll, community: s
 
 def test_every_librenms_recording_has_a_case() -> None:
     assert sorted(LIBRENMS_CASES) == sorted(p.stem for p in LIBRENMS_DATA.glob("*.snmprec"))
+
+
+def test_the_console_ports_grid_reads_admin_and_oper_from_a_real_switch(snmpsim, poll) -> None:
+    """The console's ports grid (agent/serve/console/device.py) colours a port by the admin
+    and oper words the switch family writes into its details; on a real recording every
+    reported port has both, and the colour follows ifOperStatus."""
+    from agent.serve.console import device as console_device
+
+    results = poll(device(snmpsim.port, "cisco-c3560"))
+    cells = console_device.ports(results)
+    assert len(cells) == 52
+    assert all(c.admin != "?" and c.oper != "?" for c in cells)
+    summaries = {r.item: r.summary for r in results if r.check == "switch.port"}
+    for cell in cells:
+        assert (cell.css == "port-up") == summaries[cell.name].startswith("up"), (cell, summaries[cell.name])
+    assert {c.css for c in cells} >= {"port-up", "port-down"}

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from collectors.base import State
 
-PORT_CHECK = "switch.ports"
+PORT_CHECK = "switch.port"  # one result per port, item = ifName (collectors/switch.py)
 ROW_GAP, COL_GAP, MARGIN, MAX_PER_ROW = 110, 120, 60, 16
 
 
@@ -95,7 +95,7 @@ def layout(names: Iterable[str], edges: Iterable[tuple[str, str]]) -> dict[str, 
 def build_map(links: Sequence[object], device_states: Mapping[str, State],
               port_states: Mapping[tuple[str, str], State], devices: Iterable[str] = ()) -> TopologyMap:
     """``links``: agent.topology.queries.Link rows; ``port_states``: (device, port) -> state
-    of its switch.ports result. A link seen from both ends is drawn once."""
+    of its switch.port result. A link seen from both ends is drawn once."""
     seen: dict[tuple[tuple[str, str], tuple[str, str]], tuple[str, str, str, str]] = {}
     for link in links:
         a, b = (link.device, link.local_port), (link.remote_name, link.remote_port)  # type: ignore[attr-defined]
@@ -115,6 +115,6 @@ def build_map(links: Sequence[object], device_states: Mapping[str, State],
 
 
 def port_states(latest: Iterable[object]) -> dict[tuple[str, str], State]:
-    """(device, port) -> the state of its latest switch.ports result."""
+    """(device, port) -> the state of its latest switch.port result."""
     return {(r.result.target, r.result.item): r.result.state  # type: ignore[attr-defined]
             for r in latest if r.result.check == PORT_CHECK}  # type: ignore[attr-defined]

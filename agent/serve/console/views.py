@@ -33,6 +33,7 @@ class DeviceRow:
     problems: int  # items not OK
     items: int
     last_seen: datetime | None
+    groups: tuple[str, ...] = ()  # the inventory's groups of the target
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,13 +82,21 @@ def devices(latest: Sequence[LatestState], inventory: Any) -> list[DeviceRow]:
         state = State.worst(r.state for r in results) if results else State.UNKNOWN
         out.append(DeviceRow(name, kind, getattr(target, "address", "") or "", state,
                              sum(1 for r in results if r.state.is_problem), len(results),
-                             max((r.observed_at for r in results), default=None)))
+                             max((r.observed_at for r in results), default=None),
+                             tuple(getattr(target, "groups", ()) or ())))
     out.sort(key=lambda d: (STATE_ORDER[d.state], -d.problems, d.name))
     return out
 
 
-def filter_devices(rows: Iterable[DeviceRow], kind: str | None, state: str | None) -> list[DeviceRow]:
-    return [d for d in rows if (not kind or d.kind == kind) and (not state or d.state.value == state)]
+def filter_devices(rows: Iterable[DeviceRow], kind: str | None, state: str | None,
+                   group: str | None = None) -> list[DeviceRow]:
+    return [d for d in rows if (not kind or d.kind == kind) and (not state or d.state.value == state)
+            and (not group or group in d.groups)]
+
+
+def groups_of(inventory: Any) -> list[str]:
+    """Every group a target of the inventory is in, sorted (the site page's filter)."""
+    return sorted({g for t in (inventory.targets if inventory is not None else ()) for g in (t.groups or ())})
 
 
 def site_summary(name: str, store: Any, inventory: Any, now: datetime, last_report: datetime | None) -> SiteSummary:
@@ -108,10 +117,25 @@ def site_tickets(store: Any, now: datetime, target: str | None = None) -> list[T
     return sorted(rows, key=lambda r: (not r.breached, r.due))
 
 
-def history(store: Any, target: str, now: datetime, hours: int = 24, limit: int = 200) -> list[CheckResult]:
-    """The target's results of the last ``hours``, newest first, at most ``limit`` of them."""
-    results = list(store.results_between(now - timedelta(hours=hours), now + timedelta(minutes=1), target=target))
-    return results[::-1][:limit]
+def results_of(store: Any, target: str, start: datetime, end: datetime, *, only: Sequence[str] = (),
+               leave_out: Sequence[str] = ()) -> list[CheckResult]:
+    """The target's results in [start, end), oldest first, of the checks ``only`` (all if
+    empty) but not ``leave_out``: a switch's 48 ports x 288 polls a day are not read for
+    its CPU's sparkline."""
+    import sqlalchemy as sa
+
+    from agent.store import core
+    from agent.store.store import _result_from_row
+
+    r = core.results
+    query = sa.select(r).where(r.c.site == store.site, r.c.target == target, r.c.observed_at >= start,
+                               r.c.observed_at < end).order_by(r.c.observed_at, r.c.id)
+    if only:
+        query = query.where(r.c.check.in_(only))
+    if leave_out:
+        query = query.where(r.c.check.not_in(leave_out))
+    with store.engine.connect() as conn:
+        return [_result_from_row(row) for row in conn.execute(query)]
 
 
 def _has_ticketing(store: Any) -> bool:

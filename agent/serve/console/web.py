@@ -13,9 +13,10 @@ import io
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
 from fastapi import APIRouter, HTTPException, Request
@@ -23,7 +24,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from agent.reports.i18n import LANGUAGES, Translator, catalogue
-from agent.serve.console import reports, topology, views
+from agent.serve.console import device, reports, silences, topology, views
 from agent.serve.console.accounts import Accounts, Session, User
 from agent.serve.console.security import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, BadForm, harden, local_path,
                                           new_token, read_form, same, set_cookie)
@@ -52,6 +53,7 @@ class ConsoleDeps:
     clock: Callable[[], datetime]
     version: str
     ctx: Any = None  # agent.context.AppContext: the reports archive and `patrol report` (None: no reports)
+    zone: str = "UTC"  # IANA zone of the times shown and typed in (reports.timezone)
 
 
 class NotFound(HTTPException):
@@ -85,7 +87,7 @@ def console_router(deps: ConsoleDeps) -> APIRouter:
     def render(request: Request, name: str, session: Session | None, status: int = 200, **values: Any) -> Response:
         lang = language(request)
         template = env.get_template(name)
-        context = {"t": Translator(lang), "lang": lang, "user": session.user if session else None,
+        context = {"t": Translator(lang, deps.zone), "lang": lang, "user": session.user if session else None,
                    "csrf": session.csrf if session else "", "now": deps.clock(), "path": request.url.path,
                    "live_url": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
                    "version": deps.version, **values}
@@ -206,9 +208,12 @@ def console_router(deps: ConsoleDeps) -> APIRouter:
         site = site_for(session.user, site)
         store = deps.store_for(site)
         kind, state = request.query_params.get("kind") or None, request.query_params.get("state") or None
-        rows = views.devices(store.latest(), deps.sites[site].inventory)
-        return render(request, "site.html", session, site=site, kinds=KINDS, kind=kind, state=state,
-                      devices=views.filter_devices(rows, kind, state), total=len(rows),
+        group = request.query_params.get("group") or None
+        inventory = deps.sites[site].inventory
+        rows = views.devices(store.latest(), inventory)
+        return render(request, "site.html", session, site=site, kinds=KINDS, kind=kind, state=state, group=group,
+                      groups=views.groups_of(inventory), devices=views.filter_devices(rows, kind, state, group),
+                      total=len(rows),
                       tickets=views.site_tickets(store, deps.clock()))
 
     @router.get("/site/{site}/device/{target}")
@@ -221,9 +226,18 @@ def console_router(deps: ConsoleDeps) -> APIRouter:
         if not latest and target not in known:
             raise NotFound()
         now = deps.clock()
-        results = sorted((r.result for r in latest), key=lambda r: (views.STATE_ORDER[r.state], r.check, r.item))
+        current = [r.result for r in latest]
+        results = sorted((r for r in current if r.check != device.PORT_CHECK),
+                         key=lambda r: (views.STATE_ORDER[r.state], r.check, r.item))
+        day = views.results_of(store, target, now - timedelta(hours=24), now + timedelta(minutes=1),
+                               leave_out=(device.PORT_CHECK,))
+        changes = views.results_of(store, target, now - timedelta(days=30), now + timedelta(minutes=1),
+                                   only=(device.CHANGE_CHECK,))
         return render(request, "device.html", session, site=site, target=target, results=results,
-                      history=views.history(store, target, now), tickets=views.site_tickets(store, now, target))
+                      ports=device.ports(current), sensors=device.sensors(current),
+                      sparks=device.sparklines(day), changes=device.config_changes(changes),
+                      spark_size=(device.SPARK_W, device.SPARK_H), history=day[::-1][:200],
+                      tickets=views.site_tickets(store, now, target))
 
     @router.get("/site/{site}/tickets")
     def tickets_page(request: Request, site: str) -> Response:
@@ -271,6 +285,62 @@ def console_router(deps: ConsoleDeps) -> APIRouter:
                                    topology.port_states(latest),
                                    [d.name for d in rows if d.kind == "network_device"])
         return render(request, "map.html", session, site=site, map=drawn)
+
+    def ticketing_settings() -> Any:
+        return deps.ctx.settings.ticketing if deps.ctx is not None else None
+
+    def render_silences(request: Request, session: Session, site: str, error: str | None, status: int,
+                        form: Mapping[str, str] | None = None) -> Response:
+        now = deps.clock()
+        held, windows = silences.split(silences.active(deps.store_for(site).engine, site, now, ticketing_settings()))
+        local = now.astimezone(ZoneInfo(deps.zone)).replace(second=0, microsecond=0, tzinfo=None)
+        return render(request, "silences.html", session, status=status, site=site, error=error, silences=held,
+                      message=request.query_params.get("done") if error is None else None,
+                      windows=windows, zone=deps.zone, until_default=_local_input(local + timedelta(hours=4)),
+                      start_default=_local_input(local + timedelta(days=1)),
+                      end_default=_local_input(local + timedelta(days=1, hours=2)),
+                      sent=form if form is not None else {})  # a refused form comes back as typed
+
+    @router.get("/site/{site}/silences")
+    def silences_page(request: Request, site: str) -> Response:
+        session = require(request)
+        site = site_for(session.user, site)
+        if not session.user.can("engineer"):
+            raise NotFound()
+        return render_silences(request, session, site, None, 200)
+
+    @router.post("/site/{site}/silences")
+    async def silence_add(request: Request, site: str) -> Response:
+        session = require(request)
+        site = site_for(session.user, site)
+        form = await action_form(request, session, "engineer")
+        window = form.get("kind") == "window"
+        try:
+            start = silences.parse_local(form.get("start", ""), deps.zone, "start") if window else None
+            made = silences.add(deps.store_for(site).engine, site, target=form.get("target", ""),
+                                check=form.get("check", ""), item=form.get("item", ""), start=start,
+                                until=silences.parse_local(form.get("until", ""), deps.zone, "end"),
+                                reason=form.get("reason", ""), by=f"console:{session.user.username}",
+                                now=deps.clock())
+        except ValueError as exc:
+            return render_silences(request, session, site, str(exc), 400, form)
+        detail = {"id": made.id, "until": made.until.isoformat(), "reason": made.reason}
+        if made.start is not None:
+            detail["from"] = made.start.isoformat()
+        audit(site, session.user.username, "maintenance.add" if window else "silence.add",
+              f"{made.target} {made.check} {made.item}", detail)
+        return harden(RedirectResponse(f"/site/{_quote(site)}/silences?done=add", status_code=303))
+
+    @router.post("/site/{site}/silences/{silence_id}/end")
+    async def silence_end(request: Request, site: str, silence_id: int) -> Response:
+        session = require(request)
+        site = site_for(session.user, site)
+        form = await action_form(request, session, "engineer")
+        if not silences.end(deps.store_for(site).engine, site, silence_id, deps.clock()):
+            raise NotFound()
+        audit(site, session.user.username, "silence.remove", str(silence_id),
+              {"id": silence_id, "reason": form.get("reason", "").strip()[:1000]})
+        return harden(RedirectResponse(f"/site/{_quote(site)}/silences?done=end", status_code=303))
 
     @router.get("/site/{site}/reports")
     def reports_page(request: Request, site: str) -> Response:
@@ -372,6 +442,11 @@ def console_router(deps: ConsoleDeps) -> APIRouter:
     for lang in LANGUAGES:
         catalogue(lang)
     return router
+
+
+def _local_input(value: datetime) -> str:
+    """A value for <input type="datetime-local">, to the minute."""
+    return value.strftime("%Y-%m-%dT%H:%M")
 
 
 def _quote(value: str) -> str:
