@@ -79,9 +79,26 @@ def test_site_devices_filter_by_inventory_group():
                           network_devices=(NetworkDevice(name="sw-1", address="10.0.0.1", groups=("core",)),))
     latest = [LatestState("acme", run.collector, r, 0.1) for d in (DemoDevice("pc-1", "pc"), DemoDevice("pc-9", "pc"))
               for run in device_runs(d, T0) for r in run.results]
-    rows = views.devices(latest, inventory)
+    rows = views.devices(views.tallies_of(latest), inventory)
     assert views.groups_of(inventory) == ["core", "floor-2", "office"]
     assert [d.name for d in views.filter_devices(rows, None, None, "office")] == ["pc-1"]
     assert [d.name for d in views.filter_devices(rows, "network_device", None, "core")] == ["sw-1"]
     assert views.filter_devices(rows, None, None, "no-such-group") == []
     assert len(views.filter_devices(rows, None, None, None)) == 4  # pc-9 is not in the inventory: no groups
+
+
+def test_site_counts_from_sql_equal_those_of_the_decoded_results(tmp_path):
+    """The site page counts states in SQL (views.tallies); the map from results it read."""
+    from agent.serve.console import views
+    from agent.serve.console.demo import demo_devices, seed
+    from agent.store import Store
+
+    store = Store.open(f"sqlite:///{tmp_path / 'p.sqlite'}", "acme")
+    seed(store, demo_devices(30, ports=8), T0, cycles=2)
+    seed(Store(store.engine, "other"), demo_devices(3), T0)  # another site's rows are not counted
+    by_sql = views.devices(views.tallies(store), None)
+    assert by_sql == views.devices(views.tallies_of(store.latest()), None)
+    assert len(by_sql) == 30 and by_sql[0].state is State.CRIT and by_sql[0].last_seen == T0
+    assert sum(d.items for d in by_sql) == len(store.latest())
+    assert views.silent_agents(store) == 0
+    store.close()

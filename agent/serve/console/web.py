@@ -210,7 +210,7 @@ def console_router(deps: ConsoleDeps) -> APIRouter:
         kind, state = request.query_params.get("kind") or None, request.query_params.get("state") or None
         group = request.query_params.get("group") or None
         inventory = deps.sites[site].inventory
-        rows = views.devices(store.latest(), inventory)
+        rows = views.devices(views.tallies(store), inventory)
         return render(request, "site.html", session, site=site, kinds=KINDS, kind=kind, state=state, group=group,
                       groups=views.groups_of(inventory), devices=views.filter_devices(rows, kind, state, group),
                       total=len(rows),
@@ -278,7 +278,7 @@ def console_router(deps: ConsoleDeps) -> APIRouter:
         site = site_for(session.user, site)
         store = deps.store_for(site)
         latest = store.latest()
-        rows = views.devices(latest, deps.sites[site].inventory)
+        rows = views.devices(views.tallies_of(latest), deps.sites[site].inventory)
         from agent.topology.queries import links
 
         drawn = topology.build_map(links(store.engine, site), {d.name: d.state for d in rows},
