@@ -320,3 +320,25 @@ def test_device_page_shows_ports_sensors_sparklines_and_config_diff(page_of, con
     assert page.locator(".diff-add").inner_text() == "+ description <b>moved</b> to rack 2"  # text, not markup
     assert page.locator(".diff-del").inner_text() == "- description uplink"
     assert page.evaluate("window.__xss") is None and page.errors == []
+
+
+PHONE = {"width": 390, "height": 844}  # an iPhone 12-14 class screen, in CSS pixels
+
+
+def test_phone_viewport_has_no_sideways_scroll_and_a_usable_nav(browser, console):
+    ctx = browser.new_context(ignore_https_errors=True, viewport=PHONE, is_mobile=True, has_touch=True)
+    page = ctx.new_page()
+    login(page, console.url, "eng", PASSWORDS["eng"])
+    for path in ("/", "/site/acme", "/site/acme/device/sw-000", "/site/acme/device/sw-core", "/site/acme/tickets",
+                 "/site/acme/silences", "/site/acme/reports", "/site/acme/map", "/agents"):
+        page.goto(console.url + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], (path, width)  # wide tables and the map scroll inside their own box
+        for link in page.locator("header.top nav a").all():
+            box = link.bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (path, box)
+            assert box["height"] >= 16  # big enough to tap
+    page.locator("header.top nav a", has_text="Agents").tap()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/agents")
+    ctx.close()
