@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator
 
 from config.checks.base import Strict
+from config.console import ConsoleSettings
 from config.secrets import Secret
 
 
@@ -154,6 +155,7 @@ class ServeSettings(Strict):
     ticket_delay_s: Annotated[float, Field(ge=0, description="pushed results are handed to the ticket engine in "
                                                              "batches at most this often")] = 5
     replicas: ReplicaSettings = ReplicaSettings()
+    console: ConsoleSettings = ConsoleSettings()
 
     @field_validator("listen")
     @classmethod

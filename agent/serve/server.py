@@ -177,7 +177,7 @@ class Collector:
         return console_router(ConsoleDeps(
             Accounts(self.engine, self.ctx.clock), Throttle(self.ctx.clock), self.sites, self.settings.agent.site,
             self.store_for, self.ticket_service, self.registry, self.ctx.clock, self.version, self.ctx,
-            self.settings.reports.timezone))
+            self.settings.reports.timezone, self.settings.serve.console.active_directory))
 
     def record_asset(self, site: str, target: str, snapshot: Any, at: datetime) -> bool:
         """A pushed asset snapshot into the site's archive; True when its content was new."""

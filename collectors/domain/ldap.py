@@ -15,7 +15,8 @@ from collectors.domain.wire import Scrubber, host_port
 from config.checks.domain import DomainParams
 
 
-def fetch_ldap(params: DomainParams, password: str, clock: Any) -> LdapRaw:
+def fetch_ldap(params: DomainParams, password: str, clock: Any, attributes: tuple[str, ...] = ()) -> LdapRaw:
+    """``attributes``: more of the account's attributes to read (the console reads memberOf)."""
     import ldap3
     from ldap3.core import exceptions as ldap_errors
     from ldap3.utils.conv import escape_filter_chars
@@ -61,7 +62,7 @@ def fetch_ldap(params: DomainParams, password: str, clock: Any) -> LdapRaw:
                            current_time, before, after)
         phase = "search"
         user_filter = f"(&(objectClass=user)(sAMAccountName={escape_filter_chars(params.account.username)}))"
-        attrs = ["userAccountControl", "msDS-UserPasswordExpiryTimeComputed", "lockoutTime"]
+        attrs = ["userAccountControl", "msDS-UserPasswordExpiryTimeComputed", "lockoutTime", *attributes]
         conn.search(params.base_dn(), user_filter, search_scope=ldap3.SUBTREE, attributes=attrs, size_limit=2)
         entries = [e for e in conn.response or () if e.get("type") == "searchResEntry"]
         if not entries:

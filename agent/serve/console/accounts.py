@@ -28,6 +28,9 @@ SESSION_LIFETIME = timedelta(hours=12)
 _HASHER = PasswordHasher()
 # Verified when the user is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = _HASHER.hash("not a password of anyone")
+# The password_hash of a user who signs in through Active Directory: not a hash, so no
+# password ever verifies locally; the row exists for the sessions and `patrol console user`.
+DIRECTORY_MARK = "!directory"
 
 
 class AccountError(ValueError):
@@ -129,6 +132,32 @@ class Accounts:
                 conn.execute(schema.users.update().where(schema.users.c.username == username)
                              .values(password_hash=_HASHER.hash(password)))
         return User(row.username, row.role, row.site, row.created_at)
+
+    def is_local(self, username: str) -> bool:
+        """A user with a local password (an AD user's row has none)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(schema.users.c.password_hash).where(schema.users.c.username == username)).first()
+        return row is not None and row.password_hash != DIRECTORY_MARK
+
+    def directory_user(self, username: str, role: str, site: str | None) -> User:
+        """The row of a user who just signed in through AD, with the role their groups give
+        today (a changed group changes the role at the next sign-in)."""
+        if role not in ROLES:
+            raise AccountError(f"unknown role {role!r}")
+        now = self.clock()
+        u = schema.users
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(u).where(u.c.username == username)).first()
+            if row is not None and row.password_hash != DIRECTORY_MARK:
+                raise AccountError(f"{username!r} is a local user")
+            if row is None:
+                conn.execute(u.insert().values(username=username, password_hash=DIRECTORY_MARK, role=role, site=site,
+                                               created_at=now, password_changed_at=now))
+                created = now
+            else:
+                conn.execute(u.update().where(u.c.username == username).values(role=role, site=site))
+                created = row.created_at
+        return User(username, role, site, created)  # type: ignore[arg-type]
 
     # --- sessions ------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from agent.reports.i18n import LANGUAGES, Translator, catalogue
-from agent.serve.console import device, reports, silences, topology, views
+from agent.serve.console import device, directory, reports, silences, topology, views
 from agent.serve.console.accounts import Accounts, Session, User
 from agent.serve.console.security import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, BadForm, harden, local_path,
                                           new_token, read_form, same, set_cookie)
@@ -54,6 +54,7 @@ class ConsoleDeps:
     version: str
     ctx: Any = None  # agent.context.AppContext: the reports archive and `patrol report` (None: no reports)
     zone: str = "UTC"  # IANA zone of the times shown and typed in (reports.timezone)
+    directory: Any = None  # config.console.ActiveDirectorySignIn: AD sign-in (None: local users only)
 
 
 class NotFound(HTTPException):
@@ -132,6 +133,17 @@ def console_router(deps: ConsoleDeps) -> APIRouter:
         except Exception as exc:  # noqa: BLE001 - the action is done; losing its entry is logged loudly
             log.error("could not write the audit entry %s %s: %s", action, subject, exc)
 
+    def directory_sign_in(typed: str, password: str) -> tuple[User | None, str | None]:
+        """(the user, None) or (None, why not) from the site's AD."""
+        answer = directory.sign_in(deps.directory, typed, password, deps.clock)
+        if not answer.ok:
+            return None, answer.reason
+        granted = directory.grant(answer.groups, deps.directory.groups)
+        if granted is None:
+            return None, f"{answer.account} is in none of the groups of serve.console.active_directory"
+        name = f"{answer.account.lower()}@{deps.directory.realm}"
+        return deps.accounts.directory_user(name, granted.role, granted.site), None
+
     # --- login ---------------------------------------------------------------------------
 
     @router.get("/login")
@@ -161,15 +173,20 @@ def console_router(deps: ConsoleDeps) -> APIRouter:
             response.headers["Retry-After"] = str(int(wait) + 1)
             return response
         user = await run_in_threadpool(deps.accounts.verify, username, form.get("password", ""))
+        via, refused = "local", None
+        if user is None and deps.directory is not None and not deps.accounts.is_local(username):
+            via = "active_directory"
+            user, refused = await run_in_threadpool(directory_sign_in, username, form.get("password", ""))
         if user is None:
             deps.throttle.failed(username, address)
-            audit(deps.default_site, username or "?", "console.login.failed", username, {"from": address})
+            detail = {"from": address} | ({"directory": refused} if refused else {})
+            audit(deps.default_site, username or "?", "console.login.failed", username, detail)
             return render(request, "login.html", None, status=401, next=local_path(form.get("next")),
                           login_csrf=form.get("csrf", ""), error=("console.login.wrong", 0))
         deps.throttle.succeeded(username)
         token, session = deps.accounts.open_session(user, address)
         audit(user.site or deps.default_site, user.username, "console.login", user.username,
-              {"from": address, "role": user.role})
+              {"from": address, "role": user.role, "via": via})
         response = RedirectResponse(local_path(form.get("next")), status_code=303)
         set_cookie(response, request, SESSION_COOKIE, token, None)
         response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
