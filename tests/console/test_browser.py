@@ -125,20 +125,23 @@ def test_viewer_cannot_act_even_with_a_token(page_of, console):
 
 
 def test_zh_cn_pages_have_no_untranslated_keys(page_of, console):
-    """Neither a message key nor an English label on a zh-CN page; table cells are data
-    (device summaries, the audit log's action names) except their state badges and buttons."""
+    """Neither a message key nor an English label on a zh-CN page; table cells, details and
+    diffs are data (device summaries, configuration text, the audit log's action names)
+    except their state badges and buttons."""
     from agent.reports.i18n import catalogue
 
     zh, en = catalogue("zh-CN"), catalogue("en")
     english = {v for k, v in en.items() if k.startswith("console.") and isinstance(v, str) and v != zh[k]
                and len(v) > 3 and "{" not in v}
     page = page_of("admin", lang="zh-CN")
-    for path in ("/?lang=zh-CN", "/site/acme", "/site/acme/device/sw-000", "/site/acme/tickets", "/agents",
+    for path in ("/?lang=zh-CN", "/site/acme", "/site/acme/device/sw-000", "/site/acme/device/sw-core",
+                 "/site/acme/tickets", "/site/acme/silences", "/site/acme/map", "/site/acme/reports", "/agents",
                  "/audit"):
         page.goto(console.url + path)
         assert page.locator("html").get_attribute("lang") == "zh-CN"
         text = page.evaluate("""() => { const b = document.body.cloneNode(true);
-                                        b.querySelectorAll('header .user').forEach(e => e.remove());
+                                        b.querySelectorAll('header .user, pre, details.change summary')
+                                         .forEach(e => e.remove());  // device text: diffs, details
                                         b.querySelectorAll('td').forEach(td => td.replaceChildren(
                                             ...td.querySelectorAll('.state, button')));
                                         return b.innerText; }""")
