@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from agent.reports import rollup, sources
 from agent.reports.checklist import Checklist, default_checklist
+from agent.reports.counters import port_counters
 from agent.reports.i18n import Translator
 from agent.reports.model import (
     ChecklistCell, CountRow, DeviceAsset, DeviceSection, Evidence, FaultAnalysis, FindingRow, InspectionReport,
@@ -257,20 +258,22 @@ def build_inspection(engine: sa.Engine, inventory: Inventory, site: str, period:
     for k in keys:
         by_target[k.target].append(k)
 
-    sections = []
-    for name in sorted(devices):
-        kind, target = devices[name]
-        cells = _cells(checklist, kind, by_target.get(name, ()), t)
-        asset = DeviceAsset(**target.asset.model_dump(include={"number", "label", "user", "location"})) if target else DeviceAsset()
-        sections.append(DeviceSection(name=name, kind=kind, address=target.address if target else "",
-                                      criticality=target.criticality if target else "normal", asset=asset,
-                                      state=_worst(cells), cells=cells))
-
     previous = period.previous()
     prev_keys = _collect(engine, site, previous)
     prev_by_target: dict[str, list[_Key]] = defaultdict(list)
     for k in prev_keys:
         prev_by_target[k.target].append(k)
+
+    sections = []
+    for name in sorted(devices):
+        kind, target = devices[name]
+        cells = _cells(checklist, kind, by_target.get(name, ()), t)
+        asset = DeviceAsset(**target.asset.model_dump(include={"number", "label", "user", "location"})) if target else DeviceAsset()
+        counters = (port_counters(by_target.get(name, ()), prev_by_target.get(name, ()))
+                    if kind == "network_device" else None)
+        sections.append(DeviceSection(name=name, kind=kind, address=target.address if target else "",
+                                      criticality=target.criticality if target else "normal", asset=asset,
+                                      state=_worst(cells), cells=cells, port_counters=counters))
     prev_devices = _devices(inventory, site, prev_keys)
     prev_states = [state for name, (kind, _) in prev_devices.items()
                    for state in _cell_states(checklist, kind, prev_by_target.get(name, ()))]

@@ -91,6 +91,7 @@ def _switch_results(name: str, at: datetime, day: int, rnd: random.Random) -> It
     yield "switch.cpu", "", "ok", f"CPU {cpu:.0f}%", [{"name": "cpu_percent", "value": round(cpu, 1), "unit": "percent"}]
     yield "switch.memory", "", "ok", "memory 38% used", []
     yield "switch.environment", "fans", "ok", "2 fans ok, 1 power supply ok, 41 °C", []
+    yield "switch.health", "", "ok", "reads CPU 1, memory 1, temperature 1, fans 2, power supplies 1", []
     changed = name == "sw-core" and day in (150, _OCT + 22) and at.hour >= 12
     yield "netconfig.changes", "running-config", "warn" if changed else "ok", \
         "running-config changed: 3 lines (vlan 30 added)" if changed else "no change since last backup", []

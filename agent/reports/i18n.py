@@ -76,6 +76,12 @@ class Translator:
         entry = catalogue(self.lang).get(f"row.{kind}.{row}") or catalogue(self.lang).get(f"row.{row}")
         return plural(entry, None) if entry is not None else row
 
+    def cell_state(self, kind: str, row: str, state: str) -> str:
+        """A cell's state in words: the row's own word for it when the catalogue has one
+        ("state.network_device.readings.unknown": "Not readable"), else the state's."""
+        entry = catalogue(self.lang).get(f"state.{kind}.{row}.{state}")
+        return plural(entry, None) if entry is not None else self(f"state.{state}")
+
     def short_row_label(self, kind: str, row: str) -> str:
         """A chart's label for a row: the catalogue's short form when the full one is long."""
         entry = catalogue(self.lang).get(f"short.{kind}.{row}")

@@ -88,6 +88,15 @@ class DeviceAsset(Frozen):
     location: str | None = None
 
 
+class PortCounters(Frozen):
+    """A switch's port errors and discards since the last inspection (agent/reports/counters.py)."""
+
+    errors: int
+    discards: int
+    ports: int          # ports with a counter at the end of both periods
+    restarted: int = 0  # of them, ports whose counter was reset in between (counted from zero)
+
+
 class DeviceSection(Frozen):
     name: str
     kind: Literal["host", "network_device", "printer"]
@@ -96,6 +105,7 @@ class DeviceSection(Frozen):
     asset: DeviceAsset
     state: CellState
     cells: tuple[ChecklistCell, ...]
+    port_counters: PortCounters | None = None  # switches: errors and discards since the last inspection
 
 
 class FindingRow(Frozen):

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -197,9 +198,8 @@ def device(port: int, community: str, *, name: str = "sw1", uplinks: tuple[str, 
 PollFn = Callable[..., list[CheckResult]]
 
 
-def poll_once(target: NetworkDevice, state_dir: Path, *, at: datetime = T0,
-              params: SwitchParams | None = None) -> list[CheckResult]:
-    """Run the switch check once through the real runner (exceptions -> UNKNOWN)."""
+def run_once(target: NetworkDevice, state_dir: Path, *, at: datetime = T0, params: SwitchParams | None = None) -> Any:
+    """Run the switch check once through the real runner (exceptions -> UNKNOWN): its RunResult."""
     from config.secrets import resolve_secret
 
     io = CollectorIO(run=None, state_dir=state_dir, clock=lambda: at, resolve_secret=resolve_secret)  # type: ignore[arg-type]
@@ -207,9 +207,15 @@ def poll_once(target: NetworkDevice, state_dir: Path, *, at: datetime = T0,
     try:
         # response-time thresholds off unless a test sets them: the machine's CPU is shared
         job = CheckJob(SwitchCollector(), target, params or SwitchParams(response_time_s={"warn": None, "crit": None}))
-        return list(asyncio.run(runner.run_job(job)).results)
+        return asyncio.run(runner.run_job(job))
     finally:
         runner.close()
+
+
+def poll_once(target: NetworkDevice, state_dir: Path, *, at: datetime = T0,
+              params: SwitchParams | None = None) -> list[CheckResult]:
+    """The results of one run of the switch check (see run_once)."""
+    return list(run_once(target, state_dir, at=at, params=params).results)
 
 
 @pytest.fixture
