@@ -67,6 +67,8 @@ class RunRecorder:
         self._oldest: float | None = None
 
     def __call__(self, run: CheckRun) -> None:
+        if run.collector == "assets":  # snapshots into the asset archive; the stored result names the hash only
+            run = self._file_assets(run)
         self.unstored.append(run)
         if self._oldest is None:
             self._oldest = time.monotonic()
@@ -75,6 +77,15 @@ class RunRecorder:
             self._store_pending()
         if self.on_run is not None:
             self.on_run(run)
+
+    def _file_assets(self, run: CheckRun) -> CheckRun:
+        from agent.assets.intake import archive_run, without_snapshots
+
+        try:
+            archive_run(self.ctx.store.engine, self.ctx.store.site, run)
+        except Exception:  # the archive must not cost the run's results
+            log.exception("asset archive: the capture of %s could not be filed", run.target)
+        return without_snapshots(run)
 
     def store_pending(self) -> bool:
         """Store every run that waits (``batch_runs`` per transaction); True when none is left."""

@@ -266,6 +266,7 @@ class Worker:
                 if outcome.sent:
                     log.info("push: %d batches delivered, %d pending", outcome.sent, outcome.stats.pending)
                 self.emit_push_stats(outcome.stats)
+                await asyncio.to_thread(self._send_assets, pusher)
         elif task == "config:pull":
             pusher = self.pusher()
             if pusher is not None:
@@ -364,10 +365,23 @@ class Worker:
         return CycleOutcome(runs, summary, error)
 
     def _push_cycle(self, pusher: Any, runs: Sequence[Any]) -> None:
-        """Queue the cycle's runs and try to send at once (the backoff decides whether to)."""
-        pusher.enqueue(runs)
+        """Queue the cycle's runs and try to send at once (the backoff decides whether to).
+        This computer's asset snapshot goes its own way (agent/run/asset_push.py), once per content."""
+        from agent.assets.intake import queue_for_push, without_snapshots
+
+        for run in runs:
+            queue_for_push(pusher.link.paths.root, run, self.ctx.inventory.local.name)
+        pusher.enqueue([without_snapshots(run) for run in runs])
         outcome = pusher.send(budget_s=PUSH_AFTER_CYCLE_BUDGET_S)
         self.emit_push_stats(outcome.stats)
+        self._send_assets(pusher)
+
+    def _send_assets(self, pusher: Any) -> None:
+        from agent.run.asset_push import AssetSpool
+
+        outcome = AssetSpool(pusher.link.paths.root).send(pusher)
+        if outcome.sent:
+            log.info("push: this computer's asset snapshot delivered")
 
     def _ask_confirmation(self, tickets: Any) -> None:
         """A down check that failed once is re-checked ``confirm_after_s`` later, not an interval later:
