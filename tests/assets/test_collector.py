@@ -95,3 +95,38 @@ def test_a_broken_details_text_is_not_a_crash():
     bad = CheckRun("assets", "pc-0412", T, 0.1, (CheckResult(CHECK, "pc-0412", "", State.OK, "captured", "{oops"),))
     assert snapshots(bad) == []
     assert without_snapshots(bad).results[0].details == "snapshot not readable"
+
+
+def test_patrol_inspect_files_this_machine_into_its_archive(tmp_path):
+    """The whole way on this machine: `patrol inspect --only assets` captures, the recorder
+    files the snapshot into the local archive, the stored result names the hash only, and
+    `patrol assets show` reads the archive back."""
+    import os
+    import subprocess
+    import sys
+
+    import sqlalchemy as sa
+
+    from agent.assets import archive
+
+    def patrol(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "agent.cli", *args], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=300, env={**os.environ, "PATROL_CONFIG": ""})
+
+    done = patrol("inspect", "--only", "assets", "--json")
+    assert done.returncode == 0, done.stderr
+    [result] = [r for r in json.loads(done.stdout)["results"] if r["check"] == CHECK]
+    assert result["state"] == "ok" and result["summary"].startswith("captured (first capture): ")
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'var' / 'patrol.sqlite'}")
+    try:
+        [current] = archive.current(engine, "default")
+        with engine.connect() as conn:
+            from agent.store.core import results
+
+            details = conn.execute(sa.select(results.c.details).where(results.c.check == CHECK)).scalars().all()
+    finally:
+        engine.dispose()
+    assert details and all(d.startswith("snapshot ") and d.endswith("(kept in the asset archive)") for d in details)
+    shown = patrol("assets", "show", current.asset_id)
+    assert shown.returncode == 0, shown.stderr
+    assert "Debian" in shown.stdout
