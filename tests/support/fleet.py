@@ -24,7 +24,7 @@ from tests.support.proc import ServerProcess
 
 REPO = Path(__file__).resolve().parents[2]
 FAMILIES = ("system", "antivirus", "patches", "printers", "domain", "web", "mail", "software", "hardware", "switch",
-            "printer_snmp", "netconfig")
+            "printer_snmp", "netconfig", "assets")
 
 
 def collector_config(folder: Path, *, port: int, site: str = "default", serve: str = "", extra: str = "") -> Path:
