@@ -101,4 +101,6 @@ def test_site_counts_from_sql_equal_those_of_the_decoded_results(tmp_path):
     assert len(by_sql) == 30 and by_sql[0].state is State.CRIT and by_sql[0].last_seen == T0
     assert sum(d.items for d in by_sql) == len(store.latest())
     assert views.silent_agents(store) == 0
+    ports = {(r.result.target, r.result.item): r.result.state for r in store.latest() if r.result.check == "switch.port"}
+    assert views.port_states(store, "switch.port") == ports and State.CRIT in ports.values()
     store.close()

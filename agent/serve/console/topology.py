@@ -113,8 +113,3 @@ def build_map(links: Sequence[object], device_states: Mapping[str, State],
     height = max((y for _, y in pos.values()), default=0) + MARGIN
     return TopologyMap(nodes, tuple(out_links), width, height)
 
-
-def port_states(latest: Iterable[object]) -> dict[tuple[str, str], State]:
-    """(device, port) -> the state of its latest switch.port result."""
-    return {(r.result.target, r.result.item): r.result.state  # type: ignore[attr-defined]
-            for r in latest if r.result.check == PORT_CHECK}  # type: ignore[attr-defined]

@@ -92,7 +92,8 @@ def tallies(store: Any) -> list[Tally]:
 
 
 def tallies_of(latest: Iterable[LatestState]) -> list[Tally]:
-    """The same counts from latest states already read (the map reads them for port states)."""
+    """The same counts from decoded latest states: what the pages did before ``tallies``,
+    kept as the reference the tests and bench/console.py compare it with."""
     counts: dict[tuple[str, str, State], list[Any]] = {}
     for row in latest:
         r = row.result
@@ -147,6 +148,19 @@ def site_summary(name: str, store: Any, inventory: Any, now: datetime, last_repo
     return SiteSummary(name, State.worst(d.state for d in rows) if rows else State.OK, len(rows),
                        sum(1 for d in rows if d.state.is_problem), tuple(sorted(tiers.items())),
                        min(tickets, key=lambda t: t.due, default=None), silent, last_report)
+
+
+def port_states(store: Any, check: str) -> dict[tuple[str, str], State]:
+    """(device, port) -> the state of its latest ``check`` (switch.port) result, read
+    without decoding the results (the map of a big site has thousands)."""
+    import sqlalchemy as sa
+
+    from agent.store import core
+
+    t = core.latest
+    query = sa.select(t.c.target, t.c.item, t.c.state).where(t.c.site == store.site, t.c.check == check)
+    with store.engine.connect() as conn:
+        return {(target, item): State(state) for target, item, state in conn.execute(query)}
 
 
 def silent_agents(store: Any) -> int:

@@ -294,12 +294,11 @@ def console_router(deps: ConsoleDeps) -> APIRouter:
         session = require(request)
         site = site_for(session.user, site)
         store = deps.store_for(site)
-        latest = store.latest()
-        rows = views.devices(views.tallies_of(latest), deps.sites[site].inventory)
+        rows = views.devices(views.tallies(store), deps.sites[site].inventory)
         from agent.topology.queries import links
 
         drawn = topology.build_map(links(store.engine, site), {d.name: d.state for d in rows},
-                                   topology.port_states(latest),
+                                   views.port_states(store, topology.PORT_CHECK),
                                    [d.name for d in rows if d.kind == "network_device"])
         return render(request, "map.html", session, site=site, map=drawn)
 
