@@ -136,17 +136,37 @@ def archive_runs(engine: sa.Engine, site: str, inventory: Any, now: datetime, ru
     return [CheckRun(COLLECTOR, asset_id, now, 0.0, tuple(rs)) for asset_id, rs in sorted(results.items())]
 
 
+EVALUATE_EVERY = timedelta(hours=1)  # without a capture in the cycle: warranties and ageing changes
+
+
+def due(engine: sa.Engine, site: str, now: datetime) -> bool:
+    """Whether the archive's results are older than EVALUATE_EVERY (or absent)."""
+    from agent.store.core import latest
+
+    with engine.connect() as conn:
+        newest = conn.execute(sa.select(sa.func.max(latest.c.observed_at)).where(
+            latest.c.site == site, latest.c.check.in_((HARDWARE_CHECK, WARRANTY_CHECK)))).scalar()
+    if newest is not None and newest.tzinfo is None:  # SQLite's max() returns the stored naive UTC text
+        newest = newest.replace(tzinfo=now.tzinfo)
+    return newest is None or now - newest >= EVALUATE_EVERY
+
+
 def after_cycle(ctx: Any, runs: Sequence[CheckRun], record: Any) -> list[CheckRun]:
-    """The archive's runs after a cycle that captured assets (the local agent's `patrol
-    inspect` and `patrol run` workers, the collector's device workers); ``record`` stores
-    each one as the cycle stores its own runs. Never raises: the cycle's results matter more."""
-    if not any(run.collector == CAPTURE_COLLECTOR for run in runs):
-        return []
+    """The archive's runs after a cycle (the local agent's `patrol inspect` and `patrol run`
+    workers, the collector's device workers): at once after a cycle that captured assets,
+    else at most every EVALUATE_EVERY (a warranty comes closer, a change ages out of the
+    window with no capture). ``record`` stores each one as the cycle stores its own runs.
+    Never raises: the cycle's results matter more."""
     try:
         from zoneinfo import ZoneInfo
 
+        if not ctx.settings.checks.assets.enabled:
+            return []
         now = ctx.clock()
-        derived = archive_runs(ctx.store.engine, ctx.store.site, ctx.inventory, now,
+        engine = ctx.store.engine
+        if not any(run.collector == CAPTURE_COLLECTOR for run in runs) and not due(engine, ctx.store.site, now):
+            return []
+        derived = archive_runs(engine, ctx.store.site, ctx.inventory, now,
                                Rules.from_params(ctx.settings.checks.assets),
                                today=now.astimezone(ZoneInfo(ctx.settings.reports.timezone)).date())
     except Exception:

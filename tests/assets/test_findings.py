@@ -156,3 +156,32 @@ def test_a_printer_with_no_capture_still_gets_its_warranty_result(tmp_path):
     store.close()
     assert [(r.target, [x.check for x in r.results]) for r in runs] == [("prn-1", ["assets.warranty"])]
     assert runs[0].results[0].state is State.CRIT
+
+
+def test_after_a_cycle_at_once_with_a_capture_else_hourly(tmp_path):
+    from agent.assets.findings import after_cycle
+    from agent.context import AppContext
+    from collectors.base import CheckRun
+    from config.loader import load_settings
+
+    (tmp_path / "site.yaml").write_text("site: {name: hq}\nhosts:\n  - {name: pc-1, asset: {warranty_end: 2026-12-01}}\n")
+    config = tmp_path / "patrol.yaml"
+    config.write_text("agent: {site: hq, name: pc-1}\npaths: {inventory: site.yaml, state_dir: var}\n")
+    clock = Clock(T0)
+    ctx = AppContext(load_settings(config), config, clock=clock)
+    stored = []
+
+    def record(run):
+        ctx.store.record_run(run)
+        stored.append(run)
+
+    try:
+        assert [r.results[0].check for r in after_cycle(ctx, [], record)] == ["assets.warranty"]
+        clock.now = T0 + timedelta(minutes=30)
+        assert after_cycle(ctx, [], record) == []  # evaluated 30 minutes ago
+        assert len(after_cycle(ctx, [CheckRun("assets", "pc-1", clock.now, 1.0, ())], record)) == 1  # a capture ran
+        clock.now = T0 + timedelta(minutes=95)
+        assert len(after_cycle(ctx, [], record)) == 1
+        assert len(stored) == 3
+    finally:
+        ctx.close()
