@@ -28,14 +28,20 @@ DEMO_SITE = "demo-hq"
 
 
 def demo_inventory() -> Inventory:
+    # Typed-in asset fields (设备档案); the archive's captures are agent/assets/demo.py. pc-001's warranty
+    # ends soon, pc-005's has ended, pc-004's label carries another machine's serial (a conflict).
+    typed = {1: {"warranty_end": date(2026, 12, 10)}, 4: {"serial": "PC07ACME"},
+             5: {"warranty_end": date(2026, 6, 30)}}
     hosts = tuple(Host(name=f"pc-{i:03d}", address=f"10.1.0.{20 + i}", os="windows",
-                       asset=AssetInfo(number=f"ACME-{1000 + i}", user=user, location=loc))
+                       asset=AssetInfo(number=f"ACME-{1000 + i}", user=user, location=loc, supplier="联想华东",
+                                       **typed.get(i, {})))
                   for i, (user, loc) in enumerate([("Wang Fang", "2F finance"), ("Li Wei", "2F finance"),
                                                     ("Zhang Min", "3F sales"), ("Liu Yang", "3F sales"),
                                                     ("Chen Jie", "3F sales"), ("Zhao Lei", "4F admin"),
                                                     ("Sun Li", "4F admin"), ("Zhou Qiang", "4F IT")], start=1))
     server = Host(name="srv-file", address="10.1.0.10", os="linux", criticality="high",
-                  asset=AssetInfo(number="ACME-0001", location="server room"))
+                  asset=AssetInfo(number="ACME-0001", location="server room", supplier="Dell 中国",
+                                  warranty_end=date(2027, 8, 31)))
     switches = (NetworkDevice(name="sw-core", address="10.1.0.1", criticality="critical", platform="cisco_ios"),
                 NetworkDevice(name="sw-3f", address="10.1.0.2", depends_on=("sw-core",), platform="cisco_ios"))
     return Inventory(site=Site(name=DEMO_SITE, customer="ACME Trading Co. 艾克美贸易", address="Shanghai",
@@ -199,6 +205,9 @@ def demo_context(db_url: str):  # -> agent.context.AppContext
     store = Store.open(db_url, DEMO_SITE, store_components())
     seed_demo(store)
     seed_demo_tickets(store)
+    from agent.assets.demo import seed_demo_assets
+
+    seed_demo_assets(store.engine, DEMO_SITE)
     ctx = AppContext(settings, clock=lambda: DEMO_NOW, _store=store)
     ctx.__dict__["inventory"] = demo_inventory()  # the cached_property's slot: no inventory file needed
     return ctx
