@@ -18,7 +18,7 @@ from agent.assets.diff import Change, counts_as_hardware
 from agent.assets.findings import part_text
 from agent.assets.join import join
 from agent.assets.tables import warranty_status
-from agent.reports.model import AssetAppendix, AssetChangeRow, AssetRow
+from agent.reports.model import AssetAppendix, AssetChangeRow, AssetConflict, AssetRow
 
 MAX_CHANGE_ROWS = 400  # a report stays readable; the exports have every change
 
@@ -36,7 +36,8 @@ def appendix(engine: sa.Engine, inventory: Any, site: str, start: datetime, end:
                           model=e.value("model"), serial=e.value("serial"), warranty_end=e.warranty_end,
                           warranty=warranty_status(e.warranty_end, today),
                           last_captured=e.last_seen,
-                          conflicts=tuple(f"{c.field}: {c.typed} / {c.captured}" for c in e.conflicts))
+                          conflicts=tuple(AssetConflict(field=c.field, typed=c.typed, captured=c.captured)
+                                          for c in e.conflicts))
                  for e in entries)
     hardware, software = [], []
     for asset_id, changes in changes_between(engine, site, start, end).items():

@@ -152,6 +152,12 @@ class SignOff(Frozen):
     signed_on: date | None = None
 
 
+class AssetConflict(Frozen):
+    field: Literal["maker", "model", "serial"]
+    typed: str  # kept
+    captured: str
+
+
 class AssetRow(Frozen):
     """One device of the asset archive appendix: typed-in values win (agent/assets/join.py)."""
 
@@ -164,7 +170,7 @@ class AssetRow(Frozen):
     warranty_end: date | None = None
     warranty: Literal["in_warranty", "ends_soon", "expired", "unknown"] = "unknown"
     last_captured: datetime | None = None
-    conflicts: tuple[str, ...] = ()  # "serial: PC1WRONG / PC1ABCDE" (typed in / captured)
+    conflicts: tuple[AssetConflict, ...] = ()  # typed in (kept) and captured values that disagree
 
 
 class AssetChangeRow(Frozen):

@@ -12,6 +12,7 @@ from agent.assets import archive
 from agent.assets.model import Software
 from agent.context import store_components
 from agent.reports.build import build_inspection
+from agent.reports.model import AssetConflict
 from agent.reports.periods import parse_period
 from agent.reports.render import render_html, render_json, render_markdown
 from agent.store import Store
@@ -54,7 +55,7 @@ def test_changes_of_the_period_only(store):
                               settings=ReportsSettings(), inspected_by="patrol")
     a = report.assets
     assert [(d.name, d.serial, d.conflicts, d.warranty) for d in a.assets] == [
-        ("pc-1", "PC1WRONG", ("serial: PC1WRONG / PC1ABCDE",), "ends_soon"),
+        ("pc-1", "PC1WRONG", (AssetConflict(field="serial", typed="PC1WRONG", captured="PC1ABCDE"),), "ends_soon"),
         ("pc-2", None, (), "unknown")]
     assert [(c.part, c.before, c.after, c.category) for c in a.hardware_changes] == [
         ("identity.bios_version", "M1UKT4BA", "M1UKT5AA", "firmware"),
@@ -65,7 +66,7 @@ def test_changes_of_the_period_only(store):
     md = render_markdown(report)
     assert "## 附录：设备档案" in md and "| 更新 | 7-Zip 23.01 (x64) | 23.01 | 24.08 |" in md
     assert "&lt;b&gt;PC&lt;/b&gt; \\| 0002" in md  # typed text cannot break the table or inject HTML
-    assert "登记 / 采集不一致：serial: PC1WRONG / PC1ABCDE" in md
+    assert "序列号登记为 PC1WRONG，采集为 PC1ABCDE" in md
     html = render_html(report)
     assert 'id="assets"' in html and "&lt;b&gt;PC&lt;/b&gt; | 0002" in html and "<b>PC</b>" not in html
     assert json.loads(render_json(report))["assets"]["software_changes"][1]["part"] == "钉钉"
