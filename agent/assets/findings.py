@@ -68,7 +68,10 @@ def part_text(value: Any) -> str:
     """A part (a JSON object) in a few words: model, maker, serial, size or version; else the value."""
     if not isinstance(value, dict):
         return _value(value)
-    shown = [str(value[k]) for k in ("model", "maker", "serial", "size_bytes", "version") if value.get(k) not in (None, "")]
+    shown = [str(value[k]) for k in ("model", "maker", "serial", "version") if value.get(k) not in (None, "")]
+    size = value.get("size_bytes")
+    if isinstance(size, int) and not isinstance(size, bool):
+        shown.append(f"{size / 2**30:.0f} GiB" if size < 10**12 else f"{size / 10**12:.1f} TB")
     return ", ".join(shown) or "no details"
 
 
