@@ -50,3 +50,40 @@ def advisory_lock(engine: sa.Engine, name: str, timeout_s: float) -> Iterator[No
             except sa.exc.DBAPIError:
                 # The connection broke: the server has dropped the lock with it; never pool it again.
                 conn.invalidate()
+
+
+class Leadership:
+    """One process of many holds ``name`` (replicas electing who runs the watch loop): the
+    advisory lock on a connection kept open. ``held()`` is called before each round of the
+    work; it takes the lock when it is free (its holder died: the server released it with
+    the holder's connection) and checks a held one still is (a lost connection loses it)."""
+
+    def __init__(self, engine: sa.Engine, name: str):
+        self.engine = engine
+        self.key = lock_key(name)
+        self._conn: sa.Connection | None = None
+
+    def held(self) -> bool:
+        try:
+            if self._conn is None:
+                conn = self.engine.connect()
+                got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar_one()
+                conn.commit()
+                if not got:
+                    conn.close()
+                    return False
+                self._conn = conn
+                return True
+            self._conn.execute(sa.text("SELECT 1")).scalar_one()
+            self._conn.commit()
+            return True
+        except sa.exc.DBAPIError:
+            self.release()
+            return False
+
+    def release(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.invalidate()  # closing the session drops the lock with it
+            finally:
+                self._conn = None

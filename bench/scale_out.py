@@ -128,10 +128,12 @@ def one_round(root: Path, pg_url: str, pg_pid: int, resp_pid: int, inventory: Pa
                 "SELECT last_owner, count(*) FROM device_leases WHERE last_polled_at IS NOT NULL "
                 "GROUP BY last_owner")).all())
             results = conn.execute(sa.text("SELECT count(*) FROM results")).scalar_one()
+            table_bytes = conn.execute(sa.text("SELECT pg_total_relation_size('results')")).scalar_one()
             errors = conn.execute(sa.text(
                 "SELECT count(*) FROM runs WHERE collector = 'switch' AND error IS NOT NULL")).scalar_one()
         wall = (last - first).total_seconds() if first and last else float("nan")
         return {"wall": wall, "done": done, "per_owner": per_owner, "results": results, "errors": errors,
+                "bytes_per_result": table_bytes / max(results, 1),
                 "cpu_replicas": cpu["replicas"], "cpu_postgres": cpu["postgres"], "cpu_responder": cpu["responder"]}
     finally:
         for replica in started:
@@ -184,11 +186,17 @@ def print_row(count: int, row: dict, switches: int) -> None:
     per = ", ".join(f"{owner} {n / wall:.0f}/s ({n})" for owner, n in sorted(row["per_owner"].items()))
     (l1, _, _), (l1_after, _, _) = row["load"]
     print(f"{count} replica(s): {row['done']}/{switches} switches polled in {wall:.1f} s = {row['done'] / wall:.0f} "
-          f"devices/s; per replica: {per}; {row['results']} results stored, {row['errors']} failed polls")
+          f"devices/s; per replica: {per}; {row['results']} results stored "
+          f"({row['bytes_per_result']:.0f} bytes each in PostgreSQL with indexes), {row['errors']} failed polls")
     print(f"   CPU s in the poll: replicas {row['cpu_replicas']:.1f} ({share(row['cpu_replicas']):.0%} of {cores} cores), "
           f"PostgreSQL {row['cpu_postgres']:.1f} ({share(row['cpu_postgres']):.0%}), responder "
           f"{row['cpu_responder']:.1f} ({share(row['cpu_responder']):.0%}); load average {l1:.1f} before, "
           f"{l1_after:.1f} after", flush=True)
+    n = max(row["done"], 1)
+    print(f"   CPU per switch poll: replicas {row['cpu_replicas'] / n * 1e3:.1f} ms, PostgreSQL "
+          f"{row['cpu_postgres'] / n * 1e3:.1f} ms, responder {row['cpu_responder'] / n * 1e3:.2f} ms; on {cores} idle "
+          f"cores one full poll would take at least "
+          f"{(row['cpu_replicas'] + row['cpu_postgres'] + row['cpu_responder']) / cores:.0f} s", flush=True)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from agent.context import AppContext, store_components
+from agent.dblock import Leadership
 from agent.serve.alerts import with_alert_policy
 from agent.serve.app import CollectorServices, create_app
 from agent.serve.console.schema import CONSOLE
@@ -157,6 +158,10 @@ class Collector:
         self.ingestor = Ingestor(self.engine, self.store_for, clock_skew_warn_s=serve.clock_skew_warn_s,
                                  clock=ctx.clock)
         self.pump = TicketPump(self.ticket_service, serve.ticket_delay_s)
+        # Replicas: one of them runs the watch loop (silence, reachability), or every agent
+        # and host would be judged once per replica.
+        self.watch_leader = (Leadership(self.engine, "patrol.serve.watch")
+                             if serve.replicas.enabled and self.engine.dialect.name == "postgresql" else None)
         self.sites = self._sites()
         self.console = self._console()
 
@@ -302,15 +307,19 @@ class Collector:
         while not stop.is_set():
             now_mono = loop.time()
             try:
-                if now_mono >= next_silence:
-                    next_silence = now_mono + SILENCE_EVERY_S
-                    await asyncio.to_thread(self.watch_silence, self.ctx.clock())
-                if reach.enabled and now_mono >= next_reach:
-                    next_reach = now_mono + reach.interval_s
-                    await self.watch_reachability(self.ctx.clock())
-                if now_mono >= next_assets:  # woken at least every SILENCE_EVERY_S, so this is on time
-                    next_assets = now_mono + ASSETS_EVERY_S
-                    await asyncio.to_thread(self.watch_assets, self.ctx.clock())
+                if self.watch_leader is not None and not await asyncio.to_thread(self.watch_leader.held):
+                    # another replica watches; this one takes over within 5 s of that one's lock going
+                    next_silence = next_reach = now_mono + 5.0
+                else:
+                    if now_mono >= next_silence:
+                        next_silence = now_mono + SILENCE_EVERY_S
+                        await asyncio.to_thread(self.watch_silence, self.ctx.clock())
+                    if reach.enabled and now_mono >= next_reach:
+                        next_reach = now_mono + reach.interval_s
+                        await self.watch_reachability(self.ctx.clock())
+                    if now_mono >= next_assets:  # woken at least every SILENCE_EVERY_S, so this is on time
+                        next_assets = now_mono + ASSETS_EVERY_S
+                        await asyncio.to_thread(self.watch_assets, self.ctx.clock())
             except Exception as exc:  # the loop must outlive a bad probe or a database hiccup
                 log.error("watch loop: %s: %s", type(exc).__name__, exc)
                 log.debug("watch loop", exc_info=True)
@@ -420,6 +429,8 @@ async def serve(ctx: AppContext, version: str, worker_argv: Sequence[str] | None
     server.should_exit = True
     await asyncio.gather(server_task, *tasks, return_exceptions=True)
     await asyncio.to_thread(collector.pump.stop)
+    if collector.watch_leader is not None:
+        collector.watch_leader.release()  # another replica watches from its next round
     collector.engine.dispose()
     log.info("stopped")
     return 0

@@ -32,7 +32,7 @@ def yaml_blocks(doc: str) -> list[str]:
     return re.findall(r"```yaml\n(.*?)```", (DOCS / doc).read_text(encoding="utf-8"), re.S)
 
 
-@pytest.mark.parametrize("doc", ["configuration.md", "checks-system.md", "running.md", "fleet.md"])
+@pytest.mark.parametrize("doc", ["configuration.md", "checks-system.md", "running.md", "fleet.md", "scale.md"])
 def test_yaml_snippets_in_docs_validate(doc):
     for block in yaml_blocks(doc):
         if block.lstrip().startswith(("scrape_configs", "route:")):

@@ -8,7 +8,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from agent.dblock import advisory_lock, lock_key
+from agent.dblock import Leadership, advisory_lock, lock_key
 from agent.interlock import LockTimeout
 from agent.store.store import create_engine
 
@@ -57,3 +57,22 @@ def test_a_dead_holder_releases_the_lock(postgres_url):
     conn.invalidate()
     holder.dispose()
     other.dispose()
+
+
+def test_one_leader_and_a_takeover_when_its_connection_dies(postgres_url):
+    a_engine, b_engine = create_engine(postgres_url), create_engine(postgres_url)
+    a, b = Leadership(a_engine, "patrol.serve.watch"), Leadership(b_engine, "patrol.serve.watch")
+    assert a.held() and a.held()  # taken, then still held
+    assert not b.held()
+    assert a._conn is not None
+    pid = a._conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+    a._conn.commit()
+    with b_engine.connect() as admin:  # the leader's connection dies (its replica killed, a network cut)
+        admin.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+    assert b.held()  # the lock went with the connection
+    assert not a.held()  # and the old leader notices it lost it
+    b.release()
+    assert a.held()
+    a.release()
+    a_engine.dispose()
+    b_engine.dispose()
