@@ -80,6 +80,7 @@ _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")  # Prometheus' label names
 # Every exported sample carries these; a metric's own label must not replace them (a pushed
 # one could otherwise file a value under another target).
 RESERVED_LABELS = frozenset({"site", "target", "check", "item"})
+_VALID_METRICS: set[tuple[str, str]] = set()  # (name, unit) pairs already checked (Metric.__post_init__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,8 @@ class Metric:
     labels: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
+        if not self.labels and (self.name, self.unit) in _VALID_METRICS:
+            return  # checked before: a switch poll makes thousands of the same few metrics
         if not _METRIC_NAME.match(self.name):
             raise ValueError(f"metric name {self.name!r} must be snake_case ascii")
         if self.unit not in UNITS:
@@ -108,6 +111,8 @@ class Metric:
             if not _LABEL_NAME.match(key) or key.startswith("__") or key in RESERVED_LABELS:
                 raise ValueError(f"metric {self.name!r}: label {key!r} is not a Prometheus label name or is one of "
                                  f"{sorted(RESERVED_LABELS)}")
+        if not self.labels and len(_VALID_METRICS) < 4096:  # bounded: names are code, not data, but still
+            _VALID_METRICS.add((self.name, self.unit))
 
 
 def utcnow() -> datetime:

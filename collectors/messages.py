@@ -68,17 +68,42 @@ class Messages:
 
     def __init__(self, templates: Mapping[str, str], *includes: Messages) -> None:
         self.templates = {k: v for m in includes for k, v in m.templates.items()} | dict(templates)
+        # Messages without parameters ("up", "not readable") are the same object every time: a
+        # switch check makes several per port, thousands per poll of a site.
+        self._plain: dict[str, MessageRef] = {}
+        # English sentences already said, by message: most ports of a switch say the same
+        # ("up, 1 Gbit/s"). Bounded; cleared when full.
+        self._said: dict[MessageRef, str] = {}
 
     def ref(self, id: str, **params: Any) -> MessageRef:
         """A message without saying it: a nested parameter of another message."""
+        if not params:
+            plain = self._plain.get(id)
+            if plain is not None:
+                return plain
         if id not in self.templates:
             raise MessageError(f"message {id!r} is not declared")
+        if not params:
+            plain = self._plain[id] = MessageRef(id)
+            return plain
         return MessageRef(id, tuple(sorted(params.items())))
 
     def say(self, id: str, **params: Any) -> Said:
         ref = self.ref(id, **params)
-        text = render(ref, self.templates.get)
-        assert text is not None  # every nested ref was made by ref(), so it is declared here
+        try:
+            text = self._said.get(ref)
+        except TypeError:  # a parameter that cannot be hashed: said without the cache
+            text = None
+            cacheable = False
+        else:
+            cacheable = True
+        if text is None:
+            text = render(ref, self.templates.get)
+            assert text is not None  # every nested ref was made by ref(), so it is declared here
+            if cacheable:
+                if len(self._said) >= 4096:
+                    self._said.clear()
+                self._said[ref] = text
         return Said(text, ref)
 
 

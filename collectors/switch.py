@@ -68,6 +68,9 @@ class SwitchPoll:
     fallback_for: tuple[str, ...] = ()      # the sections it was walked for
     forget_s: float = 7 * 86400.0           # how long a lost uplink neighbour is remembered
     neighbor_error: str | None = None       # why the neighbour tables could not be walked
+    # the port rows fetch already made of ``tables`` (for the poll state); parse reuses them
+    # rather than reading the IF-MIB columns a second time. None: parse makes them.
+    samples: tuple[P.PortSample, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +160,7 @@ class SwitchCollector:
                                              uplink_ports, params.neighbor_forget_s)
         state.save(target.name, saved)
         return SwitchPoll(at, target.uplinks, None, rtt, system, profile, tables, previous, fallback, sections,
-                          params.neighbor_forget_s, neighbor_error)
+                          params.neighbor_forget_s, neighbor_error, tuple(samples))
 
     def parse(self, raw: SwitchPoll) -> SwitchModel:
         if raw.unreachable:
@@ -171,7 +174,7 @@ class SwitchCollector:
         wanted = {u.lower() for u in raw.uplinks}
         found: set[str] = set()
         ports = []
-        for sample in P.port_samples(raw.tables):
+        for sample in raw.samples if raw.samples is not None else P.port_samples(raw.tables):
             keys = {sample.name.lower(), sample.descr.lower()} & wanted
             found |= keys
             before = prev_ports.get(sample.index)

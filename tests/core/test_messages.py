@@ -156,3 +156,18 @@ def test_a_message_ref_is_a_plain_frozen_value():
     ref = MessageRef("t.down")
     assert ref == MessageRef("t.down", ()) and hash(ref) == hash(MessageRef("t.down"))
     assert messages.from_json(messages.to_json(_port_said().ref)) == _port_said().ref
+
+
+def test_said_sentences_and_plain_refs_are_reused_not_changed() -> None:
+    """Messages caches sentences it has said and refs without parameters (a switch poll says
+    the same few thousands of times); a cached sentence is the same as a fresh one."""
+    from collectors.messages import Messages
+
+    m = Messages({"p.up": "up", "p.port": "{parts}", "p.rate": "errors {rate:.2f}/s"})
+    assert m.ref("p.up") is m.ref("p.up")
+    first = m.say("p.port", parts=(m.ref("p.up"), "1 Gbit/s"))
+    again = m.say("p.port", parts=(m.ref("p.up"), "1 Gbit/s"))
+    assert first == again and first.text == "up, 1 Gbit/s"
+    assert m.say("p.port", parts=(m.ref("p.rate", rate=2.0),)).text == "errors 2.00/s"
+    assert m.say("p.port", parts=(m.ref("p.rate", rate=3.0),)).text == "errors 3.00/s"
+    assert m.say("p.port", parts=["a", "b"]).text  # an unhashable parameter is said without the cache
