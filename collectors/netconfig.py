@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, ClassVar
 
 from collectors.base import CheckResult, CollectorIO, FetchError, Metric, ParseError, State
+from collectors.messages import Messages
 from collectors.netconfig_rules import (
     PlatformRules,
     UnknownPlatform,
@@ -330,6 +331,15 @@ def _short(commit: str) -> str:
     return commit[:10]
 
 
+
+MSG = Messages({
+    "netconfig.backup.stored": "configuration backed up ({lines} lines, stored as a new version, {version})",
+    "netconfig.backup.unchanged": "configuration backed up ({lines} lines, unchanged, {version})",
+    "netconfig.change.first": "first backup: no earlier version to compare with",
+    "netconfig.change.none": "no change since {when} ({commit})",
+    "netconfig.change": "configuration changed at {when}: +{added} -{removed} lines (commit {commit}, before {before})",
+})
+
 class NetconfigCollector:
     name: ClassVar[str] = "netconfig"
     params_model: ClassVar[type[NetconfigParams]] = NetconfigParams
@@ -375,31 +385,33 @@ class NetconfigCollector:
 
     def evaluate(self, model: BackupModel, params: NetconfigParams, target: NetworkDevice,
                  now: datetime) -> Iterable[CheckResult]:
-        stored = "stored as a new version" if model.stored_now else "unchanged"
+        said = MSG.say("netconfig.backup.stored" if model.stored_now else "netconfig.backup.unchanged",
+                       lines=model.config_lines, version=f"{model.file}@{_short(model.commit)}")
         yield CheckResult(
-            "netconfig.backup", target.name, "", State.OK,
-            f"configuration backed up ({model.config_lines} lines, {stored}, {model.file}@{_short(model.commit)})",
-            metrics=(Metric("config_lines_count", model.config_lines, "count"),), observed_at=now)
+            "netconfig.backup", target.name, "", State.OK, said.text,
+            metrics=(Metric("config_lines_count", model.config_lines, "count"),), observed_at=now, message=said.ref)
         yield self._change_result(model, params, target, now)
 
     def _change_result(self, model: BackupModel, params: NetconfigParams, target: NetworkDevice,
                        now: datetime) -> CheckResult:
         change = model.last_change
         if change is None:
-            return CheckResult("netconfig.change", target.name, "running-config", State.OK,
-                               "first backup: no earlier version to compare with", observed_at=now)
+            first = MSG.say("netconfig.change.first")
+            return CheckResult("netconfig.change", target.name, "running-config", State.OK, first.text,
+                               observed_at=now, message=first.ref)
         age = now - change.at
         metrics = (Metric("config_change_age_seconds", max(age.total_seconds(), 0.0), "seconds"),)
         when = change.at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         if age > timedelta(hours=params.change_hold_h):
-            return CheckResult("netconfig.change", target.name, "running-config", State.OK,
-                               f"no change since {when} ({_short(change.commit)})", metrics=metrics, observed_at=now)
+            same = MSG.say("netconfig.change.none", when=when, commit=_short(change.commit))
+            return CheckResult("netconfig.change", target.name, "running-config", State.OK, same.text,
+                               metrics=metrics, observed_at=now, message=same.ref)
         diff = list(change.diff)
         if len(diff) > params.max_diff_lines:
             cut = len(diff) - params.max_diff_lines
             diff = diff[:params.max_diff_lines] + [f"... {cut} more diff lines: git show {_short(change.commit)}"]
+        changed = MSG.say("netconfig.change", when=when, added=change.added, removed=change.removed,
+                          commit=_short(change.commit), before=_short(change.previous_commit))
         return CheckResult(
-            "netconfig.change", target.name, "running-config", State.WARN,
-            f"configuration changed at {when}: +{change.added} -{change.removed} lines "
-            f"(commit {_short(change.commit)}, before {_short(change.previous_commit)})",
-            details="\n".join(diff), metrics=metrics, observed_at=now)
+            "netconfig.change", target.name, "running-config", State.WARN, changed.text,
+            details="\n".join(diff), metrics=metrics, observed_at=now, message=changed.ref)
