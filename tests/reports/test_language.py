@@ -36,9 +36,8 @@ from agent.reports.periods import parse_period
 from agent.reports.render import render_html
 from agent.runner import CheckJob, Runner
 from agent.store import Store
-from collectors import messages
 from collectors.antivirus import AntivirusCollector
-from collectors.base import CheckResult, CheckRun, CollectorIO, CommandOutput, MessageRef
+from collectors.base import CheckRun, CollectorIO, CommandOutput, MessageRef
 from collectors.commands import run_command
 from collectors.patches import PatchesCollector
 from collectors.printer_snmp import PrinterSnmpCollector
