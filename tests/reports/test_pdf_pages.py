@@ -112,7 +112,7 @@ def test_without_the_rule_a_lone_sign_off_page_is_caught(stores, tmp_path):
     report = build_inspection(store.engine, inventory, "hq", OCTOBER, now=NOW, lang="zh-CN",
                               settings=ReportsSettings(), inspected_by="patrol-test")
     html = render_html(report)
-    rules = (".closing { break-inside: avoid; break-before: avoid; }",
+    rules = (".closing { break-before: avoid; } .keep { break-inside: avoid; } footer { break-before: avoid; }",
              "tbody tr:nth-last-child(-n+2) { break-before: avoid; }")
     assert all(rule in html for rule in rules)
     for rule in rules:
