@@ -24,6 +24,7 @@ from agent.serve.registry import AgentRecord
 from agent.serve.schema import agents
 from agent.store import RunWrite, Store
 from collectors.base import CheckResult, CheckRun, Metric, State, utcnow
+from collectors.messages import Messages
 
 AGENT_COLLECTOR = "agent"  # the pseudo check family of what the collector says about its agents
 
@@ -38,24 +39,39 @@ class StoredBatch:
     runs: tuple[CheckRun, ...]  # the agent's runs and the collector's own "agent" run about it
 
 
+MSG = Messages({
+    "agent.clock.ahead": "clock {seconds:.0f} s ahead of the collector's (more than {limit:.0f} s: results are filed "
+                         "under the agent's own time; fix its time sync)",
+    "agent.clock.behind": "clock {seconds:.0f} s behind the collector's (more than {limit:.0f} s: results are filed "
+                          "under the agent's own time; fix its time sync)",
+    "agent.clock.within": "clock within {seconds:.0f} s of the collector's",
+    "agent.outbox.dropped": "the agent dropped {n} results while it could not reach the collector "
+                            "(outbox full or too old: collector.outbox_max_mb / outbox_max_age_h)",
+    "agent.outbox.complete": "every result the agent measured arrived",
+})
+
+
 def clock_result(target: str, offset_s: float, warn_s: float, now: datetime) -> CheckResult:
     """``agent.clock``: how far the agent's clock is from the collector's (positive: ahead)."""
     state = State.WARN if abs(offset_s) > warn_s else State.OK
-    direction = "ahead of" if offset_s > 0 else "behind"
-    summary = (f"clock {abs(offset_s):.0f} s {direction} the collector's (more than {warn_s:.0f} s: "
-               "results are filed under the agent's own time; fix its time sync)" if state is State.WARN
-               else f"clock within {max(1.0, abs(offset_s)):.0f} s of the collector's")
-    return CheckResult("agent.clock", target, "", state, summary,
-                       metrics=(Metric("agent_clock_offset_seconds", round(offset_s, 3), "seconds"),), observed_at=now)
+    if state is State.WARN:
+        said = MSG.say("agent.clock.ahead" if offset_s > 0 else "agent.clock.behind", seconds=abs(offset_s),
+                       limit=warn_s)
+    else:
+        said = MSG.say("agent.clock.within", seconds=max(1.0, abs(offset_s)))
+    return CheckResult("agent.clock", target, "", state, said.text,
+                       metrics=(Metric("agent_clock_offset_seconds", round(offset_s, 3), "seconds"),), observed_at=now,
+                       message=said.ref)
 
 
 def outbox_result(target: str, dropped: int, now: datetime) -> CheckResult:
     if dropped:
-        return CheckResult("agent.outbox", target, "", State.WARN,
-                           f"the agent dropped {dropped} results while it could not reach the collector "
-                           "(outbox full or too old: collector.outbox_max_mb / outbox_max_age_h)",
-                           metrics=(Metric("agent_dropped_results_count", float(dropped), "count"),), observed_at=now)
-    return CheckResult("agent.outbox", target, "", State.OK, "every result the agent measured arrived", observed_at=now)
+        said = MSG.say("agent.outbox.dropped", n=dropped)
+        return CheckResult("agent.outbox", target, "", State.WARN, said.text,
+                           metrics=(Metric("agent_dropped_results_count", float(dropped), "count"),), observed_at=now,
+                           message=said.ref)
+    said = MSG.say("agent.outbox.complete")
+    return CheckResult("agent.outbox", target, "", State.OK, said.text, observed_at=now, message=said.ref)
 
 
 class Ingestor:

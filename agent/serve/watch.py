@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from agent.serve.registry import AgentRecord
-from collectors.base import CheckResult, CheckRun, Metric, State
+from collectors.base import CheckResult, CheckRun, MessageRef, Metric, State
+from collectors.messages import Messages
 
 SILENT_CHECK = "agent.silent"
 REACH_CHECK = "host.reachability"
@@ -32,14 +33,18 @@ def silence_result(agent: AgentRecord, now: datetime, *, after_intervals: float,
     limit = max(after_intervals * agent.interval_s, min_s)
     since = agent.last_seen or agent.enrolled_at
     quiet = (now - since).total_seconds()
-    seen = "never pushed since it enrolled" if agent.last_seen is None else f"last seen {since.isoformat(timespec='seconds')}"
+    seen = (MSG.ref("agent.never_pushed") if agent.last_seen is None
+            else MSG.ref("agent.last_seen", at=since.isoformat(timespec="seconds")))
     if quiet > limit:
-        return CheckResult(SILENT_CHECK, agent.target, "", State.CRIT,
-                           f"agent silent for {_span(quiet)} ({seen}; expected a push every {_span(agent.interval_s)})",
+        said = MSG.say("agent.silent", quiet=_span(quiet), seen=seen, every=_span(agent.interval_s))
+        return CheckResult(SILENT_CHECK, agent.target, "", State.CRIT, said.text,
                            details=f"agent id {agent.agent_id}, host name {agent.hostname}, version {agent.version or '?'}",
-                           metrics=(Metric("agent_silent_seconds", round(quiet, 1), "seconds"),), observed_at=now)
-    return CheckResult(SILENT_CHECK, agent.target, "", State.OK, f"agent pushing ({seen})",
-                       metrics=(Metric("agent_silent_seconds", round(max(quiet, 0.0), 1), "seconds"),), observed_at=now)
+                           metrics=(Metric("agent_silent_seconds", round(quiet, 1), "seconds"),), observed_at=now,
+                           message=said.ref)
+    said = MSG.say("agent.pushing", seen=seen)
+    return CheckResult(SILENT_CHECK, agent.target, "", State.OK, said.text,
+                       metrics=(Metric("agent_silent_seconds", round(max(quiet, 0.0), 1), "seconds"),), observed_at=now,
+                       message=said.ref)
 
 
 def silence_runs(agents: Iterable[AgentRecord], now: datetime, *, after_intervals: float,
@@ -54,15 +59,30 @@ def silence_runs(agents: Iterable[AgentRecord], now: datetime, *, after_interval
     return out
 
 
-def _span(seconds: float) -> str:
+def _span(seconds: float) -> MessageRef:
     seconds = int(max(seconds, 0))
     if seconds < 120:
-        return f"{seconds} s"
+        return MSG.ref("agent.span.seconds", n=seconds)
     if seconds < 7200:
-        return f"{seconds // 60} min"
+        return MSG.ref("agent.span.minutes", n=seconds // 60)
     if seconds < 172800:
-        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
-    return f"{seconds // 86400} d"
+        return MSG.ref("agent.span.hours", hours=seconds // 3600, minutes=seconds % 3600 // 60)
+    return MSG.ref("agent.span.days", n=seconds // 86400)
+
+
+MSG = Messages({
+    "agent.never_pushed": "never pushed since it enrolled",
+    "agent.last_seen": "last seen {at}",
+    "agent.silent": "agent silent for {quiet} ({seen}; expected a push every {every})",
+    "agent.pushing": "agent pushing ({seen})",
+    "agent.span.seconds": "{n} s",
+    "agent.span.minutes": "{n} min",
+    "agent.span.hours": "{hours} h {minutes} min",
+    "agent.span.days": "{n} d",
+    "host.reachability.up": "{address} answers ({method})",
+    "host.reachability.up_rtt": "{address} answers ({method}) in {ms:.1f} ms",
+    "host.reachability.down": "{address} does not answer: {detail}",
+})
 
 
 # --- reachability ------------------------------------------------------------------------
@@ -77,12 +97,13 @@ class ProbeOutcome:
 
 def reach_result(target: str, address: str, outcome: ProbeOutcome, now: datetime) -> CheckResult:
     if outcome.up:
-        rtt = f" in {outcome.rtt_s * 1000:.1f} ms" if outcome.rtt_s is not None else ""
+        said = (MSG.say("host.reachability.up_rtt", address=address, method=outcome.method, ms=outcome.rtt_s * 1000)
+                if outcome.rtt_s is not None else MSG.say("host.reachability.up", address=address, method=outcome.method))
         metrics = (Metric("host_rtt_seconds", round(outcome.rtt_s, 6), "seconds"),) if outcome.rtt_s is not None else ()
-        return CheckResult(REACH_CHECK, target, "", State.OK, f"{address} answers ({outcome.method}){rtt}",
-                           metrics=metrics, observed_at=now)
-    return CheckResult(REACH_CHECK, target, "", State.CRIT, f"{address} does not answer: {outcome.detail}",
-                       observed_at=now)
+        return CheckResult(REACH_CHECK, target, "", State.OK, said.text, metrics=metrics, observed_at=now,
+                           message=said.ref)
+    said = MSG.say("host.reachability.down", address=address, detail=outcome.detail)
+    return CheckResult(REACH_CHECK, target, "", State.CRIT, said.text, observed_at=now, message=said.ref)
 
 
 def _icmp_checksum(data: bytes) -> int:

@@ -176,8 +176,10 @@ def declared_messages() -> dict[str, str]:
     from collectors.messages import Messages
 
     out: dict[str, str] = {}
-    for info in pkgutil.walk_packages(collectors.__path__, "collectors."):
-        module = importlib.import_module(info.name)
+    # the collectors, and the site collector's own results about its agents and hosts
+    names = [info.name for info in pkgutil.walk_packages(collectors.__path__, "collectors.")]
+    for name in (*names, "agent.serve.ingest", "agent.serve.watch"):
+        module = importlib.import_module(name)
         for value in vars(module).values():
             if isinstance(value, Messages):
                 out.update(value.templates)
