@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from collectors.base import CheckResult, CollectorIO, Metric, State, threshold_state
+from collectors.messages import Messages
 from collectors.platforms.detect import choose
 from config.checks.hardware import HardwareParams
 from inventory.models import Host, Inventory
@@ -75,6 +76,20 @@ def ignored(issue: DeviceIssue, params: HardwareParams) -> bool:
     return any(fnmatch.fnmatchcase(key, pattern.casefold()) for pattern in params.ignore_devices for key in keys)
 
 
+MSG = Messages({
+    "hardware.device.no_states": "{source} has no device error states: see hardware.kernel_errors",
+    "hardware.driver.none": "no device without a working driver ({n} devices, {source})",
+    "hardware.device.none": "no device in an error state ({n} devices, {source})",
+    "hardware.driver.problems": "{n} device(s) without a working driver: {shown}",
+    "hardware.driver.problems_more": "{n} device(s) without a working driver: {shown} (+{more} more)",
+    "hardware.device.problems": "{n} device(s) in an error state: {shown}",
+    "hardware.device.problems_more": "{n} device(s) in an error state: {shown} (+{more} more)",
+    "hardware.kernel.unreadable": "{error}",
+    "hardware.kernel.lines": "{n} kernel error line(s) this boot, last: {last}",
+    "hardware.kernel.none": "no kernel error lines this boot",
+})
+
+
 def evaluate_category(model: HardwareSnapshot, category: str, params: HardwareParams, target: str,
                       now: datetime) -> CheckResult:
     check = f"hardware.{category}"
@@ -85,32 +100,34 @@ def evaluate_category(model: HardwareSnapshot, category: str, params: HardwarePa
     details = "\n".join(f"{state.value.upper()} {issue.device_id}: {issue.name} - {issue.meaning}"
                         for issue, state in rated)
     metrics = (Metric(f"{category}_problem_devices_count", len(problems), "count"),)
-    what = "without a working driver" if category == "driver" else "in an error state"
     if category == "device" and not model.reports_device_errors:
-        return CheckResult(check, target, "", State.OK,
-                           f"{model.source} has no device error states: see hardware.kernel_errors", observed_at=now)
+        said = MSG.say("hardware.device.no_states", source=model.source)
+        return CheckResult(check, target, "", State.OK, said.text, observed_at=now, message=said.ref)
     if not problems:
-        summary = f"no device {what} ({model.devices_total} devices, {model.source})"
+        said = MSG.say(f"hardware.{category}.none", n=model.devices_total, source=model.source)
     else:
+        # the device's name and the meaning of its error code, as the system gives them
         shown = "; ".join(f"{issue.name}: {issue.meaning}" for issue, _ in problems[:3])
-        more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
-        summary = f"{len(problems)} device(s) {what}: {shown}{more}"
-    return CheckResult(check, target, "", worst, summary, details, metrics, now)
+        key = f"hardware.{category}.problems" + ("_more" if len(problems) > 3 else "")
+        said = MSG.say(key, n=len(problems), shown=shown, more=len(problems) - 3)
+    return CheckResult(check, target, "", worst, said.text, details, metrics, now, said.ref)
 
 
 def evaluate_kernel(model: HardwareSnapshot, params: HardwareParams, target: str, now: datetime) -> CheckResult | None:
     if model.kernel_lines is None:
         if model.kernel_error and params.kernel_log == "on":
-            return CheckResult("hardware.kernel_errors", target, "", State.UNKNOWN, model.kernel_error, observed_at=now)
+            said = MSG.say("hardware.kernel.unreadable", error=model.kernel_error)
+            return CheckResult("hardware.kernel_errors", target, "", State.UNKNOWN, said.text, observed_at=now,
+                               message=said.ref)
         return None
     patterns = [re.compile(p, re.IGNORECASE) for p in params.kernel_ignore]
     counted = [line for line in model.kernel_lines if not any(p.search(line) for p in patterns)]
     limits = params.kernel_error_lines
     state = threshold_state(len(counted), limits.warn, limits.crit)
-    summary = (f"{len(counted)} kernel error line(s) this boot, last: {counted[-1][:160]}" if counted
-               else "no kernel error lines this boot")
-    return CheckResult("hardware.kernel_errors", target, "", state, summary, "\n".join(counted[-20:]),
-                       (Metric("kernel_error_lines_count", len(counted), "count"),), now)
+    said = (MSG.say("hardware.kernel.lines", n=len(counted), last=counted[-1][:160]) if counted
+            else MSG.say("hardware.kernel.none"))
+    return CheckResult("hardware.kernel_errors", target, "", state, said.text, "\n".join(counted[-20:]),
+                       (Metric("kernel_error_lines_count", len(counted), "count"),), now, said.ref)
 
 
 class HardwareCollector:

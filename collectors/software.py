@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from collectors.base import CheckResult, CollectorIO, Metric, State
+from collectors.messages import Messages
 from collectors.platforms.detect import choose
 from config.checks.software import RequiredPackage, SoftwareParams
 from inventory.models import Host, Inventory
@@ -69,6 +70,14 @@ def version_problem(version: str, rule: RequiredPackage, compare: Callable[[str,
     return None
 
 
+MSG = Messages({
+    "software.installed": "{item}: {name} {version} installed",
+    "software.installed_more": "{item}: {name} {version} (+{more} more) installed",
+    "software.not_allowed": "{item}: installed but not allowed - {reasons}",
+    "software.missing": "{item}: not installed (no {source} entry matches {name})",
+})
+
+
 def evaluate_rule(rule: RequiredPackage, software: InstalledSoftware, target: str, now: datetime) -> CheckResult:
     pattern = rule.name.casefold()
     matches = [p for p in software.packages if fnmatch.fnmatchcase(p.name.casefold(), pattern)]
@@ -82,17 +91,17 @@ def evaluate_rule(rule: RequiredPackage, software: InstalledSoftware, target: st
     metrics = (Metric("installed_matches_count", len(matches), "count"),)
     if good:
         package = good[0][0]
-        extra = f" (+{len(good) - 1} more)" if len(good) > 1 else ""
-        return CheckResult("software.package", target, rule.item, State.OK,
-                           f"{rule.item}: {package.name} {package.version}{extra} installed", details, metrics, now)
+        said = MSG.say("software.installed" + ("_more" if len(good) > 1 else ""), item=rule.item, name=package.name,
+                       version=package.version, more=len(good) - 1)
+        return CheckResult("software.package", target, rule.item, State.OK, said.text, details, metrics, now, said.ref)
     if bad:
         state = State.parse(rule.wrong_version_state)
         reasons = "; ".join(f"{p.name}: {why}" for p, why in bad)
-        return CheckResult("software.package", target, rule.item, state,
-                           f"{rule.item}: installed but not allowed - {reasons}", details, metrics, now)
-    return CheckResult("software.package", target, rule.item, State.parse(rule.missing_state),
-                       f"{rule.item}: not installed (no {software.source} entry matches {rule.name!r})",
-                       details, metrics, now)
+        said = MSG.say("software.not_allowed", item=rule.item, reasons=reasons)
+        return CheckResult("software.package", target, rule.item, state, said.text, details, metrics, now, said.ref)
+    said = MSG.say("software.missing", item=rule.item, source=software.source, name=repr(rule.name))
+    return CheckResult("software.package", target, rule.item, State.parse(rule.missing_state), said.text,
+                       details, metrics, now, said.ref)
 
 
 class SoftwareCollector:
