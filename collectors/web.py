@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 from urllib.parse import unquote, urljoin, urlsplit
 
 from collectors.base import CheckResult, CollectorIO, Metric, ParseError, State, threshold_state
+from collectors.messages import COMMON, Messages, semicolons
 from config.checks.web import WebParams, WebUrl
 from inventory.models import Host, Inventory
 
@@ -397,8 +398,23 @@ def _timings(page: PageLoad) -> tuple[Metric, ...]:
     return tuple(Metric(f"web_{name}", round(value, 4), "seconds") for name, value in pairs if value is not None)
 
 
+MSG = Messages({
+    "web.error": "{item}: {phase}: {error}",
+    "web.error_proxy": "{item}: {phase}: {error} via proxy {proxy}",
+    "web.status": "HTTP {status} {reason}",
+    "web.status_only": "HTTP {status}",
+    "web.text_missing": "expected text {text} not found",
+    "web.slow": "slow: {seconds:.2f} s",
+    "web.problems": "{item}: {problems}",
+    "web.ok": "{item}: HTTP {status} in {seconds:.2f} s",
+    "web.ok_proxy": "{item}: HTTP {status} in {seconds:.2f} s via proxy {proxy}",
+    "web.cert.untrusted": "{item}: certificate not trusted: {error}",
+    "web.cert.valid": "{item}: certificate valid, expires in {days:.0f} days",
+}, COMMON)
+
+
 def evaluate_page(spec: WebUrl, page: PageLoad, target: str, now: datetime) -> CheckResult:
-    via = f" via proxy {page.proxy}" if page.proxy else ""
+    via = "_proxy" if page.proxy else ""
     details = "\n".join(filter(None, [
         f"url: {page.url}", f"final url: {page.final_url}" if page.redirects else "",
         f"proxy: {page.proxy or 'none (direct)'}",
@@ -406,23 +422,24 @@ def evaluate_page(spec: WebUrl, page: PageLoad, target: str, now: datetime) -> C
         f"status: {page.status} {page.reason}" if page.status is not None else ""]))
     metrics = _timings(page) + ((Metric("web_http_status", page.status),) if page.status is not None else ())
     if page.error is not None:
-        return CheckResult("web.url", target, spec.item, State.CRIT, f"{spec.item}: {page.error_phase}: {page.error}{via}",
-                           details, metrics, now)
+        said = MSG.say("web.error" + via, item=spec.item, phase=page.error_phase, error=page.error, proxy=page.proxy)
+        return CheckResult("web.url", target, spec.item, State.CRIT, said.text, details, metrics, now, said.ref)
     problems, states = [], [State.OK]
     ok_status = page.status in spec.expect_status if spec.expect_status else 200 <= (page.status or 0) < 400
     if not ok_status:
         states.append(State.CRIT)
-        problems.append(f"HTTP {page.status} {page.reason}".strip())
+        problems.append(MSG.ref("web.status", status=page.status, reason=page.reason) if page.reason
+                        else MSG.ref("web.status_only", status=page.status))
     if spec.expect_text is not None and spec.expect_text not in page.body:
         states.append(State.CRIT)
-        problems.append(f"expected text {spec.expect_text!r} not found")
+        problems.append(MSG.ref("web.text_missing", text=repr(spec.expect_text)))
     time_state = threshold_state(page.total_s, spec.total_time_s.warn, spec.total_time_s.crit)
     if time_state is not State.OK:
         states.append(time_state)
-        problems.append(f"slow: {page.total_s:.2f} s")
-    summary = (f"{spec.item}: " + "; ".join(problems) if problems
-               else f"{spec.item}: HTTP {page.status} in {page.total_s:.2f} s{via}")
-    return CheckResult("web.url", target, spec.item, State.worst(states), summary, details, metrics, now)
+        problems.append(MSG.ref("web.slow", seconds=page.total_s))
+    said = (MSG.say("web.problems", item=spec.item, problems=semicolons(problems)) if problems
+            else MSG.say("web.ok" + via, item=spec.item, status=page.status, seconds=page.total_s, proxy=page.proxy))
+    return CheckResult("web.url", target, spec.item, State.worst(states), said.text, details, metrics, now, said.ref)
 
 
 def evaluate_certificate(spec: WebUrl, page: PageLoad, target: str, now: datetime) -> CheckResult | None:
@@ -433,12 +450,12 @@ def evaluate_certificate(spec: WebUrl, page: PageLoad, target: str, now: datetim
     metrics = (Metric("web_cert_expiry_days", round(days, 2), "days"),) if days is not None else ()
     about = f"{cert.subject} (issuer {cert.issuer}, expires {cert.not_after:%Y-%m-%d})" if cert else "certificate not read"
     if page.tls_error is not None:
-        return CheckResult("web.certificate", target, spec.item, State.CRIT,
-                           f"{spec.item}: certificate not trusted: {page.tls_error}", about, metrics, now)
+        said = MSG.say("web.cert.untrusted", item=spec.item, error=page.tls_error)
+        return CheckResult("web.certificate", target, spec.item, State.CRIT, said.text, about, metrics, now, said.ref)
     assert days is not None
     state = threshold_state(days, spec.cert_days.warn, spec.cert_days.crit, higher_is_worse=False)
-    summary = f"{spec.item}: certificate valid, expires in {days:.0f} days"
-    return CheckResult("web.certificate", target, spec.item, state, summary, about, metrics, now)
+    said = MSG.say("web.cert.valid", item=spec.item, days=days)
+    return CheckResult("web.certificate", target, spec.item, state, said.text, about, metrics, now, said.ref)
 
 
 class WebCollector:
