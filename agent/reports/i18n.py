@@ -8,6 +8,11 @@ exactly the same keys and placeholders, gives the catalogue discipline of gettex
 a compile step or checked-in .mo files. Plurals: English keys may be {one, other};
 Chinese has no plural forms (CLDR), so a plain string.
 
+Results' sentences are ``msg.<id>`` entries, in the languages other than English only: their
+English is the collectors' own templates (collectors/messages.py), beside the code that
+fills the parameters; a test checks every declared id has a zh-CN sentence with the same
+placeholders. Check names are ``check.<id>`` in every language.
+
 Babel provides the locale rules: "2026年10月31日" / "31 October 2026", grouping and
 percent signs; the templates never format a date or a number themselves.
 """
