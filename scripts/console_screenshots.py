@@ -23,7 +23,8 @@ sys.path.insert(0, str(REPO))
 
 SITE = "demo-site"
 PAGES = (("overview", "/"), ("site", f"/site/{SITE}"), ("device", f"/site/{SITE}/device/sw-core"),
-         ("tickets", f"/site/{SITE}/tickets"), ("map", f"/site/{SITE}/map"), ("silences", f"/site/{SITE}/silences"))
+         ("tickets", f"/site/{SITE}/tickets"), ("findings", f"/site/{SITE}/findings"), ("map", f"/site/{SITE}/map"),
+         ("silences", f"/site/{SITE}/silences"))
 DESKTOP, PHONE = {"width": 1366, "height": 768}, {"width": 390, "height": 844}
 PASSWORD = "demo-password-1"
 

@@ -2,8 +2,8 @@
 open ticket, and Debian's Chromium driven by Playwright.
 
 Site "acme" holds a switch, a printer and PCs (agent/serve/console/demo.py), one of them
-named with an HTML/script payload and reporting one in its summary, and a CRIT disk that
-the ticket engine (builtin backend) has turned into an open ticket. Site "globex" holds
+named with an HTML/script payload and reporting one in its summary, and two CRIT disks that
+the ticket engine (builtin backend) has turned into open tickets. Site "globex" holds
 one PC. Users: admin (every site), eng (engineer, every site), view (viewer of acme).
 """
 
@@ -58,7 +58,8 @@ def seed_sites(config: Path) -> None:
     acme = Store.open(settings.store_url, "acme", [*store_components(), FLEET, CONSOLE])
     devices = [*demo_devices(6, ports=8), DemoDevice("sw-core", "switch", 8, config_change=True),
                DemoDevice(XSS_DEVICE, "pc", problem=State.WARN, summary=XSS),
-               DemoDevice("pc-disk", "pc", problem=State.CRIT, summary="C: 97% used " + XSS)]
+               DemoDevice("pc-disk", "pc", problem=State.CRIT, summary="C: 97% used " + XSS),
+               DemoDevice("pc-psu", "pc", problem=State.CRIT, summary="C: 99% used")]  # acknowledged on the findings page
     service = TicketingService(settings, acme, Inventory(), lambda: now)
     for runs in seed(acme, devices, now, cycles=3):
         service.process(runs)

@@ -24,7 +24,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from agent.reports.i18n import LANGUAGES, Translator, catalogue
-from agent.serve.console import device, directory, reports, silences, topology, views
+from agent.serve.console import device, directory, findings, reports, silences, topology, views
 from agent.serve.console.accounts import Accounts, Session, User
 from agent.serve.console.security import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, BadForm, harden, local_path,
                                           new_token, read_form, same, set_cookie)
@@ -287,7 +287,44 @@ def console_router(deps: ConsoleDeps) -> APIRouter:
             raise NotFound() from None
         audit(site, session.user.username, f"console.ticket.{action}", f"{ticket.target}/{ticket.check}",
               {"ticket": ticket_id, "key": ticket.key, "text": text})
-        return harden(RedirectResponse(f"/site/{_quote(site)}/tickets?done={action}", status_code=303))
+        back = "findings" if form.get("back") == "findings" else "tickets"  # the page the form was on
+        return harden(RedirectResponse(f"/site/{_quote(site)}/{back}?done={action}", status_code=303))
+
+    def render_findings(request: Request, session: Session, site: str, error: str | None, status: int,
+                        form: Mapping[str, str] | None = None) -> Response:
+        now = deps.clock()
+        store = deps.store_for(site)
+        holds = silences.active(store.engine, site, now, ticketing_settings())
+        rows = findings.current(store, holds, [r.ticket for r in views.site_tickets(store, now)], now)
+        local = now.astimezone(ZoneInfo(deps.zone)).replace(second=0, microsecond=0, tzinfo=None)
+        return render(request, "findings.html", session, status=status, site=site, findings=rows, error=error,
+                      message=request.query_params.get("done") if error is None else None, zone=deps.zone,
+                      ticketing=deps.ticket_service(site) is not None,
+                      until_default=_local_input(local + timedelta(hours=4)), sent=form if form is not None else {})
+
+    @router.get("/site/{site}/findings")
+    def findings_page(request: Request, site: str) -> Response:
+        session = require(request)
+        return render_findings(request, session, site_for(session.user, site), None, 200)
+
+    @router.post("/site/{site}/findings/silence")
+    async def finding_silence(request: Request, site: str) -> Response:
+        """The silences page's silence, for exactly one finding (its names escaped as globs)."""
+        session = require(request)
+        site = site_for(session.user, site)
+        form = await action_form(request, session, "engineer")
+        target, check, item = findings.silence_fields(form.get("target", ""), form.get("check", ""),
+                                                      form.get("item", ""))
+        try:
+            made = silences.add(deps.store_for(site).engine, site, target=target, check=check, item=item,
+                                until=silences.parse_local(form.get("until", ""), deps.zone, "end"),
+                                reason=form.get("reason", ""), by=f"console:{session.user.username}",
+                                now=deps.clock())
+        except ValueError as exc:
+            return render_findings(request, session, site, str(exc), 400, form)
+        audit(site, session.user.username, "silence.add", f"{made.target} {made.check} {made.item}",
+              {"id": made.id, "until": made.until.isoformat(), "reason": made.reason, "page": "findings"})
+        return harden(RedirectResponse(f"/site/{_quote(site)}/findings?done=silence_add", status_code=303))
 
     @router.get("/site/{site}/map")
     def map_page(request: Request, site: str) -> Response:
