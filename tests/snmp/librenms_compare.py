@@ -182,22 +182,7 @@ def coverage_lines(c: Comparison) -> list[str]:
 # Every remaining difference, with why (docs/network-snmp.md has the same table). The test
 # fails when a difference appears that is not here, or one here no longer appears.
 _TRAY = "a fan tray: a container of fans, not a fan (OS10's os10FanTable lists the fans)"
-_SPEED_ONLY = "MIKROTIK-MIB gives fans a speed only (both 0 rpm in this walk), no state to watch"
-_NOT_FREE = ("LibreNMS subtracts buffers and cache from net-snmp's 'Physical memory' used ({0} %); Patrol reports "
-             "hrStorageUsed as the agent gives it ({1} %)")
 EXPLAINED: dict[tuple[str, str, str], str] = {
-    ("arubaos-cx", "psus", "Power sensor for power supply 1/2"):
-        "an ENTITY-SENSOR power (watts) sensor's status; the 8325 serves neither ENTITY-STATE-MIB "
-        "nor ARUBAWIRED-POWERSUPPLY-MIB rows, and a watts sensor is not a supply state",
-    ("arubaos-cx", "memory", "Physical memory"): _NOT_FREE.format(3, 21),
-    ("arubaos-cx_10.16", "temperature", "Temp"):
-        "the ENTITY-SENSOR copy of 1/1-Inlet-Air (28.875 both): Patrol reads the vendor table and "
-        "falls back on ENTITY-SENSOR only when that gives nothing",
-    ("dell-os10", "fans", "Fan Tray 1"): _TRAY,
-    ("dell-os10", "fans", "Fan Tray 2"): _TRAY,
-    ("dell-os10", "fans", "Fan Tray 3"): _TRAY,
-    ("dell-os10", "fans", "Fan Tray 4"): _TRAY,
-    ("dell-os10", "memory", "Physical memory"): _NOT_FREE.format(41, 53),
     ("dell-os10_s4128ton-psu", "fans", "Fan Tray 1"): _TRAY,
     ("dell-os10_s4128ton-psu", "fans", "Fan Tray 2"): _TRAY,
     ("dell-os10_s4128ton-psu", "fans", "Fan Tray 3"): _TRAY,
@@ -207,16 +192,4 @@ EXPLAINED: dict[tuple[str, str, str], str] = {
     ("dell-os10_s4128ton-psu", "psus", "PSU 1"):
         "os10PowerSupplyOperStatus notPresent(6): LibreNMS calls it critical, Patrol leaves absent "
         "units out (a single-supply build is not a fault)",
-    ("dnos", "cpu", "5m Utilization"):
-        "the same CPU's 5-minute average; Patrol reports its 1-minute one (LibreNMS's other reading, 12 %)",
-    ("powerconnect_2824", "temperature", "Internal Temperature"):
-        "rlPhdUnitEnvParamTable column 9, which the published RADLAN MIB defines as Fan6Status "
-        "(the temperature is column 10): Patrol does not read a column against its definition",
-    ("routeros_crs317", "fans", "fan1-speed"):
-        _SPEED_ONLY,
-    ("routeros_crs317", "fans", "fan2-speed"):
-        _SPEED_ONLY,
-    ("routeros_crs317", "psus", "psu2-state"):
-        "mtxrGaugeTable status row 1, which LibreNMS reads as fail; MIKROTIK-MIB does not define "
-        "those values, and the same walk's mtxrHlBackupPowerSupplyState (BoolValue) says true (ok)",
 }

@@ -1,12 +1,15 @@
 """Trim snmpsim-data recordings of real devices into the small .snmprec fixtures in data/.
 
 Run from the repository root when profiles gain columns:
-    .venv/bin/python -m tests.snmp.make_fixtures [--librenms GIT_DIR]
-With ``--librenms`` (a git directory of LibreNMS: github.com/librenms/librenms, GPL-3.0) it
-also trims LibreNMS's recordings of users' devices (tests/snmpsim/NAME.snmprec) into
-data/librenms/ and keeps, in data/librenms/readings.json, the readings LibreNMS itself took
-from the same walks (tests/data/NAME.json: processors, memory pools, sensors). Those files
-stay GPL-3.0 test data (data/librenms/README.md); nothing of them is linked into Patrol.
+    .venv/bin/python -m tests.snmp.make_fixtures [--librenms DIR]
+With ``--librenms`` it also trims LibreNMS's recordings of users' devices into data/librenms/.
+DIR holds, per device, the text of LibreNMS's tests/snmpsim/NAME.snmprec (GPL-3.0) as read
+through the search index's read_file (whole, or the OID ranges a profile reads: the index
+serves text pages, and CI has no copy of LibreNMS), and optionally NAME.json: LibreNMS's
+tests/data/NAME.json or the part of it holding "processors", "mempools" and "sensors", whose
+readings are merged into data/librenms/readings.json. Which commit each text was read at is
+recorded by hand in data/librenms/SOURCES.md. Those files stay GPL-3.0 test data
+(data/librenms/README.md); nothing of them is linked into Patrol.
 Each fixture keeps the system group, the IF-MIB columns the switch check walks, the
 ENTITY-MIB name/descr/class columns, LLDP/CDP neighbours and every column any profile names: what the check
 reads, nothing more (snmpsim indexes big recordings slowly). Sources are in SOURCES.md.
@@ -17,7 +20,6 @@ from __future__ import annotations
 import argparse
 import bz2
 import json
-import subprocess
 from pathlib import Path
 
 import snmpsim_data
@@ -53,10 +55,6 @@ SOURCES = {
     "bdcom-s5612": "network/switch/bdcom-s5612.snmprec.bz2",
 }
 
-# fixture name in data/librenms/ -> NAME of LibreNMS's tests/snmpsim/NAME.snmprec and tests/data/NAME.json
-LIBRENMS = ("arubaos-cx", "arubaos-cx_10.16", "jetstream_t1600g-28ts", "jetstream_t2600g-28ts", "edgeswitch",
-            "edgeswitch_es-24-250w", "routeros", "routeros_crs317", "dnos", "dell-os10", "dell-os10_s4128ton-psu",
-            "powerconnect_2824", "netgear", "netgear_3", "stoneos", "bdcom", "mypoweros")
 LIBRENMS_OUT = OUT / "librenms"
 
 KEEP = ("1.3.6.1.2.1.1.", "1.3.6.1.2.1.47.1.1.1.1.2.", "1.3.6.1.2.1.47.1.1.1.1.5.", "1.3.6.1.2.1.47.1.1.1.1.7.",
@@ -79,11 +77,6 @@ def trim_text(text: str) -> list[str]:
     return sorted(lines, key=_oid_key)
 
 
-def _git_show(git_dir: Path, path: str) -> str:
-    return subprocess.run(["git", "--git-dir", str(git_dir), "show", f"HEAD:{path}"], check=True,
-                          capture_output=True, text=True, encoding="latin-1").stdout
-
-
 def _state(sensor: dict, states: dict) -> str | None:
     """LibreNMS's own meaning of a state sensor's value: ok / warning / critical / unknown."""
     generic = states.get((sensor.get("state_name"), sensor.get("sensor_current")))
@@ -104,30 +97,23 @@ def readings(data: dict) -> dict:
     }
 
 
-def librenms(git_dir: Path) -> None:
-    commit = subprocess.run(["git", "--git-dir", str(git_dir), "rev-parse", "HEAD"], check=True,
-                            capture_output=True, text=True).stdout.strip()
+def librenms(folder: Path) -> None:
     LIBRENMS_OUT.mkdir(exist_ok=True)
-    rows, recorded = [], {}
-    for name in LIBRENMS:
-        lines = trim_text(_git_show(git_dir, f"tests/snmpsim/{name}.snmprec"))
-        (LIBRENMS_OUT / f"{name}.snmprec").write_text("".join(lines), encoding="latin-1")
-        recorded[name] = readings(json.loads(_git_show(git_dir, f"tests/data/{name}.json")))
-        print(f"librenms/{name}: {len(lines)} lines")
-        rows.append(f"| `{name}.snmprec` | `tests/snmpsim/{name}.snmprec`, `tests/data/{name}.json` | {len(lines)} |")
-    (LIBRENMS_OUT / "readings.json").write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n",
-                                                 encoding="utf-8")
-    (LIBRENMS_OUT / "SOURCES.md").write_text(
-        "# LibreNMS recordings in this folder\n\n"
-        f"From LibreNMS (https://github.com/librenms/librenms), commit `{commit}`, licence GPL-3.0\n"
-        "(see README.md). Trimmed and sorted by `tests/snmp/make_fixtures.py --librenms`; `readings.json`\n"
-        "holds the processors, memory pools and sensors LibreNMS recorded from the same walks.\n\n"
-        "| fixture | LibreNMS files | lines kept |\n|---|---|---|\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    path = LIBRENMS_OUT / "readings.json"
+    recorded = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    for source in sorted(folder.glob("*.snmprec")):
+        lines = trim_text(source.read_text(encoding="latin-1"))
+        (LIBRENMS_OUT / source.name).write_text("".join(lines), encoding="latin-1")
+        print(f"librenms/{source.stem}: {len(lines)} lines")
+        data = folder / f"{source.stem}.json"
+        if data.exists():
+            recorded[source.stem] = readings(json.loads(data.read_text(encoding="utf-8")))
+    path.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--librenms", type=Path, help="git directory of a LibreNMS clone")
+    parser.add_argument("--librenms", type=Path, help="folder of LibreNMS recordings read through the search index")
     args = parser.parse_args()
     if args.librenms:
         librenms(args.librenms)

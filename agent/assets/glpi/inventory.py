@@ -121,11 +121,13 @@ def _computer(entry: ArchiveEntry, s: AssetSnapshot | None) -> dict[str, Any]:
                                "manufacturer": m.maker, "serialnumber": m.serial, "model": m.part_number})
                        for m in s.memory]
     out["storages"] = [_clean({"name": d.name, "model": d.model, "serial": d.serial, "disksize": _mb(d.size_bytes),
-                               "type": d.type if d.type != "unknown" else None, "interface": d.bus,
+                               "type": d.type if d.type != "unknown" else None, "interface": _interface(d.bus),
                                "firmware": d.firmware, "description": d.model}) for d in s.disks]
     out["networks"] = [n for a in s.adapters for n in _networks(a)]
-    out["monitors"] = [_clean({"manufacturer": m.maker, "caption": m.model, "name": m.model, "serial": m.serial,
-                               "port": m.connector}) for m in s.monitors]
+    # no "port": the schema (inventory_format 37c1708) wants an integer there, and Patrol knows the
+    # connector by name (HDMI-A-1, DISPLAY1), not by number
+    out["monitors"] = [_clean({"manufacturer": m.maker, "caption": m.model, "name": m.model, "serial": m.serial})
+                       for m in s.monitors]
     if s.os is not None:
         o = s.os
         out["operatingsystem"] = _clean({
@@ -135,6 +137,15 @@ def _computer(entry: ArchiveEntry, s: AssetSnapshot | None) -> dict[str, Any]:
                                 "install_date": p.installed_on.isoformat() if p.installed_on else None,
                                 "from": p.source or None}) for p in s.software]
     return {k: v for k, v in out.items() if v}
+
+
+# storages.interface as the schema's pattern allows; NVMe and others are left out (the schema
+# at inventory_format 37c1708 has no value for them)
+_INTERFACES = frozenset({"SCSI", "HDC", "IDE", "USB", "1394", "SATA", "SAS", "ATAPI"})
+
+
+def _interface(bus: str | None) -> str | None:
+    return bus.upper() if bus and bus.upper() in _INTERFACES else None
 
 
 def _cpu_maker(model: str) -> str | None:
@@ -182,7 +193,7 @@ def _device(entry: ArchiveEntry, s: AssetSnapshot | None, itemtype: str,
         "name": (network.sys_name if network and network.sys_name else None) or entry.asset_id,
         "manufacturer": entry.value("maker"), "model": entry.value("model"), "serial": entry.value("serial"),
         "firmware": network.version if network else None, "description": network.sys_descr if network else None,
-        "location": entry.typed.get("location"), "assettag": entry.typed.get("number"),
+        "location": entry.typed.get("location"),  # the schema has no asset tag for devices
         "contact": entry.typed.get("user"), "ips": ips or None})}
     if s is None:
         return {k: v for k, v in out.items() if v}
