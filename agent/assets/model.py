@@ -149,7 +149,7 @@ class NetworkAdapter:
 @dataclass(frozen=True, slots=True)
 class Monitor:
     maker: str | None = None  # EDID PNP id: "DEL", "SAM"
-    model: str | None = None  # EDID monitor name descriptor: "DELL U2415"
+    model: str | None = None  # EDID monitor name descriptor: "E2219HN"
     product_code: int | None = None
     serial: str | None = None  # serial descriptor text, else the 32-bit serial number
     year: int | None = None  # year of manufacture (or model year)

@@ -1,10 +1,9 @@
 """Published Windows outputs (fixtures/windows, sources in fixtures/SOURCES.md) as the objects
 the capture script prints for the same classes.
 
-The recordings come in three notations, turned into JSON values without changing a value:
-``wmic /format:list`` (``Name=Value``; GLPI's .wmi files, UTF-16), a property dump with the
-name and value separated by spaces (``Caption    Microsoft Windows 10 专业版``), and
-``regedit`` exports of the Uninstall keys. Arrays in wmic notation (``{"192.168.0.2","64"}``,
+The recordings come in two notations, turned into JSON values without changing a value:
+``wmic /format:list`` (``Name=Value``, UTF-8 or UTF-16) and a property dump with the name and
+value separated by spaces (``Caption    Microsoft Windows 10 专业版``). Arrays in wmic notation (``{"192.168.0.2","64"}``,
 ``{7}``) become JSON arrays, as ConvertTo-Json prints an array property; only the fields
 the script selects are kept (Select-Object)."""
 
@@ -62,25 +61,3 @@ def spaced(name: str, key: str) -> list[dict[str, Any]]:
         if parts and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", parts[0]):
             record[parts[0]] = parts[1] if len(parts) > 1 else ""
     return _select([record], key)
-
-
-def _reg_string(text: str) -> str:
-    return text.replace('\\"', '"').replace("\\\\", "\\")
-
-
-def uninstall_reg(name: str, hive: str = "HKLM64") -> list[dict[str, Any]]:
-    """A regedit export of an Uninstall key: the rows the script's Get-ItemProperty gives (entries
-    with a DisplayName; REG_SZ values only, which is what these four fields are)."""
-    rows: list[dict[str, Any]] = []
-    current: dict[str, Any] | None = None
-    for line in _decode((DIR / name).read_bytes()).splitlines():
-        if line.startswith("["):
-            current = {}
-            rows.append(current)
-            continue
-        match = re.match(r'^"(DisplayName|DisplayVersion|Publisher|InstallDate)"="(.*)"$', line)
-        if match and current is not None:
-            current[match[1]] = _reg_string(match[2])
-    return [{"DisplayName": r.get("DisplayName"), "DisplayVersion": r.get("DisplayVersion"),
-             "Publisher": r.get("Publisher"), "InstallDate": r.get("InstallDate"), "Hive": hive}
-            for r in rows if r.get("DisplayName")]

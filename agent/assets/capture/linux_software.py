@@ -8,10 +8,9 @@ dpkg keeps no install date: the mtime of /var/lib/dpkg/info/<package>.list (writ
 the package was unpacked) stands for it, as GLPI's agent does. The publisher is the
 Maintainer field without the e-mail address.
 
-rpm (``RPM``; the query format of GLPI's agent, whose recording of a Mageia machine is a
-fixture)::
+rpm (``RPM``; the query format of GLPI's agent; a CONSTRUCTED line of that form)::
 
-    gjs	x86_64	1.32.0-1.mga2	1332868101	176167	Mageia.Org	JavaScript bindings ...	Unspecified
+    bash	x86_64	5.1.8-9.el9	1700000000	7738634	Rocky Enterprise Software Foundation	The GNU Bourne Again shell	Unspecified
 """
 
 from __future__ import annotations
