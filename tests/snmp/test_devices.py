@@ -173,8 +173,8 @@ CASES = {
 
 # LibreNMS's recordings of users' devices (data/librenms: excerpts read through the search
 # index, see its SOURCES.md): the walks the index serves whole enough for a profile. Aruba
-# AOS-CX, Dell OS9, Dell PowerConnect, MikroTik, Maipu and BDCOM's OLT have none here any more
-# (data/librenms/README.md says why); BDCOM keeps its snmpsim-data recording above.
+# AOS-CX, Dell OS9, Maipu and BDCOM's OLT have none here any more (data/librenms/README.md says
+# why); BDCOM keeps its snmpsim-data recording above.
 LIBRENMS_CASES = {
     "jetstream_t1600g-28ts": Expect("tplink-jetstream",  # tpSysMonitorCpu5Seconds 90
                                     {"switch.cpu": 1, "switch.memory": 1},
@@ -197,6 +197,10 @@ LIBRENMS_CASES = {
                                      {("switch.psu", "PSU 2"): "power supply ok"},
                                      {("switch.health", ""): State.UNKNOWN},
                                      "not readable: CPU, memory; reads temperature 2, fans 5, power supplies 1"),
+    "powerconnect_2824": Expect("dell-powerconnect",  # only rlCpuUtilDuringLastSecond is served: the fallback
+                                {"switch.cpu": 1}, {("switch.cpu", "CPU"): "CPU 89%"},
+                                {("switch.cpu", "CPU"): State.WARN, ("switch.health", ""): State.UNKNOWN},
+                                "not readable: memory, temperature, fans, power supplies; reads CPU 1"),
     "netgear_3": Expect("netgear", {"switch.temperature": 1, "switch.psu": 1},
                         {("switch.temperature", "Temperature 1.0"): "47.0 °C", ("switch.psu", "PSU"): "ok"},
                         {("switch.health", ""): State.UNKNOWN},
