@@ -173,8 +173,8 @@ CASES = {
 
 # LibreNMS's recordings of users' devices (data/librenms: excerpts read through the search
 # index, see its SOURCES.md): the walks the index serves whole enough for a profile. Aruba
-# AOS-CX, Dell OS9, Maipu and BDCOM's OLT have none here any more (data/librenms/README.md says
-# why); BDCOM keeps its snmpsim-data recording above.
+# AOS-CX, Maipu and BDCOM's OLT have none here any more (data/librenms/README.md says why);
+# BDCOM keeps its snmpsim-data recording above.
 LIBRENMS_CASES = {
     "jetstream_t1600g-28ts": Expect("tplink-jetstream",  # tpSysMonitorCpu5Seconds 90
                                     {"switch.cpu": 1, "switch.memory": 1},
@@ -192,6 +192,11 @@ LIBRENMS_CASES = {
                          {("switch.cpu", "CPU"): State.CRIT, ("switch.temperature", "Temperature 1.0"): State.WARN,
                           ("switch.health", ""): State.UNKNOWN},
                          "not readable: memory, fans, power supplies; reads CPU 1, temperature 4"),
+    "dnos": Expect("dell-dnos9",  # the index's version of the S4048-ON walk: memory and temperature rows only
+                   {"switch.cpu": 0, "switch.memory": 1, "switch.temperature": 1},
+                   {("switch.memory", "Memory 2.1.1"): "30% used", ("switch.temperature", "Stack unit 1"): "62.0 °C"},
+                   {("switch.health", ""): State.UNKNOWN},
+                   "not readable: CPU, fans, power supplies; reads memory 1, temperature 1"),
     "dell-os10_s4128ton-psu": Expect("dell-os10",  # PSU 1 and Fan 1: os10...OperStatus notPresent(6)
                                      {"switch.temperature": 2, "switch.fan": 5, "switch.psu": 1},
                                      {("switch.psu", "PSU 2"): "power supply ok"},
