@@ -173,8 +173,7 @@ CASES = {
 
 # LibreNMS's recordings of users' devices (data/librenms: excerpts read through the search
 # index, see its SOURCES.md): the walks the index serves whole enough for a profile. Aruba
-# AOS-CX, Maipu and BDCOM's OLT have none here any more (data/librenms/README.md says why);
-# BDCOM keeps its snmpsim-data recording above.
+# AOS-CX and Maipu have none here any more (data/librenms/README.md says why).
 LIBRENMS_CASES = {
     "jetstream_t1600g-28ts": Expect("tplink-jetstream",  # tpSysMonitorCpu5Seconds 90
                                     {"switch.cpu": 1, "switch.memory": 1},
@@ -192,6 +191,11 @@ LIBRENMS_CASES = {
                          {("switch.cpu", "CPU"): State.CRIT, ("switch.temperature", "Temperature 1.0"): State.WARN,
                           ("switch.health", ""): State.UNKNOWN},
                          "not readable: memory, fans, power supplies; reads CPU 1, temperature 4"),
+    "bdcom": Expect("bdcom",  # GP3600-16B OLT: FanTable row 0 is a fan, not a scalar
+                    {"switch.cpu": 1, "switch.memory": 1, "switch.temperature": 1, "switch.fan": 9, "switch.psu": 1},
+                    {("switch.temperature", "GP3600-16B mother card"): "33.0 °C", ("switch.fan", "Fan 0"): "fan ok",
+                     ("switch.psu", "Power"): "power supply ok"},
+                    health="reads CPU 1, memory 1, temperature 1, fans 9, power supplies 1"),
     "dnos": Expect("dell-dnos9",  # the index's version of the S4048-ON walk: memory and temperature rows only
                    {"switch.cpu": 0, "switch.memory": 1, "switch.temperature": 1},
                    {("switch.memory", "Memory 2.1.1"): "30% used", ("switch.temperature", "Stack unit 1"): "62.0 °C"},
