@@ -173,8 +173,14 @@ CASES = {
 
 # LibreNMS's recordings of users' devices (data/librenms: excerpts read through the search
 # index, see its SOURCES.md): the walks the index serves whole enough for a profile. Aruba
-# AOS-CX and Maipu have none here any more (data/librenms/README.md says why).
+# AOS-CX 8325 and Maipu have none here any more (data/librenms/README.md says why).
+_NO_UPTIME = ("switch.uptime", "")  # agents recorded without sysUpTime.0: switch.uptime is UNKNOWN
 LIBRENMS_CASES = {
+    "arubaos-cx_10.16": Expect("aruba-aoscx",  # arubaWiredTempSensorTemperature in millidegrees (excerpt: no CPU/fan rows)
+                               {"switch.temperature": 11, "switch.psu": 2},
+                               {("switch.temperature", "1/1-DDR"): "43.1 °C", ("switch.psu", "1/2"): "power supply ok"},
+                               {("switch.health", ""): State.UNKNOWN, _NO_UPTIME: State.UNKNOWN},
+                               "not readable: CPU, memory, fans; reads temperature 11, power supplies 2"),
     "jetstream_t1600g-28ts": Expect("tplink-jetstream",  # tpSysMonitorCpu5Seconds 90
                                     {"switch.cpu": 1, "switch.memory": 1},
                                     {("switch.cpu", "CPU unit 1"): "CPU 90%", ("switch.memory", "Memory unit 1"):
