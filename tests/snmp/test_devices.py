@@ -202,6 +202,11 @@ LIBRENMS_CASES = {
                     {("switch.temperature", "GP3600-16B mother card"): "33.0 °C", ("switch.fan", "Fan 0"): "fan ok",
                      ("switch.psu", "Power"): "power supply ok"},
                     health="reads CPU 1, memory 1, temperature 1, fans 9, power supplies 1"),
+    "routeros_crs317": Expect("mikrotik-routeros",  # PSU BoolValue scalars; this version has no gauge table
+                              {"switch.cpu": 2, "switch.memory": 1, "switch.temperature": 0, "switch.psu": 2},
+                              {("switch.memory", "main memory"): "5% used", ("switch.psu", "Backup PSU"): "power supply ok"},
+                              {("switch.health", ""): State.UNKNOWN},
+                              "not readable: temperature, fans; reads CPU 2, memory 1, power supplies 2"),
     "dnos": Expect("dell-dnos9",  # the index's version of the S4048-ON walk: memory and temperature rows only
                    {"switch.cpu": 0, "switch.memory": 1, "switch.temperature": 1},
                    {("switch.memory", "Memory 2.1.1"): "30% used", ("switch.temperature", "Stack unit 1"): "62.0 °C"},
