@@ -25,15 +25,21 @@ from typing import Any, ClassVar
 
 from collectors.base import (CheckResult, CollectorIO, FetchError, MessageRef, Metric, ParseError, State,
                              threshold_state)
-from collectors.messages import COMMON, Messages, Said, semicolons
+from collectors.messages import COMMON, Messages, Said, as_param, semicolons
 from config.checks.antivirus import AntivirusParams
 from config.checks.base import WarnCrit
 from inventory.models import Host, Inventory
 
 
 def _mode(p: AvProduct) -> MessageRef | str:
-    """A product's mode: the platform's own words when it gave some, else its state (translated)."""
-    return p.mode or MSG.ref(f"antivirus.state.{p.state.value}")
+    """A product's mode: the platform's words when it gave some (translated when they are
+    Patrol's, as the system printed them otherwise), else its state (translated)."""
+    return as_param(p.mode) or state_words(p.state)
+
+
+def state_words(state: ProductState) -> MessageRef:
+    """A product state in words ("on", "passive", ...), for a platform's description of a mode."""
+    return MSG.ref(f"antivirus.state.{state.value}")
 
 
 class ProductState(enum.Enum):
@@ -59,7 +65,9 @@ class AvProduct:
     state: ProductState
     key: str = ""  # products with the same key from several sources are one product (see product_key)
     owner: str = ""  # "Microsoft" | "third party" (Security Center) | ""
-    mode: str = ""  # the product's own words for its state, e.g. AMRunningMode "EDR Block Mode"
+    # The product's own words for its state, e.g. AMRunningMode "EDR Block Mode": a ``Said``
+    # (collectors/messages.py) when the platform module words it, so reports translate it.
+    mode: str | Said = ""
     # Passive, but protecting when no other product is active (Defender "EDR Block Mode" with
     # real-time on: the same words are shown for Normal mode with EDR block enabled).
     fallback_active: bool = False
@@ -68,11 +76,11 @@ class AvProduct:
     signatures_updated: datetime | None = None
     signature_age_days: float | None = None  # when only an age is reported
     signatures_out_of_date: bool | None = None  # the product's own flag
-    signatures_missing: str | None = None  # why there are no signatures at all
+    signatures_missing: str | Said | None = None  # why there are no signatures at all
     signatures_checked: bool = True  # False: nothing to read them from (no signature path configured)
     scan_known: bool = False  # whether the source reports scans at all
     last_scan_age_days: float | None = None  # None with scan_known: never scanned
-    problems: tuple[tuple[State, str], ...] = ()  # further conditions (e.g. updater not running)
+    problems: tuple[tuple[State, str | Said], ...] = ()  # further conditions (e.g. updater not running)
     details: str = ""
 
 
@@ -284,7 +292,7 @@ class AntivirusCollector:
             state, summary = State.parse(sev.not_protecting), MSG.ref("antivirus.status.off", mode=mode)
         if p.problems:
             state = State.worst(state, *(s for s, _ in p.problems))
-            summary = semicolons([summary, *(text for _, text in p.problems)])  # the platform's own words
+            summary = semicolons([summary, *(as_param(text) for _, text in p.problems)])  # the platform's words
         yield result("status", p.name, state, MSG.say("antivirus.status", text=summary), p.details)
 
         if p.realtime is not None:
@@ -310,7 +318,7 @@ class AntivirusCollector:
         sev = params.severities
         if p.signatures_missing:
             return result("signatures", p.name, State.parse(sev.signatures_missing),
-                          MSG.say("antivirus.signatures.missing", text=p.signatures_missing))
+                          MSG.say("antivirus.signatures.missing", text=as_param(p.signatures_missing)))
         age = _age_days(p.signatures_updated, now) if p.signatures_updated is not None else p.signature_age_days
         flag = p.signatures_out_of_date
         if age is None:

@@ -37,6 +37,15 @@ class Said:
     text: str
     ref: MessageRef
 
+    def __str__(self) -> str:  # in details, logs and English text: the English sentence
+        return self.text
+
+
+def as_param(value: Said | MessageRef | str) -> MessageRef | str:
+    """A platform's wording as a message parameter: its ref when it said it with a message id
+    (translated), else the text as the system gave it (data)."""
+    return value.ref if isinstance(value, Said) else value
+
 
 def render(ref: MessageRef, template_of: Callable[[str], str | None], separator: str = ", ") -> str | None:
     """``ref`` in the language of ``template_of`` (id -> template, None when unknown); None when
@@ -63,11 +72,20 @@ def render(ref: MessageRef, template_of: Callable[[str], str | None], separator:
                            f"({type(exc).__name__}: {exc})") from None
 
 
+# Every declared English template, by id: a sentence may nest wording another table declared
+# (a Windows platform module's antivirus mode inside the antivirus collector's status); the
+# table that made a ref was imported to make it, so its templates are here.
+_DECLARED: dict[str, str] = {}
+
+
 class Messages:
     """The English templates of one collector, by message id (``"system.cpu"``)."""
 
     def __init__(self, templates: Mapping[str, str], *includes: Messages) -> None:
         self.templates = {k: v for m in includes for k, v in m.templates.items()} | dict(templates)
+        for mid, template in templates.items():
+            if _DECLARED.setdefault(mid, template) != template:
+                raise MessageError(f"message {mid!r} is declared twice with different English")
         # Messages without parameters ("up", "not readable") are the same object every time: a
         # switch check makes several per port, thousands per poll of a site.
         self._plain: dict[str, MessageRef] = {}
@@ -88,6 +106,9 @@ class Messages:
             return plain
         return MessageRef(id, tuple(sorted(params.items())))
 
+    def _english(self, mid: str) -> str | None:
+        return self.templates.get(mid) or _DECLARED.get(mid)
+
     def say(self, id: str, **params: Any) -> Said:
         ref = self.ref(id, **params)
         try:
@@ -98,8 +119,8 @@ class Messages:
         else:
             cacheable = True
         if text is None:
-            text = render(ref, self.templates.get)
-            assert text is not None  # every nested ref was made by ref(), so it is declared here
+            text = render(ref, self._english)
+            assert text is not None  # every nested ref was made by some table's ref(), so it is declared
             if cacheable:
                 if len(self._said) >= 4096:
                     self._said.clear()

@@ -16,7 +16,7 @@ from types import ModuleType
 from typing import Any, ClassVar
 
 from collectors.base import CheckResult, CollectorIO, FetchError, Metric, State, threshold_state
-from collectors.messages import Messages, Said
+from collectors.messages import Messages, Said, as_param
 from config.checks.patches import PatchesParams
 from inventory.models import Host, Inventory
 
@@ -41,7 +41,7 @@ class RebootState:
     required: bool | None  # None: could not be read
     since: datetime | None = None
     reasons: tuple[str, ...] = ()
-    since_note: str = ""  # how ``since`` was derived, when it is an estimate
+    since_note: str | Said = ""  # how ``since`` was derived, when it is an estimate
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,7 @@ class InstalledUpdate:
 
     name: str  # "KB5070000"
     installed: datetime
-    what: str  # where the date comes from
+    what: str | Said  # where the date comes from
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +58,9 @@ class PatchReport:
     source: str
     updates: tuple[PendingUpdate, ...]
     last_update: datetime | None
-    last_update_what: str  # what the date is: "package lists refreshed", "last successful install"
+    last_update_what: str | Said  # what the date is: "package lists refreshed", "last successful install"
     reboot: RebootState
-    error: str | None = None  # the update search failed; reboot and last update may still be known
+    error: str | Said | None = None  # the update search failed; reboot and last update may still be known
     notes: tuple[str, ...] = ()
     severity_rated: bool = True  # False (apt): no severities, so no critical_age result
     newest_installed: InstalledUpdate | None = None  # read only when the search failed
@@ -121,7 +121,7 @@ class PatchesCollector:
         if model.error is not None and model.newest_installed is not None:
             yield self._fallback(model.error, model.newest_installed, params, now, result)
         elif model.error is not None:
-            yield result("updates", State.UNKNOWN, MSG.say("patches.error", error=model.error))
+            yield result("updates", State.UNKNOWN, MSG.say("patches.error", error=as_param(model.error)))
         else:
             yield from self._updates(model, params, now, result)
         yield self._last_update(model, params, now, result)
@@ -173,7 +173,7 @@ class PatchesCollector:
                          metrics=(Metric("oldest_critical_update_age_days", round(age, 3), "days"),))
 
     @staticmethod
-    def _fallback(error: str, newest: InstalledUpdate, params: PatchesParams, now: datetime, result: Any) -> CheckResult:
+    def _fallback(error: str | Said, newest: InstalledUpdate, params: PatchesParams, now: datetime, result: Any) -> CheckResult:
         """The search failed (offline, WSUS unreachable): how fresh the installed updates are
         is judged from the newest one, with the last_update thresholds, and the summary says so."""
         age = _age_days(newest.installed, now)
@@ -189,13 +189,13 @@ class PatchesCollector:
             age = _age_days(newest.installed, now)
             return result("last_update", threshold_state(age, params.last_update_days.warn, params.last_update_days.crit),
                           MSG.say("patches.last_update.newest", name=newest.name, days=age,
-                                  date=f"{newest.installed:%Y-%m-%d}", what=newest.what),
+                                  date=f"{newest.installed:%Y-%m-%d}", what=as_param(newest.what)),
                           metrics=(Metric("last_update_age_days", round(age, 3), "days"),))
         if model.last_update is None:
-            return result("last_update", State.UNKNOWN, MSG.say("patches.last_update.unknown", what=model.last_update_what))
+            return result("last_update", State.UNKNOWN, MSG.say("patches.last_update.unknown", what=as_param(model.last_update_what)))
         age = _age_days(model.last_update, now)
         return result("last_update", threshold_state(age, params.last_update_days.warn, params.last_update_days.crit),
-                      MSG.say("patches.last_update", what=model.last_update_what, days=age,
+                      MSG.say("patches.last_update", what=as_param(model.last_update_what), days=age,
                               at=f"{model.last_update:%Y-%m-%d %H:%M}"),
                       metrics=(Metric("last_update_age_days", round(age, 3), "days"),))
 
@@ -209,7 +209,7 @@ class PatchesCollector:
         if reboot.since is None:
             return result("reboot", _lowest(params.reboot_pending_days), MSG.say("patches.reboot.since_unknown"), reasons)
         age = _age_days(reboot.since, now)
-        said = (MSG.say("patches.reboot.note", days=age, note=reboot.since_note) if reboot.since_note
+        said = (MSG.say("patches.reboot.note", days=age, note=as_param(reboot.since_note)) if reboot.since_note
                 else MSG.say("patches.reboot", days=age))
         return result("reboot", threshold_state(age, params.reboot_pending_days.warn, params.reboot_pending_days.crit),
                       said, reasons,

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from collectors.base import CheckResult, CollectorIO, Metric, State
-from collectors.messages import Messages
+from collectors.messages import Messages, Said, as_param, semicolons
 from collectors.platforms.detect import choose
 from config.checks.software import RequiredPackage, SoftwareParams
 from inventory.models import Host, Inventory
@@ -57,16 +57,16 @@ def comparator(scheme: str) -> Callable[[str, str], int]:
     return {"debian": debian_compare, "rpm": rpm_compare, "dotted": dotted_compare}[scheme]
 
 
-def version_problem(version: str, rule: RequiredPackage, compare: Callable[[str, str], int]) -> str | None:
+def version_problem(version: str, rule: RequiredPackage, compare: Callable[[str, str], int]) -> Said | None:
     """Why ``version`` is not allowed by ``rule``, or None when it is."""
     if not version:
-        return "no version recorded" if (rule.min_version or rule.max_version or rule.allowed_versions) else None
+        return MSG.say("software.reason.no_version") if (rule.min_version or rule.max_version or rule.allowed_versions) else None
     if rule.min_version is not None and compare(version, rule.min_version) < 0:
-        return f"{version} is older than the minimum {rule.min_version}"
+        return MSG.say("software.reason.older", version=version, limit=rule.min_version)
     if rule.max_version is not None and compare(version, rule.max_version) > 0:
-        return f"{version} is newer than the maximum {rule.max_version}"
+        return MSG.say("software.reason.newer", version=version, limit=rule.max_version)
     if rule.allowed_versions and not any(fnmatch.fnmatchcase(version, p) for p in rule.allowed_versions):
-        return f"{version} is not one of {', '.join(rule.allowed_versions)}"
+        return MSG.say("software.reason.not_listed", version=version, allowed=tuple(rule.allowed_versions))
     return None
 
 
@@ -75,6 +75,11 @@ MSG = Messages({
     "software.installed_more": "{item}: {name} {version} (+{more} more) installed",
     "software.not_allowed": "{item}: installed but not allowed - {reasons}",
     "software.missing": "{item}: not installed (no {source} entry matches {name})",
+    "software.reason": "{name}: {why}",
+    "software.reason.no_version": "no version recorded",
+    "software.reason.older": "{version} is older than the minimum {limit}",
+    "software.reason.newer": "{version} is newer than the maximum {limit}",
+    "software.reason.not_listed": "{version} is not one of {allowed}",
 })
 
 
@@ -96,7 +101,9 @@ def evaluate_rule(rule: RequiredPackage, software: InstalledSoftware, target: st
         return CheckResult("software.package", target, rule.item, State.OK, said.text, details, metrics, now, said.ref)
     if bad:
         state = State.parse(rule.wrong_version_state)
-        reasons = "; ".join(f"{p.name}: {why}" for p, why in bad)
+        # The version rule's reason is Patrol's wording (translated); a broken install's is the
+        # package manager's status as it printed it (data).
+        reasons = semicolons([MSG.ref("software.reason", name=p.name, why=as_param(why)) for p, why in bad])
         said = MSG.say("software.not_allowed", item=rule.item, reasons=reasons)
         return CheckResult("software.package", target, rule.item, state, said.text, details, metrics, now, said.ref)
     said = MSG.say("software.missing", item=rule.item, source=software.source, name=repr(rule.name))

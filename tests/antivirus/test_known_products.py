@@ -23,7 +23,7 @@ def test_each_product_is_found_by_its_own_processes_only() -> None:
 
 def test_wildcard_service_and_stopped_service() -> None:
     found = av_known.parse(av_known.KnownSample(out({"Services": [{"Name": "AVP21.3", "Status": 1}], "Processes": []})))
-    assert [(p.name, p.state, p.mode) for p in found] == [
+    assert [(p.name, p.state, str(p.mode)) for p in found] == [
         ("Kaspersky", ProductState.OFF, "installed but not running (AVP21.3 stopped)")]
 
 
@@ -52,7 +52,7 @@ def test_unknown_ages_are_never_days(age: int) -> None:
                               "RealTimeProtectionEnabled": True, "AntivirusSignatureAge": age,
                               "AntivirusSignatureLastUpdated": None, "QuickScanAge": age, "FullScanAge": 4294967295}))
     assert p.signature_age_days is None
-    assert p.signatures_missing == f"signatures never updated (AntivirusSignatureAge {age}: unknown or never)"
+    assert str(p.signatures_missing) == f"signatures never updated (AntivirusSignatureAge {age}: unknown or never)"
     assert p.scan_known and p.last_scan_age_days is None  # "never scanned"
 
 

@@ -58,7 +58,7 @@ CASES = [
                          ids=[c[0] for c in CASES])
 def test_recorded_get_mpcomputerstatus(name, state, mode, realtime, updated, age, never, scan_age, edr) -> None:
     product = parsed(name)
-    assert (product.state, product.mode, product.realtime) == (state, mode, realtime)
+    assert (product.state, str(product.mode), product.realtime) == (state, mode, realtime)
     assert (product.signatures_updated, product.signature_age_days) == (updated, age)
     assert (product.signatures_missing is not None) is never
     assert product.last_scan_age_days == scan_age

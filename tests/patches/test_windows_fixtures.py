@@ -26,7 +26,7 @@ def test_error_reason_names_the_cause() -> None:
     collector = PatchesCollector()
     params = collector.params_model()
     model = collector.parse(collector.fetch(HOST, params, CollectorIO(run=Replay(folder), platform="windows")))
-    assert model.error == ("Windows Update search failed with 0x8024402C: WU_E_PT_WINHTTP_NAME_NOT_RESOLVED: "
+    assert str(model.error) == ("Windows Update search failed with 0x8024402C: WU_E_PT_WINHTTP_NAME_NOT_RESOLVED: "
                            "the update server name does not resolve (proxy or DNS settings)")
 
 

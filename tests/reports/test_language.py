@@ -38,13 +38,16 @@ from agent.runner import CheckJob, Runner
 from agent.store import Store
 from collectors.antivirus import AntivirusCollector
 from collectors.base import CheckRun, CollectorIO, CommandOutput, MessageRef
+from collectors import messages
 from collectors.commands import run_command
 from collectors.patches import PatchesCollector
 from collectors.printer_snmp import PrinterSnmpCollector
 from collectors.printers import PrintersCollector
+from collectors.software import SoftwareCollector
 from collectors.switch import SwitchCollector
 from collectors.system import SystemCollector
 from config.checks.printer_snmp import PrinterSnmpParams
+from config.checks.software import SoftwareParams
 from config.checks.switch import SwitchParams
 from config.checks.system import SystemParams
 from config.reports import ReportsSettings
@@ -62,7 +65,10 @@ T0 = datetime(2026, 10, 12, 1, 0, tzinfo=timezone.utc)
 # Product, standard and protocol names a Chinese report writes in Latin letters too.
 ALLOWED = {"CPU", "SNMP", "SNMPv", "MIB", "sysUpTime", "ifOperStatus", "ifName", "ifDescr", "NTP", "GiB", "LLDP",
            "CDP", "UTC", "JSON", "Patrol", "Defender", "Kerberos", "LDAP", "SSSD", "Winbind", "Gbit", "Mbit",
-           "kbit", "bit", "checks", "antivirus", "third_party", "Windows", "IPP"}
+           "kbit", "bit", "checks", "antivirus", "third_party", "Windows", "IPP",
+           # Windows terms in the antivirus and update sentences: Defender's "EDR" and "SxS" modes,
+           # DNS, WSUS, the update service's name and the offline scan file's, the SYSTEM account.
+           "EDR", "SxS", "DNS", "WSUS", "wuauserv", "wsusscn", "cab", "SYSTEM"}
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +124,28 @@ def _windows_runs(collector, folders: list[Path], at: datetime) -> list[CheckRun
     return runs
 
 
+# Software rules on the recorded Windows uninstall keys of an office PC (tests/software/fixtures/
+# windows/SOURCE.md): each version reason (too old, too new, no version, not an allowed one) and a
+# missing product.
+SOFTWARE_RULES = [
+    {"name": "Microsoft 365 Apps*", "label": "Office", "min_version": "16.0.17328"},
+    {"name": "WPS Office", "label": "WPS", "max_version": "11.1.0.10000"},
+    {"name": "Google Chrome", "label": "Chrome", "min_version": "120"},
+    {"name": "Adobe Acrobat Reader*", "label": "Reader", "allowed_versions": ["19.*", "20.*"]},
+    {"name": "Foxit*", "label": "Foxit"},
+]
+
+
+def _software_run(at: datetime) -> CheckRun:
+    sample = (TESTS / "software" / "fixtures" / "windows" / "office_pc.json").read_bytes()
+    io = CollectorIO(run=lambda argv, **kw: CommandOutput(tuple(argv), 0, sample, b""), platform="windows")
+    host = Host(name="pc-office", local=True, os="windows")
+    collector = SoftwareCollector()
+    params = SoftwareParams(required=SOFTWARE_RULES)
+    results = tuple(collector.evaluate(collector.parse(collector.fetch(host, params, io)), params, host, at))
+    return CheckRun("software", host.name, at, 0.1, results)
+
+
 def _spooler_runs(at: datetime) -> list[CheckRun]:
     runs = []
     for folder in sorted(p for p in (TESTS / "printers" / "fixtures" / "windows").iterdir() if p.is_dir()):
@@ -164,7 +192,7 @@ def store_and_inventory(snmpsim, tmp_path_factory):
     av = sorted(p for p in (TESTS / "antivirus" / "fixtures" / "windows").iterdir() if p.is_dir())
     wu = sorted(p for p in (TESTS / "patches" / "fixtures" / "windows").iterdir() if p.is_dir())
     for run in (*_windows_runs(AntivirusCollector(), av, at), *_windows_runs(PatchesCollector(), wu, at),
-                *_spooler_runs(at)):
+                *_spooler_runs(at), _software_run(at)):
         store.record_run(run)
     yield store, inventory
     store.close()
@@ -275,3 +303,74 @@ def test_the_rule_fires_on_english_and_on_a_missing_catalogue_entry(store_and_in
     zh, _ = _reports(store, inventory, "zh-CN")
     found = english_words(render_html(zh), data)
     assert any("'ports'" in f or "'administratively'" in f for f in found), found[:5]
+
+
+# Where the Windows antivirus, update and software checks pass text the system gave or the
+# user configured, by (message id, parameter): product, service, process and package names,
+# paths, versions, dates, codes, an error message as Windows printed it. Every other parameter
+# of theirs is Patrol's own wording and must be a nested message (translated), never text.
+WINDOWS_DATA_SLOTS = {
+    ("antivirus.product", "name"), ("antivirus.policy.too_many", "names"),
+    *{(f"antivirus.status.{s}", "names") for s in ("secondary", "passive_stopped", "off_stopped")},
+    ("antivirus.present.none", "sources"),  # the data source modules' names
+    ("antivirus.source.error", "reason"),  # the error of a source as PowerShell or the parser gave it
+    ("antivirus.signatures.age_updated", "updated"), ("antivirus.signatures.age_updated_flagged", "updated"),
+    ("antivirus.wsc.mode", "code"), ("antivirus.third_party.service_missing", "service"),
+    ("antivirus.third_party.service_stopped", "service"), ("antivirus.third_party.service_running", "service"),
+    ("antivirus.third_party.no_signature_file", "path"),
+    ("antivirus.known.running", "names"), ("antivirus.known.stopped", "names"),
+    ("patches.critical_age", "name"), ("patches.critical_age", "wanted"),  # the configured severities
+    ("patches.critical_age.none", "wanted"), ("patches.critical_age.undated", "wanted"),
+    ("patches.fallback", "name"), ("patches.fallback", "date"), ("patches.last_update.newest", "name"),
+    ("patches.last_update.newest", "date"), ("patches.last_update", "at"),
+    ("patches.wu.search_failed", "code"), ("patches.wu.search_failed", "meaning"),  # Windows' message for an unknown code
+    ("patches.wu.search_not_ok", "code"),
+    *{(f"software.{s}", p) for s in ("installed", "installed_more", "not_allowed", "missing")
+      for p in ("item", "name", "version", "source")},
+    ("software.reason", "name"), ("software.reason", "why"),  # why: a package manager's status (Linux)
+    *{(f"software.reason.{s}", p) for s in ("older", "newer", "not_listed") for p in ("version", "limit", "allowed")},
+}
+
+
+def patrol_text_params(ref: MessageRef) -> list[tuple[str, str, str]]:
+    """(message id, parameter, text) of every text parameter outside WINDOWS_DATA_SLOTS."""
+    found = []
+    for name, value in ref.params:
+        for v in value if isinstance(value, tuple) else (value,):
+            if isinstance(v, MessageRef):
+                found += patrol_text_params(v)
+            elif isinstance(v, str) and (ref.id, name) not in WINDOWS_DATA_SLOTS:
+                found.append((ref.id, name, v))
+    return found
+
+
+def test_windows_checks_give_their_own_wording_as_messages_not_text(store_and_inventory):
+    """Antivirus modes and problems, Windows Update's explanations and the software version
+    reasons are Patrol's words: given as text they would stay English in a zh-CN report while
+    the rule above counts them as data. So every text parameter must sit where data goes."""
+    store, _ = store_and_inventory
+    results = [r for r in store.results_between(OCTOBER.start, OCTOBER.end)
+               if r.check.split(".")[0] in ("antivirus", "patches", "software")]
+    families = {r.check.split(".")[0] for r in results}
+    assert families == {"antivirus", "patches", "software"}
+    assert all(r.message is not None for r in results)
+    texts = [(r.target, r.check, *t) for r in results for t in patrol_text_params(r.message)]
+    assert not texts, f"Patrol's wording passed as text: {texts[:10]}"
+    # Translated in zh-CN (the Windows-made words among them) and not English any more.
+    zh = i18n.Translator("zh-CN")
+    for r in results:
+        text, _ = zh.result_text(r.summary, messages.to_json(r.message))
+        for phrase in ("real-time", "not running", "out of date", "Passive Mode", "EDR Block", "antivirus disabled",
+                       "search failed", "successful install", "older than", "newer than", "not one of",
+                       "no version recorded", "productState", "not installed", "does not resolve"):
+            assert phrase not in text, (r.target, r.check, text)
+
+
+def test_the_wording_rule_fires_on_a_phrase_given_as_text():
+    from collectors.antivirus import MSG
+
+    old_style = MSG.ref("antivirus.status.on", mode="EDR Block Mode, antivirus disabled")
+    assert patrol_text_params(MSG.ref("antivirus.status", text=old_style)) == [
+        ("antivirus.status.on", "mode", "EDR Block Mode, antivirus disabled")]
+    software = MSG.ref("antivirus.status", text="16.0.1 is older than the minimum 16.0.2")
+    assert patrol_text_params(software) == [("antivirus.status", "text", "16.0.1 is older than the minimum 16.0.2")]

@@ -27,6 +27,7 @@ from typing import Any
 
 from collectors.antivirus import AvProduct, ProductState, product_key
 from collectors.base import CollectorIO, CommandOutput, ParseError
+from collectors.messages import Messages
 from collectors.platforms.windows.av_third_party import SERVICE_STATUS
 from collectors.platforms.windows.powershell import as_object, as_objects, decode_json, ps_quote, run_powershell
 
@@ -126,11 +127,17 @@ def parse(sample: KnownSample | None, products: tuple[KnownProduct, ...] = KNOWN
             f"processes running: {', '.join(procs)}" if procs else "",
             "services: " + ", ".join(f"{n} {s.lower()}" for n, s in sorted(svcs.items())) if svcs else "")))
         if procs or running_svcs:
-            state, mode = ProductState.ON, f"running ({', '.join(procs + running_svcs)})"
+            state, mode = ProductState.ON, MSG.say("antivirus.known.running", names=tuple(procs + running_svcs))
         else:
-            state, mode = ProductState.OFF, f"installed but not running ({', '.join(sorted(svcs))} stopped)"
+            state, mode = ProductState.OFF, MSG.say("antivirus.known.stopped", names=tuple(sorted(svcs)))
         found.append(AvProduct(name=product.name, source=NAME, state=state, key=product_key(product.name),
                                owner="third party", mode=mode, signatures_checked=False,
                                details=f"found by {evidence}; signature age not readable from these sources "
                                        "(configure it under checks.antivirus.third_party with a signature_path)"))
     return tuple(found)
+
+
+MSG = Messages({
+    "antivirus.known.running": "running ({names})",
+    "antivirus.known.stopped": "installed but not running ({names} stopped)",
+})

@@ -14,6 +14,7 @@ from typing import Any
 
 from collectors.antivirus import AvProduct, ProductState, product_key
 from collectors.base import CollectorIO, CommandOutput, ParseError
+from collectors.messages import Messages
 from collectors.platforms.windows.powershell import as_objects, decode_json, parse_ps_date, ps_quote, run_powershell
 
 NAME = "windows_third_party"
@@ -76,14 +77,16 @@ def parse(out: CommandOutput | None) -> tuple[AvProduct, ...]:
         running = _running(obj.get("Service"), name)
         sig = obj.get("Signature")
         updated = parse_ps_date(sig.get("LastWriteTimeUtc"), f"{name} signature date") if isinstance(sig, dict) else None
-        if obj.get("ServiceName") and running is None:
-            state, mode = ProductState.OFF, f"service {obj['ServiceName']} not installed"
+        service = str(obj.get("ServiceName") or "")
+        if service and running is None:
+            state, mode = ProductState.OFF, MSG.say("antivirus.third_party.service_missing", service=service)
         elif running is False:
-            state, mode = ProductState.OFF, f"service {obj['ServiceName']} not running"
+            state, mode = ProductState.OFF, MSG.say("antivirus.third_party.service_stopped", service=service)
         else:
-            state, mode = ProductState.ON, f"service {obj['ServiceName']} running" if running else "no service configured"
+            state, mode = ProductState.ON, (MSG.say("antivirus.third_party.service_running", service=service) if running
+                                            else MSG.say("antivirus.third_party.no_service"))
         realtime = _running(obj.get("Realtime"), name) if obj.get("RealtimeName") else None
-        missing = (f"no signature file matches {obj['SignaturePath']}"
+        missing = (MSG.say("antivirus.third_party.no_signature_file", path=str(obj["SignaturePath"]))
                    if obj.get("SignaturePath") and updated is None else None)
         products.append(AvProduct(
             name=name, source=NAME, state=state, owner="third party", mode=mode, key=product_key(name),
@@ -91,3 +94,12 @@ def parse(out: CommandOutput | None) -> tuple[AvProduct, ...]:
             signatures_missing=missing, signatures_checked=bool(obj.get("SignaturePath")),
             details=f"signature file {sig.get('FullName')}" if isinstance(sig, dict) else ""))
     return tuple(products)
+
+
+MSG = Messages({
+    "antivirus.third_party.service_missing": "service {service} not installed",
+    "antivirus.third_party.service_stopped": "service {service} not running",
+    "antivirus.third_party.service_running": "service {service} running",
+    "antivirus.third_party.no_service": "no service configured",
+    "antivirus.third_party.no_signature_file": "no signature file matches {path}",
+})

@@ -18,6 +18,7 @@ from typing import Any
 
 from collectors.antivirus import AvProduct, ProductState
 from collectors.base import CollectorIO, CommandOutput, ParseError
+from collectors.messages import Messages, Said, as_param
 from collectors.platforms.windows.powershell import (as_object, classify_error, decode_json, parse_ps_date,
                                                      run_powershell, stderr_text)
 
@@ -73,7 +74,7 @@ def parse(out: CommandOutput) -> tuple[AvProduct, ...]:
         return ()  # the Defender module is not installed (removed feature, old Server): no product
     if known == "Defender service not running":
         return (AvProduct(PRODUCT, NAME, ProductState.OFF, key="microsoft-defender", owner="Microsoft",
-                          mode="service not running (0x800106BA)", details="WinDefend service stopped or disabled"),)
+                          mode=MSG.say("antivirus.defender.service_stopped"), details="WinDefend service stopped or disabled"),)
     obj = as_object(decode_json(out, "Get-MpComputerStatus"), "Get-MpComputerStatus")
     av_enabled = _bool(obj, "AntivirusEnabled")
     service = _bool(obj, "AMServiceEnabled")
@@ -83,8 +84,9 @@ def parse(out: CommandOutput) -> tuple[AvProduct, ...]:
     # Before Windows 10 1703 / Server 2016 there is no AMRunningMode: the enabled flags decide.
     mode = raw_mode or ("Normal" if av_enabled else "Not running")
     state = RUNNING_MODES.get(mode.strip().lower(), ProductState.UNKNOWN)
+    words = _mode_words(mode)
     if state is ProductState.ON and (av_enabled is False or service is False):
-        state, mode = ProductState.OFF, f"{mode}, antivirus disabled"
+        state, words = ProductState.OFF, MSG.say("antivirus.defender.disabled", mode=as_param(words))
     realtime = _bool(obj, "RealTimeProtectionEnabled")
 
     updated = parse_ps_date(obj.get("AntivirusSignatureLastUpdated"), "AntivirusSignatureLastUpdated")
@@ -94,7 +96,7 @@ def parse(out: CommandOutput) -> tuple[AvProduct, ...]:
     # recorded/defender-not-running-en.txt): that says the engine is stopped, which the status
     # already reports, not that signatures were never updated. Nothing more is judged then.
     stopped_unknown = state is ProductState.OFF and ages_unknown
-    missing = (f"signatures never updated (AntivirusSignatureAge {age}: unknown or never)"
+    missing = (MSG.say("antivirus.defender.never_updated", age=age)
                if ages_unknown and not stopped_unknown else None)
     if age in AGE_UNKNOWN:
         age = None
@@ -106,7 +108,7 @@ def parse(out: CommandOutput) -> tuple[AvProduct, ...]:
         f"tamper protection {'on' if obj.get('IsTamperProtected') else 'off'}" if obj.get("IsTamperProtected") is not None else "",
         f"product {obj['AMProductVersion']}" if obj.get("AMProductVersion") else "")))
     return (AvProduct(
-        name=PRODUCT, source=NAME, state=state, key="microsoft-defender", owner="Microsoft", mode=mode,
+        name=PRODUCT, source=NAME, state=state, key="microsoft-defender", owner="Microsoft", mode=words,
         fallback_active=mode.strip().lower() == "edr block mode" and bool(realtime) and av_enabled is not False,
         realtime=realtime, signatures_updated=updated,
         signature_age_days=float(age) if age is not None else None,
@@ -114,3 +116,23 @@ def parse(out: CommandOutput) -> tuple[AvProduct, ...]:
         signatures_checked=not stopped_unknown, scan_known=not (stopped_unknown and not scan_ages),
         last_scan_age_days=float(min(scan_ages)) if scan_ages else None,
         details=details),)
+
+
+# AMRunningMode as Windows prints it (Microsoft Learn, "Microsoft Defender Antivirus
+# compatibility"), and the two Patrol says for an older Defender without it: these are known
+# words, translated in reports; any other value is shown as Windows printed it.
+_KNOWN_MODES = {"Normal": "normal", "Passive Mode": "passive", "SxS Passive Mode": "sxs_passive",
+                "EDR Block Mode": "edr_block", "Not running": "not_running", "Passive": "passive_short"}
+
+
+def _mode_words(mode: str) -> Said | str:
+    key = _KNOWN_MODES.get(mode)
+    return MSG.say(f"antivirus.defender.mode.{key}") if key else mode
+
+
+MSG = Messages({
+    **{f"antivirus.defender.mode.{key}": text for text, key in _KNOWN_MODES.items()},
+    "antivirus.defender.disabled": "{mode}, antivirus disabled",
+    "antivirus.defender.service_stopped": "service not running (0x800106BA)",
+    "antivirus.defender.never_updated": "signatures never updated (AntivirusSignatureAge {age}: unknown or never)",
+})

@@ -19,8 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from collectors.antivirus import AvProduct, ProductState, product_key
+from collectors.antivirus import AvProduct, ProductState, product_key, state_words
 from collectors.base import CollectorIO, CommandOutput, ParseError
+from collectors.messages import Messages
 from collectors.platforms.windows.powershell import as_objects, decode_json, run_powershell
 
 NAME = "security_center"
@@ -74,9 +75,14 @@ def parse(out: CommandOutput) -> tuple[AvProduct, ...]:
         products.append(AvProduct(
             name=name.strip(), source=NAME, state=decoded.state, owner=decoded.owner,
             key="microsoft-defender" if is_defender else product_key(name),
-            mode=f"{decoded.state.value} (productState 0x{value:06X})",
+            mode=MSG.say("antivirus.wsc.mode", state=state_words(decoded.state), code=f"0x{value:06X}"),
             # "on" in Security Center means real-time scanning on: it has no separate flag.
             realtime=decoded.state is ProductState.ON if decoded.state is not ProductState.UNKNOWN else None,
             signatures_out_of_date=decoded.signatures_out_of_date,
             details=f"owner: {decoded.owner}; reported by Security Center at {obj.get('timestamp') or 'unknown time'}"))
     return tuple(products)
+
+
+MSG = Messages({
+    "antivirus.wsc.mode": "{state} (productState {code})",
+})

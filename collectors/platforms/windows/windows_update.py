@@ -23,6 +23,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from collectors.base import CollectorIO, CommandOutput, ParseError
+from collectors.messages import Messages, Said
 from collectors.patches import SEVERITIES, InstalledUpdate, PatchReport, PendingUpdate, RebootState
 from collectors.platforms.windows.powershell import (as_object, as_objects, decode_json, parse_ps_date, ps_quote,
                                                      run_powershell)
@@ -118,18 +119,20 @@ def _severity(value: Any) -> str:
     return text if text in SEVERITIES else "unspecified"
 
 
-def search_error(obj: dict[str, Any]) -> str | None:
+def search_error(obj: dict[str, Any]) -> Said | None:
     err = obj.get("SearchError")
     if err:
         if not isinstance(err, dict):
             raise ParseError(f"Windows Update: SearchError is {err!r}")
         code = str(err.get("HResult") or "").upper().replace("0X", "0x")
-        meaning = WUA_ERRORS.get(code)
+        # Patrol's explanation of a known code (translated), else Windows' own message (data).
         message = " ".join(str(err.get("Message") or "").split())[:160]
-        return f"Windows Update search failed with {code}: {meaning or message or 'no message'}"
+        meaning = (MSG.ref(f"patches.wu.error.{code}") if code in WUA_ERRORS
+                   else message or MSG.ref("patches.wu.no_message"))
+        return MSG.say("patches.wu.search_failed", code=code, meaning=meaning)
     result_code = obj.get("SearchResultCode")
     if result_code not in SEARCH_OK:
-        return f"Windows Update search did not succeed (OperationResultCode {result_code!r})"
+        return MSG.say("patches.wu.search_not_ok", code=repr(result_code))
     return None
 
 
@@ -182,7 +185,7 @@ def newest_hotfix(obj: dict[str, Any]) -> InstalledUpdate | None:
     if not dated:
         return None
     when, hotfix = max(dated)
-    return InstalledUpdate(hotfix, when, f"newest of {len(dated)} installed hotfixes (Win32_QuickFixEngineering)")
+    return InstalledUpdate(hotfix, when, MSG.say("patches.wu.newest_hotfix", n=len(dated)))
 
 
 def parse(out: CommandOutput) -> PatchReport:
@@ -209,7 +212,7 @@ def parse(out: CommandOutput) -> PatchReport:
             ("PendingFileRenameOperations", "Session Manager PendingFileRenameOperations")) if reboot_obj.get(key) is True)
         last = parse_ps_date(obj.get("LastSuccess"), "last install")
         reboot = RebootState(bool(reasons), since=last if reasons else None, reasons=reasons,
-                             since_note="counted from the last successful install" if reasons and last else "")
+                             since_note=MSG.say("patches.wu.since_last_install") if reasons and last else "")
     else:
         reboot = RebootState(None, reasons=("the reboot registry keys were not reported",))
     notes = ("offline scan against wsusscn2.cab",) if obj.get("Offline") else ()
@@ -218,5 +221,16 @@ def parse(out: CommandOutput) -> PatchReport:
     if obj.get("HotfixError"):
         notes += (f"installed hotfixes not readable: {obj['HotfixError']}",)
     return PatchReport("windows_update", tuple(updates), parse_ps_date(obj.get("LastSuccess"), "last install"),
-                       "last successful update install", reboot, error, notes,
+                       MSG.say("patches.wu.last_install"), reboot, error, notes,
                        newest_installed=newest_hotfix(obj) if error is not None else None)
+
+
+MSG = Messages({
+    "patches.wu.search_failed": "Windows Update search failed with {code}: {meaning}",
+    "patches.wu.search_not_ok": "Windows Update search did not succeed (OperationResultCode {code})",
+    "patches.wu.no_message": "no message",
+    **{f"patches.wu.error.{code}": meaning for code, meaning in WUA_ERRORS.items()},
+    "patches.wu.since_last_install": "counted from the last successful install",
+    "patches.wu.last_install": "last successful update install",
+    "patches.wu.newest_hotfix": "newest of {n} installed hotfixes (Win32_QuickFixEngineering)",
+})
