@@ -107,4 +107,4 @@ def test_recorded_zh_cn_installed_on_is_month_first() -> None:
     rows = [("KB5030651", "10/12/2023"), ("KB5012170", "12/7/2022"), ("KB5031354", "10/12/2023"), ("KB5031592", "10/12/2023")]
     newest = newest_hotfix({"Hotfixes": [{"HotFixID": k, "InstalledOn": d} for k, d in rows]})
     assert newest is not None and f"{newest.installed:%Y-%m-%d}" == "2023-10-12"
-    assert "newest of 4 installed hotfixes" in newest.what
+    assert "newest of 4 installed hotfixes" in str(newest.what)
