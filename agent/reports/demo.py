@@ -10,6 +10,7 @@ is seed data, and ``Store.record_run`` is exercised by the store's own tests.
 
 from __future__ import annotations
 
+import importlib
 import random
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from agent.store import Store, core
+from collectors import messages
+from collectors.messages import Messages, Said
 from agent.store.types import upsert
 from inventory.models import AssetInfo, Host, Inventory, NetworkDevice, Printer, Site
 
@@ -50,66 +53,115 @@ def demo_inventory() -> Inventory:
                      printers=(Printer(name="prn-3f", address="10.1.0.50"),))
 
 
-def _host_results(name: str, at: datetime, day: int, rnd: random.Random) -> Iterator[tuple[str, str, str, str, list]]:
-    """(check, item, state, summary, metrics) of one computer at one time."""
+def _host_results(name: str, at: datetime, day: int, rnd: random.Random) -> Iterator[tuple[str, str, str, Said, list]]:
+    """(check, item, state, sentence, metrics) of one computer at one time."""
     age = 1 + day % 2
     stale_from = {"pc-003": _OCT + 9, "pc-006": _OCT + 14, "pc-007": _OCT + 19}.get(name)
     if stale_from is not None and day >= stale_from:
         age = day - stale_from + 8
     state = "crit" if age > 14 else "warn" if age > 7 else "ok"
-    yield "antivirus.signatures", "Windows Defender", state, f"signatures are {age} days old", [
+    yield "antivirus.signatures", "Windows Defender", state, DEMO.say("demo.av.signatures", days=age), [
         {"name": "signature_age_days", "value": age, "unit": "days"}]
-    yield "antivirus.realtime", "Windows Defender", "ok", "real-time protection on", []
+    yield "antivirus.realtime", "Windows Defender", "ok", _said("antivirus.realtime.on"), []
     products = 2 if name == "pc-005" else 1
-    yield ("antivirus.policy", "", "warn" if products > 1 else "ok", f"{products} antivirus product(s) installed",
+    yield ("antivirus.policy", "", "warn" if products > 1 else "ok", DEMO.say("demo.av.products", n=products),
            [{"name": "antivirus_products_count", "value": products, "unit": "count"}])
     missing = 3 if name in ("pc-002", "pc-004") and day >= _OCT + 12 else 0
-    yield ("patches.security", "", "crit" if missing else "ok", f"{missing} critical updates missing",
+    yield ("patches.security", "", "crit" if missing else "ok", DEMO.say("demo.patches.critical", n=missing),
            [{"name": "missing_security_updates_count", "value": missing, "unit": "count"}])
     used = 60 + (max(0, day - 120) * 0.4 if name == "pc-008" else 0) + rnd.random() * 3
-    yield ("system.disk", "C:", "crit" if used >= 95 else "warn" if used >= 85 else "ok", f"C: {used:.0f}% used",
-           [{"name": "disk_used_percent", "value": round(used, 1), "unit": "percent"}])
+    yield ("system.disk", "C:", "crit" if used >= 95 else "warn" if used >= 85 else "ok",
+           DEMO.say("demo.disk", mount="C:", used=used), [{"name": "disk_used_percent", "value": round(used, 1), "unit": "percent"}])
     mem = 40 + rnd.random() * 20
-    yield "system.memory", "", "ok", f"memory {mem:.0f}% used", [{"name": "memory_used_percent", "value": round(mem, 1), "unit": "percent"}]
+    yield ("system.memory", "", "ok", DEMO.say("demo.memory", used=mem),
+           [{"name": "memory_used_percent", "value": round(mem, 1), "unit": "percent"}])
     web_bad = name == "pc-004" and at.hour == 4 and day % 9 == 0
     yield ("web.http", "https://intranet.example", "crit" if web_bad else "ok",
-           "timed out after 10 s" if web_bad else "HTTP 200 in 0.3 s", [])
-    yield "mail.smtp", "", "ok", "submission accepted", []
-    yield ("printers.queue", "prn-3f", "warn" if name == "pc-003" and day % 11 == 0 else "ok",
-           "queue paused" if name == "pc-003" and day % 11 == 0 else "ready", [])
-    yield "domain.secure_channel", "", "ok", "secure channel healthy", []
-    yield "software.office", "Microsoft Office", "ok", "16.0.17928 allowed", []
+           _said("run.timeout", seconds=10) if web_bad else DEMO.say("demo.web.ok", status=200, seconds=0.3), [])
+    yield "mail.smtp", "", "ok", DEMO.say("demo.mail.accepted"), []
+    paused = name == "pc-003" and day % 11 == 0
+    yield ("printers.queue", "prn-3f", "warn" if paused else "ok",
+           _said("printers.reason.paused") if paused else DEMO.say("demo.ready"), [])
+    yield "domain.secure_channel", "", "ok", DEMO.say("demo.domain.healthy"), []
+    yield "software.office", "Microsoft Office", "ok", DEMO.say("demo.software.allowed", version="16.0.17928"), []
     yield ("hardware.drivers", "", "warn" if name == "pc-006" else "ok",
-           "1 device without a driver: PCI Simple Communications Controller" if name == "pc-006" else "all devices have drivers", [])
-    yield "hardware.conflicts", "", "ok", "no device in an error state", []
+           DEMO.say("demo.hardware.no_driver", n=1, device="PCI Simple Communications Controller") if name == "pc-006"
+           else DEMO.say("demo.hardware.drivers_ok"), [])
+    yield "hardware.conflicts", "", "ok", DEMO.say("demo.hardware.no_error"), []
 
 
-def _switch_results(name: str, at: datetime, day: int, rnd: random.Random) -> Iterator[tuple[str, str, str, str, list]]:
-    yield "switch.reachability", "", "ok", "SNMP answers in 4 ms", []
-    yield "switch.uptime", "", "warn" if name == "sw-3f" and day in (95, _OCT + 17) and at.hour < 6 else "ok", "up 41 days", []
+def _switch_results(name: str, at: datetime, day: int, rnd: random.Random) -> Iterator[tuple[str, str, str, Said, list]]:
+    yield "switch.reachability", "", "ok", DEMO.say("demo.snmp.answers_in", ms=4), []
+    yield ("switch.uptime", "", "warn" if name == "sw-3f" and day in (95, _OCT + 17) and at.hour < 6 else "ok",
+           DEMO.say("demo.switch.up_days", days=41), [])
     # The 3F uplink flaps: now and then in spring, most days from August on.
     flap = name == "sw-3f" and at.hour in (4, 8) and (day % 3 != 0 if day >= 122 else day % 20 == 0)
-    yield "switch.ports", "Gi1/0/48", "crit" if flap else "ok", "uplink Gi1/0/48 down" if flap else "uplink Gi1/0/48 up", []
+    yield ("switch.ports", "Gi1/0/48", "crit" if flap else "ok",
+           DEMO.say("demo.switch.uplink_down" if flap else "demo.switch.uplink_up", port="Gi1/0/48"), [])
     errs = 0.2 if name == "sw-core" and day % 7 == 3 else 0.0
-    yield ("switch.errors", "Gi1/0/1", "warn" if errs else "ok", f"{errs:.1f}% input errors",
+    yield ("switch.errors", "Gi1/0/1", "warn" if errs else "ok", DEMO.say("demo.switch.input_errors", percent=errs),
            [{"name": "input_errors_percent", "value": errs, "unit": "percent"}])
     cpu = 10 + rnd.random() * 10
-    yield "switch.cpu", "", "ok", f"CPU {cpu:.0f}%", [{"name": "cpu_percent", "value": round(cpu, 1), "unit": "percent"}]
-    yield "switch.memory", "", "ok", "memory 38% used", []
-    yield "switch.environment", "fans", "ok", "2 fans ok, 1 power supply ok, 41 °C", []
-    yield "switch.health", "", "ok", "reads CPU 1, memory 1, temperature 1, fans 2, power supplies 1", []
+    yield "switch.cpu", "", "ok", _said("switch.cpu", value=cpu), [{"name": "cpu_percent", "value": round(cpu, 1), "unit": "percent"}]
+    yield "switch.memory", "", "ok", _said("switch.memory", used=38), []
+    yield "switch.environment", "fans", "ok", DEMO.say("demo.switch.environment", fans=2, psus=1, celsius=41), []
+    yield "switch.health", "", "ok", DEMO.say("demo.switch.health", cpu=1, memory=1, temperature=1, fans=2, psus=1), []
     changed = name == "sw-core" and day in (150, _OCT + 22) and at.hour >= 12
     yield "netconfig.changes", "running-config", "warn" if changed else "ok", \
-        "running-config changed: 3 lines (vlan 30 added)" if changed else "no change since last backup", []
+        (DEMO.say("demo.netconfig.changed", what="running-config", lines=3, note="vlan 30 added") if changed
+         else DEMO.say("demo.netconfig.unchanged")), []
 
 
-def _printer_results(name: str, at: datetime, day: int, rnd: random.Random) -> Iterator[tuple[str, str, str, str, list]]:
-    yield "printer_snmp.reachability", "", "ok", "SNMP answers", []
+def _printer_results(name: str, at: datetime, day: int, rnd: random.Random) -> Iterator[tuple[str, str, str, Said, list]]:
+    yield "printer_snmp.reachability", "", "ok", DEMO.say("demo.snmp.answers"), []
     toner = max(3, 90 - (day % 90) * 1.1)
     yield ("printer_snmp.supplies", "black toner", "crit" if toner <= 5 else "warn" if toner <= 15 else "ok",
-           f"black toner {toner:.0f}%", [{"name": "supply_level_percent", "value": round(toner), "unit": "percent"}])
+           DEMO.say("demo.printer.toner", supply="black toner", level=toner),
+           [{"name": "supply_level_percent", "value": round(toner), "unit": "percent"}])
     jam = day % 13 == 5 and at.hour == 8
-    yield "printer_snmp.status", "", "warn" if jam else "ok", "paper jam" if jam else "ready", []
+    yield "printer_snmp.status", "", "warn" if jam else "ok", DEMO.say("demo.printer.jam" if jam else "demo.ready"), []
+
+
+# The demo's sentences: the collectors' own where one says exactly this (_said), the rest here,
+# with their zh-CN in the report catalogue like any collector's (msg.demo.*).
+DEMO = Messages({
+    "demo.av.signatures": "signatures are {days} days old",
+    "demo.av.products": "{n} antivirus product(s) installed",
+    "demo.patches.critical": "{n} critical updates missing",
+    "demo.disk": "{mount} {used:.0f}% used",
+    "demo.memory": "memory {used:.0f}% used",
+    "demo.web.ok": "HTTP {status} in {seconds:g} s",
+    "demo.mail.accepted": "submission accepted",
+    "demo.ready": "ready",
+    "demo.domain.healthy": "secure channel healthy",
+    "demo.software.allowed": "{version} allowed",
+    "demo.hardware.no_driver": "{n} device without a driver: {device}",
+    "demo.hardware.drivers_ok": "all devices have drivers",
+    "demo.hardware.no_error": "no device in an error state",
+    "demo.snmp.answers_in": "SNMP answers in {ms} ms",
+    "demo.snmp.answers": "SNMP answers",
+    "demo.switch.up_days": "up {days} days",
+    "demo.switch.uplink_down": "uplink {port} down",
+    "demo.switch.uplink_up": "uplink {port} up",
+    "demo.switch.input_errors": "{percent:.1f}% input errors",
+    "demo.switch.environment": "{fans} fans ok, {psus} power supply ok, {celsius} °C",
+    "demo.switch.health": "reads CPU {cpu}, memory {memory}, temperature {temperature}, fans {fans}, power supplies {psus}",
+    "demo.netconfig.changed": "{what} changed: {lines} lines ({note})",
+    "demo.netconfig.unchanged": "no change since last backup",
+    "demo.printer.toner": "{supply} {level:.0f}%",
+    "demo.printer.jam": "paper jam",
+})
+
+
+# The collectors' tables whose sentences the demo reuses (imported when seeding, not with this module).
+_COLLECTOR_TABLES = {"antivirus": ("collectors.antivirus", "MSG"), "switch": ("collectors.switch", "MSG"),
+                     "printers": ("collectors.printers", "MSG"), "run": ("collectors.messages", "RUN")}
+
+
+def _said(mid: str, **params: Any) -> Said:
+    """A collector's own sentence, said by its table (which checks the id is declared)."""
+    module, table = _COLLECTOR_TABLES[mid.split(".")[0]]
+    return getattr(importlib.import_module(module), table).say(mid, **params)
 
 
 def demo_rows(site: str, start: datetime, days: int, step: timedelta) -> Iterator[dict[str, Any]]:
@@ -123,9 +175,10 @@ def demo_rows(site: str, start: datetime, days: int, step: timedelta) -> Iterato
     while at < end:
         day = (at - start).days
         for target, results in families:
-            for check, item, state, summary, metrics in results(target, at, day, rnd):
+            for check, item, state, said, metrics in results(target, at, day, rnd):
                 yield {"run_id": 0, "site": site, "target": target, "check": check, "item": item, "state": state,
-                       "summary": summary, "details": "", "metrics": metrics, "observed_at": at}
+                       "summary": said.text, "details": "", "metrics": metrics, "observed_at": at,
+                       "message": messages.to_json(said.ref)}
         at += step
 
 

@@ -176,9 +176,9 @@ def declared_messages() -> dict[str, str]:
     from collectors.messages import Messages
 
     out: dict[str, str] = {}
-    # the collectors, and the site collector's own results about its agents and hosts
+    # the collectors, the site collector's own results about its agents and hosts, the demo site
     names = [info.name for info in pkgutil.walk_packages(collectors.__path__, "collectors.")]
-    for name in (*names, "agent.serve.ingest", "agent.serve.watch"):
+    for name in (*names, "agent.serve.ingest", "agent.serve.watch", "agent.reports.demo"):
         module = importlib.import_module(name)
         for value in vars(module).values():
             if isinstance(value, Messages):
