@@ -43,7 +43,7 @@ def appendix(engine: sa.Engine, inventory: Any, site: str, start: datetime, end:
     for asset_id, changes in changes_between(engine, site, start, end).items():
         for c in changes:
             if c.category == "firmware" or counts_as_hardware(c):
-                hardware.append(_row(asset_id, c, c.path.replace("[", " ").replace("]", "")))
+                hardware.append(_row(asset_id, c, c.path))  # put in words by the report's language
             elif c.category in ("software", "os"):
                 software.append(_software_row(asset_id, c))
     total = len(hardware) + len(software)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 from datetime import date as Date, datetime
 from importlib import resources
@@ -47,6 +48,10 @@ def catalogue(lang: str) -> dict[str, Any]:
         raise UnknownLanguage(f"unknown language {lang!r}: use one of {', '.join(LANGUAGES)}")
     text = resources.files("agent.reports").joinpath(f"data/messages/{lang}.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
+
+
+# An asset archive change's path: section, optional [key] (device text), optional .field.
+_ASSET_PATH = re.compile(r"^(?P<section>[a-z_]+)(?:\[(?P<key>.*)\])?(?:\.(?P<field>[a-z_]+))?$")
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,25 @@ class Translator:
         """A check's name for readers ("Port" / "端口"); a check the catalogue does not know shows its id."""
         entry = catalogue(self.lang).get(f"check.{check}")
         return plural(entry, None) if entry is not None else check
+
+    def asset_part(self, path: str) -> str:
+        """An asset archive change's part in words: ``memory[DIMM A1].serial`` reads
+        "Memory DIMM A1 serial" / "内存 DIMM A1 序列号". The key in brackets is device
+        text and stays as it is; a section or field the catalogue does not know shows its
+        own word, so nothing is hidden."""
+        match = _ASSET_PATH.match(path)
+        if match is None:
+            return path
+        section, key, field = match.group("section", "key", "field")
+        entries = catalogue(self.lang)
+        words = [plural(entries[f"assets.section.{section}"], None) if f"assets.section.{section}" in entries
+                 else section]
+        if key:
+            words.append(key)
+        if field:
+            words.append(plural(entries[f"assets.field.{field}"], None) if f"assets.field.{field}" in entries
+                         else field)
+        return " ".join(words)
 
     def tier_label(self, tier: str) -> str:
         """An SLA tier's name; configured tiers that the catalogue does not know show as they are."""

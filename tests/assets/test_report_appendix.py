@@ -59,7 +59,7 @@ def test_changes_of_the_period_only(store):
         ("pc-2", None, (), "unknown")]
     assert [(c.part, c.before, c.after, c.category) for c in a.hardware_changes] == [
         ("identity.bios_version", "M1UKT4BA", "M1UKT5AA", "firmware"),
-        ("memory ChannelA-DIMM0.serial", "3A1B2C3D", "5F0E9D11", "hardware")]  # the monitor undocked is not listed
+        ("memory[ChannelA-DIMM0].serial", "3A1B2C3D", "5F0E9D11", "hardware")]  # the monitor undocked is not listed
     assert [(c.action, c.part, c.before, c.after) for c in a.software_changes] == [
         ("changed", "7-Zip 23.01 (x64)", "23.01", "24.08"), ("added", "钉钉", None, "7.6.0")]
 
@@ -67,11 +67,14 @@ def test_changes_of_the_period_only(store):
     assert "## 附录：设备档案" in md and "| 更新 | 7-Zip 23.01 (x64) | 23.01 | 24.08 |" in md
     assert "&lt;b&gt;PC&lt;/b&gt; \\| 0002" in md  # typed text cannot break the table or inject HTML
     assert "序列号登记为 PC1WRONG，采集为 PC1ABCDE" in md
+    # the changed part in the report's words; the slot name is device text and stays
+    assert "| 整机 BIOS 版本 | M1UKT4BA | M1UKT5AA |" in md and "| 内存 ChannelA-DIMM0 序列号 |" in md
     html = render_html(report)
     assert 'id="assets"' in html and "&lt;b&gt;PC&lt;/b&gt; | 0002" in html and "<b>PC</b>" not in html
     assert json.loads(render_json(report))["assets"]["software_changes"][1]["part"] == "钉钉"
     en = render_markdown(report.model_copy(update={"lang": "en"}))
     assert "## Appendix: asset archive" in en and "| installed | 钉钉 |" in en
+    assert "| System BIOS version |" in en and "| Memory ChannelA-DIMM0 serial |" in en
 
 
 def test_no_archive_and_nothing_typed_means_no_appendix(store):
@@ -90,3 +93,23 @@ def test_a_store_without_the_archive_tables_still_reports(tmp_path):
     finally:
         store.close()
     assert report.assets is None
+
+
+def test_every_archive_section_and_field_has_words_in_both_languages():
+    # A change's part is put in words from the catalogue; a field added to the model without
+    # them would show its raw name (bios_version) in a customer's report.
+    import dataclasses
+
+    from agent.assets import model
+    from agent.reports.i18n import catalogue
+
+    classes = (model.Identity, model.Cpu, model.MemoryModule, model.Disk, model.NetworkAdapter, model.Monitor,
+               model.OperatingSystem, model.Software, model.Component, model.NetworkInfo, model.PrinterInfo,
+               model.PageCounter)
+    fields = {f.name for cls in classes for f in dataclasses.fields(cls)}
+    sections = {f.name for f in dataclasses.fields(model.AssetSnapshot)} - {"kind", "source", "captured_at", "gaps",
+                                                                           "schema"}
+    for lang in ("en", "zh-CN"):
+        entries = catalogue(lang)
+        assert sorted(f for f in fields if f"assets.field.{f}" not in entries) == [], lang
+        assert sorted(s for s in sections if f"assets.section.{s}" not in entries) == [], lang
