@@ -114,7 +114,9 @@ def domain_controller():
                              ("wbinfo", "winbind")]:
         require_program(program, package)
     root = Path(tempfile.mkdtemp(prefix="patrol-samba-"))
-    netns = f"patrol-dom-{os.getpid()}"
+    # Unique per fixture instance, not per process: tests/console imports this fixture, which
+    # makes a second session-scoped instance beside this module's, alive at the same time.
+    netns = f"patrol-dom-{os.getpid()}-{root.name.rsplit('-', 1)[-1]}"
     conf = provision(root)
     subprocess.run(["ip", "netns", "add", netns], check=True, timeout=10)
     proc = None
