@@ -218,6 +218,9 @@ class PatchesCollector:
 
 MSG = Messages({
     "patches.error": "{error}",
+    # A Linux package manager's command failed: its first error line, or its exit code.
+    "patches.failed": "{command} failed: {error}",
+    "patches.exit_code": "exit code {code}",
     "patches.updates": "{n} pending update(s), {security} security",
     "patches.updates.rated": "{n} pending update(s), {security} security ({counts})",
     **{f"patches.severity.{s}": f"{{n}} {s}" for s in SEVERITIES},

@@ -29,7 +29,7 @@ class InstalledPackage:
     name: str
     version: str
     source: str  # dpkg, rpm, HKLM64, HKLM32, HKCU
-    broken: str = ""  # why an install is incomplete (dpkg half-configured, ...), "" when fine
+    broken: str | Said = ""  # why an install is incomplete (dpkg half-configured, ...), "" when fine
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +101,8 @@ def evaluate_rule(rule: RequiredPackage, software: InstalledSoftware, target: st
         return CheckResult("software.package", target, rule.item, State.OK, said.text, details, metrics, now, said.ref)
     if bad:
         state = State.parse(rule.wrong_version_state)
-        # The version rule's reason is Patrol's wording (translated); a broken install's is the
-        # package manager's status as it printed it (data).
+        # The version rule's reason and a broken install's ("dpkg status iF", the status letters
+        # as data) are Patrol's wording: translated.
         reasons = semicolons([MSG.ref("software.reason", name=p.name, why=as_param(why)) for p, why in bad])
         said = MSG.say("software.not_allowed", item=rule.item, reasons=reasons)
         return CheckResult("software.package", target, rule.item, state, said.text, details, metrics, now, said.ref)

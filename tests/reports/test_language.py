@@ -68,7 +68,9 @@ ALLOWED = {"CPU", "SNMP", "SNMPv", "MIB", "sysUpTime", "ifOperStatus", "ifName",
            "kbit", "bit", "checks", "antivirus", "third_party", "Windows", "IPP",
            # Windows terms in the antivirus and update sentences: Defender's "EDR" and "SxS" modes,
            # DNS, WSUS, the update service's name and the offline scan file's, the SYSTEM account.
-           "EDR", "SxS", "DNS", "WSUS", "wuauserv", "wsusscn", "cab", "SYSTEM"}
+           "EDR", "SxS", "DNS", "WSUS", "wuauserv", "wsusscn", "cab", "SYSTEM",
+           # Linux terms: ClamAV's database file types and Debian's archive Release file.
+           "cvd", "cld", "Release"}
 
 
 @pytest.fixture(scope="module")
@@ -146,6 +148,71 @@ def _software_run(at: datetime) -> CheckRun:
     return CheckRun("software", host.name, at, 0.1, results)
 
 
+# Two Linux hosts only: over 50 devices a report leaves the per-device sections out (render.py
+# AUTO_DETAIL_LIMIT) and the rule on English words would no longer see most evidence. A host's
+# later runs are stamped a minute apart: the store keeps every result, a report shows the last.
+LINUX_HOSTS = ("srv-linux-1", "srv-linux-2")
+
+
+def _linux_antivirus_runs(at: datetime, root: Path) -> list[CheckRun]:
+    """ClamAV and a hand-configured product on two made-up Linux roots (/proc and files below
+    ``root``): the daemon running without its updater and no database folder; nothing running,
+    an empty database folder, a product whose service is down and signature files missing."""
+    collector = AntivirusCollector()
+    params = collector.params_model.model_validate({"third_party": [
+        {"name": "Vendor EDR", "platform": "linux", "service": "edr-agent", "signature_path": "/opt/edr/defs/*.dat"}]})
+    runs = []
+    for name, running, db_dir in ((LINUX_HOSTS[0], "clamd", False), (LINUX_HOSTS[1], "", True)):
+        fs = root / name
+        (fs / "proc" / "101").mkdir(parents=True)
+        (fs / "proc" / "101" / "comm").write_text(running or "bash")
+        (fs / "usr" / "bin").mkdir(parents=True)
+        (fs / "usr" / "bin" / "clamscan").write_bytes(b"")
+        if db_dir:
+            (fs / "var" / "lib" / "clamav").mkdir(parents=True)
+        host = Host(name=name, local=True, os="linux")
+        io = CollectorIO(run=run_command, platform="linux", fs_root=fs)
+        results = tuple(collector.evaluate(collector.parse(collector.fetch(host, params, io)), params, host, at))
+        runs.append(CheckRun(collector.name, host.name, at, 0.1, results))
+    return runs
+
+
+def _linux_patch_runs(at: datetime, root: Path) -> list[CheckRun]:
+    """apt failing without a message and apt with no updates (lists never refreshed), then the
+    recorded dnf cases (tests/patches/fixtures/dnf: a repository error, advisories)."""
+    from collectors.platforms.linux import apt_updates
+    from tests.patches.test_dnf_fixtures import DnfReplay
+
+    collector = PatchesCollector()
+    models = []
+    for rc in (100, 0):
+        last, what = apt_updates.newest_list_time(root / "no-apt-root")
+        models.append(apt_updates.parse(apt_updates.AptSample(b"", "", rc, "-security$", True, None, "", last, what)))
+    dnf = collector.params_model.model_validate({"linux_manager": "dnf"})
+    for folder in sorted(p for p in (TESTS / "patches" / "fixtures" / "dnf").iterdir() if p.is_dir()):
+        io = CollectorIO(run=DnfReplay(folder), platform="linux", fs_root=folder / "no-such-root")
+        models.append(collector.parse(collector.fetch(Host(name="rhel", local=True, os="linux"), dnf, io)))
+    runs = []
+    for n, model in enumerate(models):
+        host = Host(name=LINUX_HOSTS[n % 2], local=True, os="linux")
+        when = at + timedelta(minutes=n // 2)
+        results = tuple(collector.evaluate(model, dnf, host, when))
+        runs.append(CheckRun(collector.name, host.name, when, 0.1, results))
+    return runs
+
+
+def _linux_software_run(at: datetime) -> CheckRun:
+    """dpkg's list with a half-installed package (status iF) and one too old for its rule."""
+    sample = b"thunderbird\t1:115.3.1-1~deb12u1\tiF\nfirefox-esr\t115.12.0esr-1~deb12u1\tii\n"
+    io = CollectorIO(run=lambda argv, **kw: CommandOutput(tuple(argv), 0, sample, b""), platform="linux")
+    host = Host(name=LINUX_HOSTS[0], local=True, os="linux")
+    collector = SoftwareCollector()
+    params = SoftwareParams(required=[{"name": "thunderbird", "label": "Mail"},
+                                      {"name": "firefox-esr", "label": "Browser", "min_version": "128"}])
+    results = tuple(collector.evaluate(collector.parse(collector.fetch(host, params, io)), params, host, at))
+    return CheckRun("software", host.name, at, 0.1, results)
+
+
 def _spooler_runs(at: datetime) -> list[CheckRun]:
     runs = []
     for folder in sorted(p for p in (TESTS / "printers" / "fixtures" / "windows").iterdir() if p.is_dir()):
@@ -192,7 +259,8 @@ def store_and_inventory(snmpsim, tmp_path_factory):
     av = sorted(p for p in (TESTS / "antivirus" / "fixtures" / "windows").iterdir() if p.is_dir())
     wu = sorted(p for p in (TESTS / "patches" / "fixtures" / "windows").iterdir() if p.is_dir())
     for run in (*_windows_runs(AntivirusCollector(), av, at), *_windows_runs(PatchesCollector(), wu, at),
-                *_spooler_runs(at), _software_run(at)):
+                *_spooler_runs(at), _software_run(at), *_linux_antivirus_runs(at, folder / "linux"),
+                *_linux_patch_runs(at, folder), _linux_software_run(at)):
         store.record_run(run)
     yield store, inventory
     store.close()
@@ -327,7 +395,15 @@ WINDOWS_DATA_SLOTS = {
     ("patches.wu.search_not_ok", "code"),
     *{(f"software.{s}", p) for s in ("installed", "installed_more", "not_allowed", "missing")
       for p in ("item", "name", "version", "source")},
-    ("software.reason", "name"), ("software.reason", "why"),  # why: a package manager's status (Linux)
+    ("software.reason", "name"),
+    # The Linux modules' data: process, service and package manager names, paths, the OS's
+    # error, a command and its first error line, a file name, dpkg's status letters.
+    ("antivirus.clamav.running", "name"), ("antivirus.clamav.stopped", "names"),
+    ("antivirus.clamav.updater_stopped", "names"), ("antivirus.clamav.no_dir", "path"),
+    ("antivirus.clamav.unreadable_dir", "path"), ("antivirus.clamav.unreadable_dir", "error"),
+    ("antivirus.clamav.no_databases", "path"), ("antivirus.linux_third_party.stopped", "service"),
+    ("antivirus.linux_third_party.running", "service"), ("patches.failed", "command"), ("patches.failed", "error"),
+    ("patches.apt.refreshed", "source"), ("software.linux.broken", "manager"), ("software.linux.broken", "status"),
     *{(f"software.reason.{s}", p) for s in ("older", "newer", "not_listed") for p in ("version", "limit", "allowed")},
 }
 
@@ -344,6 +420,12 @@ def patrol_text_params(ref: MessageRef) -> list[tuple[str, str, str]]:
     return found
 
 
+# The Linux modules' own English (ClamAV, the hand-configured product, apt, dnf, dpkg): looked
+# for on the Linux hosts only (a Windows source error may say "exit code" as PowerShell did).
+LINUX_PHRASES = ("running", "not being updated", "does not exist", "no signature", "package lists refreshed",
+                 "Release file", "metadata refreshed", "failed:", "exit code", " status ", "no process configured")
+
+
 def test_windows_checks_give_their_own_wording_as_messages_not_text(store_and_inventory):
     """Antivirus modes and problems, Windows Update's explanations and the software version
     reasons are Patrol's words: given as text they would stay English in a zh-CN report while
@@ -353,6 +435,8 @@ def test_windows_checks_give_their_own_wording_as_messages_not_text(store_and_in
                if r.check.split(".")[0] in ("antivirus", "patches", "software")]
     families = {r.check.split(".")[0] for r in results}
     assert families == {"antivirus", "patches", "software"}
+    linux = {(r.target, r.check.split(".")[0]) for r in results if r.target in LINUX_HOSTS}
+    assert linux == {(h, f) for h in LINUX_HOSTS for f in ("antivirus", "patches")} | {(LINUX_HOSTS[0], "software")}
     assert all(r.message is not None for r in results)
     texts = [(r.target, r.check, *t) for r in results for t in patrol_text_params(r.message)]
     assert not texts, f"Patrol's wording passed as text: {texts[:10]}"
@@ -362,7 +446,8 @@ def test_windows_checks_give_their_own_wording_as_messages_not_text(store_and_in
         text, _ = zh.result_text(r.summary, messages.to_json(r.message))
         for phrase in ("real-time", "not running", "out of date", "Passive Mode", "EDR Block", "antivirus disabled",
                        "search failed", "successful install", "older than", "newer than", "not one of",
-                       "no version recorded", "productState", "not installed", "does not resolve"):
+                       "no version recorded", "productState", "not installed", "does not resolve",
+                       *(LINUX_PHRASES if r.target in LINUX_HOSTS else ())):
             assert phrase not in text, (r.target, r.check, text)
 
 

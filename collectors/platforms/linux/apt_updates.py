@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from collectors.base import CollectorIO, FetchError, ParseError
-from collectors.patches import PatchReport, PendingUpdate, RebootState
+from collectors.messages import Messages, Said
+from collectors.patches import MSG as PATCHES, PatchReport, PendingUpdate, RebootState
 
 INST = re.compile(r"^Inst (?P<name>\S+)(?: \[(?P<old>[^\]]*)\])? \((?P<new>\S+)(?: (?P<origins>.*?))?(?: \[(?P<arch>[^\]]+)\])?\)")
 # Written only after a successful `apt-get update` by apt.systemd.daily (Debian) and
@@ -41,18 +42,18 @@ class AptSample:
     reboot_mtime: float | None
     reboot_packages: str
     last_update: float | None
-    last_update_what: str
+    last_update_what: Said
 
 
 def _base(params: Any, io: CollectorIO) -> Path:
     return Path(params.apt.root) if params.apt.root else io.fs_root
 
 
-def newest_list_time(base: Path) -> tuple[float | None, str]:
+def newest_list_time(base: Path) -> tuple[float | None, Said]:
     """When the package lists were last refreshed successfully, and how we know."""
     stamp = base / SUCCESS_STAMP
     try:
-        return stamp.stat().st_mtime, "package lists refreshed (update-success-stamp)"
+        return stamp.stat().st_mtime, MSG.say("patches.apt.refreshed", source="update-success-stamp")
     except OSError:
         pass
     # apt moves a Release/InRelease file into lists/ only after its signature checked out,
@@ -66,7 +67,7 @@ def newest_list_time(base: Path) -> tuple[float | None, str]:
                 newest = mtime if newest is None else max(newest, mtime)
     except OSError:
         pass
-    return newest, "package lists refreshed (newest Release file)"
+    return newest, MSG.say("patches.apt.refreshed", source=MSG.ref("patches.apt.newest_release"))
 
 
 def fetch(params: Any, io: CollectorIO) -> AptSample:
@@ -122,12 +123,14 @@ def _ts(value: float | None) -> datetime | None:
 
 
 def parse(sample: AptSample) -> PatchReport:
-    error = None
+    error: Said | None = None
     updates: tuple[PendingUpdate, ...] = ()
     if sample.returncode != 0:
         lines = [ln.strip() for ln in sample.stderr.splitlines() if ln.strip()]
-        first = next((ln for ln in lines if ln.startswith("E:")), lines[0] if lines else f"exit code {sample.returncode}")
-        error = f"apt-get -s dist-upgrade failed: {first}"
+        # apt's own error line (data), or Patrol's words for a silent failure (translated).
+        first = next((ln for ln in lines if ln.startswith("E:")), lines[0] if lines else None)
+        error = MSG.say("patches.failed", command="apt-get -s dist-upgrade",
+                        error=first or MSG.ref("patches.exit_code", code=sample.returncode))
     else:
         try:
             text = sample.stdout.decode("utf-8")
@@ -139,3 +142,10 @@ def parse(sample: AptSample) -> PatchReport:
     reboot = RebootState(sample.reboot_required, _ts(sample.reboot_mtime), reasons if sample.reboot_required else ())
     return PatchReport("apt", updates, _ts(sample.last_update), sample.last_update_what, reboot, error,
                        severity_rated=False)
+
+
+# Patrol's own words (translated in reports); apt's error line, the command and file names are data.
+MSG = Messages({
+    "patches.apt.refreshed": "package lists refreshed ({source})",
+    "patches.apt.newest_release": "newest Release file",
+}, PATCHES)

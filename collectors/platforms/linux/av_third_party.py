@@ -10,6 +10,7 @@ from typing import Any
 
 from collectors.antivirus import AvProduct, ProductState, product_key
 from collectors.base import CollectorIO
+from collectors.messages import Messages
 from collectors.platforms.linux.av_proc import process_names
 
 NAME = "linux_third_party"
@@ -54,14 +55,25 @@ def parse(samples: tuple[ProductSample, ...]) -> tuple[AvProduct, ...]:
     products = []
     for s in samples:
         if s.running is False:
-            state, mode = ProductState.OFF, f"{s.service} not running"
+            state, mode = ProductState.OFF, MSG.say("antivirus.linux_third_party.stopped", service=s.service)
         else:
-            state, mode = ProductState.ON, f"{s.service} running" if s.service else "no process configured"
+            state, mode = ProductState.ON, (MSG.say("antivirus.linux_third_party.running", service=s.service) if s.service
+                                            else MSG.say("antivirus.linux_third_party.no_process"))
         products.append(AvProduct(
             name=s.name, source=NAME, state=state, mode=mode, owner="third party", key=product_key(s.name),
             realtime=s.realtime_running,
             signatures_updated=datetime.fromtimestamp(s.newest_mtime, timezone.utc) if s.newest_mtime is not None else None,
-            signatures_missing=f"no signature file matches {s.signature_path}" if s.signature_path and s.newest_file is None else None,
+            signatures_missing=MSG.say("antivirus.third_party.no_signature_file", path=s.signature_path) if s.signature_path and s.newest_file is None else None,
             signatures_checked=bool(s.signature_path),
             details=f"signature file {s.newest_file}" if s.newest_file else ""))
     return tuple(products)
+
+
+# Patrol's own words (translated in reports); service names and paths are data. The missing
+# signature file is said as the Windows third-party module says it (same id, same English).
+MSG = Messages({
+    "antivirus.linux_third_party.stopped": "{service} not running",
+    "antivirus.linux_third_party.running": "{service} running",
+    "antivirus.linux_third_party.no_process": "no process configured",
+    "antivirus.third_party.no_signature_file": "no signature file matches {path}",
+})

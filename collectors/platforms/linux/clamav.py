@@ -18,6 +18,7 @@ from typing import Any
 
 from collectors.antivirus import AvProduct, ProductState
 from collectors.base import CollectorIO, ParseError, State
+from collectors.messages import Messages, Said
 from collectors.platforms.linux.av_proc import any_running, process_names
 
 NAME = "clamav"
@@ -44,7 +45,7 @@ class ClamavSample:
     headers: tuple[tuple[str, bytes], ...]
     processes: frozenset[str]
     settings: Any  # ClamavSettings: which process names mean what
-    dir_error: str | None = None
+    dir_error: Said | None = None  # Patrol's words: translated in reports
 
 
 def parse_header(file: str, data: bytes) -> DbHeader:
@@ -77,9 +78,10 @@ def fetch(params: Any, io: CollectorIO) -> ClamavSample | None:
     try:
         files = sorted(p for p in db_dir.iterdir() if p.suffix in DATABASE_SUFFIXES)
     except FileNotFoundError:
-        files, dir_error = [], f"database directory {settings.database_dir} does not exist"
+        files, dir_error = [], MSG.say("antivirus.clamav.no_dir", path=settings.database_dir)
     except OSError as exc:
-        files, dir_error = [], f"cannot read {settings.database_dir}: {exc.strerror}"
+        files, dir_error = [], MSG.say("antivirus.clamav.unreadable_dir", path=settings.database_dir,
+                                           error=str(exc.strerror))  # the OS error: data
     for path in files:
         try:
             with path.open("rb") as fh:
@@ -94,7 +96,8 @@ def parse(sample: ClamavSample | None) -> tuple[AvProduct, ...]:
     if sample is None or not sample.installed:
         return ()
     s = sample.settings
-    dbs, problems = [], []
+    dbs: list[DbHeader] = []
+    problems: list[tuple[State, str | Said]] = []
     for file, data in sample.headers:
         try:
             dbs.append(parse_header(file, data))
@@ -104,15 +107,15 @@ def parse(sample: ClamavSample | None) -> tuple[AvProduct, ...]:
     updater = any_running(sample.processes, s.updater_processes)
     on_access = any_running(sample.processes, s.on_access_processes)
     if daemon or on_access:
-        state, mode = ProductState.ON, f"{daemon or on_access} running"
+        state, mode = ProductState.ON, MSG.say("antivirus.clamav.running", name=daemon or on_access)
     else:
-        state, mode = ProductState.OFF, f"{' / '.join(s.daemon_processes)} not running"
+        state, mode = ProductState.OFF, MSG.say("antivirus.clamav.stopped", names=" / ".join(s.daemon_processes))
     if s.require_updater and not updater:
-        problems.append((State.WARN, f"{' / '.join(s.updater_processes)} not running: signatures are not being updated"))
+        problems.append((State.WARN, MSG.say("antivirus.clamav.updater_stopped", names=" / ".join(s.updater_processes))))
     newest = max(dbs, key=lambda d: d.built, default=None)
-    missing = None
+    missing: Said | None = None
     if newest is None:
-        missing = sample.dir_error or f"no signature databases (.cvd/.cld) in {sample.database_dir}"
+        missing = sample.dir_error or MSG.say("antivirus.clamav.no_databases", path=sample.database_dir)
     details = "; ".join(f"{d.file}: version {d.version}, {d.signatures} signatures, built {d.built:%Y-%m-%d %H:%M} UTC"
                         for d in dbs)
     return (AvProduct(
@@ -120,3 +123,15 @@ def parse(sample: ClamavSample | None) -> tuple[AvProduct, ...]:
         realtime=on_access is not None, realtime_required=s.require_on_access,
         signatures_updated=newest.built if newest else None, signatures_missing=missing,
         problems=tuple(problems), details=details or f"database directory {sample.database_dir}"),)
+
+
+# Patrol's own words about ClamAV (translated in reports); process names, paths and the OS's
+# error text are parameters (data). A header ParseError stays as the parser worded it.
+MSG = Messages({
+    "antivirus.clamav.running": "{name} running",
+    "antivirus.clamav.stopped": "{names} not running",
+    "antivirus.clamav.updater_stopped": "{names} not running: signatures are not being updated",
+    "antivirus.clamav.no_dir": "database directory {path} does not exist",
+    "antivirus.clamav.unreadable_dir": "cannot read {path}: {error}",
+    "antivirus.clamav.no_databases": "no signature databases (.cvd/.cld) in {path}",
+})

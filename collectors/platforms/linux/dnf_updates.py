@@ -20,7 +20,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from collectors.base import CollectorIO, FetchError, ParseError
-from collectors.patches import SEVERITIES, PatchReport, PendingUpdate, RebootState
+from collectors.messages import Messages, Said
+from collectors.patches import MSG as PATCHES, SEVERITIES, PatchReport, PendingUpdate, RebootState
 
 # "RHSA-2023:5312 Important/Sec. open-vm-tools-12.1.5-1.el9_2.1.x86_64"
 ADVISORY_LINE = re.compile(r"^(?P<id>\S+)\s+(?P<type>\S+)\s+(?P<nevra>\S+)\s*$")
@@ -68,9 +69,10 @@ def fetch(params: Any, io: CollectorIO) -> DnfSample:
     return DnfSample(check, listing, info, restart, newest)
 
 
-def _fail(what: str, rc: int, stderr: str) -> str:
-    first = next((ln.strip() for ln in stderr.splitlines() if ln.strip()), f"exit code {rc}")
-    return f"dnf {what} failed: {first}"
+def _fail(what: str, rc: int, stderr: str) -> Said:
+    """dnf's first error line (data), or Patrol's words for a silent failure (translated)."""
+    first = next((ln.strip() for ln in stderr.splitlines() if ln.strip()), None)
+    return MSG.say("patches.failed", command=f"dnf {what}", error=first or MSG.ref("patches.exit_code", code=rc))
 
 
 def parse_check_update(text: str) -> list[tuple[str, str, str]]:
@@ -161,4 +163,10 @@ def parse(sample: DnfSample) -> PatchReport:
             lines = tuple(ln.strip(" *") for ln in rout.splitlines() if ln.strip().startswith("*"))
             reboot = RebootState(rrc == 1, reasons=lines if rrc == 1 else ())
     last = datetime.fromtimestamp(sample.metadata_mtime, timezone.utc) if sample.metadata_mtime is not None else None
-    return PatchReport("dnf", tuple(updates), last, "repository metadata refreshed", reboot, error, tuple(notes))
+    return PatchReport("dnf", tuple(updates), last, MSG.say("patches.dnf.metadata_refreshed"), reboot, error, tuple(notes))
+
+
+# Patrol's own words (translated in reports); the command and dnf's error line are data.
+MSG = Messages({
+    "patches.dnf.metadata_refreshed": "repository metadata refreshed",
+}, PATCHES)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from collectors.base import CollectorIO, CommandOutput, FetchError, ParseError
+from collectors.messages import Messages
 from collectors.software import InstalledPackage, InstalledSoftware
 
 DPKG = ("dpkg-query", "-W", "-f=${Package}\t${Version}\t${db:Status-Abbrev}\n")
@@ -61,6 +62,14 @@ def parse(raw: PackageList) -> InstalledSoftware:
         if current in _INSTALLED:
             packages.append(InstalledPackage(name, version, raw.manager))
         elif current in _BROKEN:
-            packages.append(InstalledPackage(name, version, raw.manager, broken=f"{raw.manager} status {status.strip()}"))
+            packages.append(InstalledPackage(name, version, raw.manager, broken=MSG.say("software.linux.broken", manager=raw.manager,
+                                                                                 status=status.strip())))
     scheme = "debian" if raw.manager == "dpkg" else "rpm"
     return InstalledSoftware(platform="linux", source=raw.manager, version_scheme=scheme, packages=tuple(packages))
+
+
+# Patrol's words for a broken install (translated in reports); the manager and its status
+# letters are data.
+MSG = Messages({
+    "software.linux.broken": "{manager} status {status}",
+})
