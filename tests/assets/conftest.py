@@ -4,8 +4,6 @@ tests/core's session PostgreSQL server (``postgres_url``)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.core.conftest import postgres_url  # noqa: F401  (a fixture, used by name)
-from tests.snmp.conftest import snmp_answers
-from tests.support.proc import ServerProcess, free_port, require_program, wait_until
+from tests.snmp.conftest import recordings_in, serve, snmp_answers
+from tests.support.proc import wait_until
 
 SNMP_DATA = Path(__file__).parent / "snmp"
 
@@ -27,20 +25,11 @@ class Sim:
 
 @pytest.fixture(scope="session")
 def asset_snmpsim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
-    program = require_program(str(Path(os.sys.executable).parent / "snmpsim-command-responder"), "pip snmpsim")
-    root = tmp_path_factory.mktemp("asset-snmpsim")
-    data = root / "data"
-    data.mkdir()
-    names = []
-    for rec in sorted(SNMP_DATA.glob("*.snmprec")):
-        shutil.copy(rec, data / rec.name)  # copies, not symlinks: snmpsim resolves links oddly
-        names.append(rec.stem)
-    port = free_port("udp")
-    proc = ServerProcess([program, f"--data-dir={data}", f"--cache-dir={root / 'cache'}",
-                          f"--agent-udpv4-endpoint=127.0.0.1:{port}", "--logging-method=null"],
-                         log_path=root / "snmpsim.log", env={"SNMPSIM_ALLOW_ROOT": "true"})
+    recordings = recordings_in(SNMP_DATA)
+    agent = serve(tmp_path_factory.mktemp("asset-snmpsim"), recordings, next(iter(recordings)))
     try:
-        wait_until(lambda: all(snmp_answers(port, c) for c in names), 90, "snmpsim", proc)
-        yield Sim(port, tuple(names))
+        # ready when every recording answers (snmpsim indexes each file on first use)
+        wait_until(lambda: all(snmp_answers(agent.port, c) for c in recordings), 90, "snmpsim", agent.proc)
+        yield Sim(agent.port, tuple(recordings))
     finally:
-        proc.stop()
+        agent.proc.stop()
