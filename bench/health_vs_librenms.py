@@ -3,7 +3,7 @@
 For every recording in tests/snmp/data/librenms/ (LibreNMS users' devices, GPL-3.0 test data),
 one snmpsim process serves the walk, Patrol's switch check polls it once, and the CPU, memory,
 temperature, fan and power-supply readings are compared with the ones LibreNMS recorded from
-the same walk (readings.json; what counts as a reading: tests/snmp/librenms_compare.py).
+the same walk (NAME.readings.json; what counts as a reading: tests/snmp/librenms_compare.py).
 Prints per-kind coverage ("CPU 29 of 30") and every difference with its explanation;
 tests/snmp/test_librenms.py pins the same figures.
 
@@ -13,7 +13,6 @@ tests/snmp/test_librenms.py pins the same figures.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
@@ -28,7 +27,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--device", action="append", help="only these recordings (repeatable)")
     args = ap.parse_args()
-    recorded = json.loads((LIBRENMS_DATA / "readings.json").read_text(encoding="utf-8"))
+    recorded = lc.load_recorded(LIBRENMS_DATA)
     if args.device:
         recorded = {k: v for k, v in recorded.items() if k in args.device}
     with tempfile.TemporaryDirectory(prefix="patrol-librenms-") as tmp:

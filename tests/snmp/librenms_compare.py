@@ -1,7 +1,8 @@
 """Patrol's health readings next to LibreNMS's, for the same recorded walks (pure).
 
 LibreNMS (a mature open-source poller) keeps, beside each user's recorded walk, the readings it
-took from it (data/librenms/readings.json, reduced by make_fixtures.py). This module sorts those
+took from it (data/librenms/NAME.readings.json, one file per recording, reduced by
+make_fixtures.py; `load_recorded` reads every one of them). This module sorts those
 into the five kinds Patrol reads, pairs them with the results of one Patrol poll of the same walk
 and says, per kind, how many of LibreNMS's readings Patrol also takes and where the two disagree.
 Used by tests/snmp/test_librenms.py (which pins the figures) and bench/health_vs_librenms.py
@@ -20,9 +21,11 @@ What counts as one of LibreNMS's readings, and why:
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from collectors.base import CheckResult, State
 
@@ -72,6 +75,16 @@ class Tally:
 class Comparison:
     tallies: dict[str, Tally] = field(default_factory=lambda: {k: Tally() for k in KINDS})
     differences: list[Difference] = field(default_factory=list)
+
+
+READINGS_SUFFIX = ".readings.json"
+
+
+def load_recorded(folder: Path) -> dict[str, dict]:
+    """LibreNMS's readings per recording: every NAME.readings.json in the folder, by NAME (one
+    file per recording, so recordings can be added without touching a shared file)."""
+    return {path.name[: -len(READINGS_SUFFIX)]: json.loads(path.read_text(encoding="utf-8"))
+            for path in sorted(folder.glob("*" + READINGS_SUFFIX))}
 
 
 def _key(name: str) -> str:

@@ -7,7 +7,7 @@ DIR holds, per device, the text of LibreNMS's tests/snmpsim/NAME.snmprec (GPL-3.
 through the search index's read_file (whole, or the OID ranges a profile reads: the index
 serves text pages, and CI has no copy of LibreNMS), and optionally NAME.json: LibreNMS's
 tests/data/NAME.json or the part of it holding "processors", "mempools" and "sensors", whose
-readings are merged into data/librenms/readings.json. Which commit each text was read at is
+readings are written to data/librenms/NAME.readings.json (one file per recording). Which commit each text was read at is
 recorded by hand in data/librenms/SOURCES.md. Those files stay GPL-3.0 test data
 (data/librenms/README.md); nothing of them is linked into Patrol.
 Each fixture keeps the system group, the IF-MIB columns the switch check walks, the
@@ -99,16 +99,15 @@ def readings(data: dict) -> dict:
 
 def librenms(folder: Path) -> None:
     LIBRENMS_OUT.mkdir(exist_ok=True)
-    path = LIBRENMS_OUT / "readings.json"
-    recorded = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     for source in sorted(folder.glob("*.snmprec")):
         lines = trim_text(source.read_text(encoding="latin-1"))
         (LIBRENMS_OUT / source.name).write_text("".join(lines), encoding="latin-1")
         print(f"librenms/{source.stem}: {len(lines)} lines")
         data = folder / f"{source.stem}.json"
         if data.exists():
-            recorded[source.stem] = readings(json.loads(data.read_text(encoding="utf-8")))
-    path.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+            reduced = readings(json.loads(data.read_text(encoding="utf-8")))
+            (LIBRENMS_OUT / f"{source.stem}.readings.json").write_text(
+                json.dumps(reduced, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def main() -> None:

@@ -5,7 +5,6 @@ the table in docs/network-snmp.md). bench/health_vs_librenms.py prints the same 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from collectors.base import State
 from tests.snmp import librenms_compare as lc
 from tests.snmp.conftest import LIBRENMS_DATA, device
 
-RECORDED = json.loads((LIBRENMS_DATA / "readings.json").read_text(encoding="utf-8"))
+RECORDED = lc.load_recorded(LIBRENMS_DATA)
 
 # (Patrol also, LibreNMS) per kind, over all recordings. Raise these when a profile gains a
 # reading; a lower figure is a regression.
@@ -61,3 +60,9 @@ def test_librenms_readings_are_sorted_into_kinds() -> None:
     assert [(i.name, i.state) for i in items["fans"]] == [("Fan 0 status", State.CRIT)]  # the one with a state
     assert [i.name for i in items["psus"]] == ["PS0"]
     assert [i.name for i in items["memory"]] == ["Physical memory"]
+
+
+def test_every_readings_file_has_its_walk() -> None:
+    """NAME.readings.json is compared with a poll of NAME.snmprec: one without the other is a slip."""
+    walks = {p.stem for p in LIBRENMS_DATA.glob("*.snmprec")}
+    assert RECORDED and set(RECORDED) <= walks, sorted(set(RECORDED) - walks)
