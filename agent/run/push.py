@@ -12,8 +12,9 @@ agent's bearer credential, gzip'd JSON ``ResultBatch``, and stops at the first f
   (it can never be sent);
 - other 4xx (a validation error): logged, set aside (kept, not retried) and the next batch is sent;
 - no answer, 408, 429, 5xx: the next attempt waits with exponential backoff and jitter
-  (collector.retry_base_s .. retry_max_s); the time is kept in the outbox, so every
-  short-lived worker of `patrol run` respects it.
+  (collector.retry_base_s .. retry_max_s), and at least the answer's ``Retry-After`` (a
+  collector whose database is unreachable answers 503 with one), capped at retry_max_s;
+  the time is kept in the outbox, so every short-lived worker of `patrol run` respects it.
 
 One worker sends at a time (a lock file); a worker that finds the lock taken leaves the
 sending to the one that holds it.
@@ -98,6 +99,25 @@ def push_link(settings: Any, version: str) -> PushLink | None:
 
 def open_outbox(link: PushLink, clock: Callable[[], float] = time.time) -> Outbox:
     return Outbox(link.paths.outbox, max_bytes=link.max_bytes, max_age_s=link.max_age_s, clock=clock)
+
+
+def retry_after_s(value: str | None, now: float) -> float | None:
+    """Seconds an HTTP ``Retry-After`` asks for (delta-seconds or an HTTP date); None when
+    absent or unreadable (the backoff alone decides then)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, when.timestamp() - now)
 
 
 def backoff_s(failures: int, base_s: float, max_s: float, rand: float) -> float:
@@ -193,7 +213,7 @@ class Pusher:
             if budget_s is not None and sent and time.monotonic() - started > budget_s:
                 return sent, None
             dropped = self.outbox.dropped_unreported()
-            status, answer = self._post(batch, dropped)
+            status, answer, retry_after = self._post(batch, dropped)
             if status is None:
                 self._failed(f"{answer}")
                 return sent, "unreachable"
@@ -223,11 +243,12 @@ class Pusher:
                           batch.seq, status, answer)
                 self.outbox.hold(batch.seq, f"HTTP {status}: {answer}")
                 continue
-            self._failed(f"HTTP {status}: {answer}")
+            self._failed(f"HTTP {status}: {answer}", retry_after)
             return sent, f"HTTP {status}"
         return sent, None
 
-    def _post(self, batch: Any, dropped: int) -> tuple[int | None, Any]:
+    def _post(self, batch: Any, dropped: int) -> tuple[int | None, Any, float | None]:
+        """(status or None when unreachable, answer, seconds the answer's Retry-After asks for)."""
         from agent.fleet.protocol import RESULTS_PATH
 
         body = {"batch_id": batch.batch_id, "seq": batch.seq,
@@ -240,13 +261,13 @@ class Pusher:
                                data=data, headers=self.headers() | {"Content-Type": "application/json",
                                                                     "Content-Encoding": "gzip"})
         except CollectorUnreachable as exc:
-            return None, str(exc)
+            return None, str(exc), None
         if response.status_code == 200:
             try:
-                return 200, response.json()
+                return 200, response.json(), None
             except ValueError:
-                return 200, None
-        return response.status_code, detail(response)
+                return 200, None, None
+        return response.status_code, detail(response), retry_after_s(response.headers.get("Retry-After"), self.clock())
 
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.link.credential}"} if self.link.credential else {}
@@ -256,8 +277,10 @@ class Pusher:
             self._session = session(self.link.ca_file)
         return self._session
 
-    def _failed(self, reason: str | None) -> None:
+    def _failed(self, reason: str | None, retry_after: float | None = None) -> None:
         wait = backoff_s(self.outbox.failures(), self.link.retry_base_s, self.link.retry_max_s, self.rand())
+        if retry_after is not None:  # the collector knows when it can take results again; never past our cap
+            wait = max(wait, min(retry_after, self.link.retry_max_s))
         self.outbox.failed(self.clock() + wait)
         if reason is not None:
             if not self.outbox.flag("down", True):

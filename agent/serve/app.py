@@ -24,6 +24,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import exc as sa_exc
 from prometheus_client.registry import CollectorRegistry
 
 from agent.fleet.protocol import (ALERTMANAGER_PATH, ASSETS_PATH, CA_PATH, CONFIG_PATH, ENROLL_PATH, RESULTS_PATH,
@@ -37,6 +38,10 @@ from agent.serve.registry import AgentRecord, AgentRegistry, EnrolmentRefused
 from collectors.base import utcnow
 
 log = logging.getLogger(__name__)
+# A request that needs the database while it cannot be reached (network cut, PostgreSQL
+# restarting, pool exhausted): 503 with Retry-After, so agents and balancers wait instead
+# of treating it as a bug. Agents keep their batches in the outbox and honour the header.
+DB_RETRY_AFTER_S = 30
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Problem} for code in (400, 401, 403, 404, 413, 415)}
 
 
@@ -90,6 +95,16 @@ def create_app(services: CollectorServices, *, max_body_bytes: int, body_timeout
             where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
             problems.append(f"{where or 'body'}: {error.get('msg', 'invalid')}")
         return JSONResponse({"detail": "; ".join(problems) or "invalid request"}, status_code=422)
+
+    @app.exception_handler(sa_exc.OperationalError)
+    @app.exception_handler(sa_exc.InterfaceError)
+    @app.exception_handler(sa_exc.TimeoutError)
+    async def _database_unreachable(request: Request, exc: Exception) -> JSONResponse:
+        first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        log.warning("%s %s: the database cannot be reached (%s); answered 503", request.method, request.url.path,
+                    first[0][:200] if first else type(exc).__name__)
+        return JSONResponse({"detail": f"the collector's database cannot be reached; retry in {DB_RETRY_AFTER_S} s"},
+                            status_code=503, headers={"Retry-After": str(DB_RETRY_AFTER_S)})
 
     def agent_of(authorization: Annotated[str | None, Header()] = None) -> AgentRecord:
         credential = _bearer(authorization)

@@ -67,6 +67,29 @@ def test_a_server_error_stops_sending_and_backs_off_for_every_worker(collector, 
     assert other.send().sent == 2
 
 
+@pytest.mark.parametrize("retry_after, expected_wait", [
+    ("120", 120.0),                                       # longer than the first backoff (5 s): honoured
+    ("1", backoff_s(0, 5, 600, 0.5)),                     # shorter: the backoff still applies
+    ("86400", 600.0),                                     # past collector.retry_max_s: capped
+    ("Fri, 15 Jan 2027 08:03:20 GMT", 200.0),             # an HTTP date, 200 s after T0
+    ("soon", backoff_s(0, 5, 600, 0.5)),                  # unreadable: the backoff alone
+], ids=["seconds", "shorter-than-backoff", "capped", "http-date", "unreadable"])
+def test_a_503_with_retry_after_waits_at_least_that_long(collector, make_pusher, retry_after, expected_wait):
+    """What a collector whose database is unreachable answers (agent/serve/app.py)."""
+    clock = Clock()
+    pusher = make_pusher(collector.url, clock=clock)
+    pusher.enqueue([check_run()])
+    collector.script.push(RESULTS_PATH, (503, {"detail": "the collector's database cannot be reached"},
+                                         {"Retry-After": retry_after}))
+    outcome = pusher.send()
+    assert (outcome.sent, outcome.stopped, outcome.stats.pending) == (0, "HTTP 503", 1)
+    assert outcome.stats.next_attempt_at == pytest.approx(T0 + expected_wait)
+    clock.now = T0 + expected_wait - 1
+    assert pusher.send().stopped == "backing off"
+    clock.now = T0 + expected_wait + 0.1
+    assert pusher.send().sent == 1
+
+
 def test_refused_credential_logs_one_line_per_episode_and_keeps_the_outbox(collector, make_pusher, caplog):
     clock = Clock()
     pusher = make_pusher(collector.url, clock=clock)
