@@ -44,11 +44,47 @@ class ScheduleLike(Protocol):
 
 def trigger_for(schedule: ScheduleLike) -> BaseTrigger:
     if schedule.cron:
-        try:
-            return CronTrigger.from_crontab(schedule.cron)
-        except ValueError as exc:
-            raise ValueError(f"invalid cron expression {schedule.cron!r}: {exc}") from None
+        return crontab_trigger(schedule.cron)
     return IntervalTrigger(seconds=schedule.interval_s, jitter=schedule.jitter_s or None)
+
+
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")  # crontab: 0 and 7 are Sunday
+
+
+def _crontab_weekdays(field: str) -> str:
+    """The crontab weekday field in APScheduler's words. APScheduler 3 reads numbers in this
+    field as 0 = Monday, so ``1-5`` (Monday to Friday in crontab) would fire Tuesday to
+    Saturday; numbers become day names here, names and ``*`` stay."""
+    if not any(ch.isdigit() for ch in field):
+        return field
+    days: list[str] = []
+    for part in field.split(","):
+        span, _, step_text = part.partition("/")
+        step = int(step_text) if step_text else 1
+        if span == "*":
+            first, last = 0, 6
+        elif "-" in span:
+            a, _, b = span.partition("-")
+            first, last = int(a), int(b)
+        else:
+            first = int(span)
+            last = first if not step_text else 6
+        if not (0 <= first <= 7 and 0 <= last <= 7 and first <= last and step > 0):
+            raise ValueError(f"weekday {part!r} is not 0-7 (0 and 7 are Sunday)")
+        days += [_WEEKDAYS[d] for d in range(first, last + 1, step) if _WEEKDAYS[d] not in days]
+    return ",".join(days)
+
+
+def crontab_trigger(cron: str, timezone: Any = None) -> CronTrigger:
+    """A trigger for a 5-field crontab expression read as crontab reads it (local time unless
+    ``timezone``); ValueError naming the expression when it is not one."""
+    try:
+        fields = cron.split()
+        if len(fields) == 5:
+            fields[4] = _crontab_weekdays(fields[4])
+        return CronTrigger.from_crontab(" ".join(fields), timezone=timezone)
+    except ValueError as exc:
+        raise ValueError(f"invalid cron expression {cron!r}: {exc}") from None
 
 
 class TaskTracker:

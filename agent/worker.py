@@ -337,7 +337,8 @@ class Worker:
         for job in jobs:
             if not getattr(job.target, "local", False):
                 family = job.collector.name
-                plan = plans.setdefault(family, FamilyPlan(family, {}, job.params.schedule.interval_s))
+                schedule = job.params.schedule
+                plan = plans.setdefault(family, FamilyPlan(family, {}, schedule.interval_s, schedule.cron))
                 plan.jobs[job.target.name] = job  # type: ignore[index]
         own = await run_cycle(ctx, runner, local, on_run=lambda run: self.emit(encode("run", run=run_to_json(run)))
                               ) if local else None

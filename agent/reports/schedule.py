@@ -4,7 +4,8 @@
 a 5-field cron expression (agent's local time) and a ``run()`` that writes the reports
 into the archive (<reports_dir>/archive/<site>/, with index.html) and mails them when
 ``reports.mail`` is enabled. Register each with
-``scheduler.add_job(job.run, CronTrigger.from_crontab(job.cron), id=job.name)``.
+``scheduler.add_job(job.run, crontab_trigger(job.cron), id=job.name)`` (agent/scheduler.py:
+APScheduler's own ``from_crontab`` reads weekday numbers one day off).
 
 - monthly: the inspection report of the previous calendar month;
 - quarterly: the fault analysis of the previous quarter;

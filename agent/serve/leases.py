@@ -17,9 +17,11 @@ lease). Only network devices are leased; each replica checks its own machine its
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -50,6 +52,52 @@ class Claim:
     target: str
     due_at: datetime
     claimed_at: datetime
+
+
+@dataclass(frozen=True)
+class LeaseSchedule:
+    """When a family's devices fall due: every ``interval_s`` or, when ``cron`` is set, at
+    the cron expression's fire times (local time, as the scheduler of `patrol run` reads
+    it; ``timezone`` only for tests)."""
+
+    interval_s: float
+    cron: str | None = None
+    timezone: str | None = None
+
+    def _fires_after(self, at: datetime) -> datetime:
+        fire = _cron_trigger(self.cron or "", self.timezone).get_next_fire_time(None, at + timedelta(microseconds=1))
+        if fire is None:  # a crontab always fires again; a guard, not a case
+            return at + timedelta(seconds=self.interval_s)
+        return fire.astimezone(at.tzinfo)
+
+    def next_due(self, due_at: datetime, claimed_at: datetime) -> datetime:
+        if not self.cron:
+            return next_due(due_at, claimed_at, self.interval_s)
+        # The first fire after the slot polled (or after the claim, when it came late). A late
+        # poll (a takeover) skips a fire closer to it than half the gap to the fire after, as
+        # the interval grid does: never two polls of a device much closer than the schedule.
+        fire = self._fires_after(due_at)
+        if claimed_at <= due_at:
+            return fire
+        if claimed_at < fire:  # late within the slot: keep the next fire unless under half the slot is left
+            return fire if fire - claimed_at >= (fire - due_at) / 2 else self._fires_after(fire)
+        fire = self._fires_after(claimed_at)  # fires missed (every replica down): the next one, not a catch-up
+        after = self._fires_after(fire)
+        return fire if fire - claimed_at >= (after - fire) / 2 else after
+
+    def window_s(self, now: datetime) -> float:
+        """How long a worker waits for a free device to fall due: the interval, or the time
+        to the next cron fire (a worker started at one fire never waits for the next)."""
+        if not self.cron:
+            return self.interval_s
+        return min(self.interval_s, (self._fires_after(now) - now).total_seconds())
+
+
+@functools.lru_cache(maxsize=64)
+def _cron_trigger(cron: str, timezone: str | None) -> Any:
+    from agent.scheduler import crontab_trigger  # the scheduler's reading of the expression, fire for fire
+
+    return crontab_trigger(cron, timezone)
 
 
 def next_due(due_at: datetime, claimed_at: datetime, interval_s: float) -> datetime:
@@ -139,9 +187,10 @@ class Leases:
                     .values(lease_until=now + timedelta(seconds=self.lease_s))).rowcount
         return held
 
-    def complete(self, family: str, claims: Sequence[Claim], interval_s: float,
+    def complete(self, family: str, claims: Sequence[Claim], schedule: LeaseSchedule | float,
                  started: Mapping[str, datetime] | None = None) -> int:
-        """Free the claims after their polls: each row is next due one interval on. Returns how
+        """Free the claims after their polls: each row is next due one interval on (the next
+        cron fire for a family on a cron schedule). Returns how
         many were still ours (a claim that expired meanwhile was taken over; the poll's result
         is stored anyway, only the schedule is the new owner's)."""
         if not claims:
@@ -152,7 +201,9 @@ class Leases:
                        t.owner == self.owner)
                 .values(owner=None, lease_until=None, due_at=sa.bindparam("b_due"), last_owner=self.owner,
                         last_polled_at=sa.bindparam("b_polled")))
-        params = [{"b_target": c.target, "b_due": next_due(c.due_at, c.claimed_at, interval_s),
+        if not isinstance(schedule, LeaseSchedule):
+            schedule = LeaseSchedule(float(schedule))
+        params = [{"b_target": c.target, "b_due": schedule.next_due(c.due_at, c.claimed_at),
                    "b_polled": (started or {}).get(c.target, c.claimed_at)} for c in claims]
         with self.engine.begin() as conn:
             result = conn.execute(stmt, params)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from agent.runner import CheckJob
-from agent.serve.leases import Claim, Leases
+from agent.serve.leases import Claim, Leases, LeaseSchedule
 from collectors.base import CheckRun
 
 log = logging.getLogger(__name__)
@@ -41,11 +41,16 @@ class Recorder(Protocol):
 
 @dataclass(frozen=True)
 class FamilyPlan:
-    """One check family's device jobs, by target name, and its interval."""
+    """One check family's device jobs, by target name, and its schedule (interval or cron)."""
 
     family: str
     jobs: Mapping[str, CheckJob]
     interval_s: float
+    cron: str | None = None
+
+    @property
+    def schedule(self) -> LeaseSchedule:
+        return LeaseSchedule(self.interval_s, self.cron)
 
 
 @dataclass
@@ -84,7 +89,7 @@ async def poll_leased(plans: Sequence[FamilyPlan], leases: Leases, runner: JobRu
         try:
             for plan in plans:
                 due_s = await asyncio.to_thread(leases.next_free_due_s, plan.family)
-                if due_s is not None and due_s <= plan.interval_s * wait_fraction:
+                if due_s is not None and due_s <= plan.schedule.window_s(leases.clock()) * wait_fraction:
                     soonest = due_s if soonest is None else min(soonest, due_s)
         except Exception as exc:  # noqa: BLE001
             stop_claiming(exc)
@@ -146,7 +151,7 @@ async def poll_leased(plans: Sequence[FamilyPlan], leases: Leases, runner: JobRu
         if done and db_ok:
             for family, claims in done.items():
                 try:
-                    held = await asyncio.to_thread(leases.complete, family, claims, by_family[family].interval_s)
+                    held = await asyncio.to_thread(leases.complete, family, claims, by_family[family].schedule)
                     out.lost += len(claims) - held
                 except Exception as exc:  # noqa: BLE001 - the claims expire; the runs are stored anyway
                     stop_claiming(exc)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from agent.serve.leases import LEASES, Claim, Leases, device_leases, next_due
+from agent.serve.leases import LEASES, Claim, Leases, LeaseSchedule, device_leases, next_due
 from agent.store import Store
 
 T0 = datetime(2026, 12, 6, 8, 0, tzinfo=timezone.utc)
@@ -106,3 +106,45 @@ def test_due_rows_only_and_sync_follows_the_inventory(engine):
     assert [c.target for c in got] == ["sw3"]
     other_site = replica(engine, "a", clock, site="branch")
     assert other_site.claim("switch", 10) == []  # sites never see each other's devices
+
+
+FIVE_MIN = "*/5 * * * *"
+
+
+@pytest.mark.parametrize(("cron", "tz", "due", "claimed", "expected"), [
+    (FIVE_MIN, "UTC", "08:00:00", "08:00:03", "08:05:00"),        # on time: the next fire
+    (FIVE_MIN, "UTC", "08:00:00", "07:59:58", "08:05:00"),        # claimed a moment early: still the next fire
+    (FIVE_MIN, "UTC", "08:00:00", "08:01:00", "08:05:00"),        # late, 4 min before the next fire: kept
+    (FIVE_MIN, "UTC", "08:00:00", "08:03:00", "08:10:00"),        # a takeover 2 min before the next fire: skipped
+    (FIVE_MIN, "UTC", "08:00:00", "08:21:00", "08:25:00"),        # fires missed (all replicas down): not caught up
+    (FIVE_MIN, "UTC", "08:00:00", "08:24:00", "08:30:00"),        # ... nor polled again a minute later
+    ("0 8 * * 1-5", "UTC", "08:00:00", "08:00:01", "+3d 08:00:00"),  # 2026-12-04 is a Friday: Monday (crontab's 1-5)
+    ("0 8 * * *", "Asia/Shanghai", "00:00:00", "00:00:02", "+1d 00:00:00"),  # 08:00 in Shanghai = 00:00 UTC
+], ids=["on-time", "early", "late-kept", "late-skips", "missed", "missed-close", "weekdays", "local-time"])
+def test_cron_families_are_next_due_at_the_next_fire(cron, tz, due, claimed, expected):
+    day = datetime(2026, 12, 4, tzinfo=timezone.utc)
+
+    def at(text: str) -> datetime:
+        days, _, clock = text.rpartition(" ")
+        h, m, s = (int(x) for x in clock.split(":"))
+        return day + timedelta(days=int(days[1:-1]) if days else 0, hours=h, minutes=m, seconds=s)
+
+    assert LeaseSchedule(300, cron, tz).next_due(at(due), at(claimed)) == at(expected)
+
+
+def test_a_cron_family_is_claimed_at_its_fires_not_every_interval(engine):
+    clock = Clock(datetime(2026, 12, 4, 8, 0, 1, tzinfo=timezone.utc))  # a Friday, a second after the fire
+    nightly = LeaseSchedule(300, "30 2 * * *", "UTC")                   # interval_s 300 is ignored
+    a = replica(engine, "a", clock)
+    a.sync("netconfig", ["sw1", "sw2"])
+    assert a.complete("netconfig", a.claim("netconfig", 10), nightly) == 2
+    next_fire = datetime(2026, 12, 5, 2, 30, tzinfo=timezone.utc)
+    with engine.connect() as conn:
+        assert {r.due_at for r in conn.execute(device_leases.select())} == {next_fire}
+    clock.now += timedelta(seconds=300)
+    assert a.claim("netconfig", 10) == []                 # not due an interval later
+    assert a.next_free_due_s("netconfig") == (next_fire - clock.now).total_seconds()
+    assert nightly.window_s(clock.now) == 300             # a worker never waits past its interval ...
+    assert LeaseSchedule(300, "*/2 * * * *", "UTC").window_s(clock.now) == 59  # ... nor past the next fire (08:06)
+    clock.now = next_fire
+    assert [c.target for c in a.claim("netconfig", 10)] == ["sw1", "sw2"]
