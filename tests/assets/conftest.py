@@ -1,4 +1,4 @@
-"""snmpsim serving the trimmed real device walks (and two printer recordings) in snmp/ on a
+"""snmpsim serving the trimmed real device and printer walks in snmp/ on a
 loopback UDP port; community = file name. Stopped by its own PID. The archive tests use
 tests/core's session PostgreSQL server (``postgres_url``)."""
 

@@ -1,5 +1,6 @@
-"""SNMP capture over real SNMP: snmpsim serves trimmed walks of real devices (snmpsim-data)
-and two printer recordings (fixtures/SOURCES.md); the capture's fetch talks to it."""
+"""SNMP capture over real SNMP: snmpsim serves trimmed walks of real devices (snmpsim-data,
+LibreNMS's test recordings of two printers, a published marker table; fixtures/SOURCES.md);
+the capture's fetch talks to it."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from inventory.models import NetworkDevice, SnmpCredentials
 F = Path(__file__).parent / "fixtures" / "snmp-expected"
 AT = datetime(2026, 12, 6, tzinfo=timezone.utc)
 DEVICES = ("cisco-c3560", "huawei-s5720", "h3c-e528", "juniper-mx960", "arista-7150s", "zte-zxr10", "dcn-dcrs5980",
-           "fortinet-xcu", "hp-m451dn-published", "printer-handmade")
+           "fortinet-xcu", "hp-m451dn-published", "librenms-sharp-mx3570n", "librenms-epson-wfc5790")
 
 
 def capture(port: int, community: str):
@@ -43,9 +44,15 @@ def test_what_matters_in_them(asset_snmpsim):
     assert all(c.klass in snmp.KEPT_CLASSES or c.serial for c in c3560.components)
     huawei = capture(asset_snmpsim.port, "huawei-s5720")
     assert huawei.network.version == "5.160 V200R007C00SPC500"
-    printer = capture(asset_snmpsim.port, "printer-handmade")
-    assert printer.kind == "printer" and printer.printer.serial == "3100R410123"
-    assert [(c.marker, c.count, c.unit) for c in printer.counters] == [(1, 184223, "impressions"), (2, 95001, "sheets")]
+    # a real Sharp MFP: prtGeneralSerialNumber.1, prtMarkerLifeCount.1.1 with prtMarkerCounterUnit 7
+    sharp = capture(asset_snmpsim.port, "librenms-sharp-mx3570n")
+    assert sharp.kind == "printer" and sharp.printer.serial == sharp.identity.serial == "6509415X00"
+    assert sharp.identity.model == "SHARP MX-3570N"  # hrDeviceDescr of the hrDevicePrinter row
+    assert [(c.marker, c.count, c.unit) for c in sharp.counters] == [(1, 121104, "impressions")]
+    # a real Epson inkjet answers the serial but has no marker life count: a gap, not a zero
+    epson = capture(asset_snmpsim.port, "librenms-epson-wfc5790")
+    assert epson.printer.serial == "X3B8022793" and epson.counters == ()
+    assert "page counters" in {g.part for g in epson.gaps}
     published = capture(asset_snmpsim.port, "hp-m451dn-published")  # the marker table only, as it was posted
     assert published.kind == "printer" and published.counters[0].count == 2039
     gaps = {g.part for g in published.gaps}
