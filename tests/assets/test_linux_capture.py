@@ -40,10 +40,25 @@ def test_dmidecode_details_that_matter():
     laptop = dmi.memory_modules(dmi.parse_dmidecode((F / "dmidecode" / "glpi-memory-hynix-kingmax.txt").read_text()))
     assert [(m.slot, m.maker, m.speed_mts) for m in laptop] == [
         ("DIMM A", "SK Hynix", 2667),  # "80AD000080AD" decoded; the configured speed, not the rated 3200
-        ("DIMM B", "832500008325", 2667)]  # JEDEC bank 4 0x25 (Kingmax) is not in the table: kept as given
+        ("DIMM B", "Kingmax", 2667)]  # "832500008325": 3 continuation codes, 0x25 (JEP106 bank 4)
     vm = dmi.parse_dmidecode((F / "dmidecode" / "glpi-windows-hyperV-2019.txt").read_text())
     assert all(m.serial is None and m.part_number is None for m in dmi.memory_modules(vm))  # "None" is no serial
     assert dmi.identity({}, vm, None).bios_date.isoformat() == "2019-12-17"
+
+
+@pytest.mark.parametrize("code, maker", [
+    # each code as firmware gives it, checked by hand against memtest86+'s system/jedec_id.h
+    # (github.com/memtest86plus/memtest86plus at 0f8981412c49: "{ 0x0325, "Kingmax" }" and so on)
+    ("80CE", "Samsung"), ("00CE00B300CE", "Samsung"), ("80AD000080AD", "SK Hynix"), ("802C", "Micron"),
+    ("0198", "Kingston"), ("02FE", "Elpida"), ("830B", "Nanya"), ("832500008325", "Kingmax"), ("0443", "Ramaxel"),
+    ("04CB", "A-DATA"), ("04EF", "Team Group"), ("859B", "Crucial"), ("8A91", "CXMT"), ("0B92", "Kingbank"),
+    ("0813", "Gloway"), ("08F1", "Asgard"),
+    ("000B", "000B"),  # bank 1 0x0B is Intersil, not Nanya (Nanya is bank 4): no memory maker, kept as given
+    ("0420", "0420"),  # a code the table does not hold stays as given (LibreHardwareMonitor #864's modules)
+    ("Kingston", "Kingston"), ("Not Specified", None),
+])
+def test_jedec_maker_codes(code, maker):
+    assert dmi.memory_maker(code) == maker
 
 
 def test_sysfs_fills_what_dmidecode_cannot_and_filler_is_dropped():

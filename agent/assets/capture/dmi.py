@@ -121,18 +121,30 @@ def _speed(text: str | None) -> int | None:
 
 
 # JEP106 manufacturer codes as SMBIOS type 17 gives them when the firmware does not name
-# the maker: "<bank><id>" in hex, the bank being the number of 0x7F continuation codes
-# (bit 7 is odd parity, dropped), e.g. "80CE" and "00CE00B300CE" are Samsung, "0198" Kingston.
-JEDEC_MAKERS = {(0, 0xCE): "Samsung", (0, 0xAD): "SK Hynix", (0, 0x2C): "Micron", (0, 0x0B): "Nanya",
-                (0, 0xFE): "Elpida", (1, 0x98): "Kingston", (2, 0x43): "Ramaxel", (4, 0xCB): "A-DATA",
-                (4, 0xCD): "G.Skill", (5, 0x9B): "Crucial"}
+# the maker: "<bank><id>" in hex, the bank being the number of 0x7F continuation codes, each
+# byte with an odd-parity bit 7 that is dropped here: "80CE" and "00CE00B300CE" are Samsung,
+# "0198" Kingston, "04CB" A-DATA, "832500008325" Kingmax. Keys are (continuation codes, code
+# without parity) exactly as memtest86+'s system/jedec_id.h writes them ("{ 0x0325, "Kingmax" }",
+# github.com/memtest86plus/memtest86plus at 0f8981412c49, based on JEP106-BA, January 2022);
+# only makers of memory modules are listed. An unknown code stays as it is, never a guess.
+JEDEC_MAKERS = {
+    (0x00, 0x2C): "Micron", (0x00, 0x2D): "SK Hynix", (0x00, 0x4E): "Samsung",
+    (0x01, 0x18): "Kingston", (0x01, 0x3A): "PNY", (0x01, 0x4F): "Transcend", (0x01, 0x7A): "Apacer",
+    (0x02, 0x1E): "Corsair", (0x02, 0x7E): "Elpida",
+    (0x03, 0x0B): "Nanya", (0x03, 0x13): "GeIL", (0x03, 0x25): "Kingmax",
+    (0x04, 0x43): "Ramaxel", (0x04, 0x4B): "A-DATA", (0x04, 0x4D): "G.Skill", (0x04, 0x6F): "Team Group",
+    (0x05, 0x02): "Patriot", (0x05, 0x1B): "Crucial",
+    (0x07, 0x46): "Gloway", (0x08, 0x12): "Galaxy", (0x08, 0x13): "Gloway", (0x08, 0x48): "Lenovo",
+    (0x08, 0x71): "Asgard", (0x08, 0x75): "JUHOR", (0x09, 0x6C): "Colorful", (0x09, 0x77): "Netac",
+    (0x0A, 0x02): "KingSpec", (0x0A, 0x11): "CXMT", (0x0B, 0x12): "Kingbank",
+}
 
 
 def memory_maker(text: str | None) -> str | None:
     """The module maker's name: as given, or decoded from a JEP106 code; an unknown code stays as it is."""
     maker = clean(text)
     if maker and re.fullmatch(r"[0-9A-Fa-f]{4}([0-9A-Fa-f]{4})*", maker):
-        bank, ident = int(maker[0:2], 16) & 0x7F, int(maker[2:4], 16)
+        bank, ident = int(maker[0:2], 16) & 0x7F, int(maker[2:4], 16) & 0x7F
         return JEDEC_MAKERS.get((bank, ident), maker)
     return maker
 
