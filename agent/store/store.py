@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from agent.store import core, integrity
+from agent.store import bulk, core, integrity
 from agent.store.migrations import Component, migrate
 from agent.store.types import upsert
 from collectors import messages
@@ -104,6 +104,9 @@ class Store:
         self.engine = engine
         self.site = site
         self._opened: Path | None = None  # the file counted in _OPEN_HERE, by Store.open
+        # True: PostgreSQL gets results through SQLAlchemy's executemany as SQLite does, not
+        # COPY (a test compares the two)
+        self.portable_writes = False
 
     @classmethod
     def open(cls, url: str, site: str, components: Sequence[Component] = (), *, check: bool = False) -> Store:
@@ -159,11 +162,13 @@ class Store:
         collector stores a pushed batch of many runs this way)."""
         if not writes:
             return []
-        run_ids = list(conn.execute(
-            core.runs.insert().returning(core.runs.c.id, sort_by_parameter_order=True),
-            [{"site": self.site, "collector": w.run.collector, "target": w.run.target, "started_at": w.run.started_at,
-              "duration_s": w.run.duration_s, "error": w.run.error, "received_at": w.received_at}
-             for w in writes]).scalars())
+        run_ids = self._insert_runs(conn, writes)
+        if conn.dialect.name == "postgresql" and not self.portable_writes:
+            # COPY through a stage table (agent/store/bulk.py): the same rows, a fifth of the CPU
+            bulk.copy_results(conn, self.site, ((run_id, w.run.collector, w.run.duration_s, result)
+                                                for w, run_id in zip(writes, run_ids) for result in w.run.results))
+            self._forget_unreported(conn, writes)
+            return run_ids
         rows: list[dict[str, Any]] = []
         latest: dict[tuple[str, str, str], dict[str, Any]] = {}  # the last run's row per item wins, as in order
         for w, run_id in zip(writes, run_ids):
@@ -177,6 +182,13 @@ class Store:
             upsert(conn, core.latest, list(latest.values()), keys=["site", "target", "check", "item"])
         self._forget_unreported(conn, writes)
         return run_ids
+
+    def _insert_runs(self, conn: sa.Connection, writes: Sequence[RunWrite]) -> list[int]:
+        return list(conn.execute(
+            core.runs.insert().returning(core.runs.c.id, sort_by_parameter_order=True),
+            [{"site": self.site, "collector": w.run.collector, "target": w.run.target, "started_at": w.run.started_at,
+              "duration_s": w.run.duration_s, "error": w.run.error, "received_at": w.received_at}
+             for w in writes]).scalars())
 
     def _forget_unreported(self, conn: sa.Connection, writes: Sequence[RunWrite]) -> None:
         """Per (target, collector): what its last error-free run asked to forget, minus what
@@ -209,7 +221,7 @@ class Store:
         return {
             "site": self.site, "target": result.target, "check": result.check, "item": result.item,
             "state": result.state.value, "summary": result.summary, "details": result.details,
-            "metrics": [_metric_json(m) for m in result.metrics], "observed_at": result.observed_at,
+            "metrics": [bulk.metric_json(m) for m in result.metrics], "observed_at": result.observed_at,
             "message": messages.to_json(result.message) if result.message is not None else None,
         }
 
@@ -307,15 +319,6 @@ class Store:
             total += count
             if count < batch:
                 return total
-
-
-def _metric_json(metric: Metric) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": metric.name, "value": metric.value}
-    if metric.unit:
-        out["unit"] = metric.unit
-    if metric.labels:
-        out["labels"] = dict(metric.labels)
-    return out
 
 
 def _metrics_from_json(data: Any) -> tuple[Metric, ...]:

@@ -115,3 +115,69 @@ def test_store_survives_kill_9_mid_write(tmp_path):
     store = Store.open(url, "hq")  # and Patrol opens it again and carries on
     store.record_run(run(T0))
     store.close()
+
+
+def _mixed_batch():
+    """Runs as a replica stores them in one batch: two polls of one switch (the later one's
+    latest rows win; one port gone from it), text COPY must escape, nested messages, labels."""
+    from collectors.base import MessageRef
+
+    nested = MessageRef("switch.port", (("parts", (MessageRef("switch.port.up"), MessageRef("bits", (("bps", 1e9),)))),))
+    odd = "tab\there, new\nline, back\\slash, \\N, 中文 端口, 'quote' \"dq\""
+
+    def result(item, state, at, summary="fine", message=None, metrics=()):
+        return CheckResult("switch.port", "sw-1", item, state, summary, details=odd, metrics=metrics,
+                           observed_at=at, message=message)
+
+    first = CheckRun("switch", "sw-1", T0, 1.5, (
+        result("Gi0/1", State.OK, T0, message=nested, metrics=(Metric("port_in_bits_per_second", 12.5, "bits_per_second",
+                                                                       (("dir", "in"),)),)),
+        result("Gi0/2", State.CRIT, T0, summary=odd),
+        result("Gi0/3", State.OK, T0)))
+    later = T0 + timedelta(minutes=5)
+    second = CheckRun("switch", "sw-1", later, 2.5, (
+        result("Gi0/1", State.WARN, later, message=nested),
+        result("Gi0/2", State.OK, later, summary="came back", message=MessageRef("switch.port.came_up"))))
+    other = run(T0, State.WARN, items=("/", "/var"))
+    failed = CheckRun("switch", "sw-2", T0, 20.0, (), error="timeout")
+    return [first, other, second, failed]
+
+
+def test_postgresql_copy_writes_what_the_portable_path_writes(postgres_url):
+    """The COPY path (agent/store/bulk.py) against SQLAlchemy's executemany on the same
+    server: the same results in the same id order, the same latest rows, the same forgetting."""
+    from agent.store import RunWrite, core
+
+    stores = {}
+    for site, portable in (("copy", False), ("portable", True)):
+        s = stores[site] = Store.open(postgres_url, site)
+        s.portable_writes = portable
+        with s.engine.begin() as conn:
+            for table in (core.results, core.runs, core.latest):
+                conn.execute(table.delete().where(table.c.site == site))
+        for _ in range(2):  # twice on one pooled connection: the stage table is reused
+            with s.engine.begin() as conn:
+                s.write_runs(conn, [RunWrite(r, forget_unreported=r.error is None) for r in _mixed_batch()])
+
+    def stored(s):
+        with s.engine.connect() as conn:
+            rows = conn.execute(sa.select(core.results).where(core.results.c.site == s.site)
+                                .order_by(core.results.c.id)).all()
+        from agent.store.store import _result_from_row
+        return [_result_from_row(r) for r in rows]
+
+    def latest(s):
+        return [(l.collector, l.duration_s, l.result) for l in s.latest()]
+
+    try:
+        assert stored(stores["copy"]) == stored(stores["portable"])
+        assert len(stored(stores["copy"])) == 2 * 7
+        assert latest(stores["copy"]) == latest(stores["portable"])
+        by_item = {(l.result.target, l.result.item): l for l in stores["copy"].latest()}
+        # Gi0/3 was not in the later error-free poll: forgotten; Gi0/1 is the later poll's
+        assert ("sw-1", "Gi0/3") not in by_item and by_item[("sw-1", "Gi0/1")].result.state is State.WARN
+        assert by_item[("sw-1", "Gi0/1")].duration_s == 2.5
+        assert by_item[("sw-1", "Gi0/2")].result.details.startswith("tab\there, new\nline, back\\slash, \\N, 中文")
+    finally:
+        for s in stores.values():
+            s.close()
