@@ -49,13 +49,21 @@ def record_run(engine: sa.Engine, site: str, run: CheckRun) -> int:
 
 def record_runs(conn: sa.Connection, site: str, runs: Iterable[CheckRun]) -> int:
     """Apply switch runs inside the caller's transaction (a replica stores a batch of polls
-    in one transaction, links included); returns how many rows changed."""
-    changed = 0
+    in one transaction, links included); returns how many rows changed. The batch's open
+    links are read in one query and written in one statement per kind of change, as applying
+    the runs one by one would leave them (two polls of one device: the second sees the first's)."""
+    polls = []
     for run in runs:
         result = _neighbor_result(run.results) if run.error is None and run.collector == "switch" else None
         if result is not None:
-            changed += _apply(conn, site, result.target, parse_details(result.details), result.observed_at)
-    return changed
+            polls.append((result.target, parse_details(result.details), result.observed_at))
+    changed, segment = 0, []
+    for poll in polls:
+        if any(poll[0] == other[0] for other in segment):  # a device polled twice: the first applied first
+            changed += _apply_many(conn, site, segment)
+            segment = []
+        segment.append(poll)
+    return changed + _apply_many(conn, site, segment)
 
 
 def record_neighbors(engine: sa.Engine, site: str, device: str, neighbors: list[dict[str, str]],
@@ -65,25 +73,40 @@ def record_neighbors(engine: sa.Engine, site: str, device: str, neighbors: list[
 
 
 def _apply(conn: sa.Connection, site: str, device: str, neighbors: list[dict[str, str]], at: datetime) -> int:
+    return _apply_many(conn, site, [(device, neighbors, at)])
+
+
+_SEEN = neighbor_links.update().where(neighbor_links.c.id == sa.bindparam("row_id")).values(
+    last_seen=sa.bindparam("at"), chassis_id=sa.bindparam("chassis"), mgmt_address=sa.bindparam("mgmt"))
+_GONE = neighbor_links.update().where(neighbor_links.c.id == sa.bindparam("row_id")).values(gone_at=sa.bindparam("at"))
+
+
+def _apply_many(conn: sa.Connection, site: str, polls: list[tuple[str, list[dict[str, str]], datetime]]) -> int:
+    """Apply polls of distinct devices: links seen again move ``last_seen``, new ones get a
+    row, open ones no longer listed get ``gone_at``."""
+    if not polls:
+        return 0
     t = neighbor_links
-    changed = 0
-    open_rows = {tuple(row._mapping[k] for k in _KEY): row.id for row in conn.execute(
-        sa.select(t).where(t.c.site == site, t.c.device == device, t.c.gone_at.is_(None)))}
-    seen: set[tuple[str, ...]] = set()
-    for n in neighbors:
-        key = tuple(n[k] for k in _KEY)
-        if key in seen:
-            continue
-        seen.add(key)
-        if key in open_rows:
-            conn.execute(t.update().where(t.c.id == open_rows[key]).values(
-                last_seen=at, chassis_id=n["chassis_id"], mgmt_address=n["mgmt_address"]))
-        else:
-            conn.execute(t.insert().values(site=site, device=device, first_seen=at, last_seen=at, gone_at=None,
-                                           **n))
-        changed += 1
-    for key, row_id in open_rows.items():
-        if key not in seen:
-            conn.execute(t.update().where(t.c.id == row_id).values(gone_at=at))
-            changed += 1
-    return changed
+    open_rows: dict[str, dict[tuple[str, ...], int]] = {device: {} for device, _, _ in polls}
+    for row in conn.execute(sa.select(t).where(t.c.site == site, t.c.device.in_(list(open_rows)),
+                                               t.c.gone_at.is_(None))):
+        open_rows[row.device][tuple(row._mapping[k] for k in _KEY)] = row.id
+    seen_again, new, gone = [], [], []
+    for device, neighbors, at in polls:
+        known = open_rows[device]
+        seen: set[tuple[str, ...]] = set()
+        for n in neighbors:
+            key = tuple(n[k] for k in _KEY)
+            if key in seen:
+                continue
+            seen.add(key)
+            if key in known:
+                seen_again.append({"row_id": known[key], "at": at, "chassis": n["chassis_id"],
+                                   "mgmt": n["mgmt_address"]})
+            else:
+                new.append({"site": site, "device": device, "first_seen": at, "last_seen": at, "gone_at": None, **n})
+        gone.extend({"row_id": row_id, "at": at} for key, row_id in known.items() if key not in seen)
+    for statement, rows in ((_SEEN, seen_again), (t.insert(), new), (_GONE, gone)):
+        if rows:
+            conn.execute(statement, rows)
+    return len(seen_again) + len(new) + len(gone)
