@@ -360,7 +360,8 @@ class SwitchCollector:
             for name, f in _unique((f.name, f) for f in readings):
                 state_word = MSG.ref(f"switch.sensor.{f.state}") if f.state in _SENSOR_STATES else f.state
                 yield result(check, name, _STATES.get(f.state, State.UNKNOWN),
-                             MSG.say(f"switch.{check}", state=state_word), f"status code {f.raw}")
+                             MSG.say(f"switch.{check}", state=state_word),
+                             f"{f.rpm:g} rpm" if f.rpm is not None else f"status code {f.raw}")
 
 
     def _readable(self, model: SwitchModel, params: SwitchParams, result: Any) -> CheckResult:
@@ -373,12 +374,17 @@ class SwitchCollector:
         if lacking:
             parts.append(MSG.ref("switch.health.not_readable", readings=lacking))
         parts.append(MSG.ref("switch.health.reads", readings=have) if have else MSG.ref("switch.health.reads_nothing"))
+        if h.absent:  # an empty slot is information: named, neither a reading nor a fault (all in details)
+            names = [n for _, n in h.absent]
+            shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+            parts.append(MSG.ref("switch.health.absent", n=len(names), names=shown))
         if h.unreadable:
             parts.append(MSG.ref("switch.health.unsupported", n=len(h.unreadable)))
         details = [f"profile {model.profile}"]
         details += [f"not readable: {_READING_NAMES[m.section]} (no reading from "
                     f"{', '.join(m.tried) if m.tried else 'any object: the profile has none'})" for m in h.missing]
         details += [f"{_READING_NAMES[s]} from the standard MIBs (the profile has none)" for s in h.from_fallback]
+        details += [f"not fitted (the device says its slot is empty): {_READING_NAMES[s]} {n}" for s, n in h.absent]
         details += [f"not a reading: {u}" for u in h.unreadable]
         details += [f"not served by the agent: {o}" for o in model.missing_objects]
         states = [_STATES[params.not_readable] if h.missing else State.OK]
@@ -470,6 +476,7 @@ MSG = Messages({
     "switch.health.reads": "reads {readings}",
     "switch.health.reads_nothing": "reads nothing",
     "switch.health.unsupported": "{n} sensor(s) not supported",
+    "switch.health.absent": "{n} not fitted ({names})",
     "switch.health.agent_lacks": "agent lacks {objects}",
     **{f"switch.reading.{section}": name for section, name in _READING_NAMES.items()},
 })

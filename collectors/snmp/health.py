@@ -38,11 +38,13 @@ class MemoryReading:
 
 @dataclass(frozen=True, slots=True)
 class StatusReading:
-    """A fan or power supply: ``state`` is ok / warn / crit / absent / unknown."""
+    """A fan or power supply: ``state`` is ok / warn / crit / unknown (absent units are in
+    ``Health.absent``). ``rpm`` is set when the state comes from a fan's speed alone."""
 
     name: str
     state: str
     raw: int
+    rpm: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,9 @@ class Health:
     unreadable: tuple[str, ...] = ()
     missing: tuple[Missing, ...] = ()          # sections with no reading at all
     from_fallback: tuple[str, ...] = ()        # sections read from the standard MIBs, not the profile
+    # (section, name) of units the device reports as not fitted in their slot (a supply slot
+    # left empty): named by switch.health as information, never a reading nor a fault
+    absent: tuple[tuple[str, str], ...] = ()
 
     def count(self, section: str) -> int:
         return len(getattr(self, section))
@@ -188,7 +193,7 @@ def _status(rows: _Rows, index: str) -> tuple[str | None, int | None]:
 
 
 def _readings(source: Source, tables: Tables, section: str, notes: list[str],
-              unreadable: list[str]) -> list[Reading]:
+              unreadable: list[str], absent: list[tuple[str, str]]) -> list[Reading]:
     rows = _Rows(source, tables, section, notes)
     out = []
     for index in rows.indexes(source.value or ""):
@@ -199,6 +204,7 @@ def _readings(source: Source, tables: Tables, section: str, notes: list[str],
             continue
         state, raw = _status(rows, index)
         if state == "absent":
+            absent.append((section, rows.name(index)))
             continue
         if int(value) in NOT_SUPPORTED or state == "unknown":
             why = f"value {int(value)} means not supported" if int(value) in NOT_SUPPORTED else \
@@ -253,14 +259,35 @@ def _memory(source: Source, tables: Tables, notes: list[str], unreadable: list[s
 
 
 def _statuses(source: Source, tables: Tables, section: str, notes: list[str],
-              unreadable: list[str]) -> list[StatusReading]:
+              unreadable: list[str], absent: list[tuple[str, str]]) -> list[StatusReading]:
     rows = _Rows(source, tables, section, notes)
+    if source.status is None and source.value:
+        return _fans_by_speed(rows, section, unreadable)
     out = []
     for index in rows.indexes(source.status or ""):
         state, raw = _status(rows, index)
-        if state is None or state == "absent" or raw is None:
+        if state == "absent":
+            absent.append((section, rows.name(index)))
+            continue
+        if state is None or raw is None:
             continue
         out.append(StatusReading(rows.name(index), state, raw))
+    return out
+
+
+def _fans_by_speed(rows: _Rows, section: str, unreadable: list[str]) -> list[StatusReading]:
+    """Fans a device gives only as a speed (MikroTik's mtxrHlFanSpeed1/2): a turning fan is ok;
+    0 rpm is a stopped fan or an empty place, which the speed alone cannot tell apart, so it is
+    named as not readable rather than alarmed or dropped."""
+    out = []
+    for index in rows.indexes(rows.source.value or ""):
+        rpm = rows.number(rows.source.value, index, "speed")
+        if rpm is None:
+            continue
+        if int(rpm) in NOT_SUPPORTED or rpm <= 0:
+            unreadable.append(f"{section} {rows.name(index)}: speed {rpm:g} rpm (stopped, or no fan fitted)")
+            continue
+        out.append(StatusReading(rows.name(index), "ok", int(rpm), rpm * rows.source.scale))
     return out
 
 
@@ -277,18 +304,25 @@ def described(source: Source) -> str:
 
 
 def _read_section(section: str, sources: tuple[Source, ...], tables: Tables, notes: list[str],
-                  unreadable: list[str]) -> list:
+                  unreadable: list[str], absent: list[tuple[str, str]]) -> list:
     label = _SECTION_NAMES[section]
     out: list = []
+    gone: list[tuple[str, str]] = []  # (label, name) of absent units, kept under the section's key
+    read_previous = True
     for source in sources:
-        if source.fallback and out:  # a fallback source is read only when those before it gave nothing
+        # a fallback source is read only when those before it gave nothing; a ``with_previous``
+        # source goes with the one before it
+        skip = not read_previous if source.with_previous else bool(source.fallback and out)
+        read_previous = not skip
+        if skip:
             continue
         if section in ("cpu", "temperature"):
-            out += _readings(source, tables, label, notes, unreadable)
+            out += _readings(source, tables, label, notes, unreadable, gone)
         elif section == "memory":
             out += _memory(source, tables, notes, unreadable)
         else:
-            out += _statuses(source, tables, label, notes, unreadable)
+            out += _statuses(source, tables, label, notes, unreadable, gone)
+    absent.extend((section, name) for _, name in gone)
     return out
 
 
@@ -316,16 +350,17 @@ def read_health(profile: Profile, tables: Tables, fallback: Profile | None = Non
     profile cannot read comes from ``fallback``'s sources (the standard MIBs) instead."""
     notes: list[str] = []
     unreadable: list[str] = []
+    absent: list[tuple[str, str]] = []
     got: dict[str, list] = {}
     missing: list[Missing] = []
     used_fallback: list[str] = []
     for section in SECTIONS:
         sources = profile.sources(section)
-        readings = _read_section(section, sources, tables, notes, unreadable)
+        readings = _read_section(section, sources, tables, notes, unreadable, absent)
         tried = [described(s) for s in sources]
         if not readings and fallback is not None and section in fallback_for:
             extra = fallback.sources(section)
-            readings = _read_section(section, extra, tables, notes, unreadable)
+            readings = _read_section(section, extra, tables, notes, unreadable, absent)
             tried += [described(s) for s in extra if described(s) not in tried]
             if readings:
                 used_fallback.append(section)
@@ -333,4 +368,5 @@ def read_health(profile: Profile, tables: Tables, fallback: Profile | None = Non
             missing.append(Missing(section, tuple(tried)))
         got[section] = readings
     return Health(tuple(got["cpu"]), tuple(got["memory"]), tuple(got["temperature"]), tuple(got["fans"]),
-                  tuple(got["psus"]), tuple(notes), tuple(unreadable), tuple(missing), tuple(used_fallback))
+                  tuple(got["psus"]), tuple(notes), tuple(unreadable), tuple(missing), tuple(used_fallback),
+                  tuple(dict.fromkeys(absent)))

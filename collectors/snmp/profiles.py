@@ -87,6 +87,9 @@ class Source(Strict):
     contained_in: Oid | None = None
     index_containers: bool = False
     fallback: bool = False         # read only when the sources before it in the section gave no reading
+    # read exactly when the source just before it is read: one fallback made of several scalars
+    # (MikroTik's mtxrHlFanSpeed1 and mtxrHlFanSpeed2)
+    with_previous: bool = False
     object: str = ""               # MIB name of the key column, for "not readable" messages
 
     @field_validator("pattern")

@@ -13,6 +13,8 @@ What counts as one of LibreNMS's readings, and why:
   virtual memory, buffers, caches and swap, which are not RAM pools);
 - temperature, fans, supplies: sensors of a port or radio (groups such as "transceiver",
   "SFPs", "Ports", "PoE_Ports", "Wireless": optics, PoE) are port data, not device health;
+  so are sensors of an optics table when LibreNMS lists them without a group (older
+  versions: MikroTik's mtxrOpticalTable, sensor_index "mtxrOpticalTemperature.N");
 - fans: fan-speed sensors and state sensors naming a fan; supplies: state sensors naming a
   supply. LibreNMS often lists one fan or supply twice (its speed and its state, or a vendor
   state and an ENTITY-SENSOR state): those are one unit, keyed by the name without the words
@@ -33,6 +35,8 @@ KINDS = ("cpu", "memory", "temperature", "fans", "psus")
 KIND_NAMES = {"cpu": "CPU", "memory": "memory", "temperature": "temperature", "fans": "fans",
               "psus": "power supplies"}
 PORT_GROUPS = frozenset({"transceiver", "transceivers", "sfps", "ports", "poe_ports", "wireless"})
+# sensor_index of an optics table's sensor (LibreNMS names the index after the MIB column)
+_OPTICS_INDEX = re.compile(r"^(mtxrOptical|ddmStatus|arubaWiredPmXcvr)", re.I)
 _FAN = re.compile(r"fan", re.I)
 _PSU = re.compile(r"psu|power ?supply|powersupply|pwr|\bps\d|power ?stat", re.I)
 _NOISE = re.compile(r"\b(power sensor for|rpm|for|speed|state|status)\b", re.I)
@@ -51,6 +55,7 @@ class Item:
     name: str
     value: float | None = None
     state: State | None = None
+    absent: bool = False   # Patrol names the unit as not fitted (switch.health): reported, not a reading
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,7 @@ def librenms_items(recorded: Mapping) -> dict[str, list[Item]]:
                      if m.get("class") in (None, "system")]
     units: dict[str, dict[str, Item]] = {"fans": {}, "psus": {}}
     for s in recorded.get("sensors", []):
-        if str(s.get("group") or "").lower() in PORT_GROUPS:
+        if str(s.get("group") or "").lower() in PORT_GROUPS or _OPTICS_INDEX.match(str(s.get("index") or "")):
             continue
         text = f"{s['descr']} {s['type']}"
         if s["class"] == "temperature":
@@ -117,10 +122,21 @@ def librenms_items(recorded: Mapping) -> dict[str, list[Item]]:
     return out
 
 
+_NOT_FITTED = re.compile(r"^not fitted \(the device says its slot is empty\): (fans|power supplies) (.+)$")
+_KIND_BY_NAME = {name: kind for kind, name in KIND_NAMES.items()}
+
+
 def patrol_items(results: Iterable[CheckResult]) -> dict[str, list[Item]]:
-    """Patrol's readings of one device, by kind, from the switch check's results."""
+    """Patrol's readings of one device, by kind, from the switch check's results; a fan or supply
+    switch.health names as not fitted counts as reported (it is named, not silently dropped)."""
     out: dict[str, list[Item]] = {k: [] for k in KINDS}
     for r in results:
+        if r.check == "switch.health":
+            for line in (r.details or "").splitlines():
+                found = _NOT_FITTED.match(line)
+                if found:
+                    out[_KIND_BY_NAME[found.group(1)]].append(Item(found.group(2), absent=True))
+            continue
         kind = _CHECKS.get(r.check)
         if kind is None:
             continue
@@ -169,6 +185,10 @@ def compare_device(name: str, recorded: Mapping, results: Iterable[CheckResult],
                 if abs(item.value - mine.value) > TOLERANCE[kind]:
                     into.differences.append(Difference(
                         name, kind, item.name, f"LibreNMS {item.value:g}, Patrol {mine.value:g} ({mine.name})"))
+            elif mine.absent:
+                if item.state not in (None, State.OK):
+                    into.differences.append(Difference(
+                        name, kind, item.name, f"LibreNMS {item.state.name}, Patrol: not fitted ({mine.name})"))
             elif item.state is not None and mine.state is not None and item.state is not mine.state:
                 into.differences.append(Difference(
                     name, kind, item.name, f"LibreNMS {item.state.name}, Patrol {mine.state.name} ({mine.name})"))
@@ -194,15 +214,15 @@ def coverage_lines(c: Comparison) -> list[str]:
 
 # Every remaining difference, with why (docs/network-snmp.md has the same table). The test
 # fails when a difference appears that is not here, or one here no longer appears.
-_TRAY = "a fan tray: a container of fans, not a fan (OS10's os10FanTable lists the fans)"
 EXPLAINED: dict[tuple[str, str, str], str] = {
-    ("dell-os10_s4128ton-psu", "fans", "Fan Tray 1"): _TRAY,
-    ("dell-os10_s4128ton-psu", "fans", "Fan Tray 2"): _TRAY,
-    ("dell-os10_s4128ton-psu", "fans", "Fan Tray 3"): _TRAY,
-    ("dell-os10_s4128ton-psu", "fans", "Fan Tray 4"): _TRAY,
-    ("dell-os10_s4128ton-psu", "fans", "Fan 1"):
-        "os10FanOperStatus notPresent(6): no fan in that place; Patrol leaves absent units out",
+    ("arubaos-cx_10.16", "temperature", "Temp"):
+        "ENTITY-SENSOR's \"Temp Sensor\" (28.875 °C) is the vendor table's 1/1-Inlet-Air (28.875 °C): "
+        "one sensor listed twice; Patrol reads the vendor table, where every sensor has its own name",
+    ("routeros", "cpu", "Processor"):
+        "LibreNMS's readings (tests/data at 36956cd) list hrProcessorLoad.1-.4; the walk the index "
+        "serves (tests/snmpsim at 1509359) has only hrProcessorLoad.1 (21%, which Patrol reads): "
+        "the two files are of different versions of the recording",
     ("dell-os10_s4128ton-psu", "psus", "PSU 1"):
-        "os10PowerSupplyOperStatus notPresent(6): LibreNMS calls it critical, Patrol leaves absent "
-        "units out (a single-supply build is not a fault)",
+        "os10PowerSupplyOperStatus notPresent(6): LibreNMS calls an empty supply slot critical; "
+        "Patrol names it in switch.health as not fitted (information: a single-supply build is not a fault)",
 }

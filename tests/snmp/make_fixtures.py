@@ -92,7 +92,8 @@ def readings(data: dict) -> dict:
         "memory": [{"descr": m["mempool_descr"], "class": m.get("mempool_class"), "percent": m["mempool_perc"]}
                    for m in disc("mempools", "mempools")],
         "sensors": [{"class": s["sensor_class"], "descr": s["sensor_descr"], "type": s["sensor_type"],
-                     "group": s.get("group"), "value": s["sensor_current"], "state": _state(s, states)}
+                     "group": s.get("group"), "value": s["sensor_current"], "state": _state(s, states),
+                     **({"index": s["sensor_index"]} if s.get("sensor_index") else {})}
                     for s in disc("sensors", "sensors")],
     }
 

@@ -104,7 +104,8 @@ CASES = {
                             # its lldpRemTable rows come out of order (as recorded): neighbours named
                             # not readable, every health reading still taken
                             {("switch.neighbors", ""): State.UNKNOWN},
-                            "reads CPU 1, memory 1, temperature 14, fans 36, power supplies 8"),
+                            "reads CPU 1, memory 1, temperature 14, fans 36, power supplies 8; "
+                            "12 not fitted (Power supply 5, Power supply 6, Power supply 7, …)"),
     # hpSwitchCpuStat 97: the busy switch the generic profile let pass silently
     "hp-procurve-6120xg": Expect("hp-procurve",
                                  {"switch.cpu": 1, "switch.memory": 1, "switch.fan": 1, "switch.psu": 2},
@@ -130,7 +131,8 @@ CASES = {
                             {("switch.memory", "DRAM"): "88% used", ("switch.temperature", "Temperature unit 1"):
                              "53.0 °C", ("switch.psu", "PSU 1.1"): "power supply ok"},  # PSU 1.2: status 0, absent
                             {("switch.memory", "DRAM"): State.WARN, ("switch.health", ""): State.UNKNOWN},
-                            "not readable: fans; reads CPU 1, memory 1, temperature 1, power supplies 1",
+                            "not readable: fans; reads CPU 1, memory 1, temperature 1, power supplies 1; "
+                            "1 not fitted (PSU 1.2)",
                             moving=("switch.cpu", "CPU")),
     "fortinet-fortigate": Expect("fortinet",
                                  {"switch.cpu": 1, "switch.memory": 1},
@@ -176,11 +178,15 @@ CASES = {
 # AOS-CX 8325 and Maipu have none here any more (data/librenms/README.md says why).
 _NO_UPTIME = ("switch.uptime", "")  # agents recorded without sysUpTime.0: switch.uptime is UNKNOWN
 LIBRENMS_CASES = {
-    "arubaos-cx_10.16": Expect("aruba-aoscx",  # arubaWiredTempSensorTemperature in millidegrees (excerpt: no CPU/fan rows)
-                               {"switch.temperature": 11, "switch.psu": 2},
-                               {("switch.temperature", "1/1-DDR"): "43.1 °C", ("switch.psu", "1/2"): "power supply ok"},
+    # arubaWiredTempSensorTemperature in millidegrees; CPU from hrProcessorLoad and fans from
+    # ENTITY-SENSOR rpm sensors (the standard-MIB fallbacks); hrStorage has no type column: no memory
+    "arubaos-cx_10.16": Expect("aruba-aoscx",
+                               {"switch.cpu": 4, "switch.temperature": 11, "switch.fan": 4, "switch.psu": 2},
+                               {("switch.cpu", "CPU 196610"): "CPU 11%", ("switch.temperature", "1/1-DDR"): "43.1 °C",
+                                ("switch.fan", "RPM sensor for fan Tray-1/2/2"): "fan ok",
+                                ("switch.psu", "1/2"): "power supply ok"},
                                {("switch.health", ""): State.UNKNOWN, _NO_UPTIME: State.UNKNOWN},
-                               "not readable: CPU, memory, fans; reads temperature 11, power supplies 2"),
+                               "not readable: memory; reads CPU 4, temperature 11, fans 4, power supplies 2"),
     "jetstream_t1600g-28ts": Expect("tplink-jetstream",  # tpSysMonitorCpu5Seconds 90
                                     {"switch.cpu": 1, "switch.memory": 1},
                                     {("switch.cpu", "CPU unit 1"): "CPU 90%", ("switch.memory", "Memory unit 1"):
@@ -202,21 +208,28 @@ LIBRENMS_CASES = {
                     {("switch.temperature", "GP3600-16B mother card"): "33.0 °C", ("switch.fan", "Fan 0"): "fan ok",
                      ("switch.psu", "Power"): "power supply ok"},
                     health="reads CPU 1, memory 1, temperature 1, fans 9, power supplies 1"),
-    "routeros_crs317": Expect("mikrotik-routeros",  # PSU BoolValue scalars; this version has no gauge table
-                              {"switch.cpu": 2, "switch.memory": 1, "switch.temperature": 0, "switch.psu": 2},
-                              {("switch.memory", "main memory"): "5% used", ("switch.psu", "Backup PSU"): "power supply ok"},
-                              {("switch.health", ""): State.UNKNOWN},
-                              "not readable: temperature, fans; reads CPU 2, memory 1, power supplies 2"),
+    # no gauge table in this version: mtxrHlProcessorTemperature (tenths), mtxrHlFanSpeed1/2 (rpm:
+    # a turning fan is ok), PSU BoolValue scalars
+    "routeros_crs317": Expect("mikrotik-routeros",
+                              {"switch.cpu": 2, "switch.memory": 1, "switch.temperature": 1, "switch.fan": 2,
+                               "switch.psu": 2},
+                              {("switch.memory", "main memory"): "5% used", ("switch.psu", "Backup PSU"): "power supply ok",
+                               ("switch.temperature", "Processor temperature"): "44.0 °C",
+                               ("switch.fan", "Fan 2"): "fan ok"},
+                              health="reads CPU 2, memory 1, temperature 1, fans 2, power supplies 2"),
     "dnos": Expect("dell-dnos9",  # the index's version of the S4048-ON walk: memory and temperature rows only
                    {"switch.cpu": 0, "switch.memory": 1, "switch.temperature": 1},
                    {("switch.memory", "Memory 2.1.1"): "30% used", ("switch.temperature", "Stack unit 1"): "62.0 °C"},
                    {("switch.health", ""): State.UNKNOWN},
                    "not readable: CPU, fans, power supplies; reads memory 1, temperature 1"),
-    "dell-os10_s4128ton-psu": Expect("dell-os10",  # PSU 1 and Fan 1: os10...OperStatus notPresent(6)
-                                     {"switch.temperature": 2, "switch.fan": 5, "switch.psu": 1},
-                                     {("switch.psu", "PSU 2"): "power supply ok"},
+    # PSU 1 and Fan 1: os10...OperStatus notPresent(6), named as not fitted (information, not a
+    # fault); the 4 fan trays have a status of their own (os10FanTrayOperStatus)
+    "dell-os10_s4128ton-psu": Expect("dell-os10",
+                                     {"switch.temperature": 2, "switch.fan": 9, "switch.psu": 1},
+                                     {("switch.psu", "PSU 2"): "power supply ok", ("switch.fan", "Fan tray 4"): "ok"},
                                      {("switch.health", ""): State.UNKNOWN},
-                                     "not readable: CPU, memory; reads temperature 2, fans 5, power supplies 1"),
+                                     "not readable: CPU, memory; reads temperature 2, fans 9, power supplies 1; "
+                                     "2 not fitted (Fan 1, PSU 1)"),
     "powerconnect_2824": Expect("dell-powerconnect",  # only rlCpuUtilDuringLastSecond is served: the fallback
                                 {"switch.cpu": 1}, {("switch.cpu", "CPU"): "CPU 89%"},
                                 {("switch.cpu", "CPU"): State.WARN, ("switch.health", ""): State.UNKNOWN},

@@ -258,3 +258,33 @@ def test_row_zero_of_a_table_is_not_a_scalar() -> None:
     assert [f.name for f in many.fans] == ["Fan 0", "Fan 1"]
     one = read_health(profile, {"1.3.6.1.4.1.3320.9.187.4.1.2": {"0": 1}})
     assert [f.name for f in one.fans] == ["Fan"]
+
+
+MTXR = "1.3.6.1.4.1.14988.1.1.3"  # MIKROTIK-MIB::mtxrHealth
+
+
+def test_fans_known_only_by_speed_are_ok_while_turning_and_named_when_stopped() -> None:
+    """mtxrHlFanSpeed1/2 are one fallback (``with_previous``): both are read, and only when the
+    gauge table has no rpm rows; 0 rpm is named as not readable, never a fan state."""
+    profile = load_profiles()["mikrotik-routeros"]
+    scalars = {f"{MTXR}.17": {"0": 4200}, f"{MTXR}.18": {"0": 0}}
+    health = read_health(profile, scalars)
+    assert [(f.name, f.state, f.rpm) for f in health.fans] == [("Fan 1", "ok", 4200.0)]
+    assert health.unreadable == ("fan Fan 2: speed 0 rpm (stopped, or no fan fitted)",)
+    gauge = {f"{MTXR}.100.1.2": {"1": b"fan1-speed"}, f"{MTXR}.100.1.3": {"1": 3900}, f"{MTXR}.100.1.4": {"1": 2}}
+    both = read_health(profile, {**scalars, **gauge})
+    assert [(f.name, f.rpm) for f in both.fans] == [("fan1-speed", 3900.0)] and both.unreadable == ()
+
+
+def test_an_empty_slot_is_named_not_fitted_not_a_fault() -> None:
+    os10_psu = "1.3.6.1.4.1.674.11000.5000.100.4.1.2.1.1.4"  # os10PowerSupplyOperStatus: 6 notPresent
+    health = read_health(load_profiles()["dell-os10"], {os10_psu: {"1": 6, "2": 1}})
+    assert [(p.name, p.state) for p in health.psus] == [("PSU 2", "ok")]
+    assert health.absent == (("psus", "PSU 1"),)
+    model = SwitchModel(None, 0.01, uptime_s=1e6, at=1e7, health=health)
+    dev = NetworkDevice(name="sw", snmp={"community": "env:X"})
+    results = {r.check: r for r in SwitchCollector().evaluate(model, SwitchParams(), dev,
+                                                                datetime(2026, 1, 1, tzinfo=timezone.utc))}
+    assert "1 not fitted (PSU 1)" in results["switch.health"].summary
+    assert "not fitted (the device says its slot is empty): power supplies PSU 1" in results["switch.health"].details
+    assert results["switch.psu"].item == "PSU 2" and results["switch.psu"].state is State.OK
