@@ -174,8 +174,7 @@ CASES = {
 
 
 # LibreNMS's recordings of users' devices (data/librenms: excerpts read through the search
-# index, see its SOURCES.md): the walks the index serves whole enough for a profile. Aruba
-# AOS-CX 8325 and Maipu have none here any more (data/librenms/README.md says why).
+# index, see its SOURCES.md): the walks the index serves whole enough for a profile.
 _NO_UPTIME = ("switch.uptime", "")  # agents recorded without sysUpTime.0: switch.uptime is UNKNOWN
 LIBRENMS_CASES = {
     # arubaWiredTempSensorTemperature in millidegrees; CPU from hrProcessorLoad and fans from
@@ -244,6 +243,12 @@ LIBRENMS_CASES = {
                         ("switch.temperature", "Temperature"): "33.0 °C"},
                        {("switch.health", ""): State.UNKNOWN},
                        "not readable: fans, power supplies; reads CPU 1, memory 1, temperature 1"),
+    # Maipu MyPower S3220 (a LibreNMS walk, from a GPL-3.0 fork of LibreNMS the index serves):
+    # cpuUtilCurrentUtil, numBytesAlloc of memoryTotalBytes; no sysTemperature objects served
+    "mypoweros": Expect("maipu", {"switch.cpu": 1, "switch.memory": 1, "switch.temperature": 0},
+                        {("switch.cpu", "CPU 1"): "CPU 37%", ("switch.memory", "Memory"): "56% used"},
+                        {("switch.health", ""): State.UNKNOWN, _NO_UPTIME: State.UNKNOWN},
+                        "not readable: temperature, fans, power supplies; reads CPU 1, memory 1"),
     "stoneos": Expect("hillstone",  # sysObjectID recorded with a leading dot
                       {"switch.cpu": 1, "switch.memory": 1, "switch.temperature": 5, "switch.psu": 2},
                       {("switch.cpu", "CPU"): "CPU 55%", ("switch.memory", "Memory"): "17% used",
