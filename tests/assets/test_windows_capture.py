@@ -1,5 +1,7 @@
 """Windows capture parsers on published outputs of real machines (fixtures/windows, sources
-in fixtures/SOURCES.md), a zh-CN Windows 10 among them, and the whole script output."""
+in fixtures/SOURCES.md): zh-CN Windows 10 (operating system, a Lenovo T14's memory, a WeChat
+Uninstall entry), a French Hyper-V guest, English desktops and servers; and the whole script
+output. Every expected value below was read off the recording by hand."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import pytest
 from agent.assets.capture import windows
 from agent.assets.model import to_json
 from collectors.base import CommandOutput, ParseError
-from tests.assets.windows_recordings import spaced, wmic
+from tests.assets.windows_recordings import node_object, spaced, wmic, wmic_table
 
 AT = datetime(2026, 12, 6, tzinfo=timezone.utc)
 
@@ -45,9 +47,63 @@ def test_identity_from_real_outputs():
         "Dell Inc.", "OptiPlex 3040", "79K1JD2", "4c4c4544-0039-4b10-8031-b7c04f4a4432", "uefi")
 
 
+def test_zh_cn_memory_module():
+    # `wmic memorychip list full` on a zh-CN Lenovo T14 (Description=物理内存), annotated by its publisher
+    [m] = windows.memory(wmic("zhcn-lenovo-t14-memorychip-list-full.txt", "PhysicalMemory", comment="#"))
+    assert (m.slot, m.bank, m.size_bytes, m.speed_mts) == ("Controller0-ChannelA", "BANK 0", 16 * 2**30, 3200)
+    assert (m.maker, m.part_number) == ("SK Hynix", "HMAB2GS6AMR6N-XN")
+    assert m.serial is None  # SerialNumber=00000000 is no serial
+    assert m.type is None  # `list full` has no SMBIOSMemoryType: unknown, not guessed from the speed
+
+
+def test_memory_of_a_french_hyper_v_guest():
+    # Hyper-V generation 2 VM, French Windows: "None" strings, ConfiguredClockSpeed 0 and an empty
+    # Speed, SMBIOSMemoryType 2 (SMBIOS "Unknown")
+    modules = windows.memory(wmic("fi933-hyperv-gen2-fr-Win32_PhysicalMemory.txt", "PhysicalMemory"))
+    assert [(m.slot, m.size_bytes, m.maker) for m in modules] == [
+        ("M0001", 4160749568, "Microsoft Corporation"), ("M0002", 134217728, "Microsoft Corporation")]
+    assert all(m.serial is m.part_number is m.bank is m.speed_mts is m.type is None for m in modules)
+
+
+def test_memory_from_a_wmic_table():
+    # four modules of an A-DATA kit whose Manufacturer is the code "0420", which the JEP106 table
+    # does not hold for a module maker: kept as Windows gives it
+    modules = windows.memory(wmic_table("lhm864-adata-memorychip-table.txt", "PhysicalMemory"))
+    assert [(m.slot, m.serial) for m in modules] == [
+        ("ChannelA-DIMM0", "46100000"), ("ChannelA-DIMM1", "14100000"), ("ChannelB-DIMM0", "16960000"),
+        ("ChannelB-DIMM1", "11970000")]
+    assert {(m.size_bytes, m.speed_mts, m.maker) for m in modules} == {(8 * 2**30, 2133, "0420")}
+
+
+def test_processor_of_a_server():
+    # Windows Server 2008 R2, the first of two Xeon E5506 sockets
+    [cpu] = windows.cpus(wmic("fi897-xeon-e5506-Win32_Processor.txt", "Processor"))
+    assert (cpu.model, cpu.socket, cpu.cores, cpu.threads, cpu.max_mhz) == (
+        "Intel(R) Xeon(R) CPU E5506 @ 2.13GHz", "Proc 1", 4, 4, 2000)
+
+
+def test_disks_of_real_machines():
+    # an EC2 Windows Server 2019 disk (EBS volume id as serial; the publisher left out DeviceID and
+    # Index) and a Hyper-V disk whose serial is the hex of twenty spaces, as older Windows gives it
+    [ec2] = windows.disks(wmic("ec2-server2019-diskdrive-value.txt", "DiskDrive", comment="//"), [])
+    assert (ec2.name, ec2.model, ec2.serial, ec2.size_bytes, ec2.bus) == (
+        "disk 0", "AWS PVDISK SCSI Disk Device", "vol08cc6ad9751191b1e", 32210196480, "SCSI")
+    assert (ec2.type, ec2.health) == ("unknown", "passed")  # no MSFT_PhysicalDisk: Status OK is all there is
+    [hv] = windows.disks(wmic("hyperv-virtual-hd-diskdrive-list.txt", "DiskDrive", comment="//"), [])
+    assert (hv.name, hv.model, hv.serial, hv.size_bytes, hv.bus) == (
+        "\\\\.\\PHYSICALDRIVE1", "Virtual HD ATA Device", None, 85896599040, "IDE")
+
+
+def test_zh_cn_uninstall_entry():
+    # WeChat's Uninstall key on a Chinese desktop (no InstallDate written by its installer)
+    [program] = windows.software(node_object("zhcn-wechat-uninstall-entry.txt", "Software"))
+    assert (program.name, program.version, program.publisher, program.installed_on) == (
+        "微信", "3.9.10.19", "腾讯科技(深圳)有限公司", None)
+
+
 def test_memory_module_maker_codes():
-    # CONSTRUCTED row (the published Win32_PhysicalMemory dumps used before came from a source that
-    # may not be committed): a JEDEC-coded maker and the SMBIOS memory type number
+    # CONSTRUCTED row: no published Win32_PhysicalMemory output found carries both a JEDEC-coded
+    # maker and SMBIOSMemoryType (real codes are checked in test_linux_capture.test_jedec_maker_codes)
     coded = windows.memory([{"DeviceLocator": "DIMM1", "Capacity": 8589934592, "Manufacturer": "80CE", "SMBIOSMemoryType": 26}])
     assert (coded[0].maker, coded[0].type) == ("Samsung", "DDR4")
 
@@ -60,6 +116,19 @@ def test_disk_health(health, status, expected):
     physical = [{"DeviceId": "0", "HealthStatus": health}] if health is not None else []
     [disk] = windows.disks([{"Index": 0, "DeviceID": "d0", "Status": status}], physical)
     assert disk.health == expected and (expected == "passed" or disk.health_detail)
+
+
+def test_adapters_pair_each_address_with_its_subnet():
+    # CONSTRUCTED rows in the documented form (Win32_NetworkAdapterConfiguration: IPAddress and
+    # IPSubnet are parallel string arrays, an IPv6 subnet is a prefix length), the second with
+    # single values as bare strings: no published output of the IP-enabled query with its values
+    # was found (fixtures/SOURCES.md)
+    rows = [{"Index": 1, "Description": "Intel(R) Ethernet Connection (7) I219-LM", "MACAddress": "8C:EC:4B:12:34:56",
+             "IPAddress": ["192.168.10.23", "fe80::1c2b:3a4d:5e6f:7a8b"], "IPSubnet": ["255.255.255.0", "64"]},
+            {"Index": 7, "Description": "以太网适配器", "MACAddress": None, "IPAddress": "10.0.0.5", "IPSubnet": "255.0.0.0"}]
+    first, second = windows.adapters(rows)
+    assert (first.mac, first.ips) == ("8c:ec:4b:12:34:56", ("192.168.10.23/24", "fe80::1c2b:3a4d:5e6f:7a8b/64"))
+    assert (second.name, second.mac, second.ips) == ("以太网适配器", None, ("10.0.0.5/8",))
 
 
 def test_monitor_from_wmimonitorid_arrays():
@@ -82,25 +151,31 @@ def _output(payload: dict, bom: bool = True) -> CommandOutput:
 
 
 def test_whole_output_assembled_from_recordings():
-    """The script's JSON built from the recordings above (two machines: a composite), with the
+    """The script's JSON built from the recordings above (several machines: a composite), with the
     BOM Windows PowerShell 5.1 writes; MSFT_PhysicalDisk failing as on Windows 7. No published
-    output of the processor, memory, disk, adapter or Uninstall queries is kept (SOURCES.md), so
-    those classes answer empty here."""
+    output of the adapter query is kept (SOURCES.md), so that class answers empty here."""
     classes = {
         "ComputerSystemProduct": wmic("ionepub-dell-optiplex-3040-csproduct.txt", "ComputerSystemProduct"),
-        "Processor": [], "PhysicalMemory": [], "DiskDrive": [], "NetworkAdapterConfiguration": [],
+        "Processor": wmic("fi897-xeon-e5506-Win32_Processor.txt", "Processor"),
+        "PhysicalMemory": wmic("zhcn-lenovo-t14-memorychip-list-full.txt", "PhysicalMemory", comment="#"),
+        "DiskDrive": wmic("hyperv-virtual-hd-diskdrive-list.txt", "DiskDrive", comment="//"),
+        "NetworkAdapterConfiguration": [],
         "MonitorID": [], "OperatingSystem": spaced("zhcn-fz-laptop-Win32_OperatingSystem.txt", "OperatingSystem"),
         "Licensing": [{"Name": "Windows(R), Professional edition", "Description": "Windows(R) Operating System, "
                        "OEM_DM channel", "LicenseStatus": 1}],
-        "Software": [],
+        "Software": node_object("zhcn-wechat-uninstall-entry.txt", "Software"),
     }
     errors = {"PhysicalDisk": "Invalid namespace "}
     snap = windows.parse(_output({"Firmware": "Legacy", "Classes": classes, "Errors": errors}), AT)
     assert snap.source == "windows" and snap.identity.serial == "79K1JD2" and snap.identity.firmware == "bios"
     assert snap.os.name == "Microsoft Windows 10 专业版" and snap.os.licence == "licensed"
-    assert (snap.memory, snap.disks, snap.adapters, snap.software) == ((), (), (), ())
-    # with no disk listed the failed MSFT_PhysicalDisk query is a gap of its own, and no module is a gap
-    assert [g.part for g in snap.gaps] == ["PhysicalDisk", "memory modules"]
+    assert [c.model for c in snap.cpus] == ["Intel(R) Xeon(R) CPU E5506 @ 2.13GHz"]
+    assert [(m.slot, m.maker) for m in snap.memory] == [("Controller0-ChannelA", "SK Hynix")]
+    assert [d.name for d in snap.disks] == ["\\\\.\\PHYSICALDRIVE1"]
+    assert [(p.name, p.publisher) for p in snap.software] == [("微信", "腾讯科技(深圳)有限公司")]
+    assert snap.adapters == ()
+    # with a disk listed, the failed MSFT_PhysicalDisk query is a note on disk health, not a gap of disks
+    assert [g.part for g in snap.gaps] == ["disk health"]
     json.dumps(to_json(snap), ensure_ascii=False)  # serialisable as pushed
 
 

@@ -1,11 +1,17 @@
 """Published Windows outputs (fixtures/windows, sources in fixtures/SOURCES.md) as the objects
 the capture script prints for the same classes.
 
-The recordings come in two notations, turned into JSON values without changing a value:
-``wmic /format:list`` (``Name=Value``, UTF-8 or UTF-16) and a property dump with the name and
-value separated by spaces (``Caption    Microsoft Windows 10 专业版``). Arrays in wmic notation (``{"192.168.0.2","64"}``,
-``{7}``) become JSON arrays, as ConvertTo-Json prints an array property; only the fields
-the script selects are kept (Select-Object)."""
+The recordings come in several notations, turned into JSON values without changing a value:
+``wmic /format:list`` and ``get /value`` (``Name=Value``, UTF-8 or UTF-16), a wmic table (a
+header line, then one row per object, each column starting where its name starts), a property
+dump with the name and value separated by spaces (``Caption    Microsoft Windows 10 专业版``)
+and a registry entry as Node's console prints an object (``DisplayName: '微信',``). Arrays in
+wmic notation (``{"192.168.0.2","64"}``, ``{7}``) become JSON arrays, as ConvertTo-Json prints
+an array property; only the fields the script selects are kept (Select-Object).
+
+Some people annotated what they pasted (``Speed=3200      # 主频 单位，MHz``) or pasted it
+inside a code comment (``// Model=Virtual HD ATA Device``): ``comment`` names the marker they
+used, and the marker and what follows it are dropped, never a value's own text."""
 
 from __future__ import annotations
 
@@ -45,9 +51,27 @@ def _select(records: list[dict[str, str]], key: str) -> list[dict[str, Any]]:
     return [{name: _value(r[name], name in numeric) if name in r else None for name in SELECTED[key]} for r in records]
 
 
-def wmic(name: str, key: str, *, where: tuple[str, str] | None = None) -> list[dict[str, Any]]:
-    """A ``wmic /format:list`` recording; ``where`` keeps the records whose field has that value (a -Filter)."""
-    records = wmic_list_records(_decode((DIR / name).read_bytes()).replace("&amp;", "&"))
+def _uncomment(text: str, marker: str | None) -> str:
+    """The recording without its publisher's comment marker and annotations."""
+    if marker is None:
+        return text
+    lines = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith(marker):  # pasted inside a comment: "// Model=..."
+            line = line[len(marker):].strip()
+        name, equals, value = line.partition("=")
+        if equals:  # an annotation after the value: "Size=85896599040 // size"
+            value = re.split(r"\s*" + re.escape(marker), value, maxsplit=1)[0]
+            line = f"{name}={value}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def wmic(name: str, key: str, *, where: tuple[str, str] | None = None, comment: str | None = None) -> list[dict[str, Any]]:
+    """A ``wmic /format:list`` or ``get /value`` recording; ``where`` keeps the records whose field
+    has that value (a -Filter); ``comment`` is the publisher's annotation marker ("#", "//")."""
+    records = wmic_list_records(_uncomment(_decode((DIR / name).read_bytes()), comment).replace("&amp;", "&"))
     if where is not None:
         records = [r for r in records if r.get(where[0]) == where[1]]
     return _select(records, key)
@@ -61,3 +85,28 @@ def spaced(name: str, key: str) -> list[dict[str, Any]]:
         if parts and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", parts[0]):
             record[parts[0]] = parts[1] if len(parts) > 1 else ""
     return _select([record], key)
+
+
+def wmic_table(name: str, key: str) -> list[dict[str, Any]]:
+    """A ``wmic <alias> get a,b,c`` table: wmic starts each column where its name starts in the
+    header line and pads it with spaces, so each value is the row's text under its name."""
+    lines = [line.rstrip() for line in _decode((DIR / name).read_bytes()).splitlines() if line.strip()]
+    header = lines[0]
+    starts = [m.start() for m in re.finditer(r"\S+", header)]
+    names = header.split()
+    records = []
+    for line in lines[1:]:
+        bounds = list(zip(starts, starts[1:] + [len(line)]))
+        records.append({n: line[a:b].strip() for n, (a, b) in zip(names, bounds)})
+    return _select(records, key)
+
+
+def node_object(name: str, key: str) -> list[dict[str, Any]]:
+    """A registry entry as Node's console prints the object a package made of it
+    (``DisplayName: '微信',``): JavaScript single-quoted strings, backslashes doubled."""
+    record = {}
+    for line in _decode((DIR / name).read_bytes()).splitlines():
+        match = re.fullmatch(r"\s*([A-Za-z_]\w*): '(.*)',?", line)
+        if match:
+            record[match[1]] = re.sub(r"\\(.)", r"\1", match[2])
+    return [{field: record.get(field) for field in ("DisplayName", "DisplayVersion", "Publisher", "InstallDate")}]

@@ -207,7 +207,7 @@ def disk_serial(text: str | None) -> str | None:
 def disks(drives: list[dict[str, Any]], physical: list[dict[str, Any]]) -> tuple[Disk, ...]:
     by_id = {str(p.get("DeviceId")): p for p in physical if p.get("DeviceId") is not None}
     found = []
-    for d in drives:
+    for number, d in enumerate(drives):
         p = by_id.get(str(d.get("Index")), {})
         bus = _enum(p.get("BusType"), BUS_TYPES) if p else clean(d.get("InterfaceType"))
         media = as_int(p.get("MediaType")) if p else None
@@ -223,7 +223,8 @@ def disks(drives: list[dict[str, Any]], physical: list[dict[str, Any]]) -> tuple
             kind = "hdd" if media == 3 else "ssd"
         health, detail = _health(p, d)
         serial = disk_serial(clean(p.get("SerialNumber"))) or disk_serial(clean(d.get("SerialNumber")))
-        found.append(Disk(name=clean(d.get("DeviceID")) or f"disk {d.get('Index')}",
+        index = as_int(d.get("Index"))
+        found.append(Disk(name=clean(d.get("DeviceID")) or f"disk {index if index is not None else number}",
                           model=clean(d.get("Model")) or clean(p.get("FriendlyName")),
                           serial=serial,
                           size_bytes=as_int(p.get("Size")) or as_int(d.get("Size")), type=kind, bus=bus,
