@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import math
@@ -300,12 +301,23 @@ class Worker:
             jobs = [job for family, target in dict.fromkeys(targets)
                     for job in plan(ctx.registry, ctx.settings, ctx.inventory, only=[family], target=target)]
             log.info("confirmation re-check of %s", ", ".join(f"{f} on {t}" for f, t in targets))
-        runner = Runner(ctx.collector_io(), concurrency=ctx.settings.runner.concurrency)
+        replica_name = os.environ.get(REPLICA_ENV)
+        replica = replica_name if targets is None else None
+        io = ctx.collector_io()
+        carried = None
+        if replica_name:  # the devices' poll state travels with their leases (agent/serve/leases.py)
+            from agent.serve.leases import CarriedPollState
+            from collectors.snmp.pollstate import POLL_STATE_KEY
+
+            carried = CarriedPollState()
+            io = dataclasses.replace(io, extra={**io.extra, POLL_STATE_KEY: carried})
+            if targets is not None:  # a confirmation: the last leased poll's state, read only
+                await asyncio.to_thread(self._seed_poll_state, carried, replica_name, targets)
+        runner = Runner(io, concurrency=ctx.settings.runner.concurrency)
         tickets = self.tickets()
-        replica = os.environ.get(REPLICA_ENV) if targets is None else None
         try:
             if replica:
-                outcome = await self._replica_cycle(replica, runner, jobs, tickets)
+                outcome = await self._replica_cycle(replica, runner, jobs, tickets, carried)
             else:
                 outcome = await run_cycle(ctx, runner, jobs, tickets=tickets,
                                           on_run=lambda run: self.emit(encode("run", run=run_to_json(run))))
@@ -324,7 +336,23 @@ class Worker:
         if pusher is not None:
             await asyncio.to_thread(self._push_cycle, pusher, outcome.runs)
 
-    async def _replica_cycle(self, replica: str, runner: Any, jobs: Sequence[Any], tickets: Any) -> Any:
+    def _seed_poll_state(self, carried: Any, replica: str, targets: Sequence[tuple[str, str]]) -> None:
+        from agent.serve.leases import Leases
+
+        ctx = self.ctx
+        leases = Leases(ctx.store.engine, ctx.settings.agent.site, replica,
+                        lease_s=ctx.settings.serve.replicas.lease_s, clock=ctx.clock)
+        by_family: dict[str, list[str]] = {}
+        for family, target in targets:
+            by_family.setdefault(family, []).append(target)
+        try:
+            for family, names in by_family.items():
+                carried.seed(family, leases.poll_states(family, names))
+        except Exception as exc:  # noqa: BLE001 - the re-check runs anyway, without rates
+            log.warning("confirmation re-check: cannot read the devices' poll state (%s: %s)", type(exc).__name__, exc)
+
+    async def _replica_cycle(self, replica: str, runner: Any, jobs: Sequence[Any], tickets: Any,
+                             carried: Any = None) -> Any:
         """One of several `patrol serve` replicas on one database: this machine's own checks
         as usual, the network devices only as far as this replica claims them (agent/serve/leases.py)."""
         from agent.cycle import CycleOutcome, RunRecorder, run_cycle
@@ -343,7 +371,8 @@ class Worker:
         own = await run_cycle(ctx, runner, local, on_run=lambda run: self.emit(encode("run", run=run_to_json(run)))
                               ) if local else None
         replicas = ctx.settings.serve.replicas
-        leases = Leases(ctx.store.engine, ctx.settings.agent.site, replica, lease_s=replicas.lease_s, clock=ctx.clock)
+        leases = Leases(ctx.store.engine, ctx.settings.agent.site, replica, lease_s=replicas.lease_s, clock=ctx.clock,
+                        carried=carried)
         # The device runs are not sent to `patrol serve`: its /metrics reads the store (every
         # replica's polls), so encoding 60 results per switch twice would be CPU for nothing.
         recorder = RunRecorder(ctx, None, batch_runs=replicas.write_batch, autostore=False)

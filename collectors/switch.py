@@ -37,7 +37,7 @@ from collectors.snmp import neighbors as N
 from collectors.snmp import ports as P
 from collectors.snmp.client import SnmpTimeout, SnmpWalkError, open_client, set_site_limit
 from collectors.snmp.health import Health, fallback_sections, read_health, text
-from collectors.snmp.pollstate import PollState
+from collectors.snmp.pollstate import poll_state_for
 from collectors.snmp.profiles import SECTIONS, Profile, load_profiles, select
 from config.checks.switch import SwitchParams
 
@@ -121,7 +121,7 @@ class SwitchCollector:
     async def fetch(self, target: Any, params: SwitchParams, io: CollectorIO) -> SwitchPoll:
         set_site_limit(params.site_concurrency)
         profiles = load_profiles(*([params.profiles_dir] if params.profiles_dir else []))
-        state = PollState(io.state_dir, self.name)
+        state = poll_state_for(io, self.name)
         async with open_client(target.address, target.snmp, io.resolve_secret,
                                bulk_varbinds=params.bulk_varbinds, max_rows=params.max_rows) as snmp:
             await snmp.connect()  # socket and (v3) engine set-up are not the device's response time

@@ -300,6 +300,15 @@ class Collector:
             self.pump.submit(site, runs)
         return len(targets)
 
+    async def keep_alive(self, replica: str, stop: asyncio.Event) -> None:
+        from agent.serve.leases import Leases, keep_alive
+
+        leases = Leases(self.engine, self.settings.agent.site, replica, lease_s=self.settings.serve.replicas.lease_s,
+                        clock=self.ctx.clock)
+        await keep_alive(leases, stop, on_error=lambda exc: log.error(
+            "replica %s: cannot renew its row in collector_replicas (%s: %s); the others take its share meanwhile",
+            replica, type(exc).__name__, str(exc).splitlines()[0] if str(exc) else ""))
+
     async def watch(self, stop: asyncio.Event) -> None:
         reach = self.settings.serve.reachability
         loop = asyncio.get_running_loop()
@@ -410,6 +419,8 @@ async def serve(ctx: AppContext, version: str, worker_argv: Sequence[str] | None
     tasks = [asyncio.create_task(collector.watch(stop), name="watch")]
     if daemon is not None:
         tasks.append(asyncio.create_task(daemon.serve_until(stop, version, serve_metrics=False), name="devices"))
+        if replica is not None:  # alive for the fair shares of device polls (agent/serve/leases.py)
+            tasks.append(asyncio.create_task(collector.keep_alive(replica, stop), name="replica-alive"))
     try:
         sock = bind(host.strip("[]"), int(port))
     except OSError as exc:

@@ -5,6 +5,9 @@ Rates and reboot detection need the previous poll. Keeping it on disk under
 reboot nor a rate computed from counters it never saw. One small JSON document per
 device, WAL mode, no fsync per write: losing the last poll on a power cut only costs
 one missing rate.
+
+Collector replicas (agent/serve/leases.py) keep it in the database with the device's
+lease instead (``poll_state_for``), so a device that moves to another replica keeps it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import json
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 _lock = threading.Lock()
 _connections: dict[Path, sqlite3.Connection] = {}
@@ -56,6 +59,22 @@ class PollState:
         with _lock:
             _connect(self.path).execute("INSERT OR REPLACE INTO poll_state (device, data) VALUES (?, ?)",
                                         (self._key(device), text))
+
+
+POLL_STATE_KEY = "poll_state"  # CollectorIO.extra: family -> a load/save like PollState's (agent/serve/leases.py)
+
+
+class PollStateStore(Protocol):
+    def load(self, device: str) -> dict[str, Any] | None: ...
+
+    def save(self, device: str, data: dict[str, Any]) -> None: ...
+
+
+def poll_state_for(io: Any, family: str) -> PollStateStore:
+    """Where a fetch keeps its device's state: with the device's lease when a collector
+    replica polls it (the state goes wherever the device goes), else under io.state_dir."""
+    carried = io.extra.get(POLL_STATE_KEY)
+    return carried(family) if carried is not None else PollState(io.state_dir, family)
 
 
 def close_all() -> None:

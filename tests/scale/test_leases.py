@@ -8,8 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from agent.serve.leases import LEASES, Claim, Leases, LeaseSchedule, device_leases, next_due
-from agent.store import Store
+from agent.serve.leases import CarriedPollState, Claim, Leases, LeaseSchedule, Share, device_leases, next_due
 
 T0 = datetime(2026, 12, 6, 8, 0, tzinfo=timezone.utc)
 
@@ -20,15 +19,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-def engine(postgres_url):
-    store = Store.open(postgres_url, "hq", [LEASES])
-    with store.engine.begin() as conn:
-        conn.execute(device_leases.delete())
-    yield store.engine
-    store.close()
 
 
 def replica(engine, name: str, clock: Clock, site: str = "hq") -> Leases:
@@ -148,3 +138,107 @@ def test_a_cron_family_is_claimed_at_its_fires_not_every_interval(engine):
     assert LeaseSchedule(300, "*/2 * * * *", "UTC").window_s(clock.now) == 59  # ... nor past the next fire (08:06)
     clock.now = next_fire
     assert [c.target for c in a.claim("netconfig", 10)] == ["sw1", "sw2"]
+
+
+def claim_all(replicas: list[Leases], family: str = "switch", step: int = 7) -> dict[str, list[Claim]]:
+    """Every replica claims in steps of ``step``, at the same time, until it gets nothing."""
+    got: dict[str, list[Claim]] = {r.owner: [] for r in replicas}
+
+    def worker(leases: Leases) -> None:
+        while batch := leases.claim(family, step):
+            got[leases.owner].extend(batch)
+
+    threads = [threading.Thread(target=worker, args=(r,)) for r in replicas]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return got
+
+
+def test_live_replicas_claim_fair_shares_and_a_dead_ones_share_goes_to_the_others(engine):
+    clock = Clock()
+    a, b, c = (replica(engine, n, clock) for n in "abc")
+    names = [f"sw{i:03d}" for i in range(300)]
+    a.sync("switch", names)
+    for r in (a, b, c):
+        r.beat()
+    assert a.live_replicas() == ["a", "b", "c"]
+    got = claim_all([a, b, c])
+    assert {n: len(cl) for n, cl in got.items()} == {"a": 100, "b": 100, "c": 100}  # not first come, all served
+    assert sorted(cl.target for cls in got.values() for cl in cls) == names
+    for r in (a, b):
+        assert r.complete("switch", got[r.owner], 60) == 100
+    # c dies holding its 100 claims: no beat, no complete. Its claims expire after lease_s (30 s),
+    # its row is stale after lease_s too: a and b take its devices over, 50 each.
+    clock.now += timedelta(seconds=31)
+    for r in (a, b):
+        r.beat()
+    assert a.live_replicas() == ["a", "b"]
+    assert a.share("switch") == Share(live=2, total=300, mine=100, quota=150)
+    taken = claim_all([a, b])
+    assert {n: len(cl) for n, cl in taken.items()} == {"a": 50, "b": 50}
+    assert sorted(cl.target for cls in taken.values() for cl in cls) == sorted(cl.target for cl in got["c"])
+    # The next round: every device due again (a's and b's own since T0+60 s, c's taken over
+    # late on a new grid at T0+91 s), two replicas, 150 each.
+    for r in (a, b):
+        r.complete("switch", taken[r.owner], 60)
+    clock.now = T0 + timedelta(seconds=91)
+    for r in (a, b):
+        r.beat()
+    assert {n: len(cl) for n, cl in claim_all([a, b]).items()} == {"a": 150, "b": 150}
+
+
+def test_beyond_its_share_a_replica_takes_only_what_is_left_overdue_by_twice_lease_s(engine):
+    clock = Clock()
+    a, b = replica(engine, "a", clock), replica(engine, "b", clock)
+    a.sync("switch", [f"sw{i}" for i in range(10)])
+    a.beat()
+    b.beat()  # b is alive but its worker claims nothing (stuck, or started without devices)
+    mine = a.claim("switch", 10)
+    assert len(mine) == 5  # its share of two
+    assert a.claim("switch", 10) == []
+    a.complete("switch", mine, 600)  # polled: a's until due again
+    assert a.next_free_due_s("switch") == 60  # no room: b's half is a's only once 2 x lease_s overdue
+    assert b.next_free_due_s("switch") == 0  # b has room: due now
+    clock.now += timedelta(seconds=59)
+    a.beat()
+    b.beat()
+    assert a.claim("switch", 10) == []
+    clock.now += timedelta(seconds=2)
+    assert len(a.claim("switch", 10)) == 5  # left by b for more than 2 x lease_s: taken
+
+
+def test_a_replica_that_leaves_gives_its_share_back_at_once(engine):
+    clock = Clock()
+    a, b = replica(engine, "a", clock), replica(engine, "b", clock)
+    a.sync("switch", [f"sw{i}" for i in range(10)])
+    a.beat()
+    b.beat()
+    b.leave()  # a clean stop
+    assert a.live_replicas() == ["a"] and len(a.claim("switch", 20)) == 10
+
+
+def test_the_poll_state_travels_with_the_device(engine):
+    clock = Clock()
+    a = Leases(engine, "hq", "a", lease_s=30, clock=clock, carried=CarriedPollState())
+    b = Leases(engine, "hq", "b", lease_s=30, clock=clock, carried=CarriedPollState())
+    a.sync("switch", ["sw1", "sw2"])
+    held = a.claim("switch", 10)
+    assert a.carried("switch").load("sw1") is None  # never polled
+    a.carried("switch").save("sw1", {"at": 1.0, "ports": {"1": {"c": [1, 2, 3, 4, 5, 6]}}})
+    assert a.complete("switch", held, 60) == 2  # sw2's poll saved nothing (unreachable): stays NULL
+    clock.now += timedelta(seconds=60)
+    b.beat()
+    taken = b.claim("switch", 10)  # a is not alive: b takes both
+    assert [c.target for c in taken] == ["sw1", "sw2"]
+    assert b.carried("switch").load("sw1") == {"at": 1.0, "ports": {"1": {"c": [1, 2, 3, 4, 5, 6]}}}
+    assert b.carried("switch").load("sw2") is None
+    b.carried("switch").save("sw1", {"at": 61.0})
+    b.complete("switch", taken, 60)
+    with engine.connect() as conn:
+        rows = {r.target: r.poll_state for r in conn.execute(device_leases.select())}
+    assert rows == {"sw1": '{"at":61.0}', "sw2": None}
+    # a confirmation re-check reads it without claiming
+    assert a.poll_states("switch", ["sw1", "sw2", "gone"]) == {"sw1": '{"at":61.0}', "sw2": None}
+    assert b.carried.take("switch", ["sw1", "sw2"]) == {}  # handed to the rows, nothing kept in memory

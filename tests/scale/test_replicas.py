@@ -69,6 +69,9 @@ def test_replicas_share_polls_survive_kill9_and_a_database_cut(tmp_path, postgre
             # --- every device polled, each once per interval -------------------------------
             wait_until(lambda: all(len(switch_runs(db).get(n, ())) >= 2 for n in names), 4 * INTERVAL_S + 60,
                        "two polls of every device")
+            # each live replica polls its share (agent/serve/leases.py Share; exact split: test_leases.py)
+            polled_by = [row.last_owner for row in leases(db).values() if row.last_owner]
+            assert set(polled_by) == {"r-a", "r-b", "r-c"}, polled_by
             agent = replicas[0].enroll("pc-1")
             agent.collector = replicas[1]  # agents push to any replica
             assert agent.push([result("system.disk", "/", "OK", "before the kill")]).status_code == 200
@@ -147,6 +150,18 @@ def test_replicas_share_polls_survive_kill9_and_a_database_cut(tmp_path, postgre
             assert all(count == 1 for _, count in tickets), tickets  # and only one, whoever polled it
             assert backend_tickets and all(count == 1 for count in backend_tickets), backend_tickets
             assert owners <= set(survivors)
+            # The poll state travels with the device (device_leases.poll_state): every poll of a healthy
+            # switch after its first has port rates, whichever replica made the poll before it.
+            with db.connect() as conn:
+                rated = conn.execute(sa.text(
+                    "SELECT r.target, bool_or(CAST(res.metrics AS TEXT) LIKE '%port_in_bits_per_second%') "
+                    "FROM runs r JOIN results res ON res.run_id = r.id WHERE r.collector = 'switch' "
+                    "GROUP BY r.id, r.target, r.started_at ORDER BY r.target, r.started_at")).all()
+            by_device: dict[str, list[bool]] = {}
+            for target, has_rates in rated:
+                by_device.setdefault(target, []).append(bool(has_rates))
+            unrated = {n: flags for n, flags in by_device.items() if not n.startswith("down") and not all(flags[1:])}
+            assert not unrated, f"polls without rates after the first (state lost in a hand-over): {unrated}"
     finally:
         for replica in replicas:
             replica.stop()
