@@ -20,7 +20,7 @@ import json
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from collectors import messages
 from collectors.base import CheckResult, CheckRun, MessageRef, Metric, State
@@ -38,6 +38,18 @@ Item = Annotated[str, StringConstraints(max_length=256)]
 Text = Annotated[str, StringConstraints(max_length=4096)]
 LongText = Annotated[str, StringConstraints(max_length=65536)]
 MetricName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=128)]
+
+
+def _to_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one
+        raise ValueError("a time that is out of range once converted to UTC") from None
+
+
+# A time with its offset, held in UTC: converted when the batch is read, so a time that has
+# no UTC equivalent is a 422 naming the field, not a 500 when it is stored.
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 StateName = Literal["OK", "WARN", "CRIT", "UNKNOWN"]
 
 
@@ -83,7 +95,7 @@ class ResultIn(Wire):
     state: StateName
     summary: Text
     details: LongText = ""
-    observed_at: AwareDatetime
+    observed_at: UtcDatetime
     metrics: Annotated[list[MetricIn], Field(max_length=256)] = []
     # The summary as a message id + parameters (collectors/messages.py); absent from older
     # agents. One that does not read as a message is dropped, the summary still counts.
@@ -92,7 +104,7 @@ class ResultIn(Wire):
 
 class RunIn(Wire):
     collector: Name
-    started_at: AwareDatetime
+    started_at: UtcDatetime
     duration_s: Annotated[float, Field(ge=0, le=86400)]
     error: Annotated[str | None, StringConstraints(max_length=4096)] = None
     results: Annotated[list[ResultIn], Field(max_length=10_000)]
@@ -104,7 +116,7 @@ class ResultBatch(Wire):
 
     batch_id: Annotated[str, StringConstraints(min_length=8, max_length=64)]
     seq: Annotated[int, Field(ge=1, le=2**62)]
-    sent_at: AwareDatetime  # the agent's clock, to notice skew
+    sent_at: UtcDatetime  # the agent's clock, to notice skew
     hostname: Name
     version: Annotated[str, StringConstraints(max_length=64)] = ""
     os: Annotated[str, StringConstraints(max_length=256)] = ""

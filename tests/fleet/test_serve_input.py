@@ -52,6 +52,22 @@ def test_a_wrong_schema_is_a_422_naming_the_field(site_collector):
     assert stored_results(site_collector, agent.target) == 0
 
 
+def test_a_time_with_no_utc_equivalent_is_a_422_naming_the_field(site_collector):
+    """Found by the fuzz test: year 1 at +01:00 is a valid ISO time that overflows in UTC."""
+    agent = site_collector.enroll("pc-input-year-one")
+    body = agent.batch([run("system", [result("system.disk")])])
+    body["runs"][0]["results"][0]["observed_at"] = "0001-01-01T00:00:00+01:00"
+    answer = agent.send(body)
+    assert answer.status_code == 422
+    assert "runs.0.results.0.observed_at" in answer.json()["detail"]
+    assert "out of range" in answer.json()["detail"]
+    body = agent.batch([run("system", [result("system.disk")])])
+    body["sent_at"] = "9999-12-31T23:59:59-01:00"
+    answer = agent.send(body)
+    assert answer.status_code == 422 and answer.json()["detail"].startswith("sent_at:")
+    assert stored_results(site_collector, agent.target) == 0
+
+
 def test_an_oversized_body_is_a_413(site_collector):
     agent = site_collector.enroll("pc-input-big")
     limit = int(site_collector.settings["serve"].get("max_body_mb", 10) * 1024 * 1024)
