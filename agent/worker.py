@@ -44,6 +44,9 @@ OUTBOX_EVERY_S = 30
 FIRST_PULL_S = 2.0  # central check settings are fetched right after `patrol run` starts
 # After each cycle a worker sends what it queued, for at most this long; the push:outbox job sends the rest.
 PUSH_AFTER_CYCLE_BUDGET_S = 30.0
+# The stop worker's last send (the daemon's whole stop has STOP_BUDGET_S; what is not sent
+# stays in the outbox for the next start).
+PUSH_AT_STOP_BUDGET_S = 1.0
 # A worker is killed when its batch outlives its deadline; a check batch gets the time its
 # runs could legitimately take (timeouts x waves of the concurrency limit) plus this margin.
 DEADLINE_MARGIN_S = 60
@@ -234,6 +237,7 @@ class Worker:
             self.emit(encode("latest", runs=[_latest_to_json(s) for s in self.ctx.store.latest()]))
             pusher = self.pusher()
             if pusher is not None:
+                await asyncio.to_thread(pusher.start_from, self.ctx.store)
                 interval = shortest_interval_s(plan["jobs"])
                 if interval is not None:
                     pusher.set_interval(interval)
@@ -263,6 +267,7 @@ class Worker:
         elif task == "push:outbox":
             pusher = self.pusher()
             if pusher is not None:
+                await asyncio.to_thread(pusher.queue_stored, self.ctx.store)
                 outcome = await asyncio.to_thread(pusher.send)
                 if outcome.sent:
                     log.info("push: %d batches delivered, %d pending", outcome.sent, outcome.stats.pending)
@@ -286,6 +291,10 @@ class Worker:
             log.info("report %s written: %s", report.name, ", ".join(str(p) for p in paths))
         elif kind == "stop":
             self.ctx.store.audit("daemon.stop", self.ctx.settings.agent.name, {"cancelled_runs": int(arg or 0)})
+            pusher = self.pusher()
+            if pusher is not None:  # runs a stopped cycle stored but did not queue: queued now, sent if quick
+                await asyncio.to_thread(pusher.queue_stored, self.ctx.store)
+                await asyncio.to_thread(pusher.send, budget_s=PUSH_AT_STOP_BUDGET_S)
         else:
             raise ValueError(f"unknown task {task!r}")
 
@@ -315,6 +324,9 @@ class Worker:
                 await asyncio.to_thread(self._seed_poll_state, carried, replica_name, targets)
         runner = Runner(io, concurrency=ctx.settings.runner.concurrency)
         tickets = self.tickets()
+        pusher = self.pusher()
+        if pusher is not None:  # before any run of this cycle is stored (a no-op once begun)
+            await asyncio.to_thread(pusher.start_from, ctx.store)
         try:
             if replica:
                 outcome = await self._replica_cycle(replica, runner, jobs, tickets, carried)
@@ -332,7 +344,6 @@ class Worker:
         if tickets is not None:
             await self._report_tickets(tickets)
             self._ask_confirmation(tickets)
-        pusher = self.pusher()
         if pusher is not None:
             await asyncio.to_thread(self._push_cycle, pusher, outcome.runs)
 
@@ -395,13 +406,15 @@ class Worker:
         return CycleOutcome(runs, summary, error)
 
     def _push_cycle(self, pusher: Any, runs: Sequence[Any]) -> None:
-        """Queue the cycle's runs and try to send at once (the backoff decides whether to).
-        This computer's asset snapshot goes its own way (agent/run/asset_push.py), once per content."""
-        from agent.assets.intake import queue_for_push, without_snapshots
+        """Queue what was stored since the last queueing (this cycle's runs, and those of a worker
+        stopped or killed before it queued its own) and try to send at once (the backoff decides
+        whether to). This computer's asset snapshot goes its own way (agent/run/asset_push.py),
+        once per content."""
+        from agent.assets.intake import queue_for_push
 
         for run in runs:
             queue_for_push(pusher.link.paths.root, run, self.ctx.inventory.local.name)
-        pusher.enqueue([without_snapshots(run) for run in runs])
+        pusher.queue_stored(self.ctx.store)
         outcome = pusher.send(budget_s=PUSH_AFTER_CYCLE_BUDGET_S)
         self.emit_push_stats(outcome.stats)
         self._send_assets(pusher)

@@ -146,15 +146,57 @@ class Outbox:
     def add(self, runs: Sequence[dict[str, Any]], max_results: int) -> list[int]:
         """Queue ``runs`` (wire form) as one batch, or several when they hold more than
         ``max_results`` results; returns their seqs. Enforces the bounds afterwards."""
+        with self._tx():
+            seqs = self._insert(runs, max_results)
+        self.enforce_bounds()
+        return seqs
+
+    def _insert(self, runs: Sequence[dict[str, Any]], max_results: int) -> list[int]:
         seqs = []
         now = self.clock()
+        for group in split_runs(runs, max_results):
+            body = gzip.compress(json.dumps(group, separators=(",", ":"), ensure_ascii=False).encode("utf-8"), 6)
+            seq = self._take_seq()
+            self.db.execute("INSERT INTO batches (seq, batch_id, created_at, results, size, body) VALUES (?,?,?,?,?,?)",
+                            (seq, uuid.uuid4().hex, now, count_results(group), len(body), body))
+            seqs.append(seq)
+        return seqs
+
+    # --- queueing from the local store ------------------------------------------------------
+    # The agent's own store is the journal of what it measured. The outbox remembers the last
+    # stored run it queued (meta ``queued_marks``, written in the same transaction as the
+    # batches), so a worker stopped or killed between storing its runs and queueing them loses
+    # nothing: the next worker that queues picks them up, and none is queued twice.
+
+    def start_marks(self, current: Callable[[], tuple[int, int]]) -> tuple[int, int]:
+        """The queued-up-to marks, set to ``current()`` (the store's newest ids) the first time,
+        so that runs stored before this agent pushed (before enrolment) are not sent."""
         with self._tx():
-            for group in split_runs(runs, max_results):
-                body = gzip.compress(json.dumps(group, separators=(",", ":"), ensure_ascii=False).encode("utf-8"), 6)
-                seq = self._take_seq()
-                self.db.execute("INSERT INTO batches (seq, batch_id, created_at, results, size, body) VALUES (?,?,?,?,?,?)",
-                                (seq, uuid.uuid4().hex, now, count_results(group), len(body), body))
-                seqs.append(seq)
+            marks = self._get("queued_marks")
+            if marks is None:
+                marks = "%d,%d" % current()
+                self._set("queued_marks", marks)
+        run_id, result_id = (int(part) for part in str(marks).split(","))
+        return run_id, result_id
+
+    def queue_stored(self, read_after: Callable[[tuple[int, int]], tuple[Sequence[dict[str, Any]], tuple[int, int]]],
+                     max_results: int, *, max_rounds: int = 50) -> list[int]:
+        """Queue every stored run after the marks: ``read_after(marks)`` returns the next runs
+        (wire form, oldest first, a bounded number) and the marks after them; an empty list
+        ends. One transaction: two workers queueing at once queue each run once."""
+        seqs: list[int] = []
+        with self._tx():
+            marks = self._get("queued_marks")
+            if marks is None:  # start_marks was never called: nothing known to be queued yet
+                return seqs
+            position = tuple(int(part) for part in str(marks).split(","))
+            for _ in range(max_rounds):
+                runs, after = read_after(position)  # type: ignore[arg-type]
+                if not runs and after == position:
+                    break
+                seqs += self._insert(runs, max_results) if runs else []
+                position = after
+                self._set("queued_marks", "%d,%d" % position)
         self.enforce_bounds()
         return seqs
 

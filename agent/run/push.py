@@ -44,6 +44,9 @@ REFUSED_LINE = ("this agent's credential was refused by the collector (revoked?)
                 "(results are kept in the outbox meanwhile)")
 DEFAULT_INTERVAL_S = 300.0
 LOCK_WAIT_S = 0.5
+# Runs read from the local store per query when queueing (a few cycles' worth; a backlog after
+# a long stop is read in several rounds of one transaction).
+QUEUE_READ_RUNS = 500
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,10 @@ def fit_to_protocol(run: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _as_pair(marks: Any) -> tuple[int, int]:
+    return int(marks.run_id), int(marks.result_id)
+
+
 @dataclass(frozen=True)
 class SendOutcome:
     sent: int
@@ -178,6 +185,22 @@ class Pusher:
 
         wire = [fit_to_protocol(run_to_wire(r)) for r in runs]
         return self.outbox.add(wire, self.link.batch_max_results) if wire else []
+
+    def start_from(self, store: Any) -> None:
+        """Begin queueing from what ``store`` holds now (a no-op once begun)."""
+        self.outbox.start_marks(lambda: _as_pair(store.stored_marks()))
+
+    def queue_stored(self, store: Any, *, runs_per_read: int = QUEUE_READ_RUNS) -> list[int]:
+        """Queue every run ``store`` holds that has not been queued yet (see Outbox.queue_stored)."""
+        from agent.assets.intake import without_snapshots
+        from agent.fleet.protocol import run_to_wire
+        from agent.store import StoredMarks
+
+        def read_after(marks: tuple[int, int]) -> tuple[list[dict[str, Any]], tuple[int, int]]:
+            runs, after = store.runs_after(StoredMarks(*marks), limit=runs_per_read)
+            return [fit_to_protocol(run_to_wire(without_snapshots(run))) for run in runs], _as_pair(after)
+
+        return self.outbox.queue_stored(read_after, self.link.batch_max_results)
 
     def set_interval(self, interval_s: float) -> None:
         """The shortest check interval of this agent (the plan knows it; each batch says it)."""

@@ -1,5 +1,5 @@
 """Patrol's persistent state (SQLite by default, PostgreSQL for larger site collectors)."""
 
-from agent.store.store import AuditEntry, LatestState, RunWrite, Store
+from agent.store.store import AuditEntry, LatestState, RunWrite, Store, StoredMarks
 
-__all__ = ["AuditEntry", "LatestState", "RunWrite", "Store"]
+__all__ = ["AuditEntry", "LatestState", "RunWrite", "Store", "StoredMarks"]

@@ -37,6 +37,14 @@ class LatestState:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredMarks:
+    """How far a reader of the store's runs has got: the last run id and result id it read."""
+
+    run_id: int
+    result_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class RunWrite:
     """One run for ``Store.write_runs``: as ``write_run``'s arguments."""
 
@@ -216,6 +224,41 @@ class Store:
     def record_runs(self, runs: Iterable[CheckRun]) -> None:
         for run in runs:
             self.record_run(run)
+
+    def stored_marks(self) -> StoredMarks:
+        """The newest run and result ids: where a reader of "what was stored since" starts."""
+        with self.engine.connect() as conn:
+            run_id = conn.execute(sa.select(sa.func.max(core.runs.c.id))).scalar()
+            result_id = conn.execute(sa.select(sa.func.max(core.results.c.id))).scalar()
+        return StoredMarks(int(run_id or 0), int(result_id or 0))
+
+    def runs_after(self, marks: StoredMarks, *, limit: int) -> tuple[list[CheckRun], StoredMarks]:
+        """Up to ``limit`` runs stored after ``marks``, oldest first, with the marks after them.
+
+        Results are read by their own id range (the primary key), not by run_id, which has no
+        index: a run and its results are written in one transaction, and SQLite serialises
+        writers, so every result of a run after ``marks.run_id`` has an id after
+        ``marks.result_id``. (A PostgreSQL store can commit ids out of order; agents keep a
+        SQLite store, the one this is for.)"""
+        with self.engine.connect() as conn:
+            run_rows = conn.execute(sa.select(core.runs).where(core.runs.c.id > marks.run_id)
+                                    .order_by(core.runs.c.id).limit(limit)).all()
+            if not run_rows:
+                return [], marks
+            wanted = {row.id for row in run_rows}
+            last_run = max(wanted)
+            by_run: dict[int, list[CheckResult]] = {}
+            last_result = marks.result_id
+            query = (sa.select(core.results).where(core.results.c.id > marks.result_id)
+                     .where(core.results.c.run_id <= last_run).order_by(core.results.c.id))
+            for row in conn.execute(query):
+                if row.run_id in wanted:
+                    by_run.setdefault(row.run_id, []).append(_result_from_row(row))
+                    last_result = max(last_result, row.id)
+        runs = [CheckRun(collector=row.collector, target=row.target, started_at=row.started_at,
+                         duration_s=row.duration_s, results=tuple(by_run.get(row.id, ())), error=row.error)
+                for row in run_rows]
+        return runs, StoredMarks(last_run, last_result)
 
     def _result_row(self, result: CheckResult) -> dict[str, Any]:
         return {
