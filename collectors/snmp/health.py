@@ -251,11 +251,27 @@ def _memory(source: Source, tables: Tables, notes: list[str], unreadable: list[s
             total = used + free  # type: ignore[operator]
         if used is None:
             used = total - free  # type: ignore[operator]
+        reclaimable = _reclaimable(rows, unit) if source.minus else 0.0
+        if reclaimable and 0 <= used - reclaimable:
+            used -= reclaimable
         if not total or total <= 0 or used < 0 or used > total:
             unreadable.append(f"memory {name}: used {used:g} of total {total:g} is impossible (not supported?)")
             continue
         out.append(MemoryReading(name, 100.0 * used / total, used * factor, total * factor))
     return out
+
+
+def _reclaimable(rows: _Rows, unit: float) -> float:
+    """Buffers and cache counted in a RAM row's use (``minus`` rows), in that row's units."""
+    src, total = rows.source, 0.0
+    for index, label in rows.tables.get(src.name or "", {}).items():
+        if text(label) not in src.minus:
+            continue
+        used = rows.number(src.used, index, "used")
+        units = rows.number(src.units, index, "allocation units") if src.units else 1.0
+        if used is not None and units:
+            total += used * units / unit
+    return total
 
 
 def _statuses(source: Source, tables: Tables, section: str, notes: list[str],

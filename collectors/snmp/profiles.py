@@ -69,6 +69,9 @@ class Source(Strict):
     total: Oid | None = None
     scale: float = 1.0             # multiplier for value/used/free/total (KiB -> bytes: 1024)
     units: Oid | None = None       # per-row multiplier column (hrStorageAllocationUnits)
+    # memory: rows of the same table (by ``name``) whose use is counted in ``used`` but is not
+    # memory in use: net-snmp on Linux counts buffers and page cache in "Physical memory"
+    minus: tuple[str, ...] = ()
     sensor_scale: Oid | None = None  # ENTITY-SENSOR-MIB style SI exponent (9 = units, 8 = milli)
     precision: Oid | None = None     # digits after the decimal point
     warn: Oid | None = None        # device's own thresholds

@@ -288,3 +288,18 @@ def test_an_empty_slot_is_named_not_fitted_not_a_fault() -> None:
     assert "1 not fitted (PSU 1)" in results["switch.health"].summary
     assert "not fitted (the device says its slot is empty): power supplies PSU 1" in results["switch.health"].details
     assert results["switch.psu"].item == "PSU 2" and results["switch.psu"].state is State.OK
+
+
+def test_linux_physical_memory_is_used_less_buffers_and_cache() -> None:
+    """net-snmp on Linux counts buffers and page cache in "Physical memory": they are taken off
+    when the agent lists them (Dell OS10's rows, as recorded); never below zero."""
+    hr = "1.3.6.1.2.1.25.2.3.1"
+    tables = {f"{hr}.2": {"1": "1.3.6.1.2.1.25.2.1.2", "6": "1.3.6.1.2.1.25.2.1.1", "7": "1.3.6.1.2.1.25.2.1.1"},
+              f"{hr}.3": {"1": b"Physical memory", "6": b"Memory buffers", "7": b"Cached memory"},
+              f"{hr}.4": {"1": 1024, "6": 1024, "7": 1024},
+              f"{hr}.5": {"1": 3996012, "6": 3996012, "7": 434048},
+              f"{hr}.6": {"1": 2107392, "6": 17864, "7": 434048}}
+    health = read_health(load_profiles()["generic"], tables)
+    assert [(m.name, round(m.used_percent, 1)) for m in health.memory] == [("Physical memory", 41.4)]
+    odd = {**tables, f"{hr}.6": {"1": 100, "6": 17864, "7": 434048}}  # already net of cache: left as given
+    assert [round(m.used_percent, 3) for m in read_health(load_profiles()["generic"], odd).memory] == [0.003]
