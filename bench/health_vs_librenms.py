@@ -39,6 +39,9 @@ def main() -> None:
             agent.proc.stop()
     comparison = lc.compare(recorded, results)
     print(f"{len(recorded)} recordings from LibreNMS's tests/snmpsim, Patrol vs LibreNMS's own readings")
+    without = sorted(set(recordings_in(LIBRENMS_DATA)) - set(recorded))
+    if without and not args.device:
+        print(f"  (no readings kept for {', '.join(without)}: polled by tests/snmp/test_devices.py only)")
     for name in sorted(recorded):
         theirs, ours = lc.librenms_items(recorded[name]), lc.patrol_items(results[name])
         print(f"  {name}: " + ", ".join(f"{lc.KIND_NAMES[k]} {len(ours[k])}/{len(theirs[k])}" for k in lc.KINDS))

@@ -222,6 +222,11 @@ EXPLAINED: dict[tuple[str, str, str], str] = {
         "LibreNMS's readings (tests/data at 36956cd) list hrProcessorLoad.1-.4; the walk the index "
         "serves (tests/snmpsim at 1509359) has only hrProcessorLoad.1 (21%, which Patrol reads): "
         "the two files are of different versions of the recording",
+    ("powerconnect_2824", "temperature", "Internal Temperature"):
+        "rlPhdUnitEnvParamTempSensorValue is column 9 of the older RADLAN-Physicaldescription-MIB "
+        "and column 10 of the newer one, where column 9 is rlPhdUnitEnvParamFan6Status; the walk "
+        "alone does not say which MIB the agent follows (LibreNMS guesses from the value: above 10 "
+        "means a temperature), so Patrol names it not readable rather than guess",
     ("dell-os10_s4128ton-psu", "psus", "PSU 1"):
         "os10PowerSupplyOperStatus notPresent(6): LibreNMS calls an empty supply slot critical; "
         "Patrol names it in switch.health as not fitted (information: a single-supply build is not a fault)",
