@@ -89,6 +89,10 @@ def test_disks_of_real_machines():
     assert (ec2.name, ec2.model, ec2.serial, ec2.size_bytes, ec2.bus) == (
         "disk 0", "AWS PVDISK SCSI Disk Device", "vol08cc6ad9751191b1e", 32210196480, "SCSI")
     assert (ec2.type, ec2.health) == ("unknown", "passed")  # no MSFT_PhysicalDisk: Status OK is all there is
+    # a whole `diskdrive get /value` record of a VirtualBox guest's Windows 10
+    [vbox] = windows.disks(wmic("si421-virtualbox-diskdrive-value.txt", "DiskDrive"), [])
+    assert (vbox.name, vbox.model, vbox.serial, vbox.size_bytes, vbox.bus, vbox.firmware, vbox.health) == (
+        "\\\\.\\PHYSICALDRIVE0", "VBOX HARDDISK", "VB48714f98-fcbf9ac2", 53686402560, "IDE", "1.0", "passed")
     [hv] = windows.disks(wmic("hyperv-virtual-hd-diskdrive-list.txt", "DiskDrive", comment="//"), [])
     assert (hv.name, hv.model, hv.serial, hv.size_bytes, hv.bus) == (
         "\\\\.\\PHYSICALDRIVE1", "Virtual HD ATA Device", None, 85896599040, "IDE")
