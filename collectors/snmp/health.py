@@ -8,6 +8,7 @@ marker (H3C's 65535), a status code the profile does not map. The reasons travel
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -107,7 +108,7 @@ class _Rows:
         for index in self.tables.get(key_column, {}):
             if src.index_prefix and not index.startswith(src.index_prefix):
                 continue
-            if all(self._matches(w.column, w.equals, index) for w in src.where):
+            if all(self._matches(w.column, w.equals, w.matches, index) for w in src.where):
                 out.append(index)
         if src.contained_in:
             parents = {str(self.tables.get(src.contained_in, {}).get(i)) for i in out}
@@ -117,10 +118,12 @@ class _Rows:
             out = [i for i, stem in zip(out, stems) if not any(o.startswith(stem + ".") for o in stems)]
         return out
 
-    def _matches(self, column: str, equals: tuple[int | str, ...], index: str) -> bool:
+    def _matches(self, column: str, equals: tuple[int | str, ...], pattern: str | None, index: str) -> bool:
         value = self.tables.get(column, {}).get(index)
         if isinstance(value, bytes):
             value = text(value)
+        if pattern is not None:
+            return isinstance(value, str) and _search(pattern, value)
         return value in equals
 
     def number(self, column: str | None, index: str, what: str) -> float | None:
@@ -158,6 +161,15 @@ class _Rows:
         if index == "0" and src.label and len(self.tables.get(_key_column(src), {})) == 1:
             return src.label  # a scalar (hpSwitchCpuStat.0): the label alone names it; row 0 of a table does not
         return f"{src.label or self.section} {index}".strip()
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+def _search(pattern: str, value: str) -> bool:
+    return _compiled(pattern).search(value) is not None
 
 
 def _stem(index: str) -> str:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from config.checks.base import Strict
 
@@ -48,12 +48,31 @@ Oid = Annotated[str, Field(description="a numeric column OID")]
 
 
 class Where(Strict):
-    """Keep a row only when ``column`` (same index) has one of ``equals``."""
+    """Keep a row only when ``column`` (same index) has one of ``equals``, or (text columns)
+    when ``matches`` (a regular expression, searched case-insensitively) finds something in it:
+    FortiGate's fgHwSensorTable says what a row measures only in its name ("Fan 1", "PS1 Status")."""
 
     column: Oid
-    equals: tuple[int | str, ...]
+    equals: tuple[int | str, ...] = ()
+    matches: str | None = None
 
     _check = field_validator("column")(classmethod(lambda cls, v: _oid(v)))
+
+    @field_validator("matches")
+    @classmethod
+    def _regex(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {exc}") from None
+        return v
+
+    @model_validator(mode="after")
+    def _one_test(self) -> "Where":
+        if bool(self.equals) == (self.matches is not None):
+            raise ValueError("give either equals or matches")
+        return self
 
 
 class Source(Strict):

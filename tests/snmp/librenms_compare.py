@@ -12,13 +12,17 @@ What counts as one of LibreNMS's readings, and why:
 - CPU: every processor; memory: every memory pool of class "system" (LibreNMS also lists
   virtual memory, buffers, caches and swap, which are not RAM pools);
 - temperature, fans, supplies: sensors of a port or radio (groups such as "transceiver",
-  "SFPs", "Ports", "PoE_Ports", "Wireless": optics, PoE) are port data, not device health;
+  "SFPs", "Ports", "PoE_Ports", "Wireless", "Transceiver Temperatures": optics, PoE) are port
+  data, not device health;
   so are sensors of an optics table when LibreNMS lists them without a group (older
-  versions: MikroTik's mtxrOpticalTable, sensor_index "mtxrOpticalTemperature.N");
+  versions: MikroTik's mtxrOpticalTable, sensor_index "mtxrOpticalTemperature.N") and
+  sensors LibreNMS says it measured on "ports" (entPhysicalIndex_measured: Cisco optics);
 - fans: fan-speed sensors and state sensors naming a fan; supplies: state sensors naming a
   supply. LibreNMS often lists one fan or supply twice (its speed and its state, or a vendor
   state and an ENTITY-SENSOR state): those are one unit, keyed by the name without the words
-  "rpm", "for", "speed", "state", "status" and "power sensor for".
+  "rpm", "for", "speed", "state", "status" and "power sensor for";
+- a state sensor naming a measurement of a supply ("PS1 Temp", "PS1 VIN", "INA219 PS1 Vbus":
+  FortiGate's alarm flag of each hardware sensor) is that measurement's alarm, not a supply.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ PORT_GROUPS = frozenset({"transceiver", "transceivers", "sfps", "ports", "poe_po
 _OPTICS_INDEX = re.compile(r"^(mtxrOptical|ddmStatus|arubaWiredPmXcvr)", re.I)
 _FAN = re.compile(r"fan", re.I)
 _PSU = re.compile(r"psu|power ?supply|powersupply|pwr|\bps\d|power ?stat", re.I)
+_MEASUREMENT = re.compile(r"\b(temp\w*|vin|vout\w*|vsht|vbus|volt\w*|current)\b", re.I)
 _NOISE = re.compile(r"\b(power sensor for|rpm|for|speed|state|status)\b", re.I)
 # how far apart two numbers may be and still agree: percentage points, degrees
 TOLERANCE = {"cpu": 2.0, "memory": 2.0, "temperature": 1.0}
@@ -104,14 +109,16 @@ def librenms_items(recorded: Mapping) -> dict[str, list[Item]]:
                      if m.get("class") in (None, "system")]
     units: dict[str, dict[str, Item]] = {"fans": {}, "psus": {}}
     for s in recorded.get("sensors", []):
-        if str(s.get("group") or "").lower() in PORT_GROUPS or _OPTICS_INDEX.match(str(s.get("index") or "")):
+        group = str(s.get("group") or "").lower()
+        if group in PORT_GROUPS or "transceiver" in group or _OPTICS_INDEX.match(str(s.get("index") or "")) \
+                or s.get("measured") == "ports":
             continue
         text = f"{s['descr']} {s['type']}"
         if s["class"] == "temperature":
             out["temperature"].append(Item(s["descr"], float(s["value"])))
             continue
         kind = ("fans" if s["class"] == "fanspeed" or (s["class"] == "state" and _FAN.search(text)) else
-                "psus" if s["class"] == "state" and _PSU.search(text) else None)
+                "psus" if s["class"] == "state" and _PSU.search(text) and not _MEASUREMENT.search(s["descr"]) else None)
         if kind is None:
             continue
         state = _LIBRENMS_STATES.get(s.get("state") or "") if s["class"] == "state" else None

@@ -93,7 +93,8 @@ def readings(data: dict) -> dict:
                    for m in disc("mempools", "mempools")],
         "sensors": [{"class": s["sensor_class"], "descr": s["sensor_descr"], "type": s["sensor_type"],
                      "group": s.get("group"), "value": s["sensor_current"], "state": _state(s, states),
-                     **({"index": s["sensor_index"]} if s.get("sensor_index") else {})}
+                     **({"index": s["sensor_index"]} if s.get("sensor_index") else {}),
+                     **({"measured": s["entPhysicalIndex_measured"]} if s.get("entPhysicalIndex_measured") else {})}
                     for s in disc("sensors", "sensors")],
     }
 

@@ -134,11 +134,15 @@ CASES = {
                             "not readable: fans; reads CPU 1, memory 1, temperature 1, power supplies 1; "
                             "1 not fitted (PSU 1.2)",
                             moving=("switch.cpu", "CPU")),
+    # fgHwSensorTable: FAN1-FAN6 and two fans in each supply, "PS1/PS2 Status", "PS1/PS2 Temp"
     "fortinet-fortigate": Expect("fortinet",
-                                 {"switch.cpu": 1, "switch.memory": 1},
-                                 {("switch.cpu", "CPU"): "CPU 5%", ("switch.memory", "Memory"): "19% used"},
-                                 {("switch.health", ""): State.UNKNOWN},
-                                 "not readable: temperature, fans, power supplies; reads CPU 1, memory 1"),
+                                 {"switch.cpu": 1, "switch.memory": 1, "switch.temperature": 2, "switch.fan": 10,
+                                  "switch.psu": 2},
+                                 {("switch.cpu", "CPU"): "CPU 5%", ("switch.memory", "Memory"): "19% used",
+                                  ("switch.temperature", "PS1 Temp"): "33.0 °C", ("switch.fan", "FAN1"): "fan ok",
+                                  ("switch.psu", "PS2 Status"): "power supply ok"},
+                                 {},
+                                 "reads CPU 1, memory 1, temperature 2, fans 10, power supplies 2"),
     "dcn-dcrs5980": Expect("dcn",
                            {"switch.cpu": 1, "switch.memory": 1, "switch.temperature": 1, "switch.fan": 4},
                            # switchMemoryBusy 168411136 of switchMemorySize 536870912
@@ -265,7 +269,44 @@ LIBRENMS_CASES = {
                        ("switch.temperature", "Switch"): "68.0 °C", ("switch.psu", "PS1"): "power supply ok"},
                       {("switch.health", ""): State.UNKNOWN},
                       "not readable: fans; reads CPU 1, memory 1, temperature 5, power supplies 2"),
-
+    # mainstream vendors (issue 14b): LibreNMS's readings of the same walks are compared in test_librenms.py
+    "fortigate_1500d-sensors": Expect("fortinet",  # fgHwSensorTable by name; no fgSysMemUsage in the walk
+                                      {"switch.cpu": 1, "switch.temperature": 2, "switch.fan": 8, "switch.psu": 2},
+                                      {("switch.cpu", "CPU"): "CPU 6%", ("switch.temperature", "PS2 Temp"): "25.0 °C",
+                                       ("switch.fan", "PS1 Fan 1"): "fan ok", ("switch.psu", "PS1 Status"):
+                                       "power supply ok"},
+                                      {("switch.health", ""): State.UNKNOWN},
+                                      "not readable: memory; reads CPU 1, temperature 2, fans 8, power supplies 2"),
+    "junos": Expect("juniper",  # EX4200 virtual chassis: two routing engines and two FPCs
+                    {"switch.cpu": 4, "switch.memory": 4, "switch.temperature": 4, "switch.fan": 6, "switch.psu": 2},
+                    {("switch.cpu", "Routing Engine 1"): "CPU 4%", ("switch.memory", "FPC: EX4200-24T, 8 POE @ 0/*/*"):
+                     "51% used", ("switch.temperature", "Routing Engine 1"): "35.0 °C",
+                     ("switch.fan", "FAN: Fan 3 @ 1/0/2"): "fan ok"},
+                    {}, "reads CPU 4, memory 4, temperature 4, fans 6, power supplies 2"),
+    # "HP Stack" (sysObjectID 11.2.3.7.8.5.2): per-fan and per-supply tables, supply temperatures,
+    # and the two ENTITY-SENSOR chassis sensors the walk serves
+    "procurve": Expect("hp-procurve",
+                       {"switch.cpu": 1, "switch.memory": 1, "switch.temperature": 4, "switch.fan": 6, "switch.psu": 2},
+                       {("switch.cpu", "CPU"): "CPU 42%", ("switch.memory", "Memory slot 1"): "15% used",
+                        ("switch.temperature", "Power Supply 2"): "29.0 °C", ("switch.temperature",
+                        "Chassis Temperature"): "20.0 °C", ("switch.fan", "Fan 6"): "fan ok",
+                        ("switch.psu", "Power Supply 1"): "power supply ok"},
+                       {}, "reads CPU 1, memory 1, temperature 4, fans 6, power supplies 2"),
+    "ios_2960x": Expect("cisco-ios",  # a stack of three Catalyst 2960-X: one CPU, three pools, an EnvMon row per member
+                        {"switch.cpu": 1, "switch.memory": 3, "switch.temperature": 3, "switch.fan": 3, "switch.psu": 3},
+                        {("switch.cpu", "CPU 1"): "CPU 53%", ("switch.memory", "I/O"): "75% used",
+                         ("switch.temperature", "SW#1, Sensor#1, GREEN"): "44.0 °C",
+                         ("switch.fan", "Switch#3, Fan#1"): "fan ok",
+                         ("switch.psu", "Sw2, PS1 Normal, RPS NotExist"): "power supply ok"},
+                        {}, "reads CPU 1, memory 3, temperature 3, fans 3, power supplies 3"),
+    # NetIron CER: no global CPU/memory scalars, so the per-slot tables; supply 2 has failed
+    "ironware": Expect("brocade-fastiron",
+                       {"switch.cpu": 3, "switch.memory": 3, "switch.temperature": 16, "switch.fan": 6, "switch.psu": 2},
+                       {("switch.cpu", "CPU slot 1.1.60"): "CPU 1%", ("switch.memory", "4x10G Ports Virtual Module"):
+                        "51% used", ("switch.temperature", "Management module: CPU temperature"): "41.5 °C",
+                        ("switch.psu", "Power Supply 1"): "power supply ok"},
+                       {("switch.psu", "Power Supply 2"): State.CRIT},
+                       "reads CPU 3, memory 3, temperature 16, fans 6, power supplies 2"),
 }
 
 

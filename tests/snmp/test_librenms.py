@@ -17,7 +17,7 @@ RECORDED = lc.load_recorded(LIBRENMS_DATA)
 
 # (Patrol also, LibreNMS) per kind, over all recordings. Raise these when a profile gains a
 # reading; a lower figure is a regression.
-PINNED = {"cpu": (14, 17), "memory": (5, 5), "temperature": (27, 29), "fans": (26, 26), "psus": (11, 11)}
+PINNED = {"cpu": (24, 27), "memory": (15, 15), "temperature": (53, 55), "fans": (50, 50), "psus": (22, 22)}
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +66,16 @@ def test_every_readings_file_has_its_walk() -> None:
     """NAME.readings.json is compared with a poll of NAME.snmprec: one without the other is a slip."""
     walks = {p.stem for p in LIBRENMS_DATA.glob("*.snmprec")}
     assert RECORDED and set(RECORDED) <= walks, sorted(set(RECORDED) - walks)
+
+
+def test_an_alarm_on_a_supplys_measurement_is_not_a_supply() -> None:
+    """FortiGate: LibreNMS lists the alarm flag of every hardware sensor; "PS1 Status" is the supply,
+    "PS1 Temp" / "PS1 VIN" / "INA219 PS1 Vbus" are alarms on its measurements."""
+    sensors = [{"class": "state", "descr": d, "type": "fgHwSensors", "group": None, "value": 0, "state": "ok"}
+               for d in ("PS1 Status", "PS1 Temp", "PS1 VIN", "PS1 VOUT_12V", "INA219 PS1 Vbus", "PS1 Fan 1")]
+    sensors.append({"class": "temperature", "descr": "Gi1/0/52 Module", "type": "cisco-entity-sensor", "group": None,
+                    "value": 34.6, "state": None, "measured": "ports"})  # an optic, measured on a port
+    items = lc.librenms_items({"sensors": sensors})
+    assert items["temperature"] == []
+    assert [i.name for i in items["psus"]] == ["PS1 Status"]
+    assert [i.name for i in items["fans"]] == ["PS1 Fan 1"]

@@ -303,3 +303,18 @@ def test_linux_physical_memory_is_used_less_buffers_and_cache() -> None:
     assert [(m.name, round(m.used_percent, 1)) for m in health.memory] == [("Physical memory", 41.4)]
     odd = {**tables, f"{hr}.6": {"1": 100, "6": 17864, "7": 434048}}  # already net of cache: left as given
     assert [round(m.used_percent, 3) for m in read_health(load_profiles()["generic"], odd).memory] == [0.003]
+
+
+def test_rows_kept_by_a_pattern_on_their_name() -> None:
+    """FortiGate's fgHwSensorTable says what a row is only in its name; ``matches`` keeps rows by it."""
+    name, alarm = "1.3.6.1.4.1.12356.101.4.3.2.1.2", "1.3.6.1.4.1.12356.101.4.3.2.1.4"
+    profile = Profile.model_validate({"name": "t", "fans": [{"name": name, "status": alarm, "status_map": {0: "ok", 1: "crit"},
+                                                             "where": [{"column": name, "matches": r"\bfan\s*\d*\b"}]}]})
+    tables = {name: {"1": b"FAN1", "2": b"PS1 Fan 2", "3": b"+12V", "4": b"Fanless", "5": 7},
+              alarm: {"1": 0, "2": 1, "3": 0, "4": 0, "5": 0}}
+    health = read_health(profile, tables)
+    assert [(f.name, f.state) for f in health.fans] == [("FAN1", "ok"), ("PS1 Fan 2", "crit")]
+    with pytest.raises(ValueError, match="either equals or matches"):
+        Profile.model_validate({"name": "t", "fans": [{"status": alarm, "where": [{"column": name}]}]})
+    with pytest.raises(ValueError, match="not a regular expression"):
+        Profile.model_validate({"name": "t", "fans": [{"status": alarm, "where": [{"column": name, "matches": "("}]}]})
