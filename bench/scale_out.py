@@ -14,7 +14,13 @@ not a simulator's. Printed per round:
   the machine (CPU seconds / (wall x cores));
 - the load average, since the machine is shared.
 
-    nice -n 10 .venv/bin/python bench/scale_out.py [--switches 10000] [--replicas 1,2,3]
+By default the round measures the first poll of a new database (every latest row
+inserted, no previous counters); ``--second-poll-after S`` measures the poll an interval
+later instead (latest rows updated, port rates computed, the worker started anew), which
+is what every later interval costs. The CPU window then also holds the replicas' idle
+seconds between the two polls.
+
+    nice -n 10 .venv/bin/python bench/scale_out.py [--switches 10000] [--replicas 1,2,3] [--second-poll-after 120]
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import signal
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -93,42 +100,62 @@ class CpuMeter:
         return used
 
 
+def _polled_since(db: sa.Engine, since: object) -> int:
+    with db.connect() as conn:
+        return conn.execute(sa.text(
+            "SELECT count(*) FROM device_leases WHERE family = 'switch' AND last_polled_at IS NOT NULL "
+            "AND last_polled_at >= :since"), {"since": since}).scalar_one()
+
+
+def _wait_polled(db: sa.Engine, since: object, switches: int, deadline: float) -> int:
+    done = 0
+    while time.monotonic() < deadline:
+        done = _polled_since(db, since)
+        if done >= switches:
+            break
+        time.sleep(0.5)
+    return done
+
+
 def one_round(root: Path, pg_url: str, pg_pid: int, resp_pid: int, inventory: Path, switches: int,
-              replicas: int, concurrency: int) -> dict[str, float | dict[str, int]]:
+              replicas: int, concurrency: int, interval_s: float | None) -> dict[str, float | dict[str, int]]:
+    """One full site poll measured. ``interval_s`` None: the first poll of a new database;
+    else the second poll, an interval after the first (the steady state: rates computed,
+    the latest rows updated rather than inserted, the worker started anew)."""
     url = fresh_database(pg_url)
     db = sa.create_engine(url)
     names = [f"r{i + 1}" for i in range(replicas)]
-    # one poll per round: an interval far longer than the round
-    started = start_replicas(root / f"round{replicas}", names, [url] * replicas, inventory, interval_s=86400,
+    interval = interval_s or 86400  # one poll: an interval far longer than the round
+    started = start_replicas(root / f"round{replicas}", names, [url] * replicas, inventory, interval_s=interval,
                              lease_s=120, concurrency=concurrency,
-                             extra={"checks": {"switch": {"schedule": {"interval_s": 86400, "jitter_s": 0},
+                             extra={"checks": {"switch": {"schedule": {"interval_s": interval, "jitter_s": 0},
                                                           "site_concurrency": concurrency,
                                                           "response_time_s": {"warn": None, "crit": None}},
                                                # the daily asset capture of every device is not what is measured
                                                "assets": {"enabled": False}}})
     try:
+        epoch = datetime(1970, 1, 1)
+        since = epoch
+        if interval_s:
+            if _wait_polled(db, epoch, switches, time.monotonic() + 900) < switches:
+                raise SystemExit(f"the first poll did not end within 900 s ({replicas} replicas)")
+            with db.connect() as conn:  # the database's clock, as the lease rows' times (UTC, naive)
+                since = conn.execute(sa.text("SELECT (now() AT TIME ZONE 'UTC')::timestamp")).scalar_one()
+            print(f"   first poll done; the second starts {interval_s:.0f} s after the first", flush=True)
         meters = {"replicas": [CpuMeter(r.pid) for r in started], "postgres": [CpuMeter(pg_pid)],
                   "responder": [CpuMeter(resp_pid)]}
         for group in meters.values():
             for meter in group:
                 meter.start()
-        deadline = time.monotonic() + 900
-        done = 0
-        while time.monotonic() < deadline:
-            with db.connect() as conn:
-                done = conn.execute(sa.text(
-                    "SELECT count(*) FROM device_leases WHERE family = 'switch' AND last_polled_at IS NOT NULL")).scalar_one()
-            if done >= switches:
-                break
-            time.sleep(0.5)
+        done = _wait_polled(db, since, switches, time.monotonic() + 900 + (interval_s or 0))
         cpu = {name: sum(m.stop() for m in group) for name, group in meters.items()}
         with db.connect() as conn:
             first, last = conn.execute(sa.text(
                 "SELECT min(started_at), max(started_at + make_interval(secs => duration_s)) FROM runs "
-                "WHERE collector = 'switch'")).one()
+                "WHERE collector = 'switch' AND started_at >= :since"), {"since": since}).one()
             per_owner = dict(conn.execute(sa.text(
-                "SELECT last_owner, count(*) FROM device_leases WHERE family = 'switch' AND last_polled_at IS NOT NULL "
-                "GROUP BY last_owner")).all())
+                "SELECT last_owner, count(*) FROM device_leases WHERE family = 'switch' AND last_polled_at >= :since "
+                "GROUP BY last_owner"), {"since": since}).all())
             results = conn.execute(sa.text("SELECT count(*) FROM results")).scalar_one()
             table_bytes = conn.execute(sa.text("SELECT pg_total_relation_size('results')")).scalar_one()
             errors = conn.execute(sa.text(
@@ -149,6 +176,9 @@ def main() -> None:
     ap.add_argument("--replicas", default="1,2,3", help="comma-separated replica counts, one round each")
     ap.add_argument("--concurrency", type=int, default=256, help="polls in flight per replica")
     ap.add_argument("--responder-processes", type=int, default=1)
+    ap.add_argument("--second-poll-after", type=float, default=None, metavar="S",
+                    help="measure the second poll, S seconds after the first (the steady state; S longer than "
+                         "one poll), instead of the first poll of a new database")
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still stop the servers we started
     root = Path(tempfile.mkdtemp(prefix="patrol-scale-bench-"))
@@ -163,7 +193,7 @@ def main() -> None:
         for count in (int(c) for c in args.replicas.split(",")):
             load_before = os.getloadavg()
             row = one_round(root, pg_url, pg_proc.pid, responder.pid, inventory, args.switches, count,
-                            args.concurrency)
+                            args.concurrency, args.second_poll_after)
             row["load"] = (load_before, os.getloadavg())
             rows.append((count, row))
             print_row(count, row, args.switches)
