@@ -13,7 +13,7 @@ import pytest
 from agent.assets.capture import windows
 from agent.assets.model import to_json
 from collectors.base import CommandOutput, ParseError
-from tests.assets.windows_recordings import node_object, spaced, wmic, wmic_table
+from tests.assets.windows_recordings import labelled_uninstall, node_object, spaced, wmic, wmic_table
 
 AT = datetime(2026, 12, 6, tzinfo=timezone.utc)
 
@@ -103,6 +103,21 @@ def test_zh_cn_uninstall_entry():
     [program] = windows.software(node_object("zhcn-wechat-uninstall-entry.txt", "Software"))
     assert (program.name, program.version, program.publisher, program.installed_on) == (
         "微信", "3.9.10.19", "腾讯科技(深圳)有限公司", None)
+
+
+def test_uninstall_entries_with_install_dates():
+    # an English developer machine's Uninstall keys as forderud/MsiQuery's DetectInstalledApps.ps1 prints
+    # them (Name = DisplayName, Version = DisplayVersion); InstallDate is yyyymmdd or not written
+    programs = windows.software(labelled_uninstall("msiquery8-uninstall-write-host.txt"))
+    assert [(p.name, p.version, p.installed_on and p.installed_on.isoformat()) for p in programs] == [
+        ("Visual Studio Professional 2022", "17.14.21 (November 2025)", "2025-10-20"),
+        ("Microsoft Edge", "142.0.3595.94", "2025-11-22"),
+        ("Windows SDK AddOn", "10.1.0.0", "2025-10-20"),
+        ("Microsoft Visual C++ 2015-2022 Redistributable (x86) - 14.44.35211", "14.44.35211.0", None),
+        ("vs_CoreEditorFonts", "17.7.40001", "2025-10-20"),
+        ("Windows Driver Kit - Windows 10.0.26100.6584", "10.1.26100.6584", None),
+        ("Microsoft Intune Management Extension", "1.96.154.0", "2025-11-19")]
+    assert {p.publisher for p in programs} == {"Microsoft Corporation"}
 
 
 def test_memory_module_maker_codes():

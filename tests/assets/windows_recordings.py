@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.assets.capture.windows import QUERIES
-from tests.support.recorded_windows import json_value, selected_fields, wmic_list_records
+from tests.support.recorded_windows import format_list_records, json_value, selected_fields, wmic_list_records
 
 DIR = Path(__file__).parent / "fixtures" / "windows"
 SELECTED = {key: selected_fields(query) for key, query in QUERIES if key != "Software"}
@@ -110,3 +110,15 @@ def node_object(name: str, key: str) -> list[dict[str, Any]]:
         if match:
             record[match[1]] = re.sub(r"\\(.)", r"\1", match[2])
     return [{field: record.get(field) for field in ("DisplayName", "DisplayVersion", "Publisher", "InstallDate")}]
+
+
+# The Uninstall values a script printed with ``Write-Host <label>: $app.<value>`` (its labels, as
+# the script names them, mapped back to the registry value names it read)
+UNINSTALL_LABELS = {"Name": "DisplayName", "Version": "DisplayVersion", "Publisher": "Publisher",
+                    "InstallDate": "InstallDate"}
+
+
+def labelled_uninstall(name: str) -> list[dict[str, Any]]:
+    """Uninstall entries printed one ``Label: value`` per line, a blank line between entries."""
+    records = format_list_records(_decode((DIR / name).read_bytes()))
+    return [{value: r.get(label) or None for label, value in UNINSTALL_LABELS.items()} for r in records if r.get("Name")]
