@@ -98,3 +98,39 @@ def test_the_replica_taking_a_switch_over_computes_its_rates_from_the_last_poll(
     assert not (tmp_path / "r1" / "snmp").exists() and not (tmp_path / "r2" / "snmp").exists()
     with engine.connect() as conn:
         assert conn.execute(device_leases.select()).one().last_owner == "r2"
+
+
+def test_a_confirmation_re_check_on_a_replica_reads_the_state_in_the_lease_row(
+        engine, responder, tmp_path, postgres_url, monkeypatch):
+    """A confirmation runs outside the leases (agent/worker.py): it reads the last leased
+    poll's state from the row, so its rates are right too, and writes none back."""
+    import yaml
+
+    from agent.context import AppContext
+    from agent.wire import decode, run_from_json
+    from agent.worker import REPLICA_ENV, Worker
+    from config.loader import load_settings
+    from tests.scale.replicas import replica_settings
+
+    poll_as(engine, "r1", T0, "sw-t0", responder, tmp_path / "r1")
+    with engine.connect() as conn:
+        before = conn.execute(device_leases.select()).one().poll_state
+    target = device(responder, "sw-t1")  # sets the community's environment variable
+    (tmp_path / "inventory.yaml").write_text(yaml.safe_dump({"site": {"name": "hq"}, "network_devices": [
+        {"name": "sw1", "address": "127.0.0.1", "snmp": target.snmp.model_dump(mode="json", exclude_none=True)}]}))
+    settings = replica_settings("r2", postgres_url, tmp_path / "inventory.yaml", interval_s=INTERVAL_S, lease_s=60,
+                                concurrency=2, extra={"paths": {"state_dir": str(tmp_path / "r2")}})
+    (tmp_path / "patrol.yaml").write_text(yaml.safe_dump(settings))
+    monkeypatch.setenv(REPLICA_ENV, "r2")
+    ctx = AppContext(load_settings(tmp_path / "patrol.yaml"), tmp_path / "patrol.yaml",
+                     clock=lambda: T0 + timedelta(seconds=INTERVAL_S))
+    lines: list[str] = []
+    try:
+        asyncio.run(Worker(ctx, lines.append).checks(["switch"], targets=[("switch", "sw1")]))
+    finally:
+        ctx.close()
+    (run,) = [run_from_json(m.body["run"]) for m in map(decode, lines) if m.kind == "run"]
+    assert port_metrics(run, "Gi0/4")["port_in_bits_per_second"] == 900_000_000
+    with engine.connect() as conn:
+        row = conn.execute(device_leases.select()).one()
+    assert (row.poll_state, row.last_owner) == (before, "r1")  # read only: the next leased poll starts from r1's
