@@ -221,6 +221,11 @@ def coverage_lines(c: Comparison) -> list[str]:
 
 # Every remaining difference, with why (docs/network-snmp.md has the same table). The test
 # fails when a difference appears that is not here, or one here no longer appears.
+# the optic temperatures LibreNMS's Huawei VRP discovery lists without a group
+OPTIC_VRP = ("hwEntityOpticalTemperature (1.3.6.1.4.1.2011.5.25.31.1.1.3.1.5, "
+             "hwOpticalModuleInfoTable): the SFP module's own temperature, which LibreNMS's VRP discovery lists "
+             "without a group; Patrol counts optics as port data, not switch health, as for every other vendor")
+
 EXPLAINED: dict[tuple[str, str, str], str] = {
     ("arubaos-cx_10.16", "temperature", "Temp"):
         "ENTITY-SENSOR's \"Temp Sensor\" (28.875 °C) is the vendor table's 1/1-Inlet-Air (28.875 °C): "
@@ -237,4 +242,10 @@ EXPLAINED: dict[tuple[str, str, str], str] = {
     ("dell-os10_s4128ton-psu", "psus", "PSU 1"):
         "os10PowerSupplyOperStatus notPresent(6): LibreNMS calls an empty supply slot critical; "
         "Patrol names it in switch.health as not fitted (information: a single-supply build is not a fault)",
+    ("vrp_5720", "temperature", "XGigabitEthernet0/0/1"):
+        OPTIC_VRP,
+    ("vrp_5720", "temperature", "XGigabitEthernet0/0/2"):
+        OPTIC_VRP,
+    ("vrp_5720", "temperature", "XGigabitEthernet0/0/4"):
+        OPTIC_VRP,
 }

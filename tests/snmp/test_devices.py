@@ -307,6 +307,13 @@ LIBRENMS_CASES = {
                         ("switch.psu", "Power Supply 1"): "power supply ok"},
                        {("switch.psu", "Power Supply 2"): State.CRIT},
                        "reads CPU 3, memory 3, temperature 16, fans 6, power supplies 2"),
+    # S5720: hwEntityStateTable of the MPU (the excerpt keeps its CPU, memory and temperature
+    # columns only; the optic temperatures LibreNMS also lists are port data)
+    "vrp_5720": Expect("huawei-vrp", {"switch.cpu": 1, "switch.memory": 1, "switch.temperature": 1},
+                       {("switch.cpu", "MPU Board 0"): "CPU 44%", ("switch.memory", "MPU Board 0"): "9% used",
+                        ("switch.temperature", "MPU Board 0"): "42.0 °C"},
+                       {("switch.health", ""): State.UNKNOWN},
+                       "not readable: fans, power supplies; reads CPU 1, memory 1, temperature 1"),
 }
 
 
