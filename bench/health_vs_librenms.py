@@ -37,7 +37,7 @@ def main() -> None:
             results = {name: poll_once(device(agent.port, name), Path(tmp) / "state") for name in recorded}
         finally:
             agent.proc.stop()
-    comparison = lc.compare(recorded, results)
+    comparison = lc.compare(recorded, results, lc.walk_oids(LIBRENMS_DATA, recorded))
     print(f"{len(recorded)} recordings from LibreNMS's tests/snmpsim, Patrol vs LibreNMS's own readings")
     without = sorted(set(recordings_in(LIBRENMS_DATA)) - set(recorded))
     if without and not args.device:
@@ -48,6 +48,8 @@ def main() -> None:
     print("coverage (LibreNMS readings Patrol also takes):")
     for line in lc.coverage_lines(comparison):
         print(f"  {line}")
+    for d in comparison.not_in_walk:
+        print(f"  not counted: {d.device} {lc.KIND_NAMES[d.kind]} {d.librenms!r}: {d.what} (another version of the walk)")
     print("differences:" if comparison.differences else "differences: none")
     for d in comparison.differences:
         why = lc.EXPLAINED.get(d.key(), "NOT EXPLAINED")
