@@ -1,7 +1,8 @@
 """Windows capture parsers on published outputs of real machines (fixtures/windows, sources
 in fixtures/SOURCES.md): zh-CN Windows 10 (operating system, a Lenovo T14's memory, a WeChat
-Uninstall entry), a French Hyper-V guest, English desktops and servers; and the whole script
-output. Every expected value below was read off the recording by hand."""
+Uninstall entry, four IP-enabled adapters), a French Hyper-V guest, a Spanish laptop's disks,
+English desktops and servers; and the whole script output. Every expected value below was read
+off the recording by hand."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import pytest
 from agent.assets.capture import windows
 from agent.assets.model import to_json
 from collectors.base import CommandOutput, ParseError
-from tests.assets.windows_recordings import labelled_uninstall, node_object, spaced, wmic, wmic_table
+from tests.assets.windows_recordings import (format_list, format_table, labelled_uninstall, node_object, spaced, wmic,
+                                             wmic_table)
 
 AT = datetime(2026, 12, 6, tzinfo=timezone.utc)
 
@@ -25,9 +27,19 @@ def test_zh_cn_operating_system():
     assert (os_.version, os_.build, os_.architecture) == ("10.0.16299", "16299", "64-bit")  # "64 位"
 
 
+def test_licence_of_real_machines():
+    # a Lenovo's Windows 10 Pro with an OEM:DM key, LicenseStatus 1
+    licensed = format_list("kolide505-softwarelicensingproduct-list.txt", "Licensing")
+    assert windows.operating_system({"Caption": "x"}, licensed, None).licence == "licensed"
+    # a Windows 11 24H2 Pro whose key is installed but not activated, LicenseStatus 0: read as
+    # "unlicensed" (it was read as unknown while 0 counted as no status)
+    unlicensed = format_list("ansible834-win11-unlicensed-softwarelicensingproduct.txt", "Licensing")
+    assert [r["LicenseStatus"] for r in unlicensed] == [0]
+    assert windows.operating_system({"Caption": "x"}, unlicensed, None).licence == "unlicensed"
+
+
+# CONSTRUCTED rows: no published output shows a grace or notification status, or add-ons beside the OS
 @pytest.mark.parametrize("rows, licence", [
-    ([{"Name": "Windows(R), Professional edition", "Description": "Windows(R) Operating System, RETAIL channel",
-       "LicenseStatus": 1}], "licensed"),
     ([{"Name": "Windows(R), ServerStandard edition", "LicenseStatus": 5}], "notification"),
     ([{"Name": "a", "LicenseStatus": 0}, {"Name": "b", "LicenseStatus": 1}], "licensed"),  # ESU add-ons beside the OS
     ([], "no product key"),
@@ -127,6 +139,39 @@ def test_memory_module_maker_codes():
     assert (coded[0].maker, coded[0].type) == ("Samsung", "DDR4")
 
 
+def test_disks_from_get_physicaldisk():
+    """MSFT_PhysicalDisk as Get-PhysicalDisk prints it (names of HealthStatus and MediaType, sizes as
+    display text). The two recordings without a Number (DeviceId) column are joined to a
+    Win32_DiskDrive row of the same position: the Index values are the only ones added."""
+    def joined(rows):
+        for number, row in enumerate(rows):
+            row["DeviceId"] = row["DeviceId"] or str(number)
+        return windows.disks([{"Index": int(r["DeviceId"])} for r in rows], rows)
+
+    # two SATA SSDs of an English desktop (table view); "3.64 TB" is no byte count
+    samsung, crucial = joined(format_table("psdocs514-get-physicaldisk-table.txt", "PhysicalDisk"))
+    assert [(d.model, d.serial, d.type, d.health, d.size_bytes) for d in (samsung, crucial)] == [
+        ("Samsung SSD 860 EVO 4TB", "S3YNNB0KA01262B", "ssd", "passed", None),
+        ("Crucial_CT1050MX300SSD1", "1652152B887B", "ssd", "passed", None)]
+    # a Spanish Windows 10 laptop (list view): a Seagate HDD and an ADATA NVMe whose EUI-64 serial
+    # ends with the "." Windows adds
+    hdd, nvme = joined(format_list("es-ideapad-nvme-get-physicaldisk-list.txt", "PhysicalDisk"))
+    assert (hdd.model, hdd.serial, hdd.firmware, hdd.size_bytes, hdd.health) == (
+        "ST1000LM035-1RK172", "WQ99JSVT", "LFM1", 1000204886016, "passed")
+    assert (nvme.model, nvme.serial, nvme.firmware, nvme.size_bytes, nvme.health) == (
+        "ADATA SX6000LNP", "0000_0000_0100_0000_00E0_4C61_7FD3_1ABF", "V9002s85", 256060514304, "passed")
+    # a Storage Spaces box: WD Red HDDs that Windows reports as "Unspecified" stay unknown (not
+    # guessed), the uploader's "xxxx" serials are no serial
+    spaces = joined(format_table("storage-spaces-get-physicaldisk-table.txt", "PhysicalDisk", rename={"Number": "DeviceId"}))
+    assert [(d.name, d.model, d.serial, d.type) for d in spaces] == [
+        ("disk 0", "SanDisk Ultra II 480GB", None, "ssd"), ("disk 4", "ATA WDC WD20EFRX-68A", "WD-xxxxxxxxxxxx", "unknown"),
+        ("disk 3", "ATA WDC WD20EFRX-68A", "WD-xxxxxxxxxxxx", "unknown"), ("disk 1", "ATA KINGSTON SH103S3", None, "ssd"),
+        ("disk 2", "ATA LITEONIT LCS-256", None, "ssd")]
+    assert {d.health for d in spaces} == {"passed"}
+
+
+# CONSTRUCTED: every published MSFT_PhysicalDisk found is Healthy; the failing and unknown
+# verdicts, and Win32_DiskDrive's "Pred Fail", come from the class documentation
 @pytest.mark.parametrize("health, status, expected", [
     ("Warning", None, "failed"), (2, None, "failed"), (5, None, "not readable"), (None, "Pred Fail", "failed"),
     (None, "Unknown", "not readable"),
@@ -137,22 +182,60 @@ def test_disk_health(health, status, expected):
     assert disk.health == expected and (expected == "passed" or disk.health_detail)
 
 
-def test_adapters_pair_each_address_with_its_subnet():
-    # CONSTRUCTED rows in the documented form (Win32_NetworkAdapterConfiguration: IPAddress and
-    # IPSubnet are parallel string arrays, an IPv6 subnet is a prefix length), the second with
-    # single values as bare strings: no published output of the IP-enabled query with its values
-    # was found (fixtures/SOURCES.md)
-    rows = [{"Index": 1, "Description": "Intel(R) Ethernet Connection (7) I219-LM", "MACAddress": "8C:EC:4B:12:34:56",
-             "IPAddress": ["192.168.10.23", "fe80::1c2b:3a4d:5e6f:7a8b"], "IPSubnet": ["255.255.255.0", "64"]},
-            {"Index": 7, "Description": "以太网适配器", "MACAddress": None, "IPAddress": "10.0.0.5", "IPSubnet": "255.0.0.0"}]
-    first, second = windows.adapters(rows)
-    assert (first.mac, first.ips) == ("8c:ec:4b:12:34:56", ("192.168.10.23/24", "fe80::1c2b:3a4d:5e6f:7a8b/64"))
-    assert (second.name, second.mac, second.ips) == ("以太网适配器", None, ("10.0.0.5/8",))
+@pytest.mark.parametrize("media, bus, kind", [(4, 11, "ssd"), (3, 11, "hdd"), (0, 17, "nvme"), (0, 11, "unknown")])
+def test_disk_type_from_cim_numbers(media, bus, kind):
+    # CONSTRUCTED: Get-CimInstance gives MediaType and BusType as numbers (the recordings above show
+    # the names Get-PhysicalDisk prints); both forms give the same type
+    [disk] = windows.disks([{"Index": 0}], [{"DeviceId": "0", "MediaType": media, "BusType": bus, "HealthStatus": 0}])
+    assert (disk.type, disk.health) == (kind, "passed")
+
+
+def test_zh_cn_adapters():
+    # `wmic NICCONFIG where "IPEnabled='TRUE'" get ... /value | findstr "={"` on a zh-CN desktop: four
+    # adapters, each address paired with its subnet (IPv4 mask, IPv6 prefix); no Description or MAC
+    # was asked for, so each is named by its place
+    found = windows.adapters(wmic("zhcn-jerion-nicconfig-value-findstr.txt", "NetworkAdapterConfiguration"))
+    assert [(a.name, a.mac, a.ips) for a in found] == [
+        ("adapter 0", None, ("10.18.88.135/21", "fe80::781f:e9d4:fbc5:7c35/64")),
+        ("adapter 1", None, ("192.168.56.1/24", "fe80::370b:d605:c595:4e40/64")),
+        ("adapter 2", None, ("192.168.1.1/24", "fe80::fd78:4f27:ba44:925d/64")),
+        ("adapter 3", None, ("192.168.222.1/24", "fe80::eecc:211e:2115:f37b/64"))]
+
+
+def test_adapters_from_powershell_list_views():
+    # Win32_NetworkAdapterConfiguration of two Windows 10/11 machines in PowerShell's list view
+    desktop = windows.adapters(format_list("et-desktop-nicconfig-format-list.txt", "NetworkAdapterConfiguration"))
+    assert [a.name for a in desktop] == ["LogMeIn Hamachi Virtual Ethernet Adapter", "Intel(R) Ethernet Connection (2) I218-V",
+                                         "VirtualBox Host-Only Ethernet Adapter", "Famatech Radmin VPN Ethernet Adapter"]
+    # four addresses with four subnets: IPv4 mask, a /128 temporary IPv6 address among /64 ones
+    assert desktop[1].ips == ("192.168.1.146/24", "2001:7d0:8885:1d80:12ac:e7df:67df:19e9/64",
+                              "2001:7d0:8885:1d80:f124:77ed:7ae6:9910/128", "fe80::9cbd:3864:c30a:2ca2/64")
+    assert desktop[3].ips == ("26.249.78.203/8", "fdfd::1af9:4ecb/64", "fe80::4220:77bb:f0b3:9b7f/64")
+    [vbox] = windows.adapters(format_list("et-vbox-nicconfig-format-list.txt", "NetworkAdapterConfiguration"))
+    assert (vbox.name, vbox.mac, vbox.ips) == ("adapter 0", "08:00:27:91:87:18", ("10.0.2.15/24", "fe80::2d6a:a237:f579:8fbb/64"))
+
+
+def test_adapter_with_single_values_as_bare_strings():
+    # CONSTRUCTED: no published output shows IPAddress/IPSubnet as one bare string rather than an
+    # array, or a MAC written with dashes; the parser accepts both
+    [a] = windows.adapters([{"Index": 7, "Description": "以太网适配器", "MACAddress": "8C-EC-4B-12-34-56",
+                             "IPAddress": "10.0.0.5", "IPSubnet": "255.0.0.0"}])
+    assert (a.name, a.mac, a.ips) == ("以太网适配器", "8c:ec:4b:12:34:56", ("10.0.0.5/8",))
+
+
+def test_monitors_from_a_wmimonitorid_dump():
+    # `Get-WmiObject WmiMonitorID -Namespace root\wmi` of a Samsung and a BenQ monitor: the list view
+    # shows each uint16 array's first four codes; the makers end within them (SAM, BNQ + 0), the
+    # product code, serial and name do not, so those are unknown rather than cut short
+    found = windows.monitors(format_list("nt4adv-wmimonitorid-get-wmiobject.txt", "MonitorID"))
+    assert [(m.maker, m.year, m.connector) for m in found] == [
+        ("SAM", 2019, "DISPLAY\\SAM0D2C\\4&29c712e5&0&UID214595_0"), ("BNQ", 2019, "DISPLAY\\BNQ7F58\\5&a86ea05&1&UID4357_0")]
+    assert all(m.model is m.serial is m.product_code is None for m in found)
 
 
 def test_monitor_from_wmimonitorid_arrays():
-    # WmiMonitorID gives uint16 arrays padded with zeros (CONSTRUCTED: no published WmiMonitorID output
-    # was found); values of the Dell E2219HN whose real EDID is in fixtures/edid (maker DEL, product
+    # WmiMonitorID gives uint16 arrays padded with zeros (CONSTRUCTED: the one published dump shows
+    # only the first four codes of each array); values of the Dell E2219HN whose real EDID is in fixtures/edid (maker DEL, product
     # 0x2009, serial 0TYT87AD01XB, 2017): the same monitor as Windows would show it.
     def codes(text: str, size: int) -> list[int]:
         return [ord(c) for c in text] + [0] * (size - len(text))
@@ -171,17 +254,16 @@ def _output(payload: dict, bom: bool = True) -> CommandOutput:
 
 def test_whole_output_assembled_from_recordings():
     """The script's JSON built from the recordings above (several machines: a composite), with the
-    BOM Windows PowerShell 5.1 writes; MSFT_PhysicalDisk failing as on Windows 7. No published
-    output of the adapter query is kept (SOURCES.md), so that class answers empty here."""
+    BOM Windows PowerShell 5.1 writes; MSFT_PhysicalDisk failing as on Windows 7."""
     classes = {
         "ComputerSystemProduct": wmic("ionepub-dell-optiplex-3040-csproduct.txt", "ComputerSystemProduct"),
         "Processor": wmic("fi897-xeon-e5506-Win32_Processor.txt", "Processor"),
         "PhysicalMemory": wmic("zhcn-lenovo-t14-memorychip-list-full.txt", "PhysicalMemory", comment="#"),
         "DiskDrive": wmic("hyperv-virtual-hd-diskdrive-list.txt", "DiskDrive", comment="//"),
-        "NetworkAdapterConfiguration": [],
-        "MonitorID": [], "OperatingSystem": spaced("zhcn-fz-laptop-Win32_OperatingSystem.txt", "OperatingSystem"),
-        "Licensing": [{"Name": "Windows(R), Professional edition", "Description": "Windows(R) Operating System, "
-                       "OEM_DM channel", "LicenseStatus": 1}],
+        "NetworkAdapterConfiguration": wmic("zhcn-jerion-nicconfig-value-findstr.txt", "NetworkAdapterConfiguration"),
+        "MonitorID": format_list("nt4adv-wmimonitorid-get-wmiobject.txt", "MonitorID"),
+        "OperatingSystem": spaced("zhcn-fz-laptop-Win32_OperatingSystem.txt", "OperatingSystem"),
+        "Licensing": format_list("kolide505-softwarelicensingproduct-list.txt", "Licensing"),
         "Software": node_object("zhcn-wechat-uninstall-entry.txt", "Software"),
     }
     errors = {"PhysicalDisk": "Invalid namespace "}
@@ -192,7 +274,8 @@ def test_whole_output_assembled_from_recordings():
     assert [(m.slot, m.maker) for m in snap.memory] == [("Controller0-ChannelA", "SK Hynix")]
     assert [d.name for d in snap.disks] == ["\\\\.\\PHYSICALDRIVE1"]
     assert [(p.name, p.publisher) for p in snap.software] == [("微信", "腾讯科技(深圳)有限公司")]
-    assert snap.adapters == ()
+    assert [a.ips[0] for a in snap.adapters] == ["10.18.88.135/21", "192.168.56.1/24", "192.168.1.1/24", "192.168.222.1/24"]
+    assert [m.maker for m in snap.monitors] == ["SAM", "BNQ"]
     # with a disk listed, the failed MSFT_PhysicalDisk query is a note on disk health, not a gap of disks
     assert [g.part for g in snap.gaps] == ["disk health"]
     json.dumps(to_json(snap), ensure_ascii=False)  # serialisable as pushed

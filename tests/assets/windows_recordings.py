@@ -30,11 +30,13 @@ def _decode(raw: bytes) -> str:
     return raw.decode("utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else raw.decode("utf-8")
 
 
-# CIM properties typed as numbers (learn.microsoft.com class pages); every other selected one is a
-# string, which ConvertTo-Json prints as text even when it holds digits (SerialNumber "0000000").
+# CIM properties typed as numbers or number arrays (learn.microsoft.com class pages); every other
+# selected one is a string or string array, which ConvertTo-Json prints as text even when it holds
+# digits (SerialNumber "0000000", IPSubnet {"64"}).
 NUMERIC = frozenset({"Capacity", "Speed", "ConfiguredClockSpeed", "SMBIOSMemoryType", "NumberOfCores",
                      "NumberOfLogicalProcessors", "MaxClockSpeed", "Index", "Size", "BusType", "HealthStatus",
-                     "OperatingSystemSKU", "ProductType", "LicenseStatus", "YearOfManufacture", "ChassisTypes"})
+                     "OperatingSystemSKU", "ProductType", "LicenseStatus", "YearOfManufacture", "ChassisTypes",
+                     "ManufacturerName", "ProductCodeID", "SerialNumberID", "UserFriendlyName"})  # uint16 arrays
 
 
 def _value(text: str, numeric: bool = True) -> Any:
@@ -42,13 +44,46 @@ def _value(text: str, numeric: bool = True) -> Any:
         return text
     if text.startswith("{") and text.endswith("}") and not re.fullmatch(r"\{[0-9A-Fa-f-]{36}\}", text):
         inner = text[1:-1]
-        return [v.strip('"') if v.startswith('"') else json_value(v) for v in re.findall(r'"[^"]*"|[^,]+', inner)]
+        cut = inner.endswith("...")  # PowerShell's list view shows an array's first four items, then "..."
+        items = [v.strip() for v in re.findall(r'"[^"]*"|[^,]+', inner.removesuffix("..."))]
+        values = [v.strip('"') if v.startswith('"') else json_value(v) if numeric else v for v in items]
+        if cut and 0 not in values:  # the rest is unknown: no value rather than a shortened one
+            return None
+        return values  # (a cut array of character codes is whole when its terminating 0 is shown)
     return json_value(text)
 
 
 def _select(records: list[dict[str, str]], key: str) -> list[dict[str, Any]]:
     numeric = NUMERIC | ({"MediaType"} if key == "PhysicalDisk" else set())  # Win32_DiskDrive.MediaType is text
     return [{name: _value(r[name], name in numeric) if name in r else None for name in SELECTED[key]} for r in records]
+
+
+def format_list(name: str, key: str) -> list[dict[str, Any]]:
+    """PowerShell's list view (``Format-List``, or ``Select-Object`` of more than four
+    properties): ``Name : Value`` lines, a blank line between objects; arrays as ``{a, b}``."""
+    return _select(format_list_records(_decode((DIR / name).read_bytes())), key)
+
+
+def format_table(name: str, key: str, *, rename: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """PowerShell's table view: a header, a line of dashes, one row per object. Text columns are
+    left-aligned and sizes right-aligned (``   3.64 TB``), so a column's value may start left of
+    its name; the border between two columns is the rightmost position between their names that
+    is blank on every line. ``rename`` maps a view's column label to the property it shows
+    (Get-PhysicalDisk labels DeviceId "Number")."""
+    lines = [line.rstrip() for line in _decode((DIR / name).read_bytes()).splitlines()]
+    dashes = next(i for i, line in enumerate(lines) if line.strip() and set(line.replace(" ", "")) == {"-"})
+    header, rows = lines[dashes - 1], [line for line in lines[dashes + 1:] if line.strip()]
+    names = [(m.start(), m.end(), m.group()) for m in re.finditer(r"\S+", header)]
+    width = max(len(line) for line in [header, *rows])
+    blank = [all(i >= len(line) or line[i] == " " for line in [header, *rows]) for i in range(width)]
+    borders = [0]
+    for (_, end, _), (start, _, _) in zip(names, names[1:]):
+        borders.append(max(i for i in range(end, start) if blank[i]))
+    borders.append(width)
+    records = []
+    for line in rows:
+        records.append({(rename or {}).get(n, n): line[a:b].strip() for (_, _, n), a, b in zip(names, borders, borders[1:])})
+    return _select(records, key)
 
 
 def _uncomment(text: str, marker: str | None) -> str:

@@ -91,6 +91,7 @@ MEMORY_TYPES = {18: "DDR", 19: "DDR2", 20: "DDR", 21: "DDR2", 22: "DDR2 FB-DIMM"
                 28: "LPDDR2", 29: "LPDDR3", 30: "LPDDR4", 34: "DDR5", 35: "LPDDR5"}
 # MSFT_PhysicalDisk.HealthStatus / BusType / MediaType
 DISK_HEALTH = {0: "Healthy", 1: "Warning", 2: "Unhealthy", 5: "Unknown"}
+MEDIA_TYPES = {0: "Unspecified", 3: "HDD", 4: "SSD", 5: "SCM"}
 BUS_TYPES = {1: "SCSI", 2: "ATAPI", 3: "ATA", 4: "1394", 6: "Fibre Channel", 7: "USB", 8: "RAID", 9: "iSCSI",
              10: "SAS", 11: "SATA", 12: "SD", 13: "MMC", 14: "Virtual", 15: "File Backed Virtual",
              16: "Storage Spaces", 17: "NVMe"}
@@ -210,7 +211,7 @@ def disks(drives: list[dict[str, Any]], physical: list[dict[str, Any]]) -> tuple
     for number, d in enumerate(drives):
         p = by_id.get(str(d.get("Index")), {})
         bus = _enum(p.get("BusType"), BUS_TYPES) if p else clean(d.get("InterfaceType"))
-        media = as_int(p.get("MediaType")) if p else None
+        media = _enum(p.get("MediaType"), MEDIA_TYPES) if p else None
         kind: DiskType = "unknown"
         if bus == "NVMe":
             kind = "nvme"
@@ -219,8 +220,8 @@ def disks(drives: list[dict[str, Any]], physical: list[dict[str, Any]]) -> tuple
             kind = "removable"
         elif bus in ("Virtual", "File Backed Virtual"):
             kind = "virtual"
-        elif media in (3, 4):
-            kind = "hdd" if media == 3 else "ssd"
+        elif media in ("HDD", "SSD"):
+            kind = "hdd" if media == "HDD" else "ssd"
         health, detail = _health(p, d)
         serial = disk_serial(clean(p.get("SerialNumber"))) or disk_serial(clean(d.get("SerialNumber")))
         index = as_int(d.get("Index"))
@@ -241,11 +242,12 @@ def _strings(value: Any) -> list[str]:
 
 def adapters(rows: list[dict[str, Any]]) -> tuple[NetworkAdapter, ...]:
     out = []
-    for r in rows:
+    for number, r in enumerate(rows):
         addresses, masks = _strings(r.get("IPAddress")), _strings(r.get("IPSubnet"))
         ips = [ip_interface(a, masks[i] if i < len(masks) else "") for i, a in enumerate(addresses)]
         mac = (clean(r.get("MACAddress")) or "").lower().replace("-", ":")
-        out.append(NetworkAdapter(name=clean(r.get("Description")) or f"adapter {r.get('Index')}",
+        index = as_int(r.get("Index"))
+        out.append(NetworkAdapter(name=clean(r.get("Description")) or f"adapter {index if index is not None else number}",
                                   mac=mac if re.fullmatch(r"([0-9a-f]{2}:){5}[0-9a-f]{2}", mac) else None,
                                   ips=tuple(sorted(filter(None, ips)))))
     return tuple(out)
@@ -272,7 +274,8 @@ def _architecture(text: str | None) -> str | None:
 
 
 def operating_system(os_row: Mapping[str, Any], licensing: list[dict[str, Any]], licence_error: str | None) -> OperatingSystem:
-    statuses = [LICENCE_STATUS.get(as_int(r.get("LicenseStatus")) or -1) for r in licensing]
+    # LicenseStatus 0 is "unlicensed": compared with None, never by truth (0 is falsy)
+    statuses = [LICENCE_STATUS.get(code) for code in (as_int(r.get("LicenseStatus")) for r in licensing) if code is not None]
     known = [s for s in statuses if s]
     licence = "licensed" if "licensed" in known else (known[0] if known else None)
     if licence is None and not licence_error and not licensing and os_row:
