@@ -314,6 +314,12 @@ LIBRENMS_CASES = {
                         ("switch.temperature", "MPU Board 0"): "42.0 °C"},
                        {("switch.health", ""): State.UNKNOWN},
                        "not readable: fans, power supplies; reads CPU 1, memory 1, temperature 1"),
+    # Nexus 5000: LibreNMS's nxos walk is four lines (system group and cpmCPUMemoryUsed/Free of
+    # one CPU); 4312612 KiB used of 16009136 KiB is 27 %, as LibreNMS reads it
+    "nxos": Expect("cisco-nxos", {"switch.memory": 1},
+                   {("switch.memory", "CPU memory 1"): "27% used"},
+                   {("switch.health", ""): State.UNKNOWN, _NO_UPTIME: State.UNKNOWN},
+                   "not readable: CPU, temperature, fans, power supplies; reads memory 1"),
 }
 
 
