@@ -1,6 +1,6 @@
 """Windows capture parsers on published outputs of real machines (fixtures/windows, sources
-in fixtures/SOURCES.md): zh-CN Windows 10 (operating system, a Lenovo T14's memory, a WeChat
-Uninstall entry, four IP-enabled adapters), a French Hyper-V guest, a Spanish laptop's disks,
+in fixtures/SOURCES.md): zh-CN Windows 10 (operating system, a Lenovo T14's memory, a Dell
+desktop's BIOS, memory, processor and disk, a WeChat Uninstall entry, four IP-enabled adapters), a French Hyper-V guest, a Spanish laptop's disks,
 English desktops and servers; and the whole script output. Every expected value below was read
 off the recording by hand."""
 
@@ -132,11 +132,27 @@ def test_uninstall_entries_with_install_dates():
     assert {p.publisher for p in programs} == {"Microsoft Corporation"}
 
 
-def test_memory_module_maker_codes():
-    # CONSTRUCTED row: no published Win32_PhysicalMemory output found carries both a JEDEC-coded
-    # maker and SMBIOSMemoryType (real codes are checked in test_linux_capture.test_jedec_maker_codes)
-    coded = windows.memory([{"DeviceLocator": "DIMM1", "Capacity": 8589934592, "Manufacturer": "80CE", "SMBIOSMemoryType": 26}])
-    assert (coded[0].maker, coded[0].type) == ("Samsung", "DDR4")
+R09872 = "zhcn-dell-r09872-get-wmiobject.txt"  # Get-WMIObject of five classes on one zh-CN Dell desktop
+
+
+def test_zh_cn_dell_desktop():
+    # a Kingston HyperX module whose maker Windows gives as the JEDEC code "01980000830B" (module
+    # maker 0198 Kingston, then the DRAM maker 830B) with SMBIOSMemoryType 26
+    [module] = windows.memory(format_list(R09872, "PhysicalMemory", section="Win32_PhysicalMemory"))
+    assert (module.slot, module.size_bytes, module.speed_mts, module.type, module.maker, module.serial,
+            module.part_number, module.bank) == ("DIMM1", 8 * 2**30, 2400, "DDR4", "Kingston", "EC2BAF67", "KHX2400C15/8G", None)
+    [cpu] = windows.cpus(format_list(R09872, "Processor", section="Win32_Processor"))
+    assert (cpu.model, cpu.socket, cpu.cores, cpu.threads, cpu.max_mhz) == (
+        "Intel(R) Core(TM) i7-8700 CPU @ 3.20GHz", "U3E1", 6, 12, 3192)
+    # Description 磁盘驱动器 and Manufacturer (标准磁盘驱动器) are localized; nothing read from them
+    [disk] = windows.disks(format_list(R09872, "DiskDrive", section="Win32_DiskDrive"), [])
+    assert (disk.name, disk.model, disk.serial, disk.size_bytes, disk.bus, disk.firmware, disk.health) == (
+        "\\\\.\\PHYSICALDRIVE1", "SanDisk SSD PLUS 120GB", "1835B0806210", 120039736320, "SCSI", "UE4500RL", "passed")
+    ident = windows.identity({"BIOS": format_list(R09872, "BIOS", section="Win32_BIOS")}, None)
+    assert (ident.bios_vendor, ident.bios_version, ident.bios_date and ident.bios_date.isoformat(), ident.serial) == (
+        "Dell Inc.", "1.3.3", "2018-05-19", "6QND8Q2")
+    os_ = windows.operating_system(format_list(R09872, "OperatingSystem", section="Win32_OperatingSystem")[0], [], None)
+    assert (os_.name, os_.edition, os_.build, os_.architecture) == ("Microsoft Windows 10 专业版", "Professional", "18363", "64-bit")
 
 
 def test_disks_from_get_physicaldisk():
@@ -253,26 +269,29 @@ def _output(payload: dict, bom: bool = True) -> CommandOutput:
 
 
 def test_whole_output_assembled_from_recordings():
-    """The script's JSON built from the recordings above (several machines: a composite), with the
+    """The script's JSON built from the recordings above (the zh-CN Dell's five classes, other
+    machines' adapters, monitors, licence and software: a composite), with the
     BOM Windows PowerShell 5.1 writes; MSFT_PhysicalDisk failing as on Windows 7."""
     classes = {
         "ComputerSystemProduct": wmic("ionepub-dell-optiplex-3040-csproduct.txt", "ComputerSystemProduct"),
-        "Processor": wmic("fi897-xeon-e5506-Win32_Processor.txt", "Processor"),
-        "PhysicalMemory": wmic("zhcn-lenovo-t14-memorychip-list-full.txt", "PhysicalMemory", comment="#"),
-        "DiskDrive": wmic("hyperv-virtual-hd-diskdrive-list.txt", "DiskDrive", comment="//"),
+        "BIOS": format_list(R09872, "BIOS", section="Win32_BIOS"),
+        "Processor": format_list(R09872, "Processor", section="Win32_Processor"),
+        "PhysicalMemory": format_list(R09872, "PhysicalMemory", section="Win32_PhysicalMemory"),
+        "DiskDrive": format_list(R09872, "DiskDrive", section="Win32_DiskDrive"),
         "NetworkAdapterConfiguration": wmic("zhcn-jerion-nicconfig-value-findstr.txt", "NetworkAdapterConfiguration"),
         "MonitorID": format_list("nt4adv-wmimonitorid-get-wmiobject.txt", "MonitorID"),
-        "OperatingSystem": spaced("zhcn-fz-laptop-Win32_OperatingSystem.txt", "OperatingSystem"),
+        "OperatingSystem": format_list(R09872, "OperatingSystem", section="Win32_OperatingSystem"),
         "Licensing": format_list("kolide505-softwarelicensingproduct-list.txt", "Licensing"),
         "Software": node_object("zhcn-wechat-uninstall-entry.txt", "Software"),
     }
     errors = {"PhysicalDisk": "Invalid namespace "}
     snap = windows.parse(_output({"Firmware": "Legacy", "Classes": classes, "Errors": errors}), AT)
-    assert snap.source == "windows" and snap.identity.serial == "79K1JD2" and snap.identity.firmware == "bios"
-    assert snap.os.name == "Microsoft Windows 10 专业版" and snap.os.licence == "licensed"
-    assert [c.model for c in snap.cpus] == ["Intel(R) Xeon(R) CPU E5506 @ 2.13GHz"]
-    assert [(m.slot, m.maker) for m in snap.memory] == [("Controller0-ChannelA", "SK Hynix")]
-    assert [d.name for d in snap.disks] == ["\\\\.\\PHYSICALDRIVE1"]
+    assert snap.source == "windows" and snap.identity.firmware == "bios"
+    assert (snap.identity.maker, snap.identity.serial) == ("Dell Inc.", "6QND8Q2")  # the BIOS serial first
+    assert (snap.os.name, snap.os.build, snap.os.licence) == ("Microsoft Windows 10 专业版", "18363", "licensed")
+    assert [c.model for c in snap.cpus] == ["Intel(R) Core(TM) i7-8700 CPU @ 3.20GHz"]
+    assert [(m.slot, m.maker) for m in snap.memory] == [("DIMM1", "Kingston")]
+    assert [(d.name, d.serial) for d in snap.disks] == [("\\\\.\\PHYSICALDRIVE1", "1835B0806210")]
     assert [(p.name, p.publisher) for p in snap.software] == [("微信", "腾讯科技(深圳)有限公司")]
     assert [a.ips[0] for a in snap.adapters] == ["10.18.88.135/21", "192.168.56.1/24", "192.168.1.1/24", "192.168.222.1/24"]
     assert [m.maker for m in snap.monitors] == ["SAM", "BNQ"]

@@ -58,10 +58,18 @@ def _select(records: list[dict[str, str]], key: str) -> list[dict[str, Any]]:
     return [{name: _value(r[name], name in numeric) if name in r else None for name in SELECTED[key]} for r in records]
 
 
-def format_list(name: str, key: str) -> list[dict[str, Any]]:
+def format_list(name: str, key: str, *, section: str | None = None) -> list[dict[str, Any]]:
     """PowerShell's list view (``Format-List``, or ``Select-Object`` of more than four
-    properties): ``Name : Value`` lines, a blank line between objects; arrays as ``{a, b}``."""
-    return _select(format_list_records(_decode((DIR / name).read_bytes())), key)
+    properties): ``Name : Value`` lines, a blank line between objects; arrays as ``{a, b}``.
+    ``section`` names the class of one ``Get-WMIObject -Class <class>`` of several in a file: the
+    lines from that command to the next one (the outputs are not always apart by a blank line)."""
+    text = _decode((DIR / name).read_bytes())
+    if section is not None:
+        lines = text.splitlines()
+        start = next(i for i, line in enumerate(lines) if f"-Class {section}" in line) + 1
+        end = next((i for i in range(start, len(lines)) if "Get-WMIObject" in lines[i]), len(lines))
+        text = "\n".join(lines[start:end])
+    return _select(format_list_records(text), key)
 
 
 def format_table(name: str, key: str, *, rename: dict[str, str] | None = None) -> list[dict[str, Any]]:
