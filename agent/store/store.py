@@ -369,10 +369,11 @@ class Store:
         return removed
 
 
-    def _delete_batched(self, table: sa.Table, older: Any, batch: int = PRUNE_BATCH) -> int:
+    def _delete_batched(self, table: sa.Table, older: Any, batch: int | None = None) -> int:
         """Delete matching rows ``batch`` at a time, each batch its own transaction: a day of a
         large site's results is millions of rows, and one huge DELETE would hold its locks
         (and, on SQLite, the only write lock) for minutes while the polls wait to store."""
+        batch = batch or PRUNE_BATCH
         total = 0
         while True:
             ids = sa.select(table.c.id).where(older).order_by(table.c.id).limit(batch).scalar_subquery()

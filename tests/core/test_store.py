@@ -181,3 +181,23 @@ def test_postgresql_copy_writes_what_the_portable_path_writes(postgres_url):
     finally:
         for s in stores.values():
             s.close()
+
+
+def test_retention_deletes_in_bounded_transactions(store, monkeypatch):
+    """Past retention, results go in transactions of PRUNE_BATCH rows (here 4), oldest ids
+    first, each committed on its own; results inside retention stay."""
+    from agent.store import store as store_module
+
+    monkeypatch.setattr(store_module, "PRUNE_BATCH", 4)
+    old = T0 - timedelta(days=100)
+    for i in range(5):  # 5 runs x 2 items = 10 old results: batches of 4, 4, 2
+        store.record_run(run(old + timedelta(minutes=i), items=("/", "/var")))
+    store.record_run(run(T0, items=("/", "/var")))
+    commits = []
+    sa.event.listen(store.engine, "commit", lambda conn: commits.append(1))
+    removed = store.prune(T0 + timedelta(days=1), retention_days=90, audit_retention_days=365)
+    assert removed["results"] == 10 and removed["runs"] == 5
+    assert store.count_results() == 2
+    assert [r.observed_at for r in store.results_between(T0 - timedelta(days=200), T0 + timedelta(days=1))] == [T0, T0]
+    # results 3 (4+4+2), runs 2 (4+1), audit 1 (0 rows), the prune's audit entry 1
+    assert len(commits) == 7
