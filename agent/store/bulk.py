@@ -10,7 +10,7 @@ order, as the rollup's watermark and problem starts need) and into ``latest`` (t
 per item wins, as ``Store.write_runs`` one run at a time leaves it).
 
 The stage table is one per connection (``ON COMMIT DELETE ROWS``: empty outside a
-transaction), made the first time a pooled connection stores results.
+transaction), made by the first batch a connection stores (and again after a rollback).
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from collectors import messages
 from collectors.base import CheckResult, Metric, MessageRef
 
 STAGE = "patrol_results_stage"
-_STAGED = "patrol_results_stage_made"  # key in the pooled connection's info: the stage exists there
 _COLUMNS = ("run_id", "site", "target", "check", "item", "state", "summary", "details", "metrics", "observed_at",
             "message")
 _CREATE = f"""
@@ -87,17 +86,25 @@ def copy_results(conn: sa.Connection, site: str, rows: Iterable[tuple[int, str, 
     into ``results`` in the given order and into ``latest`` (the last row per item wins).
     Returns how many rows were staged."""
     dbapi = conn.connection.dbapi_connection
-    if not conn.connection.info.get(_STAGED):
-        conn.exec_driver_sql(_CREATE)
-        conn.connection.info[_STAGED] = True
+    # Every time, not once per connection: a batch whose transaction rolled back (a row the
+    # server refused) took the table made in it along, and a flag kept beside the connection
+    # would then fail every later batch on it. IF NOT EXISTS costs one catalogue lookup.
+    conn.exec_driver_sql(_CREATE)
     count = 0
-    with dbapi.cursor() as cursor:  # type: ignore[union-attr]
-        with cursor.copy(f"COPY {STAGE} (seq, {_QUOTED}, collector, duration_s) FROM STDIN") as copy:
-            for run_id, collector, duration_s, r in rows:
-                copy.write_row((count, run_id, site, r.target, r.check, r.item, r.state.value, r.summary, r.details,
-                                json.dumps([metric_json(m) for m in r.metrics]), _naive_utc(r.observed_at), _message_or_none(r.message),
-                                collector, duration_s))
-                count += 1
+    statement = f"COPY {STAGE} (seq, {_QUOTED}, collector, duration_s) FROM STDIN"
+    error = conn.dialect.loaded_dbapi.Error
+    try:
+        with dbapi.cursor() as cursor:  # type: ignore[union-attr]
+            with cursor.copy(statement) as copy:
+                for run_id, collector, duration_s, r in rows:
+                    copy.write_row((count, run_id, site, r.target, r.check, r.item, r.state.value, r.summary,
+                                    r.details, json.dumps([metric_json(m) for m in r.metrics]),
+                                    _naive_utc(r.observed_at), _message_or_none(r.message), collector, duration_s))
+                    count += 1
+    except error as exc:
+        # As SQLAlchemy raises it for its own statements: the recorder keeps the runs on an
+        # OperationalError (the database is unreachable) and drops only a refused run otherwise.
+        raise sa.exc.DBAPIError.instance(statement, None, exc, error) from exc
     if count:
         conn.exec_driver_sql(_TO_RESULTS)
         conn.exec_driver_sql(_TO_LATEST)

@@ -201,3 +201,28 @@ def test_retention_deletes_in_bounded_transactions(store, monkeypatch):
     assert [r.observed_at for r in store.results_between(T0 - timedelta(days=200), T0 + timedelta(days=1))] == [T0, T0]
     # results 3 (4+4+2), runs 2 (4+1), audit 1 (0 rows), the prune's audit entry 1
     assert len(commits) == 7
+
+
+def test_postgresql_copy_after_a_rolled_back_batch(postgres_url):
+    """The first batch on a connection makes the stage table; when that transaction rolls
+    back (here: a metric PostgreSQL's json refuses) the table goes with it, and the next
+    batch on the same connection must still be stored."""
+    from agent.store import RunWrite, core
+
+    s = Store.open(postgres_url, "rollback")
+    s.engine.dispose()
+    s.engine = sa.create_engine(postgres_url, pool_size=1, max_overflow=0)  # one connection, reused
+    try:
+        with s.engine.begin() as conn:
+            conn.execute(core.results.delete().where(core.results.c.site == "rollback"))
+        bad = CheckRun("system", "pc-1", T0, 0.1, (CheckResult(
+            "system.disk", "pc-1", "/", State.OK, "fine", metrics=(Metric("disk_free_bytes", float("nan"), "bytes"),),
+            observed_at=T0),))
+        with pytest.raises(sa.exc.DataError):
+            with s.engine.begin() as conn:
+                s.write_runs(conn, [RunWrite(bad)])
+        with s.engine.begin() as conn:
+            s.write_runs(conn, [RunWrite(run(T0))])
+        assert [r.state for r in s.results_between(T0, T0 + timedelta(minutes=1))] == [State.OK]
+    finally:
+        s.close()
