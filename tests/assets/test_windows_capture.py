@@ -14,8 +14,8 @@ import pytest
 from agent.assets.capture import windows
 from agent.assets.model import to_json
 from collectors.base import CommandOutput, ParseError
-from tests.assets.windows_recordings import (format_list, format_table, labelled_uninstall, node_object, spaced, wmic,
-                                             wmic_table)
+from tests.assets.windows_recordings import (format_list, format_table, labelled_uninstall, node_object, notmatch0_monitors,
+                                             spaced, wmic, wmic_table)
 
 AT = datetime(2026, 12, 6, tzinfo=timezone.utc)
 
@@ -247,6 +247,15 @@ def test_monitors_from_a_wmimonitorid_dump():
     assert [(m.maker, m.year, m.connector) for m in found] == [
         ("SAM", 2019, "DISPLAY\\SAM0D2C\\4&29c712e5&0&UID214595_0"), ("BNQ", 2019, "DISPLAY\\BNQ7F58\\5&a86ea05&1&UID4357_0")]
     assert all(m.model is m.serial is m.product_code is None for m in found)
+
+
+def test_monitors_from_a_decoding_one_liner():
+    # two Dell U2715H monitors as systeminformation's WmiMonitorID one-liner printed them: maker and
+    # product code whole (the product code is the one in the PnP id DELD067), name and serial not
+    found = windows.monitors(notmatch0_monitors("si276-dell-u2715h-wmimonitorid-notmatch0.txt"))
+    assert [(m.maker, m.product_code, m.connector) for m in found] == [
+        ("DEL", 0xD067, "DISPLAY\\DELD067\\5&382ced2f&0&UID4353_0"), ("DEL", 0xD067, "DISPLAY\\DELD067\\5&382ced2f&0&UID4354_0")]
+    assert all(m.model is m.serial is m.year is None for m in found)
 
 
 def test_monitor_from_wmimonitorid_arrays():

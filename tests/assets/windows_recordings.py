@@ -165,3 +165,23 @@ def labelled_uninstall(name: str) -> list[dict[str, Any]]:
     """Uninstall entries printed one ``Label: value`` per line, a blank line between entries."""
     records = format_list_records(_decode((DIR / name).read_bytes()))
     return [{value: r.get(label) or None for label, value in UNINSTALL_LABELS.items()} for r in records if r.get("Name")]
+
+
+def notmatch0_monitors(name: str) -> list[dict[str, Any]]:
+    """WmiMonitorID as systeminformation's one-liner prints it: ``maker|product|name|serial|instance``
+    per monitor, each array turned into text with ``$_.X -notmatch 0 | foreach {[char]$_}``.
+    ``-notmatch 0`` drops the padding zeros but also every code whose decimal digits hold a 0
+    (50 "2", 80 "P", 100 "d" ...), so the name and serial may have lost characters: they are
+    unknown here. The maker (always three letters) and the product code (always four hex digits)
+    are whole when all of theirs are shown; they go back to the uint16 codes they came from."""
+    rows = []
+    for line in _decode((DIR / name).read_bytes()).splitlines():
+        parts = line.strip().split("|")
+        if len(parts) != 5:
+            continue
+        maker, product, _name, _serial, instance = parts
+        assert len(maker) == 3 and len(product) == 4, line  # else characters were dropped
+        rows.append({"InstanceName": instance, "ManufacturerName": [ord(c) for c in maker] + [0],
+                     "ProductCodeID": [ord(c) for c in product] + [0], "SerialNumberID": None,
+                     "UserFriendlyName": None, "YearOfManufacture": None})
+    return rows
