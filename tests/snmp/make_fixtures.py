@@ -88,12 +88,17 @@ def readings(data: dict) -> dict:
     disc = lambda key, rows: ((data.get(key) or {}).get("discovery") or {}).get(rows) or []  # noqa: E731
     states = {(s["state_name"], s["state_value"]): s["state_generic_value"] for s in disc("sensors", "state_indexes")}
     return {
-        "cpu": [{"descr": p["processor_descr"], "value": p["processor_usage"]} for p in disc("processors", "processors")],
+        # "oid" (LibreNMS's processor_oid / sensor_oid) lets the comparison set apart a reading
+        # whose OID the served walk lacks (a readings file of another version of the walk)
+        "cpu": [{"descr": p["processor_descr"], "value": p["processor_usage"],
+                 **({"oid": p["processor_oid"]} if p.get("processor_oid") else {})}
+                for p in disc("processors", "processors")],
         "memory": [{"descr": m["mempool_descr"], "class": m.get("mempool_class"), "percent": m["mempool_perc"]}
                    for m in disc("mempools", "mempools")],
         "sensors": [{"class": s["sensor_class"], "descr": s["sensor_descr"], "type": s["sensor_type"],
                      "group": s.get("group"), "value": s["sensor_current"], "state": _state(s, states),
                      **({"index": s["sensor_index"]} if s.get("sensor_index") else {}),
+                     **({"oid": s["sensor_oid"]} if s.get("sensor_oid") else {}),
                      **({"measured": s["entPhysicalIndex_measured"]} if s.get("entPhysicalIndex_measured") else {})}
                     for s in disc("sensors", "sensors")],
     }

@@ -68,6 +68,23 @@ def test_librenms_readings_are_sorted_into_kinds() -> None:
     assert [i.name for i in items["memory"]] == ["Physical memory"]
 
 
+def test_make_fixtures_keeps_librenms_oids() -> None:
+    """A regenerated readings file keeps processor_oid / sensor_oid, which the comparison needs
+    to set apart readings of another version of the walk (routeros)."""
+    from tests.snmp.make_fixtures import readings
+
+    got = readings({
+        "processors": {"discovery": {"processors": [
+            {"processor_descr": "Processor", "processor_usage": 21, "processor_oid": ".1.3.6.1.2.1.25.3.3.1.2.2"}]}},
+        "sensors": {"discovery": {"sensors": [
+            {"sensor_class": "temperature", "sensor_descr": "CPU", "sensor_type": "x", "sensor_current": 44,
+             "sensor_oid": ".1.3.6.1.4.1.14988.1.1.3.11.0"}], "state_indexes": []}}})
+    assert [c["oid"] for c in got["cpu"]] == [".1.3.6.1.2.1.25.3.3.1.2.2"]
+    assert [s["oid"] for s in got["sensors"]] == [".1.3.6.1.4.1.14988.1.1.3.11.0"]
+    items = lc.librenms_items(got)
+    assert items["cpu"][0].oid == ".1.3.6.1.2.1.25.3.3.1.2.2" and items["temperature"][0].oid is not None
+
+
 def test_every_readings_file_has_its_walk() -> None:
     """NAME.readings.json is compared with a poll of NAME.snmprec: one without the other is a slip."""
     walks = {p.stem for p in LIBRENMS_DATA.glob("*.snmprec")}
