@@ -168,16 +168,25 @@ class Outbox:
     # batches), so a worker stopped or killed between storing its runs and queueing them loses
     # nothing: the next worker that queues picks them up, and none is queued twice.
 
-    def start_marks(self, current: Callable[[], tuple[int, int]]) -> tuple[int, int]:
-        """The queued-up-to marks, set to ``current()`` (the store's newest ids) the first time,
-        so that runs stored before this agent pushed (before enrolment) are not sent."""
-        with self._tx():
-            marks = self._get("queued_marks")
-            if marks is None:
-                marks = "%d,%d" % current()
-                self._set("queued_marks", marks)
-        run_id, result_id = (int(part) for part in str(marks).split(","))
+    def _marks(self) -> tuple[int, int] | None:
+        text = self._get("queued_marks")
+        if text is None:
+            return None
+        run_id, result_id = (int(part) for part in str(text).split(","))
         return run_id, result_id
+
+    def _set_marks(self, marks: tuple[int, int]) -> None:
+        self._set("queued_marks", "%d,%d" % marks)
+
+    def start_marks(self, current: Callable[[], tuple[int, int]]) -> None:
+        """Set the queued-up-to marks to ``current()`` (the store's newest ids) the first time,
+        so that runs stored before this agent pushed (before enrolment) are not sent. Once
+        set (every later cycle), only a read: no write lock."""
+        if self._marks() is not None:
+            return
+        with self._tx():
+            if self._marks() is None:  # checked again under the lock: another worker may have begun
+                self._set_marks(current())
 
     def queue_stored(self, read_after: Callable[[tuple[int, int]], tuple[Sequence[dict[str, Any]], tuple[int, int]]],
                      max_results: int, *, max_rounds: int = 50) -> list[int]:
@@ -186,17 +195,16 @@ class Outbox:
         ends. One transaction: two workers queueing at once queue each run once."""
         seqs: list[int] = []
         with self._tx():
-            marks = self._get("queued_marks")
-            if marks is None:  # start_marks was never called: nothing known to be queued yet
+            position = self._marks()
+            if position is None:  # start_marks was never called: nothing known to be queued yet
                 return seqs
-            position = tuple(int(part) for part in str(marks).split(","))
             for _ in range(max_rounds):
-                runs, after = read_after(position)  # type: ignore[arg-type]
+                runs, after = read_after(position)
                 if not runs and after == position:
                     break
                 seqs += self._insert(runs, max_results) if runs else []
                 position = after
-                self._set("queued_marks", "%d,%d" % position)
+                self._set_marks(position)
         self.enforce_bounds()
         return seqs
 
