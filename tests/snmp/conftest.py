@@ -54,6 +54,8 @@ SYNTH = {
     "synth/partial": without("cisco-c3560", "1.3.6.1.2.1.1.3.0|", "1.3.6.1.2.1.2.2.1.7."),
     # the c3560 recording without the CDP neighbour on Gi0/49 (ifIndex 10149): an uplink neighbour gone
     "synth/c3560-neighbor-gone": without("cisco-c3560", "1.3.6.1.4.1.9.9.23.1.2.1.1."),
+    # the c3560 recording 300 s later: counters moved on (some wrapping), every ninth port flipped (test_golden.py)
+    "synth/c3560-later": synth.later((DATA / "cisco-c3560.snmprec").read_text(encoding="latin-1"), 300),
     # values that mean "not supported": CPU 2147483647, a temperature sensor reading 65535
     "synth/unsupported": synth.switch(ports=2, cpu=2147483647, temperature=65535),
     "synth/hostile-names": hostile_names.recording(),

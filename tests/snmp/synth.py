@@ -74,3 +74,39 @@ def switch(*, ports: int = 48, uptime_ticks: int = 123_456_700, oper: Mapping[in
                       f"1.3.6.1.2.1.31.1.1.1.10.{idx}|70|{hc_out}",
                       f"1.3.6.1.2.1.2.2.1.14.{idx}|65|{in_err}"]
     return "\n".join(sorted(lines, key=_sort_key)) + "\n"
+
+
+# Counter columns of ifTable/ifXTable moved on by ``later`` (ifIndex -> increase), 32-bit ones wrapping.
+_LATER_COUNTERS = {
+    "1.3.6.1.2.1.31.1.1.1.6.": lambda i: (i % 11) * 4_000_000_000,   # ifHCInOctets: up to ~1.2 Gbit/s over 300 s
+    "1.3.6.1.2.1.31.1.1.1.10.": lambda i: (i % 7) * 1_000_000_000,   # ifHCOutOctets
+    "1.3.6.1.2.1.2.2.1.10.": lambda i: (i % 5) * 900_000_000,        # ifInOctets (Counter32: some wrap)
+    "1.3.6.1.2.1.2.2.1.16.": lambda i: (i % 3) * 700_000_000,        # ifOutOctets
+    "1.3.6.1.2.1.2.2.1.14.": lambda i: (i % 4) * 300,                # ifInErrors: 0-3 errors/s
+    "1.3.6.1.2.1.2.2.1.20.": lambda i: (i % 13 == 0) * 3_600,        # ifOutErrors: 12/s on a few ports
+    "1.3.6.1.2.1.2.2.1.13.": lambda i: (i % 6) * 600,                # ifInDiscards
+    "1.3.6.1.2.1.2.2.1.19.": lambda i: (i % 2) * 1_200,              # ifOutDiscards
+}
+
+
+def later(recording: str, seconds: int) -> str:
+    """A real recording (snmprec text) as the device would answer ``seconds`` later: sysUpTime
+    advanced, every port's counters increased by an amount depending on its ifIndex (Counter32
+    ones wrapping), and every ninth port's ifOperStatus flipped up <-> down. Made by hand from
+    the real device, for second polls with rates, wraps, line-rate overruns and ports that went
+    down or came up (tests/snmp/test_golden.py)."""
+    out = []
+    for line in recording.splitlines():
+        oid, tag, value = line.split("|", 2)
+        index = oid.rsplit(".", 1)[-1]
+        if oid == "1.3.6.1.2.1.1.3.0" and tag == "67":
+            value = str((int(value) + seconds * 100) % 2**32)
+        elif tag in ("65", "70") and index.isdigit():
+            for prefix, step in _LATER_COUNTERS.items():
+                if oid.startswith(prefix) and oid.count(".") == prefix.count("."):
+                    value = str((int(value) + step(int(index))) % (2**32 if tag == "65" else 2**64))
+                    break
+        elif oid.startswith("1.3.6.1.2.1.2.2.1.8.") and tag == "2" and index.isdigit() and int(index) % 9 == 0:
+            value = {"1": "2", "2": "1"}.get(value, value)
+        out.append(f"{oid}|{tag}|{value}")
+    return "\n".join(out) + "\n"
