@@ -1,66 +1,184 @@
-"""CPU of the switch check's pure part (poll state, parse, evaluate) for one real device.
+"""CPU of the switch check after its SNMP walks, per poll of a real 57-port switch, against an
+older revision measured in the same run.
 
-The Cisco c3560 recording (tests/snmp/data, 57 ports, 9 CDP neighbours) is read into walked
-tables, then fetch's bookkeeping (port samples, poll state, the standard-MIB fallback
-decision) and parse + evaluate run N times; the figure is CPU milliseconds per device poll,
-without any network I/O. Compare it with the same script run from an older checkout (it
-imports the code next to it) to see what a change costs per poll:
+What is measured is everything a collector replica does between the end of the walks and the
+finished CheckRun: fetch's bookkeeping (port samples, poll state, uplink neighbours; the state
+carried as JSON as in a replica's lease row), parse, evaluate and the runner's wrapping
+(Runner.run_job). The SNMP client is replaced by one answering from the Cisco c3560 recording
+(tests/snmp/data) with no I/O, so the figure is the check alone. Two polls per device: the
+first (no previous state) and one 300 s later with counters moved on (tests/snmp/synth.py
+later(): rates, wraps, ports flipping), as in a replica's steady state.
 
-    .venv/bin/python bench/switch_parse.py [--runs 300]
+``--against REV`` extracts REV (git archive) to a temporary folder and runs this same script
+there in a child process, alternating with the current tree, ``--rounds`` times each; the
+figures are medians. Garbage collection is left on, as in a replica.
+
+    nice -n 10 .venv/bin/python bench/switch_parse.py [--devices 300] [--rounds 5] [--against main]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
-from datetime import datetime, timezone
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+HERE = Path(__file__).resolve().parents[1]
 
-from collectors.snmp import ports as P  # noqa: E402
-from collectors.snmp.profiles import load_profiles  # noqa: E402
-from collectors.switch import SwitchCollector, SwitchPoll  # noqa: E402
-from config.checks.switch import SwitchParams  # noqa: E402
-from inventory.models import NetworkDevice  # noqa: E402
-from tests.snmp.recording import read_tables  # noqa: E402
+
+def measure(root: Path, devices: int, later: Path) -> dict[str, float]:
+    """CPU ms per poll of the code under ``root`` (imported from there); ``later``: the recording 300 s on."""
+    sys.path.insert(0, str(root))
+    import collectors.switch as switch
+    from agent.runner import CheckJob, Runner
+    from agent.serve.leases import CarriedPollState
+    from collectors.base import CollectorIO
+    from collectors.snmp import neighbors as N
+    from collectors.snmp import ports as P
+    from collectors.snmp.profiles import load_profiles, select
+    from config.checks.switch import SwitchParams
+    from inventory.models import NetworkDevice
+    from tests.snmp.recording import DATA, read_tables
+
+    assert Path(switch.__file__).resolve().is_relative_to(root.resolve()), switch.__file__
+    text = (DATA / "cisco-c3560.snmprec").read_text(encoding="latin-1")
+    system = {}
+    for line in text.splitlines():
+        oid, tag, value = line.split("|", 2)
+        if oid in switch.SYSTEM_OIDS:
+            system[oid] = int(value) if tag in ("2", "67") else value if tag == "6" else value.encode("latin-1")
+    profiles = load_profiles()
+    profile = select(system[switch.SYS_OBJECT_ID], profiles)
+    columns = (*P.PORT_COLUMNS, *profile.columns(), *N.COLUMNS, *profiles["generic"].columns())
+    moments = {"first": (system, read_tables("cisco-c3560", columns)),
+               "second": ({**system, switch.SYS_UPTIME: system[switch.SYS_UPTIME] + 30_000},
+                          _read(later, columns, read_tables))}
+
+    class Recorded:  # the SNMP client, answering from the recording without any I/O
+        def __init__(self, moment: str) -> None:
+            self.system, self.tables = moments[moment]
+
+        async def connect(self) -> None:
+            pass
+
+        async def get(self, oids: Any) -> dict[str, Any]:
+            return {o: self.system[o] for o in oids if o in self.system}
+
+        async def walk(self, cols: Any, **_: Any) -> dict[str, dict[str, Any]]:
+            return {c: self.tables.get(c, {}) for c in cols}  # not copied: the check only reads them
+
+    moment = ["first"]
+
+    @asynccontextmanager
+    async def fake_open_client(*_: Any, **__: Any) -> Any:
+        yield Recorded(moment[0])
+
+    switch.open_client = fake_open_client
+    carried = CarriedPollState()
+    t0 = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
+    now = [t0]
+    io = CollectorIO(run=None, clock=lambda: now[0], extra={"poll_state": carried})  # type: ignore[arg-type]
+    runner = Runner(io, concurrency=64)
+    params = SwitchParams()
+    targets = [NetworkDevice(name=f"sw{i:04d}", address="127.0.0.1", uplinks=("Gi0/49",),
+                             snmp={"community": "env:PATH"}) for i in range(devices)]
+    collector = switch.SwitchCollector()
+
+    async def poll_all() -> int:
+        runs = await runner.run([CheckJob(collector, t, params) for t in targets])
+        assert all(r.error is None for r in runs), runs[0].error
+        return sum(len(r.results) for r in runs)
+
+    async def both() -> dict[str, float]:
+        out: dict[str, float] = {}
+        for name, at in (("first", t0), ("second", t0 + timedelta(seconds=300))):
+            moment[0], now[0] = name, at
+            c0 = time.process_time()
+            results = await poll_all()
+            out[name] = (time.process_time() - c0) / devices * 1e3
+            out[f"{name}_results"] = results / devices
+        return out
+
+    try:
+        return asyncio.run(both())
+    finally:
+        runner.close()
+
+
+def _read(path: Path, columns: Any, read_tables: Any) -> dict[str, dict[str, Any]]:
+    import tests.snmp.recording as recording
+
+    saved = recording.DATA
+    recording.DATA = path.parent
+    try:
+        return read_tables(path.stem, columns)
+    finally:
+        recording.DATA = saved
+
+
+def child(root: Path, devices: int, later: Path) -> dict[str, float]:
+    out = subprocess.run([sys.executable, __file__, "--child", str(root), "--devices", str(devices),
+                          "--later", str(later)],
+                         capture_output=True, text=True, cwd=root)
+    if out.returncode:
+        raise SystemExit(f"the measurement of {root} failed:\n{out.stderr}")
+    return json.loads(out.stdout.splitlines()[-1])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--runs", type=int, default=300)
+    ap.add_argument("--devices", type=int, default=300, help="devices per round (each polled twice)")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--against", default="main", help="git revision to compare with ('' for none)")
+    ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--later", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    profiles = load_profiles()
-    profile, generic = profiles["cisco-ios"], profiles["generic"]
-    try:  # absent before issue 14: the script also runs on an older checkout, for the comparison
-        from collectors.snmp import neighbors as N
-        from collectors.snmp.health import fallback_sections
-    except ImportError:
-        N, fallback_sections = None, None
-    tables = read_tables("cisco-c3560", (*P.PORT_COLUMNS, *profile.columns(), *(N.COLUMNS if N else ())))
-    system = {"1.3.6.1.2.1.1.3.0": 12_345_678, "1.3.6.1.2.1.1.5.0": b"sw"}
-    device = NetworkDevice(name="sw", snmp={"community": "env:X"})
-    params, collector = SwitchParams(), SwitchCollector()
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    if args.child:
+        print(json.dumps(measure(args.child, args.devices, args.later)))
+        return
+    sys.path.insert(0, str(HERE))
+    from tests.snmp import synth
+    from tests.snmp.recording import DATA
 
-    def poll() -> int:
-        state = P.next_state(None, 1000.0, 12_345_678, P.port_samples(tables))
-        if fallback_sections is None:
-            raw = SwitchPoll(1000.0, (), None, 0.01, system, profile, tables, state)
-        else:
-            sections = fallback_sections(profile, tables, generic)
-            raw = SwitchPoll(1000.0, (), None, 0.01, system, profile, tables, state, generic, sections)
-        return len(list(collector.evaluate(collector.parse(raw), params, device, now)))
-
-    results = poll()
-    t0 = time.process_time()
-    for _ in range(args.runs):
-        poll()
-    ms = (time.process_time() - t0) / args.runs * 1000
-    print(f"switch check, pure part (state, parse, evaluate), Cisco c3560 recording: {ms:.2f} ms CPU per poll, "
-          f"{results} results, {args.runs} runs")
-    print("compared with: the same script run from an older checkout (it measures the code beside it)")
+    with tempfile.TemporaryDirectory() as tmp:
+        later = Path(tmp) / "c3560-later.snmprec"
+        later.write_text(synth.later((DATA / "cisco-c3560.snmprec").read_text(encoding="latin-1"), 300),
+                         encoding="latin-1")
+        trees = {"this tree": HERE}
+        if args.against:
+            rev = subprocess.run(["git", "rev-parse", "--short", args.against], cwd=HERE, check=True,
+                                 capture_output=True, text=True).stdout.strip()
+            old = Path(tmp) / "old"
+            old.mkdir()
+            archive = subprocess.run(["git", "archive", rev], cwd=HERE, check=True, capture_output=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+            trees = {f"{args.against} ({rev})": old, **trees}
+        load = os.getloadavg()[0]
+        got: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
+        for _ in range(args.rounds):  # alternating, so both see the same machine load
+            for name, root in trees.items():
+                got[name].append(child(root, args.devices, later))
+        load_after = os.getloadavg()[0]
+    print(f"switch check after the SNMP walks (fetch bookkeeping + poll state + parse + evaluate + runner), "
+          f"Cisco c3560 recording (57 ports), {args.devices} devices x {args.rounds} rounds, CPU ms per poll "
+          f"(median); load average {load:.2f} before, {load_after:.2f} after")
+    medians = {name: {k: statistics.median(r[k] for r in runs) for k in runs[0]} for name, runs in got.items()}
+    print(f"{'':24}{'first poll':>12}{'second poll':>13}{'results':>10}")
+    for name, m in medians.items():
+        print(f"{name:24}{m['first']:>9.3f} ms{m['second']:>10.3f} ms{m['first_results']:>6.0f}/{m['second_results']:.0f}")
+    if len(medians) == 2:
+        (_, old_m), (_, new_m) = medians.items()
+        print(f"this tree / {args.against}: first poll {new_m['first'] / old_m['first']:.2f}x, "
+              f"second poll {new_m['second'] / old_m['second']:.2f}x")
 
 
 if __name__ == "__main__":
