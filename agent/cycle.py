@@ -140,8 +140,11 @@ class RunRecorder:
 
 async def run_cycle(ctx: AppContext, runner: Runner, jobs: Sequence[CheckJob], *,
                     tickets: Any | None = None, on_run: Callable[[CheckRun], None] | None = None) -> CycleOutcome:
+    from agent.gcpause import collector_paused
+
     recorder = RunRecorder(ctx, on_run)
-    runs = await runner.run(jobs, on_done=recorder)
+    with collector_paused():  # the runs are kept for the ticket engine (agent/gcpause.py)
+        runs = await runner.run(jobs, on_done=recorder)
     recorder.store_pending()  # the retry of runs a full disk kept out of the store
     from agent.assets.findings import after_cycle  # hardware changes and warranties (asset archive)
 

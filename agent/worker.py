@@ -367,6 +367,7 @@ class Worker:
         """One of several `patrol serve` replicas on one database: this machine's own checks
         as usual, the network devices only as far as this replica claims them (agent/serve/leases.py)."""
         from agent.cycle import CycleOutcome, RunRecorder, run_cycle
+        from agent.gcpause import collector_paused
         from agent.serve.leases import Leases
         from agent.serve.polling import FamilyPlan, parent_alive, poll_leased
 
@@ -387,8 +388,9 @@ class Worker:
         # The device runs are not sent to `patrol serve`: its /metrics reads the store (every
         # replica's polls), so encoding 60 results per switch twice would be CPU for nothing.
         recorder = RunRecorder(ctx, None, batch_runs=replicas.write_batch, autostore=False)
-        leased = await poll_leased(list(plans.values()), leases, runner, recorder, capacity=runner.concurrency,
-                                   alive=parent_alive())
+        with collector_paused():  # the runs are kept for the ticket engine (agent/gcpause.py)
+            leased = await poll_leased(list(plans.values()), leases, runner, recorder, capacity=runner.concurrency,
+                                       alive=parent_alive())
         await asyncio.to_thread(recorder.store_pending)
         if recorder.unstored:
             log.error("%d runs could not be stored (database unreachable); their devices are polled again "
@@ -513,7 +515,8 @@ def tune_gc() -> None:
     waits for 10,000 new container objects rather than 700. A replica's worker polling 1,000
     switches spent 3.4 of its 16 CPU-seconds in the cycle collector (10 full collections,
     each walking every run kept for the ticket engine) before this. The worker lives one
-    cycle, so the memory a later collection frees is bounded by that cycle's garbage."""
+    cycle, so the memory a later collection frees is bounded by that cycle's garbage. While it
+    polls, no collection runs at all (agent/gcpause.py)."""
     import gc
 
     gc.freeze()

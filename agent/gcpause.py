@@ -1,0 +1,36 @@
+"""No cycle collection while a worker polls; what the polls keep is frozen out afterwards.
+
+A worker keeps every run it polls until the ticket engine has seen them, at the end of its
+cycle: 10,000 switch polls are ~640,000 results, millions of tracked objects. CPython's
+collections walk what survived the last one again and again (a full one walks everything
+each time the heap has grown by a quarter), so their cost grows with the site. A replica's
+worker polling 3,000 switches twice spent 8.3 CPU-seconds in 4 full collections (up to
+3.8 s each), 3.3 s in middle-generation ones and 3.2 s in young ones: ~2.5 ms per switch
+poll, more than storing the poll's results costs.
+
+So while the polls run the collector is off, and when they end everything still tracked
+moves to the permanent generation (``gc.freeze``, a constant-time list splice), out of the
+collections the ticket engine's pass would make. Reference counting frees almost all of a
+poll's garbage as usual; only reference cycles wait, and they wait until the worker ends
+with its cycle. Measured (gc.collect() at the worker's exit): 21,730 cyclic objects after
+6,000 healthy switch polls (under 4 per poll) and 40,879 after 1,500 polls of which 1,000
+timed out (about 40 per timed-out poll; exception tracebacks), a few MB at most.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
