@@ -71,6 +71,8 @@ class SwitchPoll:
     # the port rows fetch already made of ``tables`` (for the poll state); parse reuses them
     # rather than reading the IF-MIB columns a second time. None: parse makes them.
     samples: tuple[P.PortSample, ...] | None = None
+    # likewise the neighbours fetch read from ``tables`` for the uplinks' memory (None: parse reads them)
+    neighbors: tuple[N.Neighbor, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,12 +157,14 @@ class SwitchCollector:
         samples = P.port_samples(tables)
         saved = P.next_state(previous, at, uptime, samples)
         uplink_ports = _uplink_ports(samples, target.uplinks)
+        neighbors = None
         if uplink_ports:  # only uplinks' neighbours are remembered between polls
-            saved["nb"] = N.remember_uplinks((previous or {}).get("nb"), at, N.parse_neighbors(tables),
+            neighbors = N.parse_neighbors(tables)
+            saved["nb"] = N.remember_uplinks((previous or {}).get("nb"), at, neighbors,
                                              uplink_ports, params.neighbor_forget_s)
         state.save(target.name, saved)
         return SwitchPoll(at, target.uplinks, None, rtt, system, profile, tables, previous, fallback, sections,
-                          params.neighbor_forget_s, neighbor_error, tuple(samples))
+                          params.neighbor_forget_s, neighbor_error, tuple(samples), neighbors)
 
     def parse(self, raw: SwitchPoll) -> SwitchModel:
         if raw.unreachable:
@@ -175,17 +179,20 @@ class SwitchCollector:
         found: set[str] = set()
         ports = []
         for sample in raw.samples if raw.samples is not None else P.port_samples(raw.tables):
-            keys = {sample.name.lower(), sample.descr.lower()} & wanted
-            found |= keys
+            uplink = False
+            if wanted:  # most devices name no uplink: no lower-casing and set work for their ports
+                keys = {sample.name.lower(), sample.descr.lower()} & wanted
+                found |= keys
+                uplink = bool(keys)
             before = prev_ports.get(sample.index)
             before = before if isinstance(before, dict) else None
             rates = P.port_rates(sample, before, elapsed, rebooted)
             was = before.get("o") if before and before.get("n") == sample.name else None
-            ports.append(Port(sample, was if isinstance(was, int) else None, rates, bool(keys)))
+            ports.append(Port(sample, was if isinstance(was, int) else None, rates, uplink))
         missing = tuple(u for u in raw.uplinks if u.lower() not in found)
         health = read_health(raw.profile, raw.tables, raw.fallback, raw.fallback_for) if raw.profile else Health()
         objects = ([] if uptime is not None else ["SNMPv2-MIB::sysUpTime.0"]) + P.missing_columns(raw.tables)
-        neighbors = N.parse_neighbors(raw.tables)
+        neighbors = raw.neighbors if raw.neighbors is not None else N.parse_neighbors(raw.tables)
         lost = N.lost_on_uplinks(prev.get("nb"), raw.at, neighbors,
                                  tuple(p.sample.name for p in ports if p.uplink), raw.forget_s)
         return SwitchModel(None, raw.response_time_s, text(raw.system.get(SYS_NAME)) or "",
@@ -261,72 +268,65 @@ class SwitchCollector:
     def _ports(self, model: SwitchModel, params: SwitchParams, result: Any) -> Iterable[CheckResult]:
         for name in model.missing_uplinks:
             yield result("port", name, State.UNKNOWN, MSG.say("switch.port.uplink_missing", name=name))
+        limits = _PortLimits.of(params)
+        port_types = params.port_types
         for port in model.ports:
             s = port.sample
             # admin None: the agent does not serve ifAdminStatus; its ports are still reported
-            if not port.uplink and (s.if_type not in params.port_types or s.admin not in (1, None)):
+            if not port.uplink and (s.if_type not in port_types or s.admin not in (1, None)):
                 continue
-            yield self._port(port, params, result)
+            yield self._port(port, limits, result)
 
-    def _port(self, port: Port, params: SwitchParams, result: Any) -> CheckResult:
+    def _port(self, port: Port, limits: _PortLimits, result: Any) -> CheckResult:
+        """One port's result. Runs for every port of every switch (a site's most made result),
+        so: refs of the common sentences are made once (_port_lead, _port_said), thresholds are
+        read once per poll (_PortLimits), only states worse than OK are kept for State.worst,
+        and metric names are constants."""
         s, r = port.sample, port.rates
-        oper = (MSG.ref(f"switch.oper.{OPER_NAMES[s.oper]}") if s.oper in OPER_NAMES
-                else MSG.ref("switch.oper.other", code=s.oper))
-        states: list[State] = []
-        parts: list[MessageRef] = []
+        state, mid, oper = _port_lead(s, port, limits)
+        problems: list[State] = [] if state is None or state is State.OK else [state]
+        extra: list[MessageRef] = []  # parts after the speed: thresholds crossed (rare)
         metrics = []
-        if s.admin != 1 and port.uplink:
-            states.append(_STATES[params.uplink_down])
-            parts.append(MSG.ref("switch.port.uplink_admin_down"))
-        elif s.oper is None:
-            states.append(State.UNKNOWN if port.uplink else State.OK)
-            parts.append(MSG.ref("switch.port.oper_not_served"))
-        elif s.oper != 1:
-            if port.uplink:
-                states.append(_STATES[params.uplink_down])
-                parts.append(MSG.ref("switch.port.uplink_oper", oper=oper))
-            elif port.was_oper == 1:
-                states.append(_STATES[params.port_went_down])
-                parts.append(MSG.ref("switch.port.went", oper=oper))
-            else:
-                parts.append(MSG.ref("switch.port.oper", oper=oper))
-        else:
-            parts.append(MSG.ref("switch.port.came_up" if port.was_oper not in (None, 1) else "switch.port.up"))
-        if s.speed_bps:
-            parts.append(_bits(s.speed_bps))
-        for value, label, metric in ((r.in_bps, "in", "port_in_bits_per_second"),
-                                     (r.out_bps, "out", "port_out_bits_per_second")):
+        speed = s.speed_bps
+        for value, ref_id, metric, util_metric in ((r.in_bps, "switch.port.in_utilization", _M_IN_BPS, _M_IN_UTIL),
+                                                   (r.out_bps, "switch.port.out_utilization", _M_OUT_BPS,
+                                                    _M_OUT_UTIL)):
             if value is None:
                 continue
             metrics.append(Metric(metric, value, "bits_per_second"))
-            if s.speed_bps:
-                pct = 100.0 * value / s.speed_bps
-                metrics.append(Metric(f"port_{label}_utilization_percent", pct, "percent"))
-                st = threshold_state(pct, params.utilization_percent.warn, params.utilization_percent.crit)
-                states.append(st)
+            if speed:
+                pct = 100.0 * value / speed
+                metrics.append(Metric(util_metric, pct, "percent"))
+                st = threshold_state(pct, limits.util_warn, limits.util_crit)
                 if st is not State.OK:
-                    parts.append(MSG.ref(f"switch.port.{label}_utilization", pct=pct))
-        for value, label, limits, metric in ((r.errors_per_s, "errors", params.errors_per_s, "port_errors_packets_per_second"),
-                                             (r.discards_per_s, "discards", params.discards_per_s,
-                                              "port_discards_packets_per_second")):
+                    problems.append(st)
+                    extra.append(MSG.ref(ref_id, pct=pct))
+        for value, ref_id, warn, crit, metric in (
+                (r.errors_per_s, "switch.port.errors_rate", limits.errors_warn, limits.errors_crit, _M_ERRORS),
+                (r.discards_per_s, "switch.port.discards_rate", limits.discards_warn, limits.discards_crit,
+                 _M_DISCARDS)):
             if value is None:
                 continue
             metrics.append(Metric(metric, value, "packets_per_second"))
-            st = threshold_state(value, limits.warn, limits.crit)
-            states.append(st)
+            st = threshold_state(value, warn, crit)
             if st is not State.OK:
-                parts.append(MSG.ref(f"switch.port.{label}_rate", rate=value))
+                problems.append(st)
+                extra.append(MSG.ref(ref_id, rate=value))
         # Cumulative counters beside the rates: the report shows errors since the last inspection.
-        for pair, metric in (((2, 3), "port_errors_total"), ((4, 5), "port_discards_total")):
-            values = [s.counters[i] for i in pair if s.counters[i] is not None]
-            if values:
-                metrics.append(Metric(metric, float(sum(values)), "total"))  # type: ignore[arg-type]
+        c = s.counters
+        for a, b, metric in ((c[2], c[3], "port_errors_total"), (c[4], c[5], "port_discards_total")):
+            if a is not None or b is not None:
+                metrics.append(Metric(metric, float((a or 0) + (b or 0)), "total"))
+        if extra:
+            lead = _lead_ref(mid, oper)
+            said = MSG.say("switch.port", parts=(lead, _bits(speed), *extra) if speed else (lead, *extra))
+        else:
+            said = _port_said(mid, oper, speed)
         # admin/oper as words: the console's ports grid colours a port by them (agent/serve/console/device.py).
-        admin = ADMIN_NAMES.get(s.admin or 0, f"status{s.admin}") if s.admin is not None else "unknown"
-        details = (f"ifIndex {s.index}; ifDescr {s.descr}; admin {admin}; "
-                   f"oper {OPER_NAMES.get(s.oper, 'unknown') if s.oper is not None else 'unknown'}"
+        admin = "unknown" if s.admin is None else ADMIN_NAMES.get(s.admin) or f"status{s.admin}"
+        details = (f"ifIndex {s.index}; ifDescr {s.descr}; admin {admin}; oper {OPER_NAMES.get(s.oper, 'unknown')}"
                    + (f"; {r.note}" if r.note else ""))
-        return result("port", s.name, State.worst(states), MSG.say("switch.port", parts=tuple(parts)), details,
+        return result("port", s.name, State.worst(problems) if problems else State.OK, said, details,
                       tuple(metrics))
 
     def _health(self, model: SwitchModel, params: SwitchParams, result: Any) -> Iterable[CheckResult]:
@@ -402,8 +402,86 @@ _READING_NAMES = {"cpu": "CPU", "memory": "memory", "temperature": "temperature"
                   "psus": "power supplies"}
 
 
+@dataclass(frozen=True, slots=True)
+class _PortLimits:
+    """The port thresholds of one poll, read from the settings once rather than per port."""
+
+    util_warn: float | None
+    util_crit: float | None
+    errors_warn: float | None
+    errors_crit: float | None
+    discards_warn: float | None
+    discards_crit: float | None
+    went_down: State
+    uplink_down: State
+
+    @classmethod
+    def of(cls, params: SwitchParams) -> _PortLimits:
+        u, e, d = params.utilization_percent, params.errors_per_s, params.discards_per_s
+        return cls(u.warn, u.crit, e.warn, e.crit, d.warn, d.crit, _STATES[params.port_went_down],
+                   _STATES[params.uplink_down])
+
+
+_M_IN_BPS, _M_OUT_BPS = "port_in_bits_per_second", "port_out_bits_per_second"
+_M_IN_UTIL, _M_OUT_UTIL = "port_in_utilization_percent", "port_out_utilization_percent"
+_M_ERRORS, _M_DISCARDS = "port_errors_packets_per_second", "port_discards_packets_per_second"
+
+
+def _port_lead(s: P.PortSample, port: Port, limits: _PortLimits) -> tuple[State | None, str, int | None]:
+    """The first part of a port's sentence, as (the state it sets or None, message id, the
+    ifOperStatus it names or None): see _lead_ref."""
+    if s.admin != 1 and port.uplink:
+        return limits.uplink_down, "switch.port.uplink_admin_down", None
+    if s.oper is None:
+        return (State.UNKNOWN if port.uplink else State.OK), "switch.port.oper_not_served", None
+    if s.oper != 1:
+        if port.uplink:
+            return limits.uplink_down, "switch.port.uplink_oper", s.oper
+        if port.was_oper == 1:
+            return limits.went_down, "switch.port.went", s.oper
+        return None, "switch.port.oper", s.oper
+    return None, ("switch.port.came_up" if port.was_oper not in (None, 1) else "switch.port.up"), None
+
+
+# Refs and English sentences of ports, made once per kind rather than per port: nearly every
+# port of a site says one of a few sentences ("up, 1 Gbit/s", "down, 100 Mbit/s"). Keyed by
+# plain values (str, int, float), which hash in C where a MessageRef hashes in Python.
+# Bounded (an oper status is a device's number): cleared when full, like Messages' cache.
+_LEADS: dict[tuple[str, int | None], MessageRef] = {}
+_PORT_SAID: dict[tuple[str, int | None, float | None], Said] = {}
+
+
+def _lead_ref(mid: str, oper: int | None) -> MessageRef:
+    ref = _LEADS.get((mid, oper))
+    if ref is None:
+        if oper is None:
+            ref = MSG.ref(mid)
+        else:
+            word = (MSG.ref(f"switch.oper.{OPER_NAMES[oper]}") if oper in OPER_NAMES
+                    else MSG.ref("switch.oper.other", code=oper))
+            ref = MSG.ref(mid, oper=word)
+        if len(_LEADS) >= 256:
+            _LEADS.clear()
+        _LEADS[(mid, oper)] = ref
+    return ref
+
+
+def _port_said(mid: str, oper: int | None, speed: float | None) -> Said:
+    """MSG.say("switch.port", parts=(lead, speed)) of a port with no threshold crossed."""
+    said = _PORT_SAID.get((mid, oper, speed))
+    if said is None:
+        lead = _lead_ref(mid, oper)
+        said = MSG.say("switch.port", parts=(lead, _bits(speed)) if speed else (lead,))
+        if len(_PORT_SAID) >= 1024:
+            _PORT_SAID.clear()
+        _PORT_SAID[(mid, oper, speed)] = said
+    return said
+
+
 def _uplink_ports(samples: Iterable[P.PortSample], uplinks: tuple[str, ...]) -> tuple[str, ...]:
     """ifNames of the inventory uplinks (given as ifName or ifDescr), as LLDP/CDP neighbours name local ports."""
+    if not uplinks:
+        return ()
     wanted = {u.lower() for u in uplinks}
     return tuple(s.name for s in samples if {s.name.lower(), s.descr.lower()} & wanted)
 

@@ -44,6 +44,16 @@ def _int(table: Mapping[str, Any], index: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _ints(columns: tuple[Mapping[str, Any], ...], index: str) -> list[int | None]:
+    """``_int`` of each column at ``index``. ``type(v) is int`` takes the usual value (a plain
+    int from the decoder) at once; anything else goes through ``_int``'s own test."""
+    out: list[int | None] = []
+    for col in columns:
+        value = col.get(index)
+        out.append(value if type(value) is int else None if value is None else _int(col, index))
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class PortSample:
     index: str
@@ -92,21 +102,21 @@ def port_samples(tables: Mapping[str, Mapping[str, Any]]) -> list[PortSample]:
     descr_col, name_col = tables.get(IF_DESCR, empty), tables.get(IF_NAME, empty)
     type_col, admin_col, oper_col = tables.get(IF_TYPE, empty), tables.get(IF_ADMIN, empty), tables.get(IF_OPER, empty)
     err_cols = [tables.get(c, empty) for c in (IF_IN_ERRORS, IF_OUT_ERRORS, IF_IN_DISCARDS, IF_OUT_DISCARDS)]
+    int_cols = (hc_in_col, hc_out_col, in_col, out_col, high_col, low_col, type_col, admin_col, oper_col, *err_cols)
     out = []
     for index in _row_indexes(tables):
-        hc_in, hc_out = _int(hc_in_col, index), _int(hc_out_col, index)
+        # every integer column of the row in one pass (what _int does, without a call per column)
+        (hc_in, hc_out, in_oct, out_oct, high, low, if_type, admin, oper,
+         in_err, out_err, in_disc, out_disc) = _ints(int_cols, index)
         hc = hc_in is not None and hc_out is not None
-        in_oct = hc_in if hc else _int(in_col, index)
-        out_oct = hc_out if hc else _int(out_col, index)
-        high = _int(high_col, index)
-        low = _int(low_col, index)
+        if hc:
+            in_oct, out_oct = hc_in, hc_out
         # ifHighSpeed when it is set; ifSpeed otherwise (it saturates at 4294967295 for >4G links)
         speed = high * 1e6 if high else (float(low) if low else None)
         descr = text(descr_col.get(index)) or ""
         name = text(name_col.get(index)) or descr or f"ifIndex {index}"
-        counters = (in_oct, out_oct, *[_int(col, index) for col in err_cols])
-        out.append(PortSample(index, name, descr, _int(type_col, index), _int(admin_col, index),
-                              _int(oper_col, index), speed, hc, counters))
+        out.append(PortSample(index, name, descr, if_type, admin, oper, speed, hc,
+                              (in_oct, out_oct, in_err, out_err, in_disc, out_disc)))
     return out
 
 
@@ -165,21 +175,30 @@ class PortRates:
     note: str | None = None
 
 
+NO_RATES = PortRates()  # one object for every port of a first poll (it is frozen)
+
+
 def port_rates(sample: PortSample, previous: Mapping[str, Any] | None, elapsed: float, rebooted: bool) -> PortRates:
     if not previous or elapsed <= 0:
-        return PortRates()
+        return NO_RATES
     if rebooted:
         return PortRates(note="device rebooted: counters restarted, rates from the next poll")
     if previous.get("n") != sample.name or bool(previous.get("hc")) != sample.hc:
         return PortRates(note="port renumbered or counter type changed; rates from the next poll")
     prev = previous.get("c")
     if not isinstance(prev, list) or len(prev) != 6:
-        return PortRates()
+        return NO_RATES
     notes = []
-    deltas = []
+    deltas: list[int | None] = []
     for i, cur in enumerate(sample.counters):
-        bits = 64 if (i < 2 and sample.hc) else 32
-        d, why = counter_delta(cur, prev[i], bits)
+        was = prev[i]
+        # The common case first (a counter that went up), without a call: this runs for six
+        # counters of every port of every device. ``type(...) is int`` leaves bools and other
+        # odd values to counter_delta, which decides exactly as before.
+        if cur is not None and type(was) is int and cur >= was:
+            deltas.append(cur - was)
+            continue
+        d, why = counter_delta(cur, was, 64 if (i < 2 and sample.hc) else 32)
         if why:
             notes.append(why)
         deltas.append(d)
