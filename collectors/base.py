@@ -23,6 +23,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
+from collectors.frozen import quick_init
+
 if TYPE_CHECKING:  # imported for types only: collectors stay importable without a config
     from config.checks.base import CheckParams
     from inventory.models import Inventory, Target
@@ -53,13 +55,14 @@ class State(enum.Enum):
     @classmethod
     def worst(cls, *states: State | Iterable[State]) -> State:
         """The worst of the given states; OK when none are given."""
-        flat: list[State] = []
+        worst, rank = cls.OK, 0
         for item in states:
-            if isinstance(item, State):
-                flat.append(item)
-            else:
-                flat.extend(item)
-        return max(flat, key=_SEVERITY_ORDER.__getitem__, default=cls.OK)
+            for state in (item,) if isinstance(item, State) else item:
+                # by value: an Enum member hashes in Python code (Enum.__hash__), a str in C
+                severity = _SEVERITY_BY_VALUE[state._value_]
+                if severity > rank:
+                    worst, rank = state, severity
+        return worst
 
     @classmethod
     def parse(cls, text: str) -> State:
@@ -69,7 +72,7 @@ class State(enum.Enum):
             raise ValueError(f"unknown state {text!r}: expected one of ok, warn, crit, unknown") from None
 
 
-_SEVERITY_ORDER = {State.OK: 0, State.WARN: 1, State.UNKNOWN: 2, State.CRIT: 3}
+_SEVERITY_BY_VALUE = {State.OK.value: 0, State.WARN.value: 1, State.UNKNOWN.value: 2, State.CRIT.value: 3}
 _EXPORTER_VALUE = {State.OK: 0, State.WARN: 1, State.CRIT: 2, State.UNKNOWN: 3}
 
 # Base units in the Prometheus sense; a metric's name ends with its unit.
@@ -83,6 +86,7 @@ RESERVED_LABELS = frozenset({"site", "target", "check", "item"})
 _VALID_METRICS: set[tuple[str, str]] = set()  # (name, unit) pairs already checked (Metric.__post_init__)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Metric:
     """One measured value, exported as ``patrol_<name>`` with the result's labels.
@@ -119,6 +123,7 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class MessageRef:
     """A result's sentence as a message id and its parameters, for readers in other languages.
@@ -138,6 +143,7 @@ class MessageRef:
         return dict(self.params).get(name)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     """The state of one item of one check on one target at one time.

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from collectors.base import MessageRef
+from collectors.frozen import quick_init
 
 # The list separator per language: English ", ", Chinese "、" (CLDR's unit-narrow list).
 LIST_SEPARATOR = {"en": ", ", "zh-CN": "、"}
@@ -30,6 +31,7 @@ class MessageError(KeyError):
     pass
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Said:
     """A sentence said: the English ``text`` (the result's summary) and its ``ref``."""

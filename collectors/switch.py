@@ -32,6 +32,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from collectors.base import CheckResult, CollectorIO, MessageRef, Metric, ParseError, State, threshold_state
+from collectors.frozen import quick_init
 from collectors.messages import Messages, Said
 from collectors.snmp import neighbors as N
 from collectors.snmp import ports as P
@@ -75,6 +76,7 @@ class SwitchPoll:
     neighbors: tuple[N.Neighbor, ...] | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Port:
     sample: P.PortSample

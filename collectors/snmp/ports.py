@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from collectors.frozen import quick_init
 from collectors.snmp.health import text
 
 # IF-MIB columns walked for every port (ifTable 1.3.6.1.2.1.2.2.1, ifXTable 1.3.6.1.2.1.31.1.1.1)
@@ -54,6 +55,7 @@ def _ints(columns: tuple[Mapping[str, Any], ...], index: str) -> list[int | None
     return out
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PortSample:
     index: str
@@ -166,6 +168,7 @@ def counter_delta(current: int | None, previous: Any, bits: int) -> tuple[int | 
     return None, "counter went backwards (reset?); rate skipped this poll"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PortRates:
     in_bps: float | None = None

@@ -35,3 +35,16 @@ def test_threshold_state(value, warn, crit, higher, expected):
 def test_metric_names_are_checked(name, unit):
     with pytest.raises(ValueError):
         Metric(name, 1.0, unit)
+
+
+def test_worst_is_the_most_severe_of_every_combination():
+    """State.worst reads severities by value (fast); the order is the documented one."""
+    import itertools
+
+    order = [State.OK, State.WARN, State.UNKNOWN, State.CRIT]
+    for n in range(4):
+        for states in itertools.product(order, repeat=n):
+            expected = max(states, key=order.index, default=State.OK)
+            assert State.worst(*states) is expected
+            assert State.worst(list(states)) is expected
+            assert State.worst(iter(states)) is expected
