@@ -11,7 +11,8 @@ later(): rates, wraps, ports flipping), as in a replica's steady state.
 
 ``--against REV`` extracts REV (git archive) to a temporary folder and runs this same script
 there in a child process, alternating with the current tree, ``--rounds`` times each; the
-figures are medians. Garbage collection is left on, as in a replica.
+figures are medians. Garbage collection is on and tuned as in a replica's worker
+(agent/worker.py tune_gc).
 
     nice -n 10 .venv/bin/python bench/switch_parse.py [--devices 300] [--rounds 5] [--against main]
 """
@@ -50,6 +51,12 @@ def measure(root: Path, devices: int, later: Path) -> dict[str, float]:
     from tests.snmp.recording import DATA, read_tables
 
     assert Path(switch.__file__).resolve().is_relative_to(root.resolve()), switch.__file__
+    try:  # garbage collection tuned as in a replica's worker, where there is the tuning
+        from agent.worker import tune_gc
+    except ImportError:
+        pass
+    else:
+        tune_gc()
     text = (DATA / "cisco-c3560.snmprec").read_text(encoding="latin-1")
     system = {}
     for line in text.splitlines():
@@ -168,7 +175,8 @@ def main() -> None:
             for name, root in trees.items():
                 got[name].append(child(root, args.devices, later))
         load_after = os.getloadavg()[0]
-    print(f"switch check after the SNMP walks (fetch bookkeeping + poll state + parse + evaluate + runner), "
+    print(f"switch check after the SNMP walks (fetch bookkeeping + poll state + parse + evaluate + runner, "
+          f"GC as in a replica's worker), "
           f"Cisco c3560 recording (57 ports), {args.devices} devices x {args.rounds} rounds, CPU ms per poll "
           f"(median); load average {load:.2f} before, {load_after:.2f} after")
     medians = {name: {k: statistics.median(r[k] for r in runs) for k in runs[0]} for name, runs in got.items()}

@@ -129,6 +129,17 @@ class Messages:
                 self._said[ref] = text
         return Said(text, ref)
 
+    def say_list(self, id: str, name: str, parts: tuple[Said | str, ...]) -> Said:
+        """``say(id, **{name: parts})`` of a message whose one parameter is a list, from parts
+        already said: their English is joined as ``render`` joins a tuple (", ") rather than
+        rendered a second time, and the sentence is not hashed for the cache (a switch port's
+        "up, 1 Gbit/s, errors 2.00/s", made for every port with a rate past a threshold)."""
+        ref = self.ref(id, **{name: tuple(p.ref if isinstance(p, Said) else p for p in parts)})
+        joined = ", ".join(p.text if isinstance(p, Said) else str(p) for p in parts)
+        template = self._english(id)
+        assert template is not None  # ref() checked it is declared
+        return Said(template.format(**{name: joined}), ref)
+
 
 # --- JSON: the wire, the collector push and the store keep a message as
 # {"id": "system.cpu", "params": {"busy": 99.0, "what": {"id": ..., "params": {...}}, "list": [...]}}

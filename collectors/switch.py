@@ -232,7 +232,7 @@ class SwitchCollector:
             summary = (MSG.say("switch.neighbors.none") if not n else
                        MSG.say("switch.neighbors.one" if n == 1 else "switch.neighbors.many", n=n,
                                lldp=counts["lldp"], cdp=counts["cdp"]))
-            details = "\n".join(json.dumps(n.as_dict(), ensure_ascii=False, sort_keys=True) for n in model.neighbors)
+            details = "\n".join(_NEIGHBOR_JSON(n.as_dict()) for n in model.neighbors)
             yield result("neighbors", "", State.OK, summary, details,
                          (Metric("neighbors_count", len(model.neighbors), "count"),))
         for port, gone, seen in model.lost_neighbors:
@@ -287,41 +287,43 @@ class SwitchCollector:
         s, r = port.sample, port.rates
         state, mid, oper = _port_lead(s, port, limits)
         problems: list[State] = [] if state is None or state is State.OK else [state]
-        extra: list[MessageRef] = []  # parts after the speed: thresholds crossed (rare)
+        extra: list[Said] = []  # parts after the speed: thresholds crossed (rare)
         metrics = []
         speed = s.speed_bps
-        for value, ref_id, metric, util_metric in ((r.in_bps, "switch.port.in_utilization", _M_IN_BPS, _M_IN_UTIL),
-                                                   (r.out_bps, "switch.port.out_utilization", _M_OUT_BPS,
-                                                    _M_OUT_UTIL)):
-            if value is None:
-                continue
-            metrics.append(Metric(metric, value, "bits_per_second"))
-            if speed:
-                pct = 100.0 * value / speed
-                metrics.append(Metric(util_metric, pct, "percent"))
-                st = threshold_state(pct, limits.util_warn, limits.util_crit)
+        if r.in_bps is not None or r.out_bps is not None:  # none in a first poll: no loop to set up
+            for value, ref_id, metric, util_metric in ((r.in_bps, "switch.port.in_utilization", _M_IN_BPS, _M_IN_UTIL),
+                                                       (r.out_bps, "switch.port.out_utilization", _M_OUT_BPS,
+                                                        _M_OUT_UTIL)):
+                if value is None:
+                    continue
+                metrics.append(Metric(metric, value, "bits_per_second"))
+                if speed:
+                    pct = 100.0 * value / speed
+                    metrics.append(Metric(util_metric, pct, "percent"))
+                    st = threshold_state(pct, limits.util_warn, limits.util_crit)
+                    if st is not State.OK:
+                        problems.append(st)
+                        extra.append(MSG.say(ref_id, pct=pct))
+        if r.errors_per_s is not None or r.discards_per_s is not None:
+            for value, ref_id, warn, crit, metric in (
+                    (r.errors_per_s, "switch.port.errors_rate", limits.errors_warn, limits.errors_crit, _M_ERRORS),
+                    (r.discards_per_s, "switch.port.discards_rate", limits.discards_warn, limits.discards_crit,
+                     _M_DISCARDS)):
+                if value is None:
+                    continue
+                metrics.append(Metric(metric, value, "packets_per_second"))
+                st = threshold_state(value, warn, crit)
                 if st is not State.OK:
                     problems.append(st)
-                    extra.append(MSG.ref(ref_id, pct=pct))
-        for value, ref_id, warn, crit, metric in (
-                (r.errors_per_s, "switch.port.errors_rate", limits.errors_warn, limits.errors_crit, _M_ERRORS),
-                (r.discards_per_s, "switch.port.discards_rate", limits.discards_warn, limits.discards_crit,
-                 _M_DISCARDS)):
-            if value is None:
-                continue
-            metrics.append(Metric(metric, value, "packets_per_second"))
-            st = threshold_state(value, warn, crit)
-            if st is not State.OK:
-                problems.append(st)
-                extra.append(MSG.ref(ref_id, rate=value))
+                    extra.append(MSG.say(ref_id, rate=value))
         # Cumulative counters beside the rates: the report shows errors since the last inspection.
         c = s.counters
         for a, b, metric in ((c[2], c[3], "port_errors_total"), (c[4], c[5], "port_discards_total")):
             if a is not None or b is not None:
                 metrics.append(Metric(metric, float((a or 0) + (b or 0)), "total"))
         if extra:
-            lead = _lead_ref(mid, oper)
-            said = MSG.say("switch.port", parts=(lead, _bits(speed), *extra) if speed else (lead, *extra))
+            lead = _lead(mid, oper)
+            said = MSG.say_list("switch.port", "parts", (lead, _bits(speed), *extra) if speed else (lead, *extra))
         else:
             said = _port_said(mid, oper, speed)
         # admin/oper as words: the console's ports grid colours a port by them (agent/serve/console/device.py).
@@ -400,6 +402,8 @@ class SwitchCollector:
                       "\n".join(details), metrics)
 
 
+# json.dumps(value, ensure_ascii=False, sort_keys=True), without making an encoder per neighbour
+_NEIGHBOR_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 _READING_NAMES = {"cpu": "CPU", "memory": "memory", "temperature": "temperature", "fans": "fans",
                   "psus": "power supplies"}
 
@@ -431,7 +435,7 @@ _M_ERRORS, _M_DISCARDS = "port_errors_packets_per_second", "port_discards_packet
 
 def _port_lead(s: P.PortSample, port: Port, limits: _PortLimits) -> tuple[State | None, str, int | None]:
     """The first part of a port's sentence, as (the state it sets or None, message id, the
-    ifOperStatus it names or None): see _lead_ref."""
+    ifOperStatus it names or None): see _lead."""
     if s.admin != 1 and port.uplink:
         return limits.uplink_down, "switch.port.uplink_admin_down", None
     if s.oper is None:
@@ -449,31 +453,31 @@ def _port_lead(s: P.PortSample, port: Port, limits: _PortLimits) -> tuple[State 
 # port of a site says one of a few sentences ("up, 1 Gbit/s", "down, 100 Mbit/s"). Keyed by
 # plain values (str, int, float), which hash in C where a MessageRef hashes in Python.
 # Bounded (an oper status is a device's number): cleared when full, like Messages' cache.
-_LEADS: dict[tuple[str, int | None], MessageRef] = {}
+_LEADS: dict[tuple[str, int | None], Said] = {}
 _PORT_SAID: dict[tuple[str, int | None, float | None], Said] = {}
 
 
-def _lead_ref(mid: str, oper: int | None) -> MessageRef:
-    ref = _LEADS.get((mid, oper))
-    if ref is None:
+def _lead(mid: str, oper: int | None) -> Said:
+    said = _LEADS.get((mid, oper))
+    if said is None:
         if oper is None:
-            ref = MSG.ref(mid)
+            said = MSG.say(mid)
         else:
             word = (MSG.ref(f"switch.oper.{OPER_NAMES[oper]}") if oper in OPER_NAMES
                     else MSG.ref("switch.oper.other", code=oper))
-            ref = MSG.ref(mid, oper=word)
+            said = MSG.say(mid, oper=word)
         if len(_LEADS) >= 256:
             _LEADS.clear()
-        _LEADS[(mid, oper)] = ref
-    return ref
+        _LEADS[(mid, oper)] = said
+    return said
 
 
 def _port_said(mid: str, oper: int | None, speed: float | None) -> Said:
     """MSG.say("switch.port", parts=(lead, speed)) of a port with no threshold crossed."""
     said = _PORT_SAID.get((mid, oper, speed))
     if said is None:
-        lead = _lead_ref(mid, oper)
-        said = MSG.say("switch.port", parts=(lead, _bits(speed)) if speed else (lead,))
+        lead = _lead(mid, oper)
+        said = MSG.say_list("switch.port", "parts", (lead, _bits(speed)) if speed else (lead,))
         if len(_PORT_SAID) >= 1024:
             _PORT_SAID.clear()
         _PORT_SAID[(mid, oper, speed)] = said

@@ -30,6 +30,16 @@ def _port_said():
     return M.say("t.port", parts=(M.ref("t.went", oper=M.ref("t.down")), M.ref("t.rate", rate=0.256)))
 
 
+def test_say_list_is_say_of_parts_already_said():
+    """A list sentence made from parts already said: the same text and ref as say() makes."""
+    went, rate = M.say("t.went", oper=M.ref("t.down")), M.say("t.rate", rate=0.256)
+    for parts in ((went, "1 Gbit/s", rate), (went,), ("10 Mbit/s",), ()):
+        quick = M.say_list("t.port", "parts", parts)
+        said = M.say("t.port", parts=tuple(p.ref if isinstance(p, messages.Said) else p for p in parts))
+        assert (quick.text, quick.ref) == (said.text, said.ref)
+    assert M.say_list("t.port", "parts", (went, rate)) == _port_said()
+
+
 def _run(said, collector="switch"):
     return CheckRun(collector, "sw-1", T0, 0.3, (
         CheckResult("switch.port", "sw-1", "Gi0/1", State.WARN, said.text, observed_at=T0, message=said.ref),
