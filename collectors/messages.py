@@ -111,6 +111,11 @@ class Messages:
     def _english(self, mid: str) -> str | None:
         return self.templates.get(mid) or _DECLARED.get(mid)
 
+    def _render(self, ref: MessageRef) -> str:
+        text = render(ref, self._english)
+        assert text is not None  # every nested ref was made by some table's ref(), so it is declared
+        return text
+
     def say(self, id: str, **params: Any) -> Said:
         ref = self.ref(id, **params)
         try:
@@ -129,13 +134,14 @@ class Messages:
                 self._said[ref] = text
         return Said(text, ref)
 
-    def say_list(self, id: str, name: str, parts: tuple[Said | str, ...]) -> Said:
-        """``say(id, **{name: parts})`` of a message whose one parameter is a list, from parts
-        already said: their English is joined as ``render`` joins a tuple (", ") rather than
-        rendered a second time, and the sentence is not hashed for the cache (a switch port's
-        "up, 1 Gbit/s, errors 2.00/s", made for every port with a rate past a threshold)."""
+    def say_list(self, id: str, name: str, parts: tuple[Said | MessageRef | str, ...]) -> Said:
+        """``say(id, **{name: parts})`` of a message whose one parameter is a list, joining the
+        parts' English as ``render`` joins a tuple (", "): a part already said is not rendered
+        again, and neither the sentence nor a part given as a ref goes through say()'s cache
+        (a switch port's "up, 1 Gbit/s, errors 2.00/s": its numbers rarely repeat)."""
         ref = self.ref(id, **{name: tuple(p.ref if isinstance(p, Said) else p for p in parts)})
-        joined = ", ".join(p.text if isinstance(p, Said) else str(p) for p in parts)
+        joined = ", ".join(p.text if isinstance(p, Said) else self._render(p) if isinstance(p, MessageRef) else str(p)
+                           for p in parts)
         template = self._english(id)
         assert template is not None  # ref() checked it is declared
         return Said(template.format(**{name: joined}), ref)

@@ -287,7 +287,7 @@ class SwitchCollector:
         s, r = port.sample, port.rates
         state, mid, oper = _port_lead(s, port, limits)
         problems: list[State] = [] if state is None or state is State.OK else [state]
-        extra: list[Said] = []  # parts after the speed: thresholds crossed (rare)
+        extra: list[MessageRef] = []  # parts after the speed: thresholds crossed (rare)
         metrics = []
         speed = s.speed_bps
         if r.in_bps is not None or r.out_bps is not None:  # none in a first poll: no loop to set up
@@ -303,7 +303,7 @@ class SwitchCollector:
                     st = threshold_state(pct, limits.util_warn, limits.util_crit)
                     if st is not State.OK:
                         problems.append(st)
-                        extra.append(MSG.say(ref_id, pct=pct))
+                        extra.append(MSG.ref(ref_id, pct=pct))
         if r.errors_per_s is not None or r.discards_per_s is not None:
             for value, ref_id, warn, crit, metric in (
                     (r.errors_per_s, "switch.port.errors_rate", limits.errors_warn, limits.errors_crit, _M_ERRORS),
@@ -315,7 +315,7 @@ class SwitchCollector:
                 st = threshold_state(value, warn, crit)
                 if st is not State.OK:
                     problems.append(st)
-                    extra.append(MSG.say(ref_id, rate=value))
+                    extra.append(MSG.ref(ref_id, rate=value))
         # Cumulative counters beside the rates: the report shows errors since the last inspection.
         c = s.counters
         for a, b, metric in ((c[2], c[3], "port_errors_total"), (c[4], c[5], "port_discards_total")):

@@ -33,7 +33,7 @@ def _port_said():
 def test_say_list_is_say_of_parts_already_said():
     """A list sentence made from parts already said: the same text and ref as say() makes."""
     went, rate = M.say("t.went", oper=M.ref("t.down")), M.say("t.rate", rate=0.256)
-    for parts in ((went, "1 Gbit/s", rate), (went,), ("10 Mbit/s",), ()):
+    for parts in ((went, "1 Gbit/s", rate), (went,), ("10 Mbit/s",), (), (went, rate.ref), (went.ref, "x", rate.ref)):
         quick = M.say_list("t.port", "parts", parts)
         said = M.say("t.port", parts=tuple(p.ref if isinstance(p, messages.Said) else p for p in parts))
         assert (quick.text, quick.ref) == (said.text, said.ref)
