@@ -11,8 +11,8 @@ later(): rates, wraps, ports flipping), as in a replica's steady state.
 
 ``--against REV`` extracts REV (git archive) to a temporary folder and runs this same script
 there in a child process, alternating with the current tree, ``--rounds`` times each; the
-figures are medians. Garbage collection is on and tuned as in a replica's worker
-(agent/worker.py tune_gc).
+figures are medians. Garbage collection is as in a replica's worker of that revision
+(agent/worker.py tune_gc, and paused during the polls by agent/gcpause.py where it exists).
 
     nice -n 10 .venv/bin/python bench/switch_parse.py [--devices 300] [--rounds 5] [--against main]
 """
@@ -116,7 +116,12 @@ def measure(root: Path, devices: int, later: Path) -> dict[str, float]:
         return out
 
     try:
-        return asyncio.run(both())
+        try:  # and paused while the polls run, as a replica's worker does, where it does
+            from agent.gcpause import collector_paused
+        except ImportError:
+            return asyncio.run(both())
+        with collector_paused():
+            return asyncio.run(both())
     finally:
         runner.close()
 
