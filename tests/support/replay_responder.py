@@ -69,10 +69,16 @@ def encode_value(tag: str, value: str) -> bytes:
 
 @dataclass(frozen=True)
 class Recording:
-    """A device's walk: encoded OIDs in order (BER OID bytes sort as the OIDs do) and their varbinds."""
+    """A device's walk: encoded OIDs in OID order and their varbinds.
+
+    Ordered by sub-identifiers, not by BER bytes: those differ where sub-identifiers of
+    different octet lengths meet (436326400 sorts before 151060481 bytewise), and a replay
+    in byte order walked such recordings out of order, which no real agent does.
+    """
 
     name: str
     oids: tuple[bytes, ...]
+    numbers: tuple[tuple[int, ...], ...]  # each OID's sub-identifiers (first two combined), same order
     varbinds: tuple[bytes, ...]
 
     @classmethod
@@ -87,17 +93,18 @@ class Recording:
                 rows[enc] = ber.tlv(0x30, ber.tlv(0x06, enc) + encode_value(tag, value))
             except (ValueError, KeyError) as exc:
                 raise ValueError(f"{path}:{number}: not a snmprec line ({exc}): {line[:80]!r}") from None
-        keys = sorted(rows)
-        return cls(path.name.removesuffix(".snmprec"), tuple(keys), tuple(rows[k] for k in keys))
+        keys = sorted(rows, key=ber.subids)
+        return cls(path.name.removesuffix(".snmprec"), tuple(keys), tuple(tuple(ber.subids(k)) for k in keys),
+                   tuple(rows[k] for k in keys))
 
     def get(self, oid: bytes) -> bytes:
-        i = bisect.bisect_left(self.oids, oid)
+        i = bisect.bisect_left(self.numbers, tuple(ber.subids(oid)))
         if i < len(self.oids) and self.oids[i] == oid:
             return self.varbinds[i]
         return ber.tlv(0x30, ber.tlv(0x06, oid) + NO_SUCH_INSTANCE)
 
     def after(self, oid: bytes) -> int:
-        return bisect.bisect_right(self.oids, oid)
+        return bisect.bisect_right(self.numbers, tuple(ber.subids(oid)))
 
     def at(self, i: int, asked: bytes) -> bytes:
         return self.varbinds[i] if i < len(self.oids) else ber.tlv(0x30, ber.tlv(0x06, asked) + END_OF_MIB_VIEW)
