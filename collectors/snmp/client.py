@@ -32,6 +32,7 @@ v2c uses the lean codec in ber.py; v3 (USM auth/priv) the same codec wrapped by 
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -43,9 +44,11 @@ from collectors.snmp import ber
 Value = int | bytes | str | None
 DEFAULT_MAX_REPETITIONS = 25
 DEFAULT_MAX_ROWS = 20_000
-# Bytes of OIDs and values one client (one device's poll) may receive. A 1,000-port chassis
-# walks well under 2 MiB; an agent sending a 64 KB row per reply drove `patrol check
-# switch` to 1.36 GB before this cap (max_rows alone allows 20,000 such rows).
+# Bytes of replies one client (one device's poll) may receive. A 1,000-port chassis walks
+# well under 2 MiB; an agent sending a 64 KB row per reply drove `patrol check switch` to
+# 1.36 GB before this cap (max_rows alone allows 20,000 such rows). Counted by the transport
+# as datagram bytes (len(reply)): summing the decoded OIDs and values instead cost a pass
+# over every varbind, ~5% of a switch poll's client CPU.
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 DEFAULT_SITE_LIMIT = 64
 # Varbinds per GETBULK response we aim for; agents truncate bigger ones to fit their PDU size.
@@ -92,6 +95,8 @@ def site_limiter() -> asyncio.Semaphore:
 class Transport(Protocol):
     """One request/response exchange; OIDs are BER content bytes, values plain Python."""
 
+    received_bytes: int  # bytes of replies received so far (the per-poll cap reads it)
+
     async def request(self, pdu: int, oids: list[bytes], non_repeaters: int = 0,
                       max_repetitions: int = 0) -> tuple[int, int, list[tuple[bytes, Any]]]:
         """(error_status, error_index, varbinds)."""
@@ -109,7 +114,7 @@ class _Datagram(asyncio.DatagramProtocol):
 
     def __init__(self, peek: Callable[[bytes], int | None], kind: str) -> None:
         self.peek, self.kind = peek, kind
-        self.pending: dict[int, asyncio.Future[bytes]] = {}
+        self.pending: dict[int, asyncio.Future[bytes | None]] = {}
         self.garbage: str | None = None
         self.error: str | None = None
 
@@ -124,6 +129,12 @@ class _Datagram(asyncio.DatagramProtocol):
 
     def error_received(self, exc: Exception) -> None:  # ICMP port unreachable and friends
         self.error = exc.strerror or type(exc).__name__ if isinstance(exc, OSError) else str(exc)
+
+
+def _time_up(fut: asyncio.Future[bytes | None]) -> None:
+    """A try's timer: wake the request with None (no reply) unless its reply came first."""
+    if not fut.done():
+        fut.set_result(None)
 
 
 class UdpExchange:
@@ -142,6 +153,7 @@ class UdpExchange:
         self._peek = peek
         self._proto: _Datagram | None = None
         self._transport: asyncio.DatagramTransport | None = None
+        self.received_bytes = 0
 
     async def connect(self) -> None:
         await self._open()
@@ -160,27 +172,37 @@ class UdpExchange:
         """The reply whose id (request-id or msgID) is ``key``; SnmpTimeout naming ``hint``."""
         proto = await self._open()
         tries = (self.retries if retries is None else retries) + 1
-        fut: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        proto.pending[key] = fut
+        loop = asyncio.get_running_loop()
+        pending = proto.pending
+        reply: bytes | None = None
         try:
             async with site_limiter():
                 for _ in range(tries):
                     assert self._transport is not None
-                    self._transport.sendto(message)
+                    # One future per try, resolved by the reply or by its own timer with None.
+                    # Why not asyncio.wait(timeout=): it adds a waiter future, a done-callback
+                    # and its own timer around ours, a third of this path's event-loop work.
                     # The same id on every try: a late answer to an earlier try counts.
-                    done, _ = await asyncio.wait((fut,), timeout=self.timeout)
-                    if done:
+                    fut: asyncio.Future[bytes | None] = loop.create_future()
+                    pending[key] = fut
+                    self._transport.sendto(message)
+                    timer = loop.call_later(self.timeout, _time_up, fut)
+                    try:
+                        reply = await fut
+                    finally:
+                        timer.cancel()
+                    if reply is not None:
+                        self.received_bytes += len(reply)
                         break
         finally:
-            proto.pending.pop(key, None)
-        if not fut.done():
-            fut.cancel()
+            pending.pop(key, None)
+        if reply is None:
             if proto.garbage:
                 raise SnmpError(f"{self.host}:{self.port} sent {proto.garbage}")
             why = f" ({proto.error})" if proto.error else f": {hint or self.silent_hint}"
             raise SnmpTimeout(f"no SNMP answer from {self.host}:{self.port} within {self.timeout:g} s "
                               f"x {tries} tries{why}")
-        return fut.result()
+        return reply
 
     def close(self) -> None:
         if self._transport is not None:
@@ -218,7 +240,6 @@ class SnmpClient:
                  max_bytes: int = DEFAULT_MAX_BYTES):
         self.transport = transport
         self.max_bytes = max_bytes
-        self.received_bytes = 0
         self.bulk_varbinds = max(1, bulk_varbinds)
         self.name = name
         self.max_repetitions = max_repetitions
@@ -244,16 +265,14 @@ class SnmpClient:
         self.requests += 1
         status, index, varbinds = await self.transport.request(pdu, oids, non_rep, max_rep)
         self.varbinds += len(varbinds)
-        self.received_bytes += sum(len(oid) + (len(value) if isinstance(value, (bytes, str)) else 8)
-                                   for oid, value in varbinds)
-        if self.received_bytes > self.max_bytes:
+        if self.transport.received_bytes > self.max_bytes:
             raise SnmpWalkError(f"{self.name}: the device sent more than {self.max_bytes // 2**20} MiB of SNMP data "
                                 "in one poll; stopped (a runaway agent?)")
         return status, index, varbinds
 
     async def get(self, oids: Sequence[str]) -> dict[str, Value]:
         """Values of the given instance OIDs; absent ones are left out."""
-        wanted = {ber.encode_oid(oid): oid.strip().lstrip(".") for oid in oids}
+        wanted = {_encoded_oid(oid): oid.strip().lstrip(".") for oid in oids}
         out: dict[str, Value] = {}
         keys = list(wanted)
         chunk = 32
@@ -283,14 +302,14 @@ class SnmpClient:
         """Rows of each column: ``{column: {index_suffix: value}}``, walked together by GETBULK."""
         limit = max_rows or self.max_rows
         cols = [c.strip().lstrip(".") for c in columns]
-        prefixes = [ber.encode_oid(c) for c in cols]
+        prefixes = [_encoded_oid(c) for c in cols]
         rows: list[dict[str, Value]] = [{} for _ in cols]
         last = list(prefixes)
         last_key: list[tuple[int, ...]] = [() for _ in cols]
         active = list(range(len(cols)))
         budget = self.bulk_varbinds
-        suffix_cache: dict[bytes, tuple[str, tuple[int, ...]]] = {}
-        eom = ber.END_OF_MIB_VIEW
+        eom, no_such_instance, no_such_object = ber.END_OF_MIB_VIEW, ber.NO_SUCH_INSTANCE, ber.NO_SUCH_OBJECT
+        index_keys = _index_keys
         while active:
             # About ``budget`` varbinds per exchange: all columns together, fewer rows each.
             group = active[:budget]
@@ -307,19 +326,20 @@ class SnmpClient:
                 raise SnmpWalkError(f"{self.name}: empty GETBULK response while walking {cols[group[0]]}")
             finished: set[int] = set()
             progressed = False
-            total = len(varbinds)
             for pos, j in enumerate(group):
-                prefix, plen, table = prefixes[j], len(prefixes[j]), rows[j]
-                prev, prev_key = last[j], last_key[j]
-                for k in range(pos, total, n):
-                    oid, value = varbinds[k]
+                prefix, table, prev_key = prefixes[j], rows[j], last_key[j]
+                plen = len(prefix)
+                prev: bytes | None = None
+                # This column's varbinds are every n-th from its position (GETBULK order);
+                # iterating the slice, markers held in locals, and the suffix cache's get:
+                # this loop runs once per varbind, so each saved lookup counts.
+                for oid, value in varbinds[pos::n]:
                     if value is eom or not oid.startswith(prefix):
                         finished.add(j)
                         break
-                    suffix = oid[plen:]
-                    cached = suffix_cache.get(suffix)
+                    cached = index_keys.get(oid[plen:])
                     if cached is None:
-                        cached = suffix_cache[suffix] = _index_key(suffix, cols[j], self.name)
+                        cached = _index_key(oid[plen:], cols[j], self.name)
                     key, numbers = cached
                     # Sub-identifier tuples, not BER bytes: multi-byte sub-identifiers of
                     # different lengths do not sort bytewise (436326400 vs 151060481).
@@ -327,10 +347,10 @@ class SnmpClient:
                         raise SnmpWalkError(f"{self.name}: agent returned a non-increasing OID in "
                                             f"{cols[j]} (looping walk)")
                     prev, prev_key = oid, numbers
-                    if value is ber.NO_SUCH_INSTANCE or value is ber.NO_SUCH_OBJECT:  # no value for this row
+                    if value is no_such_instance or value is no_such_object:  # no value for this row
                         continue
                     table[key] = value
-                if prev != last[j]:
+                if prev is not None:  # at least one row taken: it is where this column goes on
                     progressed = True
                     last[j], last_key[j] = prev, prev_key
                 if len(table) > limit:
@@ -342,15 +362,29 @@ class SnmpClient:
         return {col: rows[j] for j, col in enumerate(cols)}
 
 
+# Row indexes already decoded, by their BER suffix: the same ifIndex suffixes come back in
+# every column of every switch, so one process-wide table decodes each once (was: per walk).
+# Bounded: emptied when full (a hostile agent's endless distinct indexes cost a re-decode).
+_index_keys: dict[bytes, tuple[str, tuple[int, ...]]] = {}
+_INDEX_KEYS_MAX = 100_000
+# Column and scalar OIDs are the same strings in every poll: encode each once.
+_encoded_oid = functools.lru_cache(maxsize=4096)(ber.encode_oid)
+
+
 def _index_key(suffix: bytes, column: str, name: str) -> tuple[str, tuple[int, ...]]:
-    """The row index of a column OID's suffix as dotted text and as numbers (for ordering)."""
+    """The row index of a column OID's suffix as dotted text and as numbers (for ordering),
+    remembered in ``_index_keys``."""
     try:
         if suffix and max(suffix) < 0x80:
-            return ".".join(map(str, suffix)), tuple(suffix)
-        numbers = tuple(ber.subids(suffix))
+            numbers = tuple(suffix)
+        else:
+            numbers = tuple(ber.subids(suffix))
     except ber.BerError as exc:
         raise SnmpError(f"{name}: malformed OID in {column}: {exc}") from None
-    return ".".join(map(str, numbers)), numbers
+    if len(_index_keys) >= _INDEX_KEYS_MAX:
+        _index_keys.clear()
+    entry = _index_keys[suffix] = ".".join(map(str, numbers)), numbers
+    return entry
 
 
 def open_client(address: str, creds: Any, resolve_secret: Callable[[Any], str] | None, *,

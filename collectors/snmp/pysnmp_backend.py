@@ -83,6 +83,7 @@ class PysnmpTransport:
         self._shared = creds.version == "2c"
         self._engine: Any = None
         self._target: Any = None
+        self.received_bytes = 0
 
     async def connect(self) -> None:
         await self._open()
@@ -117,6 +118,9 @@ class PysnmpTransport:
                                   f"x {self.retries + 1} tries: host down, wrong credentials or ACL?")
             raise SnmpError(f"SNMP request to {self.host}:{self.port} failed: {text}")
         out = [(ber.encode_oid(str(name)), _plain(value)) for name, value in varbinds]
+        # pysnmp does not show the datagram: count what it decoded (the cap's order of magnitude)
+        self.received_bytes += sum(len(oid) + (len(value) if isinstance(value, (bytes, str)) else 8)
+                                   for oid, value in out)
         return int(status), int(index), out
 
     def close(self) -> None:
