@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from collectors import messages
 from collectors.base import CheckResult, Metric, MessageRef
 
-STAGE = "patrol_results_stage"
+STAGE = "patrol_results_stage_2"  # a new name when its columns change: temporary tables live per session
 _COLUMNS = ("run_id", "site", "target", "check", "item", "state", "summary", "details", "metrics", "observed_at",
             "message")
 _CREATE = f"""
@@ -35,7 +35,7 @@ CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} (
     seq integer NOT NULL, run_id integer NOT NULL, site varchar(128) NOT NULL, target varchar(128) NOT NULL,
     "check" varchar(128) NOT NULL, item varchar(256) NOT NULL, state varchar(8) NOT NULL, summary text NOT NULL,
     details text NOT NULL, metrics json NOT NULL, observed_at timestamp NOT NULL, message json,
-    collector varchar(64) NOT NULL, duration_s double precision NOT NULL
+    collector varchar(64) NOT NULL, duration_s double precision NOT NULL, is_last boolean NOT NULL
 ) ON COMMIT DELETE ROWS
 """
 _QUOTED = ", ".join(f'"{c}"' for c in _COLUMNS)
@@ -43,9 +43,12 @@ _TO_RESULTS = f"INSERT INTO results ({_QUOTED}) SELECT {_QUOTED} FROM {STAGE} OR
 _LATEST_COLUMNS = (*_COLUMNS, "collector", "duration_s")
 _LATEST_QUOTED = ", ".join(f'"{c}"' for c in _LATEST_COLUMNS)
 _KEY = 'site, target, "check", item'
+# The last row per item is marked while copying (``is_last``): DISTINCT ON sorted the batch's
+# 6,400 rows by four text keys under the database's collation, ~0.3 ms of PostgreSQL's CPU
+# per switch poll.
 _TO_LATEST = f"""
 INSERT INTO latest ({_LATEST_QUOTED})
-SELECT DISTINCT ON ({_KEY}) {_LATEST_QUOTED} FROM {STAGE} ORDER BY {_KEY}, seq DESC
+SELECT {_LATEST_QUOTED} FROM {STAGE} WHERE is_last
 ON CONFLICT ({_KEY}) DO UPDATE SET
 """ + ", ".join(f'"{c}" = excluded."{c}"' for c in _LATEST_COLUMNS if c not in ("site", "target", "check", "item"))
 
@@ -126,16 +129,19 @@ def copy_results(conn: sa.Connection, site: str, rows: Iterable[tuple[int, str, 
     # server refused) took the table made in it along, and a flag kept beside the connection
     # would then fail every later batch on it. IF NOT EXISTS costs one catalogue lookup.
     conn.exec_driver_sql(_CREATE)
+    staged = list(rows)
+    last_of = {(r.target, r.check, r.item): seq for seq, (_, _, _, r) in enumerate(staged)}
     count = 0
-    statement = f"COPY {STAGE} (seq, {_QUOTED}, collector, duration_s) FROM STDIN"
+    statement = f"COPY {STAGE} (seq, {_QUOTED}, collector, duration_s, is_last) FROM STDIN"
     error = conn.dialect.loaded_dbapi.Error
     try:
         with dbapi.cursor() as cursor:  # type: ignore[union-attr]
             with cursor.copy(statement) as copy:
-                for run_id, collector, duration_s, r in rows:
+                for run_id, collector, duration_s, r in staged:
                     copy.write_row((count, run_id, site, r.target, r.check, r.item, r.state.value, r.summary,
-                                    r.details, metrics_text(r.metrics),
-                                    naive_utc(r.observed_at), _message_or_none(r.message), collector, duration_s))
+                                    r.details, metrics_text(r.metrics), naive_utc(r.observed_at),
+                                    _message_or_none(r.message), collector, duration_s,
+                                    last_of[(r.target, r.check, r.item)] == count))
                     count += 1
     except error as exc:
         # As SQLAlchemy raises it for its own statements: the recorder keeps the runs on an

@@ -226,3 +226,17 @@ def test_postgresql_copy_after_a_rolled_back_batch(postgres_url):
         assert [r.state for r in s.results_between(T0, T0 + timedelta(minutes=1))] == [State.OK]
     finally:
         s.close()
+
+
+def test_postgresql_latest_has_half_full_pages_for_updates_in_place(postgres_url):
+    """Migration 4 of core: each poll rewrites its items' latest rows; with room on the page
+    PostgreSQL keeps the new version there without touching the primary key (HOT)."""
+    import sqlalchemy as sa
+
+    s = Store.open(postgres_url, "fillfactor")
+    try:
+        with s.engine.connect() as conn:
+            options = conn.execute(sa.text("SELECT reloptions FROM pg_class WHERE relname = 'latest'")).scalar_one()
+        assert options == ["fillfactor=50"]
+    finally:
+        s.close()
