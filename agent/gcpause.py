@@ -34,3 +34,27 @@ def collector_paused() -> Iterator[None]:
         gc.freeze()
         if was_enabled:
             gc.enable()
+
+
+class ExitKeeper:
+    """Holds what a worker would let go of at the end of its cycle until the process ends.
+
+    A worker ends with ``os._exit`` (agent/worker.py ``finish``): nothing it holds then is
+    freed. What it lets go of just before (the cycle's runs, the poll states) would be freed
+    object by object for nothing: 1.4 CPU-seconds after 3,000 switch polls (py-spy: samples
+    with no Python frame below ``run_tasks``), about 0.45 ms per poll. ``keep`` does nothing
+    until ``hold_until_exit`` is called, so a test that runs a worker's tasks in-process
+    does not keep them."""
+
+    def __init__(self) -> None:
+        self._held: list[object] | None = None
+
+    def hold_until_exit(self) -> None:
+        self._held = []
+
+    def keep(self, *objects: object) -> None:
+        if self._held is not None:
+            self._held.extend(objects)
+
+
+EXIT_KEEPER = ExitKeeper()

@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from agent.gcpause import EXIT_KEEPER
 from agent.wire import encode, run_to_json
 
 REPLICA_ENV = "PATROL_REPLICA"  # agent/serve/leases.py: set by `patrol serve` replicas for their workers
@@ -335,6 +336,7 @@ class Worker:
                                           on_run=lambda run: self.emit(encode("run", run=run_to_json(run))))
         finally:
             runner.close()
+        EXIT_KEEPER.keep(outcome, carried)  # freed by the process's end, not object by object (agent/gcpause.py)
         for family in families:
             runs = [r for r in outcome.runs if r.collector == family]
             log.info("%s: %d targets checked, %d failed", family, len(runs), sum(1 for r in runs if r.error))
@@ -554,6 +556,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             # Import only the families this batch runs: most of a worker's start-up is imports.
             ctx.__dict__["registry"] = load_registry(names=families)
         tune_gc()
+        EXIT_KEEPER.hold_until_exit()  # finish() ends the process with os._exit
         code = run_tasks(ctx, args.tasks, stdout_emitter(), version())
     except ConfigError as exc:
         print(f"patrol: configuration error\n{exc}", file=sys.stderr)

@@ -104,8 +104,10 @@ def message_text(ref: MessageRef) -> str:
     return json.dumps(messages.to_json(ref))
 
 
+@lru_cache(maxsize=256)
 def naive_utc(at: datetime) -> datetime:
-    """A time as the UTCDateTime columns hold it on PostgreSQL (naive UTC), for raw statements."""
+    """A time as the UTCDateTime columns hold it on PostgreSQL (naive UTC), for raw statements.
+    Cached: a run's 64 results share one time."""
     if at.tzinfo is None:  # as UTCDateTime refuses it
         raise ValueError("naive datetime given to the store; use timezone-aware UTC times")
     return at.astimezone(timezone.utc).replace(tzinfo=None)

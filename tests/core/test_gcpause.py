@@ -71,3 +71,26 @@ def test_a_cycle_runs_its_checks_with_the_collector_off(restore_gc):
     assert outcome.runs == ()
     assert seen == [False]
     assert gc.isenabled()
+
+
+def test_the_exit_keeper_holds_only_in_a_process_that_ends_with_os_exit():
+    import weakref
+
+    from agent.gcpause import ExitKeeper
+
+    class Runs:
+        pass
+
+    keeper = ExitKeeper()
+    runs = Runs()
+    gone = weakref.ref(runs)
+    keeper.keep(runs)
+    del runs
+    assert gone() is None  # in-process (tests): nothing held
+
+    keeper.hold_until_exit()
+    runs = Runs()
+    held = weakref.ref(runs)
+    keeper.keep(runs)
+    del runs
+    assert held() is not None  # a worker: freed by os._exit, not object by object
