@@ -242,3 +242,18 @@ def test_the_poll_state_travels_with_the_device(engine):
     # a confirmation re-check reads it without claiming
     assert a.poll_states("switch", ["sw1", "sw2", "gone"]) == {"sw1": '{"at":61.0}', "sw2": None}
     assert b.carried.take("switch", ["sw1", "sw2"]) == {}  # handed to the rows, nothing kept in memory
+
+
+def test_a_poll_that_saved_no_state_leaves_the_previous_one(engine):
+    """An unreachable device's poll saves nothing: the next poll still has the last counters."""
+    clock = Clock()
+    a = Leases(engine, "hq", "a", lease_s=30, clock=clock, carried=CarriedPollState())
+    a.sync("switch", ["sw1"])
+    held = a.claim("switch", 10)
+    a.carried("switch").save("sw1", {"at": 1.0})
+    assert a.complete("switch", held, 60) == 1
+    clock.now += timedelta(seconds=60)
+    held = a.claim("switch", 10)
+    assert [c.target for c in held] == ["sw1"]
+    assert a.complete("switch", held, 60) == 1  # this poll saved nothing
+    assert a.poll_states("switch", ["sw1"]) == {"sw1": '{"at":1.0}'}
