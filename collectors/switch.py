@@ -24,6 +24,7 @@ Checks (``CheckResult.check``) and items:
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Iterable, Mapping
@@ -508,6 +509,7 @@ def _duration(seconds: float) -> MessageRef:
     return MSG.ref("switch.duration.hours", hours=hours, minutes=rest // 60)
 
 
+@functools.lru_cache(maxsize=256)  # a site has a few link speeds; a port past a threshold says its own
 def _bits(bps: float) -> str:
     """A link speed; units are the same in every language, so it is a plain parameter."""
     for unit, size in (("Gbit/s", 1e9), ("Mbit/s", 1e6), ("kbit/s", 1e3)):

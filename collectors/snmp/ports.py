@@ -45,14 +45,16 @@ def _int(table: Mapping[str, Any], index: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _ints(columns: tuple[Mapping[str, Any], ...], index: str) -> list[int | None]:
-    """``_int`` of each column at ``index``. ``type(v) is int`` takes the usual value (a plain
-    int from the decoder) at once; anything else goes through ``_int``'s own test."""
-    out: list[int | None] = []
-    for col in columns:
-        value = col.get(index)
-        out.append(value if type(value) is int else None if value is None else _int(col, index))
-    return out
+_INT_OR_NONE = frozenset({int, type(None)})
+
+
+def _int_column(column: Mapping[str, Any], indexes: list[str]) -> list[int | None]:
+    """``_int(column, i)`` for every index. The usual column holds only plain ints (and gaps),
+    which the type test over the whole column shows at once; any other column is read by _int."""
+    values = list(map(column.get, indexes))
+    if not _INT_OR_NONE.issuperset(map(type, values)):
+        values = [_int(column, index) for index in indexes]
+    return values
 
 
 @quick_init
@@ -97,26 +99,27 @@ def missing_columns(tables: Mapping[str, Mapping[str, Any]]) -> list[str]:
 
 def port_samples(tables: Mapping[str, Mapping[str, Any]]) -> list[PortSample]:
     empty: Mapping[str, Any] = {}
-    # Column lookups hoisted out of the loop: this runs for every port of every device, twice a poll.
-    hc_in_col, hc_out_col = tables.get(IF_HC_IN_OCTETS, empty), tables.get(IF_HC_OUT_OCTETS, empty)
-    in_col, out_col = tables.get(IF_IN_OCTETS, empty), tables.get(IF_OUT_OCTETS, empty)
-    high_col, low_col = tables.get(IF_HIGH_SPEED, empty), tables.get(IF_SPEED, empty)
-    descr_col, name_col = tables.get(IF_DESCR, empty), tables.get(IF_NAME, empty)
-    type_col, admin_col, oper_col = tables.get(IF_TYPE, empty), tables.get(IF_ADMIN, empty), tables.get(IF_OPER, empty)
-    err_cols = [tables.get(c, empty) for c in (IF_IN_ERRORS, IF_OUT_ERRORS, IF_IN_DISCARDS, IF_OUT_DISCARDS)]
-    int_cols = (hc_in_col, hc_out_col, in_col, out_col, high_col, low_col, type_col, admin_col, oper_col, *err_cols)
+    indexes = _row_indexes(tables)
+    # Column by column rather than row by row: this runs for every port of every device; a
+    # column's rows are looked up by map() (no bytecode per row) and checked all at once.
+    (hc_ins, hc_outs, in_octs, out_octs, highs, lows, if_types, admins, opers,
+     in_errs, out_errs, in_discs, out_discs) = [
+        _int_column(tables.get(col, empty), indexes)
+        for col in (IF_HC_IN_OCTETS, IF_HC_OUT_OCTETS, IF_IN_OCTETS, IF_OUT_OCTETS, IF_HIGH_SPEED, IF_SPEED,
+                    IF_TYPE, IF_ADMIN, IF_OPER, IF_IN_ERRORS, IF_OUT_ERRORS, IF_IN_DISCARDS, IF_OUT_DISCARDS)]
+    descrs = map(tables.get(IF_DESCR, empty).get, indexes)
+    names = map(tables.get(IF_NAME, empty).get, indexes)
     out = []
-    for index in _row_indexes(tables):
-        # every integer column of the row in one pass (what _int does, without a call per column)
-        (hc_in, hc_out, in_oct, out_oct, high, low, if_type, admin, oper,
-         in_err, out_err, in_disc, out_disc) = _ints(int_cols, index)
+    for (index, hc_in, hc_out, in_oct, out_oct, high, low, if_type, admin, oper, in_err, out_err, in_disc, out_disc,
+         raw_descr, raw_name) in zip(indexes, hc_ins, hc_outs, in_octs, out_octs, highs, lows, if_types, admins, opers,
+                                     in_errs, out_errs, in_discs, out_discs, descrs, names):
         hc = hc_in is not None and hc_out is not None
         if hc:
             in_oct, out_oct = hc_in, hc_out
         # ifHighSpeed when it is set; ifSpeed otherwise (it saturates at 4294967295 for >4G links)
         speed = high * 1e6 if high else (float(low) if low else None)
-        descr = text(descr_col.get(index)) or ""
-        name = text(name_col.get(index)) or descr or f"ifIndex {index}"
+        descr = text(raw_descr) or ""
+        name = text(raw_name) or descr or f"ifIndex {index}"
         out.append(PortSample(index, name, descr, if_type, admin, oper, speed, hc,
                               (in_oct, out_oct, in_err, out_err, in_disc, out_disc)))
     return out

@@ -318,3 +318,23 @@ def test_rows_kept_by_a_pattern_on_their_name() -> None:
         Profile.model_validate({"name": "t", "fans": [{"status": alarm, "where": [{"column": name}]}]})
     with pytest.raises(ValueError, match="not a regular expression"):
         Profile.model_validate({"name": "t", "fans": [{"status": alarm, "where": [{"column": name, "matches": "("}]}]})
+
+
+def test_port_columns_with_values_that_are_not_plain_ints() -> None:
+    """port_samples reads a column at once when it holds only ints; a column with anything
+    else (a bool, text, bytes from a broken agent; an int subclass) is read value by value,
+    as _int reads it: ints (subclasses too) kept, everything else a gap."""
+    from collectors.snmp import ports as P
+
+    class Gauge(int):
+        pass
+
+    tables = {P.IF_OPER: {"1": 1, "2": True, "3": "1", "4": b"\x01", "5": Gauge(2)},
+              P.IF_ADMIN: {"1": 1, "2": 1, "3": 2, "4": 1, "5": 1},
+              P.IF_HIGH_SPEED: {"1": 1000, "2": 1000, "3": None, "4": 100.0, "5": Gauge(10)},
+              P.IF_NAME: {"1": b"Gi0/1", "2": b"Gi0/2\x00", "3": "Gi0/3 ", "4": b"\xb6\xcb\xbf\xda1", "5": 5}}
+    samples = P.port_samples(tables)
+    assert [(s.index, s.name, s.oper, s.admin, s.speed_bps) for s in samples] == [
+        ("1", "Gi0/1", 1, 1, 1e9), ("2", "Gi0/2", None, 1, 1e9), ("3", "Gi0/3", None, 2, None),
+        ("4", "端口1", None, 1, None), ("5", "ifIndex 5", 2, 1, 1e7)]
+    assert type(samples[4].oper) is Gauge  # kept as the decoder gave it, as before
