@@ -217,7 +217,7 @@ def port_rates(sample: PortSample, previous: Mapping[str, Any] | None, elapsed: 
             in_bps = out_bps = None
     errors = _sum_rate(deltas[2], deltas[3], elapsed)
     discards = _sum_rate(deltas[4], deltas[5], elapsed)
-    return PortRates(in_bps, out_bps, errors, discards, "; ".join(dict.fromkeys(notes)) or None)
+    return PortRates(in_bps, out_bps, errors, discards, "; ".join(dict.fromkeys(notes)) if notes else None)
 
 
 def _sum_rate(a: int | None, b: int | None, elapsed: float) -> float | None:
