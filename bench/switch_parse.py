@@ -5,9 +5,10 @@ What is measured is everything a collector replica does between the end of the w
 finished CheckRun: fetch's bookkeeping (port samples, poll state, uplink neighbours; the state
 carried as JSON as in a replica's lease row), parse, evaluate and the runner's wrapping
 (Runner.run_job). The SNMP client is replaced by one answering from the Cisco c3560 recording
-(tests/snmp/data) with no I/O, so the figure is the check alone. Two polls per device: the
+(tests/snmp/data) with no I/O, so the figure is the check alone. Three polls per device: the
 first (no previous state) and one 300 s later with counters moved on (tests/snmp/synth.py
-later(): rates, wraps, ports flipping), as in a replica's steady state.
+later(): rates, wraps, ports flipping, three ports in four past an error threshold), and a
+quiet one 300 s after that with the same counters (rates of zero: the common steady state).
 
 ``--against REV`` extracts REV (git archive) to a temporary folder and runs this same script
 there in a child process, alternating with the current tree, ``--rounds`` times each; the
@@ -67,9 +68,10 @@ def measure(root: Path, devices: int, later: Path) -> dict[str, float]:
     profiles = load_profiles()
     profile = select(system[switch.SYS_OBJECT_ID], profiles)
     columns = (*P.PORT_COLUMNS, *profile.columns(), *N.COLUMNS, *profiles["generic"].columns())
+    later_tables = _read(later, columns, read_tables)
     moments = {"first": (system, read_tables("cisco-c3560", columns)),
-               "second": ({**system, switch.SYS_UPTIME: system[switch.SYS_UPTIME] + 30_000},
-                          _read(later, columns, read_tables))}
+               "second": ({**system, switch.SYS_UPTIME: system[switch.SYS_UPTIME] + 30_000}, later_tables),
+               "quiet": ({**system, switch.SYS_UPTIME: system[switch.SYS_UPTIME] + 60_000}, later_tables)}
 
     class Recorded:  # the SNMP client, answering from the recording without any I/O
         def __init__(self, moment: str) -> None:
@@ -108,7 +110,8 @@ def measure(root: Path, devices: int, later: Path) -> dict[str, float]:
 
     async def both() -> dict[str, float]:
         out: dict[str, float] = {}
-        for name, at in (("first", t0), ("second", t0 + timedelta(seconds=300))):
+        for name, at in (("first", t0), ("second", t0 + timedelta(seconds=300)),
+                         ("quiet", t0 + timedelta(seconds=600))):
             moment[0], now[0] = name, at
             c0 = time.process_time()
             results = await poll_all()
@@ -149,7 +152,7 @@ def child(root: Path, devices: int, later: Path) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--devices", type=int, default=300, help="devices per round (each polled twice)")
+    ap.add_argument("--devices", type=int, default=300, help="devices per round (each polled three times)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--against", default="main", help="git revision to compare with ('' for none)")
     ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
@@ -187,17 +190,16 @@ def main() -> None:
           f"(best of the rounds, and median); load average {load:.2f} before, {load_after:.2f} after")
     best = {name: {k: min(r[k] for r in runs) for k in runs[0]} for name, runs in got.items()}
     medians = {name: {k: statistics.median(r[k] for r in runs) for k in runs[0]} for name, runs in got.items()}
-    print(f"{'':24}{'first poll':>12}{'second poll':>13}{'median first':>14}{'median second':>15}{'results':>10}")
+    polls = ("first", "second", "quiet")
+    print(f"{'ms per poll (best; median)':28}" + "".join(f"{p + ' poll':>22}" for p in polls) + f"{'results':>12}")
     for name, m in best.items():
-        med = medians[name]
-        print(f"{name:24}{m['first']:>9.3f} ms{m['second']:>10.3f} ms{med['first']:>11.3f} ms{med['second']:>12.3f} ms"
-              f"{m['first_results']:>6.0f}/{m['second_results']:.0f}")
+        results = "/".join(str(round(m[f"{p}_results"])) for p in polls)
+        print(f"{name:28}" + "".join(f"{m[p]:>12.3f};{medians[name][p]:>7.3f} ms" for p in polls) + f"{results:>12}")
     if len(best) == 2:
         (_, old_b), (_, new_b) = best.items()
         (_, old_m), (_, new_m) = medians.items()
-        print(f"this tree / {args.against}: first poll {new_b['first'] / old_b['first']:.2f}x, "
-              f"second poll {new_b['second'] / old_b['second']:.2f}x (best rounds); medians "
-              f"{new_m['first'] / old_m['first']:.2f}x, {new_m['second'] / old_m['second']:.2f}x")
+        print(f"this tree / {args.against}, best rounds: " + ", ".join(f"{p} poll {new_b[p] / old_b[p]:.2f}x" for p in polls)
+              + "; medians: " + ", ".join(f"{new_m[p] / old_m[p]:.2f}x" for p in polls))
 
 
 if __name__ == "__main__":
