@@ -123,7 +123,7 @@ def _mixed_batch():
     from collectors.base import MessageRef
 
     nested = MessageRef("switch.port", (("parts", (MessageRef("switch.port.up"), MessageRef("bits", (("bps", 1e9),)))),))
-    odd = "tab\there, new\nline, back\\slash, \\N, 中文 端口, 'quote' \"dq\""
+    odd = "tab\there, new\nline, back\\slash, \\N, 中文 端口, 'quote' \"dq\", cr\rhere, \\\\ two"
 
     def result(item, state, at, summary="fine", message=None, metrics=()):
         return CheckResult("switch.port", "sw-1", item, state, summary, details=odd, metrics=metrics,
