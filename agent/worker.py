@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from agent import eventloop
 from agent.gcpause import EXIT_KEEPER
 from agent.wire import encode, run_to_json
 
@@ -485,7 +486,7 @@ def run_tasks(ctx: Any, tasks: Sequence[str], emit: Emit, version: str = "0+unkn
             worker.close()
 
     try:
-        return asyncio.run(main())
+        return eventloop.run(main())
     except asyncio.CancelledError:
         log.info("stopped by a signal")
         return 0

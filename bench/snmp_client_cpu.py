@@ -35,8 +35,12 @@ BASELINE = "3d62975"
 SYS_OBJECT_ID = "1.3.6.1.4.1.9.1.617"  # the recording's sysObjectID (a Catalyst 3560-48PS)
 
 
-def child(port: int, community: str, switches: int, loop: str) -> None:
-    """Poll ``switches`` switches with the code on sys.path; print one JSON line of counts and CPU."""
+def child(port: int, community: str, switches: int, loop: str, what: str) -> None:
+    """Poll ``switches`` switches with the code on sys.path; print one JSON line of counts and CPU.
+
+    ``what``: "client" (get + walk only) or "check" (the whole switch check through the
+    worker's Runner: fetch, parse, evaluate, poll state; nothing stored).
+    """
     from collectors.snmp.client import open_client, set_site_limit
     from collectors.snmp.ports import PORT_COLUMNS
     from collectors.snmp.profiles import load_profiles, select
@@ -64,17 +68,42 @@ def child(port: int, community: str, switches: int, loop: str) -> None:
         counts = await asyncio.gather(*(one(d) for d in devices))
         return sum(c[0] for c in counts), sum(c[1] for c in counts)
 
+    async def check(devices: list[NetworkDevice]) -> tuple[int, int]:
+        import tempfile
+
+        from agent.runner import CheckJob, Runner
+        from collectors.base import CollectorIO
+        from collectors.switch import SwitchCollector
+        from config.checks.switch import SwitchParams
+
+        params = SwitchParams(bulk_varbinds=60, site_concurrency=64, timeout_s=120,
+                              response_time_s={"warn": None, "crit": None})
+        io = CollectorIO(run=None, state_dir=Path(state_dir), resolve_secret=None)  # type: ignore[arg-type]
+        runner = Runner(io, concurrency=256)
+        try:
+            runs = await runner.run([CheckJob(SwitchCollector(), d, params) for d in devices])
+        finally:
+            runner.close()
+        return 0, sum(len(r.results) for r in runs)  # (requests unknown, results)
+
     def run(devices: list[NetworkDevice]) -> tuple[int, int]:
+        job = poll(devices) if what == "client" else check(devices)
         if loop == "uvloop":
             import uvloop
 
-            return uvloop.run(poll(devices))
-        return asyncio.run(poll(devices))
+            return uvloop.run(job)
+        return asyncio.run(job)
 
-    run(devs[:8])  # warm: imports, the responder's reply cache
+    import tempfile
+
+    state_dir = tempfile.mkdtemp(prefix="patrol-snmp-cpu-state-")
+    run(devs[:8])  # warm: imports, the responder's reply cache, poll state
     c0 = time.process_time()
     requests, varbinds = run(devs)
     cpu = time.process_time() - c0
+    import shutil
+
+    shutil.rmtree(state_dir, ignore_errors=True)
     import collectors.snmp.client as code
 
     print(json.dumps({"cpu": cpu, "requests": requests, "varbinds": varbinds, "code": code.__file__}))
@@ -89,10 +118,10 @@ def extract(rev: str, into: Path) -> Path:
     return into / "tree"
 
 
-def measure(tree: Path, port: int, community: str, switches: int, loop: str) -> dict[str, float]:
+def measure(tree: Path, port: int, community: str, switches: int, loop: str, what: str) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": str(tree)}
     out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", str(port), community,
-                          str(switches), loop], env=env, cwd=tree, capture_output=True, text=True)
+                          str(switches), loop, what], env=env, cwd=tree, capture_output=True, text=True)
     if out.returncode != 0:
         raise SystemExit(f"poll with {tree} failed:\n{out.stderr[-2000:]}")
     result = json.loads(out.stdout.strip().splitlines()[-1])
@@ -106,11 +135,12 @@ def main() -> None:
     ap.add_argument("--switches", type=int, default=1000)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--baseline", default=BASELINE, help="git commit to compare with (default: %(default)s)")
-    ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    ap.add_argument("--no-check", action="store_true", help="skip the full switch check rows")
+    ap.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        port, community, switches, loop = args.child
-        child(int(port), community, int(switches), loop)
+        port, community, switches, loop, what = args.child
+        child(int(port), community, int(switches), loop, what)
         return
 
     sys.path.insert(0, str(REPO))
@@ -126,14 +156,17 @@ def main() -> None:
     base_tree = extract(args.baseline, root)
     responder, port = replay_responder.start([RECORDING], root / "responder.log", processes=1)
     load0 = os.getloadavg()
+    # (label, code, event loop, what is polled)
+    kinds = [(f"client, before ({args.baseline}), asyncio", base_tree, "asyncio", "client")]
+    kinds += [(f"client, this tree, {loop}", REPO, loop, "client") for loop in loops]
+    if not args.no_check:
+        kinds += [(f"full check, before, asyncio", base_tree, "asyncio", "check")]
+        kinds += [(f"full check, this tree, {loop}", REPO, loop, "check") for loop in loops]
     runs: dict[str, list[dict[str, float]]] = {}
     try:
-        community = RECORDING.stem
-        kinds = [(f"before ({args.baseline}), asyncio", base_tree, "asyncio")]
-        kinds += [(f"this tree, {loop}", REPO, loop) for loop in loops]
         for _ in range(args.rounds):
-            for label, tree, loop in kinds:
-                runs.setdefault(label, []).append(measure(tree, port, community, args.switches, loop))
+            for label, tree, loop, what in kinds:
+                runs.setdefault(label, []).append(measure(tree, port, RECORDING.stem, args.switches, loop, what))
     finally:
         responder.stop()
         import shutil
@@ -141,22 +174,27 @@ def main() -> None:
         shutil.rmtree(root, ignore_errors=True)
     load1 = os.getloadavg()
     n = args.switches
-    first = next(iter(runs.values()))[0]
+    first = runs[kinds[0][0]][0]
     print(f"SNMP client CPU per switch poll: {n} switches x {args.rounds} rounds, real Catalyst 3560-48 recording "
           f"(replay responder), {first['requests'] / n:.0f} requests and {first['varbinds'] / n:.0f} varbinds "
           f"per switch; load average {load0[0]:.2f} before, {load1[0]:.2f} after ({os.cpu_count()} cores)")
     print(f"{'':40}{'ms/switch (median)':>20}{'min':>8}{'max':>8}{'us/varbind':>12}")
     medians: dict[str, float] = {}
-    for label, rs in runs.items():
+    for label, tree, loop, what in kinds:
+        rs = runs[label]
         per = [r["cpu"] / n * 1e3 for r in rs]
-        if any(r["varbinds"] != first["varbinds"] or r["requests"] != first["requests"] for r in rs):
-            print(f"  {label}: different counts {[(r['requests'], r['varbinds']) for r in rs]}")
+        counts = {(r["requests"], r["varbinds"]) for r in rs}
+        if what == "client" and counts != {(first["requests"], first["varbinds"])}:
+            print(f"  {label}: different request/varbind counts {sorted(counts)}")
         medians[label] = statistics.median(per)
-        print(f"{label:40}{medians[label]:>17.2f} ms{min(per):>8.2f}{max(per):>8.2f}"
-              f"{medians[label] * 1e3 * n / first['varbinds']:>12.2f}")
-    before = medians[kinds[0][0]]
-    for label, _, _ in kinds[1:]:
-        print(f"{label} / before = {medians[label] / before:.2f}x")
+        per_vb = f"{medians[label] * 1e3 * n / first['varbinds']:>12.2f}" if what == "client" else ""
+        print(f"{label:40}{medians[label]:>17.2f} ms{min(per):>8.2f}{max(per):>8.2f}{per_vb}")
+    for what in ("client", "check"):
+        rows = [k for k in kinds if k[3] == what]
+        for label, *_ in rows[1:]:
+            print(f"{label} / {rows[0][0]} = {medians[label] / medians[rows[0][0]]:.2f}x")
+    print("(full check: fetch, parse, evaluate and poll state through agent.runner.Runner, nothing stored; "
+          "8 devices polled before the measured round, the rest first polls)")
 
 
 if __name__ == "__main__":
