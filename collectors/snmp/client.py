@@ -364,9 +364,10 @@ class SnmpClient:
 
 # Row indexes already decoded, by their BER suffix: the same ifIndex suffixes come back in
 # every column of every switch, so one process-wide table decodes each once (was: per walk).
-# Bounded: emptied when full (a hostile agent's endless distinct indexes cost a re-decode).
+# Bounded (~350 bytes an entry with 7-part indexes, ~7 MB full): emptied when full, so
+# endless distinct indexes (a hostile agent, a huge table) cost a re-decode, never memory.
 _index_keys: dict[bytes, tuple[str, tuple[int, ...]]] = {}
-_INDEX_KEYS_MAX = 100_000
+_INDEX_KEYS_MAX = 20_000
 # Column and scalar OIDs are the same strings in every poll: encode each once.
 _encoded_oid = functools.lru_cache(maxsize=4096)(ber.encode_oid)
 
