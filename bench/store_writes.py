@@ -3,7 +3,8 @@
 ``Store.write_runs`` (COPY into the stage table, then results and latest), three times
 over: the first pass inserts every latest row, the later ones update them (the steady
 state). The figure is the CPU of the PostgreSQL backend that did the writes (from /proc),
-per switch poll, beside the client's CPU; the machine's load does not enter it much.
+per switch poll, beside the client's CPU (the machine's load does not enter it much), and
+the room ``latest`` takes per item with its index.
 
 Compared in the same run, on fresh databases of one throw-away server:
 - ``now``: what the store does (``latest`` with half-full pages, the batch's last row per
@@ -62,7 +63,8 @@ def switch_runs(switches: int, at: datetime) -> list[CheckRun]:
     return runs
 
 
-def measure(server_url: str, switches: int, *, fillfactor: int | None, to_latest: str) -> list[tuple[float, float]]:
+def measure(server_url: str, switches: int, *, fillfactor: int | None,
+            to_latest: str) -> tuple[list[tuple[float, float]], int]:
     store = Store.open(fresh_database(server_url), "hq", store_components())
     saved = bulk._TO_LATEST
     bulk._TO_LATEST = to_latest
@@ -82,7 +84,9 @@ def measure(server_url: str, switches: int, *, fillfactor: int | None, to_latest
                     with conn.begin():
                         store.write_runs(conn, [RunWrite(r, forget_unreported=True) for r in runs[i:i + BATCH]])
                 out.append((1000 * (backend_cpu(pid) - pg0) / switches, 1000 * (time.process_time() - py0) / switches))
-        return out
+        with store.engine.connect() as conn:
+            size = conn.execute(sa.text("SELECT pg_total_relation_size('latest') / count(*) FROM latest")).scalar_one()
+        return out, int(size)
     finally:
         bulk._TO_LATEST = saved
         store.close()
@@ -99,10 +103,11 @@ def main() -> None:
         for label, fillfactor, to_latest in (("now", None, bulk._TO_LATEST),
                                              ("fillfactor 100", 100, bulk._TO_LATEST),
                                              ("DISTINCT ON", None, DISTINCT_ON)):
-            passes = measure(url, args.switches, fillfactor=fillfactor, to_latest=to_latest)
+            passes, latest_bytes = measure(url, args.switches, fillfactor=fillfactor, to_latest=to_latest)
             steady = [p for p, _ in passes[1:]]
             print(f"  {label:15s} " + "  ".join(f"{pg:.2f} / {py:.2f} ms" for pg, py in passes)
-                  + f"   steady state PostgreSQL {sum(steady) / len(steady):.2f} ms", flush=True)
+                  + f"   steady state PostgreSQL {sum(steady) / len(steady):.2f} ms; latest {latest_bytes} bytes per item",
+                  flush=True)
         print(f"load average after: {os.getloadavg()[0]:.1f}")
     finally:
         proc.stop()
