@@ -339,11 +339,10 @@ class Leases:
                   for c in claims]
         with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
-                return conn.execute(_COMPLETE_SET, {
-                    "site": self.site, "family": family, "owner": self.owner,
-                    "targets": [p["b_target"] for p in params], "dues": [naive_utc(p["b_due"]) for p in params],
-                    "polled": [naive_utc(p["b_polled"]) for p in params],
-                    "states": [p["b_state"] for p in params]}).rowcount
+                rows = [{"target": p["b_target"], "due": naive_utc(p["b_due"]).isoformat(),
+                         "polled": naive_utc(p["b_polled"]).isoformat(), "state": p["b_state"]} for p in params]
+                return conn.execute(_COMPLETE_SET, {"site": self.site, "family": family, "owner": self.owner,
+                                                    "rows": json.dumps(rows)}).rowcount
             result = conn.execute(stmt, params)
         return result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(claims)
 
@@ -371,11 +370,13 @@ class Leases:
 
 # complete() on PostgreSQL: the batch's claims in one statement (each was its own UPDATE,
 # parsed, planned and run per device); the same rows and row count as the portable form.
+# The rows go as one JSON document, not as arrays: psycopg writes a text array's elements
+# through Python regular expressions, and 100 poll states of 3.4 KB made that 7 % of a
+# replica's CPU (py-spy); json.dumps escapes them in C.
 _COMPLETE_SET = sa.text(
     "UPDATE device_leases AS l SET owner = NULL, lease_until = NULL, due_at = v.due, last_owner = :owner, "
     "last_polled_at = v.polled, poll_state = COALESCE(v.state, l.poll_state) "
-    "FROM unnest(CAST(:targets AS text[]), CAST(:dues AS timestamp[]), CAST(:polled AS timestamp[]), "
-    "CAST(:states AS text[])) AS v(target, due, polled, state) "
+    "FROM json_to_recordset(CAST(:rows AS json)) AS v(target text, due timestamp, polled timestamp, state text) "
     "WHERE l.site = :site AND l.family = :family AND l.target = v.target AND l.owner = :owner")
 
 

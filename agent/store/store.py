@@ -31,8 +31,8 @@ PRUNE_BATCH = 10_000  # rows per retention transaction
 # One statement per batch (PostgreSQL only, beside the COPY path): as one DELETE per run it
 # was 100 statements a batch, each parsed, planned and run for nothing in the steady state.
 _FORGET_OLDER = sa.text(
-    "DELETE FROM latest AS l USING unnest(CAST(:targets AS text[]), CAST(:collectors AS text[]), "
-    "CAST(:run_ids AS integer[])) AS v(target, collector, run_id) "
+    "DELETE FROM latest AS l USING json_to_recordset(CAST(:rows AS json)) AS v(target text, collector text, "
+    "run_id integer) "
     "WHERE l.site = :site AND l.target = v.target AND l.collector = v.collector AND l.run_id < v.run_id")
 
 
@@ -217,9 +217,8 @@ class Store:
             if w.forget_unreported and w.run.error is None:
                 forget_from[(w.run.target, w.run.collector)] = run_id
         if forget_from:
-            conn.execute(_FORGET_OLDER, {"site": self.site, "targets": [t for t, _ in forget_from],
-                                         "collectors": [c for _, c in forget_from],
-                                         "run_ids": list(forget_from.values())})
+            conn.execute(_FORGET_OLDER, {"site": self.site, "rows": json.dumps(
+                [{"target": t, "collector": c, "run_id": run_id} for (t, c), run_id in forget_from.items()])})
 
     def _forget_unreported(self, conn: sa.Connection, writes: Sequence[RunWrite]) -> None:
         """Per (target, collector): what its last error-free run asked to forget, minus what
