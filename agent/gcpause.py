@@ -8,9 +8,10 @@ worker polling 3,000 switches twice spent 8.3 CPU-seconds in 4 full collections 
 3.8 s each), 3.3 s in middle-generation ones and 3.2 s in young ones: ~2.5 ms per switch
 poll, more than storing the poll's results costs.
 
-So while the polls run the collector is off, and when they end everything still tracked
-moves to the permanent generation (``gc.freeze``, a constant-time list splice), out of the
-collections the ticket engine's pass would make. Reference counting frees almost all of a
+So while the polls run the collector is off, and when they end in a worker everything
+still tracked moves to the permanent generation (``gc.freeze``, a constant-time list
+splice), out of the collections the ticket engine's pass would make. Elsewhere (a one-shot
+command, the tests) nothing is frozen: a process that goes on must still collect it. Reference counting frees almost all of a
 poll's garbage as usual; only reference cycles wait, and they wait until the worker ends
 with its cycle. Measured (gc.collect() at the worker's exit): 21,730 cyclic objects after
 6,000 healthy switch polls (under 4 per poll) and 40,879 after 1,500 polls of which 1,000
@@ -25,13 +26,17 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def collector_paused() -> Iterator[None]:
+def collector_paused(freeze: bool | None = None) -> Iterator[None]:
+    """No automatic collection inside; after it, what is tracked is frozen when ``freeze``
+    (by default: in a process that ends with os._exit, a worker, where nothing frozen has to
+    be collected later; a test or a one-shot command keeps collecting as before)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        gc.freeze()
+        if EXIT_KEEPER.holding if freeze is None else freeze:
+            gc.freeze()
         if was_enabled:
             gc.enable()
 
@@ -51,6 +56,10 @@ class ExitKeeper:
 
     def hold_until_exit(self) -> None:
         self._held = []
+
+    @property
+    def holding(self) -> bool:
+        return self._held is not None
 
     def keep(self, *objects: object) -> None:
         if self._held is not None:

@@ -29,13 +29,21 @@ def test_no_collection_runs_inside_and_what_survives_is_frozen_after(restore_gc)
     gc.enable()
     kept = [Node() for _ in range(10)]
     before = gc.get_freeze_count()
-    with collector_paused():
+    with collector_paused(freeze=True):
         assert not gc.isenabled()
         kept.extend(Node() for _ in range(50_000))  # far past any threshold: still no collection
         assert gc.get_count()[0] > 50_000
     assert gc.isenabled()
     assert gc.get_freeze_count() >= before + len(kept)
     assert gc.get_count()[0] < 1_000  # the young generation was moved out, not left to be walked
+
+
+def test_nothing_is_frozen_outside_a_worker_by_default(restore_gc):
+    gc.enable()
+    before = gc.get_freeze_count()
+    with collector_paused():
+        kept = [Node() for _ in range(100)]
+    assert gc.get_freeze_count() == before and len(kept) == 100
 
 
 def test_a_collector_already_off_stays_off(restore_gc):
