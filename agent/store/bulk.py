@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
@@ -111,6 +111,16 @@ def naive_utc(at: datetime) -> datetime:
     if at.tzinfo is None:  # as UTCDateTime refuses it
         raise ValueError("naive datetime given to the store; use timezone-aware UTC times")
     return at.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def recordset(rows: Iterable[Mapping[str, object]]) -> str:
+    """Rows for ``json_to_recordset(CAST(:rows AS json))``, the set-based statements that take
+    a batch at once on PostgreSQL (lease completion, forgetting, links seen again); times as
+    naive UTC. One JSON document rather than arrays: psycopg writes a text array's elements
+    through Python regular expressions, and 100 poll states of 3.4 KB were 7 % of a replica's
+    CPU that way (py-spy); json.dumps escapes them in C."""
+    return json.dumps([{key: naive_utc(value).isoformat() if isinstance(value, datetime) else value
+                        for key, value in row.items()} for row in rows])
 
 
 def _message_or_none(ref: MessageRef | None) -> str | None:

@@ -217,8 +217,8 @@ class Store:
             if w.forget_unreported and w.run.error is None:
                 forget_from[(w.run.target, w.run.collector)] = run_id
         if forget_from:
-            conn.execute(_FORGET_OLDER, {"site": self.site, "rows": json.dumps(
-                [{"target": t, "collector": c, "run_id": run_id} for (t, c), run_id in forget_from.items()])})
+            conn.execute(_FORGET_OLDER, {"site": self.site, "rows": bulk.recordset(
+                {"target": t, "collector": c, "run_id": run_id} for (t, c), run_id in forget_from.items())})
 
     def _forget_unreported(self, conn: sa.Connection, writes: Sequence[RunWrite]) -> None:
         """Per (target, collector): what its last error-free run asked to forget, minus what
